@@ -1,0 +1,5 @@
+"""``python -m partcopy``."""
+
+from partcopy.cli import entry
+
+entry()

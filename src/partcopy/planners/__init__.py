@@ -1,0 +1,15 @@
+"""Pure planning: object size and destination limits in, byte-range tasks out."""
+
+from partcopy.planners.limits import PROFILES, PartLimits, get_profile
+from partcopy.planners.plan import DEFAULT_PART_SIZE, Adjustment, CopyPlan, RangeTask, plan
+
+__all__ = [
+    "DEFAULT_PART_SIZE",
+    "PROFILES",
+    "Adjustment",
+    "CopyPlan",
+    "PartLimits",
+    "RangeTask",
+    "get_profile",
+    "plan",
+]

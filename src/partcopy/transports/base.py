@@ -1,0 +1,289 @@
+"""The transport seam: one narrow async protocol over frozen dataclasses.
+
+A transport speaks one wire dialect. It never retries and never decides success beyond
+parsing faithfully: it reports what the service said (status, ETag or its absence, error
+code). Errors are mapped once, at the boundary, onto :mod:`partcopy.errors`:
+
+* a non-2xx answer raises ``ServiceError`` (``PreconditionFailed`` for 412);
+* a connection failure raises ``ConnectError``; no answer in time ``ResponseTimeout``;
+* an unparseable body raises ``ProtocolError``;
+* a 2xx answer to a part copy, complete or single copy is *returned*, with ``etag=None``
+  and the body's error code when it proves nothing (empty, truncated, ``<Error>``, no
+  ETag). Policy about such answers belongs to the engine's verifier.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol, runtime_checkable
+
+__all__ = [
+    "CompleteResult",
+    "CopySource",
+    "Dialect",
+    "ObjectAttributes",
+    "ObjectInfo",
+    "PartInfo",
+    "PartResult",
+    "PartsPage",
+    "SSECustomerKey",
+    "Transport",
+    "UploadInfo",
+    "UploadsPage",
+]
+
+Dialect = Literal["s3", "obs", "cos", "qingstor"]
+
+
+@dataclass(frozen=True, slots=True)
+class SSECustomerKey:
+    """A customer-provided encryption key (SSE-C). Its repr never shows the key."""
+
+    key: bytes = field(repr=False)
+    algorithm: str = "AES256"
+
+    @property
+    def key_b64(self) -> str:
+        return base64.b64encode(self.key).decode("ascii")
+
+    @property
+    def key_md5_b64(self) -> str:
+        return base64.b64encode(hashlib.md5(self.key).digest()).decode("ascii")
+
+    def __repr__(self) -> str:
+        return f"SSECustomerKey(algorithm={self.algorithm!r}, key=<redacted>)"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectAttributes:
+    """What a new object carries besides its bytes: Content-*, metadata, class, tags."""
+
+    content_type: str | None = None
+    content_encoding: str | None = None
+    content_language: str | None = None
+    content_disposition: str | None = None
+    cache_control: str | None = None
+    expires: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    storage_class: str | None = None
+    tagging: str | None = None
+    """URL-encoded tag set (``k1=v1&k2=v2``), as the x-*-tagging header carries it."""
+    sse: str | None = None
+    """Server-side encryption with service keys (``AES256``, ``aws:kms``, ``kms``)."""
+    sse_c: SSECustomerKey | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """What HEAD says of an object."""
+
+    bucket: str
+    key: str
+    size: int
+    etag: str | None
+    version_id: str | None = None
+    last_modified: datetime | None = None
+    attributes: ObjectAttributes = field(default_factory=ObjectAttributes)
+    parts_count: int | None = None
+    """How many parts the object was uploaded in, when the ETag says (``…-N``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CopySource:
+    """The source of a server-side copy, pinned so a changed source fails with 412."""
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+    if_match: str | None = None
+    sse_c: SSECustomerKey | None = None
+    host: str | None = None
+    """For COS: the source bucket's host (``<bucket-appid>.cos.<region>.myqcloud.com``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartResult:
+    """What the service answered to one UploadPart or UploadPartCopy.
+
+    ``etag`` is None when the 2xx answer carried none: an unproven part. ``error_code``
+    and ``error_message`` are set when the body was an error document; ``detail`` says
+    what was wrong with the answer in words (``"empty body"``, ``"truncated XML"``).
+    """
+
+    part_number: int
+    etag: str | None
+    status: int
+    error_code: str | None = None
+    error_message: str | None = None
+    request_id: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteResult:
+    """The answer to CompleteMultipartUpload or CopyObject (same rules as ``PartResult``)."""
+
+    etag: str | None
+    status: int
+    version_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    request_id: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PartInfo:
+    """One part as ListParts reports it."""
+
+    part_number: int
+    etag: str
+    size: int
+    last_modified: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PartsPage:
+    """One page of ListParts. Pass ``next_marker`` back to get the next page."""
+
+    parts: tuple[PartInfo, ...]
+    is_truncated: bool
+    next_marker: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UploadInfo:
+    """One incomplete multipart upload."""
+
+    bucket: str
+    key: str
+    upload_id: str
+    initiated: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UploadsPage:
+    """One page of ListMultipartUploads."""
+
+    uploads: tuple[UploadInfo, ...]
+    is_truncated: bool
+    next_key_marker: str | None = None
+    next_upload_id_marker: str | None = None
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """Multipart copy verbs for one store. See the module docstring for the rules."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def head(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        sse_c: SSECustomerKey | None = None,
+    ) -> ObjectInfo: ...
+
+    async def create_multipart(self, bucket: str, key: str, attrs: ObjectAttributes) -> str:
+        """Start a multipart upload; returns its upload id."""
+        ...
+
+    async def upload_part_copy(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        source: CopySource,
+        first: int,
+        last: int,
+        *,
+        sse_c: SSECustomerKey | None = None,
+    ) -> PartResult:
+        """Copy source bytes ``first..last`` (inclusive) into one part."""
+        ...
+
+    async def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        body: bytes | AsyncIterable[bytes],
+        size: int,
+        *,
+        content_md5: str | None = None,
+        sse_c: SSECustomerKey | None = None,
+    ) -> PartResult:
+        """Upload ``size`` bytes from ``body`` as one part (``content_md5`` is base64)."""
+        ...
+
+    def get_range(
+        self,
+        bucket: str,
+        key: str,
+        first: int,
+        last: int,
+        *,
+        version_id: str | None = None,
+        if_match: str | None = None,
+        sse_c: SSECustomerKey | None = None,
+    ) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+        """Stream bytes ``first..last`` (inclusive): ``async with t.get_range(...) as it``."""
+        ...
+
+    async def complete(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        parts: Sequence[tuple[int, str]],
+    ) -> CompleteResult:
+        """Complete the upload from ``(part_number, etag)`` pairs in ascending order."""
+        ...
+
+    async def abort(self, bucket: str, key: str, upload_id: str) -> None: ...
+
+    async def list_parts(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        *,
+        marker: int | None = None,
+        max_parts: int = 1000,
+    ) -> PartsPage: ...
+
+    async def copy_object(
+        self,
+        source: CopySource,
+        bucket: str,
+        key: str,
+        attrs: ObjectAttributes,
+    ) -> CompleteResult:
+        """Copy a whole object (up to 5 GiB) in one request, with ``attrs`` replacing."""
+        ...
+
+    async def list_uploads(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        key_marker: str | None = None,
+        upload_id_marker: str | None = None,
+        max_uploads: int = 1000,
+    ) -> UploadsPage: ...
+
+    async def aclose(self) -> None:
+        """Release what the transport owns (not a session the caller passed in)."""
+        ...
