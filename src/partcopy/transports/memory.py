@@ -1,0 +1,323 @@
+"""``MemoryTransport``: the Transport protocol straight over a ``MemoryStore`` (no HTTP).
+
+It raises what a wire transport would (``ServiceError`` with the service's status and
+code, ``PreconditionFailed`` for 412) so engine tests run against real multipart rules
+at memory speed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TypeVar
+
+from partcopy.errors import PreconditionFailed, ServiceError
+from partcopy.planners import PROFILES, PartLimits
+from partcopy.transports.base import (
+    CompleteResult,
+    CopySource,
+    Dialect,
+    ObjectAttributes,
+    ObjectInfo,
+    PartInfo,
+    PartResult,
+    PartsPage,
+    SSECustomerKey,
+    UploadInfo,
+    UploadsPage,
+)
+from partcopy.transports.memdata import Content
+from partcopy.transports.memstore import MemoryStore, ObjectVersion, StoreError, quote_etag
+
+__all__ = ["DEFAULT_PROFILES", "RANGE_COPY_MIN_SOURCE", "MemoryTransport", "store_error"]
+
+DEFAULT_PROFILES: dict[str, str] = {"s3": "s3", "obs": "obs", "cos": "cos", "qingstor": "qingstor"}
+"""The limits profile each dialect's store enforces unless told otherwise."""
+
+RANGE_COPY_MIN_SOURCE: dict[str, int] = {"s3": 5 * 1024 * 1024}
+"""Dialects that copy a byte range only from larger sources (DIALECTS.md: S3 > 5 MiB)."""
+
+T = TypeVar("T")
+
+
+def store_error(exc: StoreError, operation: str) -> ServiceError:
+    """The ``ServiceError`` a wire transport would raise for this refusal."""
+    cls = PreconditionFailed if exc.status == 412 else ServiceError
+    return cls(exc.status, exc.code, exc.message, request_id="memory", operation=operation)
+
+
+def _md5(key: SSECustomerKey | None) -> str | None:
+    return None if key is None else key.key_md5_b64
+
+
+def _info(bucket: str, version: ObjectVersion) -> ObjectInfo:
+    return ObjectInfo(
+        bucket=bucket,
+        key=version.key,
+        size=version.size,
+        etag=quote_etag(version.etag),
+        version_id=None if version.version_id == "null" else version.version_id,
+        last_modified=version.last_modified,
+        attributes=version.attrs,
+        parts_count=version.parts_count,
+    )
+
+
+class MemoryTransport:
+    """A ``Transport`` over ``store`` speaking ``dialect`` under ``profile``'s limits."""
+
+    def __init__(
+        self,
+        store: MemoryStore,
+        dialect: Dialect = "s3",
+        profile: str | PartLimits | None = None,
+    ) -> None:
+        self.store = store
+        self._dialect: Dialect = dialect
+        chosen = DEFAULT_PROFILES[dialect] if profile is None else profile
+        self.limits = PROFILES[chosen] if isinstance(chosen, str) else chosen
+        self._range_min = RANGE_COPY_MIN_SOURCE.get(dialect, 0)
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._dialect
+
+    def _call(self, operation: str, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except StoreError as exc:
+            raise store_error(exc, operation) from exc
+
+    async def head(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        sse_c: SSECustomerKey | None = None,
+    ) -> ObjectInfo:
+        version = self._call(
+            "head", lambda: self.store.get(bucket, key, version_id, sse_c_md5=_md5(sse_c))
+        )
+        return _info(bucket, version)
+
+    async def create_multipart(self, bucket: str, key: str, attrs: ObjectAttributes) -> str:
+        upload = self._call(
+            "create_multipart",
+            lambda: self.store.create_upload(
+                bucket, key, attrs, sse_c_md5=_md5(attrs.sse_c), limits=self.limits
+            ),
+        )
+        return upload.upload_id
+
+    async def upload_part_copy(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        source: CopySource,
+        first: int,
+        last: int,
+        *,
+        sse_c: SSECustomerKey | None = None,
+    ) -> PartResult:
+        def run() -> PartResult:
+            with self.store.copy_in_flight():
+                part = self.store.upload_part_copy(
+                    bucket,
+                    key,
+                    upload_id,
+                    part_number,
+                    source.bucket,
+                    source.key,
+                    src_version_id=source.version_id,
+                    first=first,
+                    last=last,
+                    if_match=source.if_match,
+                    src_sse_c_md5=_md5(source.sse_c),
+                    sse_c_md5=_md5(sse_c),
+                    range_min_source=self._range_min,
+                )
+            return PartResult(part_number, quote_etag(part.etag), 200)
+
+        return self._call("upload_part_copy", run)
+
+    async def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        body: bytes | AsyncIterable[bytes],
+        size: int,
+        *,
+        content_md5: str | None = None,
+        sse_c: SSECustomerKey | None = None,
+    ) -> PartResult:
+        if isinstance(body, bytes | bytearray | memoryview):
+            data = bytes(body)
+        else:
+            data = b"".join([chunk async for chunk in body])
+        if len(data) != size:
+            raise ServiceError(
+                400,
+                "IncompleteBody",
+                f"You did not provide the number of bytes specified by the Content-Length "
+                f"HTTP header ({len(data)} of {size})",
+                request_id="memory",
+                operation="upload_part",
+            )
+        part = self._call(
+            "upload_part",
+            lambda: self.store.upload_part(
+                bucket,
+                key,
+                upload_id,
+                part_number,
+                Content.real(data),
+                sse_c_md5=_md5(sse_c),
+                content_md5=content_md5,
+            ),
+        )
+        return PartResult(part_number, quote_etag(part.etag), 200)
+
+    def get_range(
+        self,
+        bucket: str,
+        key: str,
+        first: int,
+        last: int,
+        *,
+        version_id: str | None = None,
+        if_match: str | None = None,
+        sse_c: SSECustomerKey | None = None,
+    ) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+        return self._get_range(bucket, key, first, last, version_id, if_match, sse_c)
+
+    @asynccontextmanager
+    async def _get_range(
+        self,
+        bucket: str,
+        key: str,
+        first: int,
+        last: int,
+        version_id: str | None,
+        if_match: str | None,
+        sse_c: SSECustomerKey | None,
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        version = self._call(
+            "get_range",
+            lambda: self.store.get(
+                bucket, key, version_id, sse_c_md5=_md5(sse_c), if_match=if_match
+            ),
+        )
+        content = version.content
+        assert content is not None
+        if first < 0 or first >= content.size or last < first:
+            raise ServiceError(
+                416,
+                "InvalidRange",
+                "The requested range is not satisfiable",
+                request_id="memory",
+                operation="get_range",
+            )
+        end = min(last, content.size - 1)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for chunk in content.chunks(first, end):
+                yield chunk
+
+        yield chunks()
+
+    async def complete(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        parts: Sequence[tuple[int, str]],
+    ) -> CompleteResult:
+        version = self._call("complete", lambda: self.store.complete(bucket, key, upload_id, parts))
+        return CompleteResult(quote_etag(version.etag), 200, version_id=_vid(version))
+
+    async def abort(self, bucket: str, key: str, upload_id: str) -> None:
+        self._call("abort", lambda: self.store.abort(bucket, key, upload_id))
+
+    async def list_parts(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        *,
+        marker: int | None = None,
+        max_parts: int = 1000,
+    ) -> PartsPage:
+        parts, truncated, next_marker = self._call(
+            "list_parts",
+            lambda: self.store.list_parts(
+                bucket, key, upload_id, marker=marker, max_parts=max_parts
+            ),
+        )
+        infos = tuple(
+            PartInfo(p.number, quote_etag(p.etag), p.size, p.last_modified) for p in parts
+        )
+        return PartsPage(infos, truncated, next_marker if truncated else None)
+
+    async def copy_object(
+        self,
+        source: CopySource,
+        bucket: str,
+        key: str,
+        attrs: ObjectAttributes,
+    ) -> CompleteResult:
+        version = self._call(
+            "copy_object",
+            lambda: self.store.copy_object(
+                source.bucket,
+                source.key,
+                bucket,
+                key,
+                attrs,
+                src_version_id=source.version_id,
+                if_match=source.if_match,
+                src_sse_c_md5=_md5(source.sse_c),
+                sse_c_md5=_md5(attrs.sse_c),
+                max_size=self.limits.single_max,
+            ),
+        )
+        return CompleteResult(quote_etag(version.etag), 200, version_id=_vid(version))
+
+    async def list_uploads(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        key_marker: str | None = None,
+        upload_id_marker: str | None = None,
+        max_uploads: int = 1000,
+    ) -> UploadsPage:
+        uploads, truncated = self._call(
+            "list_uploads",
+            lambda: self.store.list_uploads(
+                bucket,
+                prefix=prefix,
+                key_marker=key_marker,
+                upload_id_marker=upload_id_marker,
+                max_uploads=max_uploads,
+            ),
+        )
+        infos = tuple(UploadInfo(u.bucket, u.key, u.upload_id, u.initiated) for u in uploads)
+        last = infos[-1] if truncated and infos else None
+        return UploadsPage(
+            infos,
+            truncated,
+            last.key if last else None,
+            last.upload_id if last else None,
+        )
+
+    async def aclose(self) -> None:
+        """Nothing to release: the store belongs to the caller."""
+
+
+def _vid(version: ObjectVersion) -> str | None:
+    return None if version.version_id == "null" else version.version_id

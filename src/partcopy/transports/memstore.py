@@ -1,0 +1,813 @@
+"""An in-memory object store with S3 semantics: the state behind the memory transport
+and the emulator.
+
+Buckets, versioned objects (real or virtual content, see :mod:`.memdata`), multipart
+uploads with the profile's limits, SSE-C key checks, and statistics that tests assert on
+("every Complete listed only ETags the store issued"). Operations are synchronous and
+O(parts), never O(bytes) for virtual data. Failures raise ``StoreError`` with S3's status
+and code; each front end renders it in its own dialect.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Literal
+
+from partcopy.planners import PROFILES, PartLimits
+from partcopy.transports.base import ObjectAttributes
+from partcopy.transports.memdata import Content
+
+__all__ = [
+    "CompleteRecord",
+    "CompletedPart",
+    "MemoryStore",
+    "ObjectVersion",
+    "StoreError",
+    "StoreStats",
+    "StoredPart",
+    "Upload",
+    "etag_of",
+    "quote_etag",
+]
+
+MiB = 1024 * 1024
+RANGE_COPY_MIN_SOURCE = 5 * MiB
+"""S3 copies a byte range only from sources larger than this."""
+
+Versioning = Literal["Off", "Enabled", "Suspended"]
+
+
+class StoreError(Exception):
+    """A request the store refuses, with S3's HTTP status and error code."""
+
+    def __init__(self, status: int, code: str, message: str, *, resource: str = "") -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.resource = resource
+
+
+def quote_etag(etag: str) -> str:
+    """An ETag as it appears on the wire: in double quotes."""
+    return f'"{etag.strip(chr(34))}"'
+
+
+def _bare(etag: str) -> str:
+    return etag.strip().strip('"')
+
+
+def etag_of(content: Content) -> str:
+    """The ETag of a single-part object: its content MD5 in hex."""
+    return content.md5().hex()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectVersion:
+    """One version of one key (or a delete marker when ``content`` is None)."""
+
+    key: str
+    version_id: str
+    content: Content | None
+    etag: str
+    last_modified: datetime
+    attrs: ObjectAttributes = field(default_factory=ObjectAttributes)
+    sse_c_md5: str | None = None
+    parts_count: int | None = None
+
+    @property
+    def is_delete_marker(self) -> bool:
+        return self.content is None
+
+    @property
+    def size(self) -> int:
+        return 0 if self.content is None else self.content.size
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPart:
+    """A part of an open upload."""
+
+    number: int
+    etag: str
+    content: Content
+    last_modified: datetime
+
+    @property
+    def size(self) -> int:
+        return self.content.size
+
+
+@dataclass
+class Upload:
+    """An open multipart upload."""
+
+    bucket: str
+    key: str
+    upload_id: str
+    initiated: datetime
+    attrs: ObjectAttributes
+    limits: PartLimits
+    sse_c_md5: str | None = None
+    parts: dict[int, StoredPart] = field(default_factory=dict)
+    issued: dict[int, set[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CompletedPart:
+    """One (part number, ETag) a Complete listed, and whether the store issued it."""
+
+    part_number: int
+    etag: str
+    issued: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteRecord:
+    """The part list of one Complete request, as the store received it."""
+
+    bucket: str
+    key: str
+    upload_id: str
+    parts: tuple[CompletedPart, ...]
+    ok: bool
+
+    @property
+    def all_issued(self) -> bool:
+        return all(p.issued for p in self.parts)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """A snapshot of the store's counters (see ``MemoryStore.stats``)."""
+
+    parts_copied: int
+    parts_uploaded: int
+    bytes_copied: int
+    bytes_uploaded: int
+    in_flight: int
+    peak_in_flight: int
+    open_uploads: int
+    completes: tuple[CompleteRecord, ...]
+    faults: dict[str, int]
+    requests: int
+
+    @property
+    def every_complete_issued(self) -> bool:
+        """True when every Complete listed only ETags this store issued."""
+        return all(record.all_issued for record in self.completes)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "parts_copied": self.parts_copied,
+            "parts_uploaded": self.parts_uploaded,
+            "bytes_copied": self.bytes_copied,
+            "bytes_uploaded": self.bytes_uploaded,
+            "in_flight": self.in_flight,
+            "peak_in_flight": self.peak_in_flight,
+            "open_uploads": self.open_uploads,
+            "faults": dict(self.faults),
+            "requests": self.requests,
+            "every_complete_issued": self.every_complete_issued,
+            "completes": [
+                {
+                    "bucket": r.bucket,
+                    "key": r.key,
+                    "upload_id": r.upload_id,
+                    "ok": r.ok,
+                    "parts": [[p.part_number, p.etag, p.issued] for p in r.parts],
+                }
+                for r in self.completes
+            ],
+        }
+
+
+@dataclass
+class _Bucket:
+    name: str
+    created: datetime
+    versioning: Versioning = "Off"
+    objects: dict[str, list[ObjectVersion]] = field(default_factory=dict)
+    uploads: dict[str, Upload] = field(default_factory=dict)
+
+
+@dataclass
+class _Counters:
+    parts_copied: int = 0
+    parts_uploaded: int = 0
+    bytes_copied: int = 0
+    bytes_uploaded: int = 0
+    in_flight: int = 0
+    peak_in_flight: int = 0
+    requests: int = 0
+    completes: list[CompleteRecord] = field(default_factory=list)
+    faults: dict[str, int] = field(default_factory=dict)
+
+
+def _valid_bucket_name(name: str) -> bool:
+    if not 3 <= len(name) <= 63 or name[0] in "-._" or name[-1] in "-.":
+        return False
+    return all(c.islower() or c.isdigit() or c in "-." for c in name)
+
+
+class MemoryStore:
+    """Buckets, objects and multipart uploads in memory, with S3's rules.
+
+    ``limits`` is the default profile for uploads (part numbers, minimum part size);
+    an upload keeps the limits it was created with.
+    """
+
+    def __init__(self, limits: PartLimits | str = "s3", *, seed: int = 0) -> None:
+        self.limits = PROFILES[limits] if isinstance(limits, str) else limits
+        self.seed = seed
+        self._buckets: dict[str, _Bucket] = {}
+        self._ids = itertools.count(1)
+        self._counters = _Counters()
+        # upload id -> (the part list it completed with, the version it made): S3 answers
+        # a repeated Complete with the same result, so retrying Complete is safe.
+        self._completed: dict[str, tuple[tuple[tuple[int, str], ...], ObjectVersion]] = {}
+
+    # --- identities ------------------------------------------------------------------
+
+    def _new_id(self, kind: str) -> str:
+        n = next(self._ids)
+        return hashlib.sha256(f"{kind}:{self.seed}:{n}".encode()).hexdigest()[:32]
+
+    def next_seed(self, bucket: str, key: str) -> int:
+        """A fresh deterministic pattern seed: overwriting a key changes its bytes."""
+        n = next(self._ids)
+        digest = hashlib.sha256(f"seed:{self.seed}:{bucket}/{key}:{n}".encode()).digest()
+        return int.from_bytes(digest[:8], "big")
+
+    # --- buckets ---------------------------------------------------------------------
+
+    def create_bucket(self, name: str) -> None:
+        """Create ``name``; creating a bucket you own again is a no-op (as in us-east-1)."""
+        if not _valid_bucket_name(name):
+            raise StoreError(
+                400, "InvalidBucketName", "The specified bucket is not valid.", resource=name
+            )
+        if name not in self._buckets:
+            self._buckets[name] = _Bucket(name, _now())
+
+    def bucket_names(self) -> list[str]:
+        return sorted(self._buckets)
+
+    def _bucket(self, name: str) -> _Bucket:
+        try:
+            return self._buckets[name]
+        except KeyError:
+            raise StoreError(
+                404, "NoSuchBucket", "The specified bucket does not exist.", resource=name
+            ) from None
+
+    def has_bucket(self, name: str) -> bool:
+        return name in self._buckets
+
+    def set_versioning(self, bucket: str, enabled: bool) -> None:
+        """Turn versioning on (``Enabled``) or off (``Suspended`` once it was on)."""
+        b = self._bucket(bucket)
+        if enabled:
+            b.versioning = "Enabled"
+        elif b.versioning != "Off":
+            b.versioning = "Suspended"
+
+    def get_versioning(self, bucket: str) -> Versioning:
+        return self._bucket(bucket).versioning
+
+    # --- objects ---------------------------------------------------------------------
+
+    def _store_version(self, bucket: str, version: ObjectVersion) -> ObjectVersion:
+        b = self._bucket(bucket)
+        versions = b.objects.setdefault(version.key, [])
+        if b.versioning == "Enabled":
+            version = replace(version, version_id=self._new_id("version"))
+        else:
+            version = replace(version, version_id="null")
+            versions[:] = [v for v in versions if v.version_id != "null"]
+        versions.append(version)
+        return version
+
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        content: Content | bytes,
+        attrs: ObjectAttributes | None = None,
+        *,
+        sse_c_md5: str | None = None,
+        etag: str | None = None,
+        parts_count: int | None = None,
+    ) -> ObjectVersion:
+        """Create or overwrite ``key`` (a new version when versioning is on)."""
+        if isinstance(content, bytes | bytearray | memoryview):
+            content = Content.real(bytes(content))
+        attrs = replace(attrs or ObjectAttributes(), sse_c=None)
+        version = ObjectVersion(
+            key=key,
+            version_id="",
+            content=content,
+            etag=etag or etag_of(content),
+            last_modified=_now(),
+            attrs=attrs,
+            sse_c_md5=sse_c_md5,
+            parts_count=parts_count,
+        )
+        return self._store_version(bucket, version)
+
+    def put_virtual(
+        self, bucket: str, key: str, size: int, *, seed: int | None = None
+    ) -> ObjectVersion:
+        """Create or overwrite ``key`` with ``size`` pattern bytes (no memory per byte)."""
+        seed = self.next_seed(bucket, key) if seed is None else seed
+        return self.put_object(bucket, key, Content.virtual(seed, size))
+
+    def get(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None = None,
+        *,
+        sse_c_md5: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+    ) -> ObjectVersion:
+        """The object version HEAD/GET would see, after the SSE-C and If-* checks."""
+        b = self._bucket(bucket)
+        versions = b.objects.get(key, [])
+        if version_id is None:
+            version = versions[-1] if versions else None
+            if version is None or version.is_delete_marker:
+                raise StoreError(
+                    404,
+                    "NoSuchKey",
+                    "The specified key does not exist.",
+                    resource=f"/{bucket}/{key}",
+                )
+        else:
+            found = [v for v in versions if v.version_id == version_id]
+            if not found:
+                raise StoreError(
+                    404,
+                    "NoSuchVersion",
+                    "The specified version does not exist.",
+                    resource=f"/{bucket}/{key}",
+                )
+            version = found[0]
+            if version.is_delete_marker:
+                raise StoreError(
+                    405,
+                    "MethodNotAllowed",
+                    "The specified method is not allowed against this resource.",
+                    resource=f"/{bucket}/{key}",
+                )
+        self._check_sse_c(version.sse_c_md5, sse_c_md5)
+        if if_match is not None and _bare(if_match) not in {"*", version.etag}:
+            raise StoreError(
+                412,
+                "PreconditionFailed",
+                "At least one of the pre-conditions you specified did not hold",
+                resource=f"/{bucket}/{key}",
+            )
+        if if_none_match is not None and _bare(if_none_match) in {"*", version.etag}:
+            raise StoreError(
+                412,
+                "PreconditionFailed",
+                "At least one of the pre-conditions you specified did not hold",
+                resource=f"/{bucket}/{key}",
+            )
+        return version
+
+    @staticmethod
+    def _check_sse_c(stored: str | None, given: str | None) -> None:
+        if stored is None and given is None:
+            return
+        if stored is None:
+            raise StoreError(
+                400,
+                "InvalidRequest",
+                "The encryption parameters are not applicable to this object.",
+            )
+        if given is None:
+            raise StoreError(
+                400,
+                "InvalidRequest",
+                "The object was stored using a form of Server Side Encryption. "
+                "The correct parameters must be provided to retrieve the object.",
+            )
+        if given != stored:
+            raise StoreError(
+                403,
+                "AccessDenied",
+                "The SSE-C key provided does not match the one the object was stored with.",
+            )
+
+    def versions(self, bucket: str, key: str) -> list[ObjectVersion]:
+        """Every version of ``key``, oldest first (delete markers included)."""
+        return list(self._bucket(bucket).objects.get(key, []))
+
+    def keys(self, bucket: str) -> list[str]:
+        b = self._bucket(bucket)
+        return sorted(k for k, v in b.objects.items() if v and not v[-1].is_delete_marker)
+
+    def delete_object(
+        self, bucket: str, key: str, version_id: str | None = None
+    ) -> ObjectVersion | None:
+        """Delete ``key``: a delete marker when versioning is on, else remove it.
+
+        With ``version_id`` that version is removed for good. Returns the marker made.
+        """
+        b = self._bucket(bucket)
+        versions = b.objects.get(key, [])
+        if version_id is not None:
+            versions[:] = [v for v in versions if v.version_id != version_id]
+            return None
+        if b.versioning == "Off":
+            b.objects.pop(key, None)
+            return None
+        marker = ObjectVersion(key, "", None, "", _now())
+        return self._store_version(bucket, marker)
+
+    # --- multipart -------------------------------------------------------------------
+
+    def create_upload(
+        self,
+        bucket: str,
+        key: str,
+        attrs: ObjectAttributes | None = None,
+        *,
+        sse_c_md5: str | None = None,
+        limits: PartLimits | None = None,
+    ) -> Upload:
+        """Start a multipart upload under ``limits`` (default: the store's)."""
+        b = self._bucket(bucket)
+        upload = Upload(
+            bucket=bucket,
+            key=key,
+            upload_id=self._new_id("upload"),
+            initiated=_now(),
+            attrs=replace(attrs or ObjectAttributes(), sse_c=None),
+            limits=limits or self.limits,
+            sse_c_md5=sse_c_md5,
+        )
+        b.uploads[upload.upload_id] = upload
+        return upload
+
+    def upload(self, bucket: str, key: str, upload_id: str) -> Upload:
+        """The open upload ``upload_id`` of ``bucket/key``, or ``NoSuchUpload``."""
+        upload = self._bucket(bucket).uploads.get(upload_id)
+        if upload is None or upload.key != key:
+            raise StoreError(
+                404,
+                "NoSuchUpload",
+                "The specified upload does not exist. The upload ID may be invalid, or the "
+                "upload may have been aborted or completed.",
+                resource=f"/{bucket}/{key}",
+            )
+        return upload
+
+    def _check_part(self, upload: Upload, part_number: int, size: int) -> None:
+        limits = upload.limits
+        if not limits.first_part_number <= part_number <= limits.last_part_number:
+            raise StoreError(
+                400,
+                "InvalidArgument",
+                f"Part number must be an integer between {limits.first_part_number} and "
+                f"{limits.last_part_number}, inclusive",
+            )
+        if size > limits.max_part:
+            raise StoreError(
+                400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"
+            )
+
+    def _store_part(self, upload: Upload, part_number: int, content: Content) -> StoredPart:
+        part = StoredPart(part_number, etag_of(content), content, _now())
+        upload.parts[part_number] = part
+        upload.issued.setdefault(part_number, set()).add(part.etag)
+        return part
+
+    def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        content: Content | bytes,
+        *,
+        sse_c_md5: str | None = None,
+        content_md5: str | None = None,
+    ) -> StoredPart:
+        """Store one part from bytes; ``content_md5`` (base64) is checked when given."""
+        if isinstance(content, bytes | bytearray | memoryview):
+            content = Content.real(bytes(content))
+        upload = self.upload(bucket, key, upload_id)
+        self._check_part(upload, part_number, content.size)
+        self._check_upload_sse_c(upload, sse_c_md5)
+        if content_md5 is not None:
+            try:
+                expected = base64.b64decode(content_md5, validate=True)
+            except ValueError:
+                raise StoreError(
+                    400, "InvalidDigest", "The Content-MD5 you specified was invalid."
+                ) from None
+            if len(expected) != 16 or (content.is_real and expected != content.md5()):
+                raise StoreError(
+                    400,
+                    "BadDigest",
+                    "The Content-MD5 you specified did not match what we received.",
+                )
+        part = self._store_part(upload, part_number, content)
+        self._counters.parts_uploaded += 1
+        self._counters.bytes_uploaded += content.size
+        return part
+
+    @staticmethod
+    def _check_upload_sse_c(upload: Upload, given: str | None) -> None:
+        if upload.sse_c_md5 != given:
+            raise StoreError(
+                400,
+                "InvalidRequest",
+                "The provided encryption parameters did not match the ones used originally.",
+            )
+
+    def upload_part_copy(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        src_bucket: str,
+        src_key: str,
+        *,
+        src_version_id: str | None = None,
+        first: int | None = None,
+        last: int | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        src_sse_c_md5: str | None = None,
+        sse_c_md5: str | None = None,
+        range_min_source: int = RANGE_COPY_MIN_SOURCE,
+    ) -> StoredPart:
+        """Copy source bytes ``first..last`` (whole object when None) into one part."""
+        upload = self.upload(bucket, key, upload_id)
+        source = self.get(
+            src_bucket,
+            src_key,
+            src_version_id,
+            sse_c_md5=src_sse_c_md5,
+            if_match=if_match,
+            if_none_match=if_none_match,
+        )
+        assert source.content is not None
+        content = source.content
+        if first is not None and last is not None:
+            if source.size <= range_min_source:
+                raise StoreError(
+                    400,
+                    "InvalidRequest",
+                    "The specified copy source is not supported as a byte-range copy source "
+                    f"(a range needs a source larger than {range_min_source} bytes).",
+                )
+            if first > last or last >= source.size:
+                raise StoreError(
+                    400,
+                    "InvalidArgument",
+                    f"Range specified is not valid for source object of size: {source.size}",
+                )
+            content = content.slice(first, last)
+        self._check_part(upload, part_number, content.size)
+        self._check_upload_sse_c(upload, sse_c_md5)
+        part = self._store_part(upload, part_number, content)
+        self._counters.parts_copied += 1
+        self._counters.bytes_copied += content.size
+        return part
+
+    def list_parts(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        *,
+        marker: int | None = None,
+        max_parts: int = 1000,
+    ) -> tuple[list[StoredPart], bool, int | None]:
+        """One page of parts after ``marker``: (parts, is_truncated, next_marker)."""
+        upload = self.upload(bucket, key, upload_id)
+        numbers = sorted(n for n in upload.parts if marker is None or n > marker)
+        page = [upload.parts[n] for n in numbers[: max(max_parts, 0)]]
+        truncated = len(numbers) > len(page)
+        next_marker = page[-1].number if page else None
+        return page, truncated, next_marker
+
+    def list_uploads(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        key_marker: str | None = None,
+        upload_id_marker: str | None = None,
+        max_uploads: int = 1000,
+    ) -> tuple[list[Upload], bool]:
+        """One page of open uploads in (key, initiation) order after the markers."""
+        b = self._bucket(bucket)
+        ordered = sorted(
+            (u for u in b.uploads.values() if u.key.startswith(prefix)),
+            key=lambda u: (u.key, u.initiated, u.upload_id),
+        )
+        if key_marker is not None:
+            if upload_id_marker:
+                ids = [u.upload_id for u in ordered]
+                if upload_id_marker in ids:
+                    ordered = ordered[ids.index(upload_id_marker) + 1 :]
+                else:
+                    ordered = [u for u in ordered if u.key > key_marker]
+            else:
+                ordered = [u for u in ordered if u.key > key_marker]
+        page = ordered[: max(max_uploads, 0)]
+        return page, len(ordered) > len(page)
+
+    def abort(self, bucket: str, key: str, upload_id: str) -> None:
+        """Drop an open upload and its parts; ``NoSuchUpload`` afterwards."""
+        upload = self.upload(bucket, key, upload_id)
+        del self._bucket(bucket).uploads[upload.upload_id]
+
+    def complete(
+        self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> ObjectVersion:
+        """Join the listed parts into the object, after S3's checks (recorded in stats)."""
+        listed = tuple((n, _bare(e)) for n, e in parts)
+        done = self._completed.get(upload_id)
+        if done is not None and done[0] == listed and upload_id not in self._bucket(bucket).uploads:
+            return done[1]
+        upload = self.upload(bucket, key, upload_id)
+        record = tuple(CompletedPart(n, e, e in upload.issued.get(n, set())) for n, e in listed)
+        try:
+            version = self._complete(upload, listed)
+        except StoreError:
+            self._counters.completes.append(CompleteRecord(bucket, key, upload_id, record, False))
+            raise
+        self._counters.completes.append(CompleteRecord(bucket, key, upload_id, record, True))
+        self._completed[upload_id] = (listed, version)
+        return version
+
+    def _complete(self, upload: Upload, listed: tuple[tuple[int, str], ...]) -> ObjectVersion:
+        if not listed:
+            raise StoreError(
+                400,
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate "
+                "against our published schema",
+            )
+        numbers = [n for n, _ in listed]
+        if any(b <= a for a, b in itertools.pairwise(numbers)):
+            raise StoreError(
+                400,
+                "InvalidPartOrder",
+                "The list of parts was not in ascending order. Parts must be "
+                "ordered by part number.",
+            )
+        chosen: list[StoredPart] = []
+        for number, etag in listed:
+            part = upload.parts.get(number)
+            if part is None or part.etag != etag:
+                raise StoreError(
+                    400,
+                    "InvalidPart",
+                    "One or more of the specified parts could not be found. The "
+                    "part may not have been uploaded, or the specified entity "
+                    "tag may not match the part's entity tag.",
+                )
+            chosen.append(part)
+        for part in chosen[:-1]:
+            if part.size < upload.limits.min_part:
+                raise StoreError(
+                    400,
+                    "EntityTooSmall",
+                    "Your proposed upload is smaller than the minimum allowed size",
+                )
+        content = Content.concat(p.content for p in chosen)
+        digest = hashlib.md5(b"".join(bytes.fromhex(p.etag) for p in chosen)).hexdigest()
+        version = self.put_object(
+            upload.bucket,
+            upload.key,
+            content,
+            upload.attrs,
+            sse_c_md5=upload.sse_c_md5,
+            etag=f"{digest}-{len(chosen)}",
+            parts_count=len(chosen),
+        )
+        del self._bucket(upload.bucket).uploads[upload.upload_id]
+        return version
+
+    def copy_object(
+        self,
+        src_bucket: str,
+        src_key: str,
+        bucket: str,
+        key: str,
+        attrs: ObjectAttributes | None,
+        *,
+        src_version_id: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        src_sse_c_md5: str | None = None,
+        sse_c_md5: str | None = None,
+        max_size: int | None = None,
+    ) -> ObjectVersion:
+        """CopyObject: ``attrs`` replace the source's (None copies them), up to 5 GiB."""
+        self._bucket(bucket)
+        source = self.get(
+            src_bucket,
+            src_key,
+            src_version_id,
+            sse_c_md5=src_sse_c_md5,
+            if_match=if_match,
+            if_none_match=if_none_match,
+        )
+        assert source.content is not None
+        limit = self.limits.single_max if max_size is None else max_size
+        if source.size > limit:
+            raise StoreError(
+                400,
+                "InvalidRequest",
+                "The specified copy source is larger than the maximum allowable "
+                f"size for a copy source: {limit}",
+            )
+        if attrs is None and src_bucket == bucket and src_key == key and sse_c_md5 is None:
+            raise StoreError(
+                400,
+                "InvalidRequest",
+                "This copy request is illegal because it is trying to copy an "
+                "object to itself without changing the object's metadata, "
+                "storage class, website redirect location or encryption "
+                "attributes.",
+            )
+        new_attrs = source.attrs if attrs is None else attrs
+        etag = source.etag if sse_c_md5 is None and source.sse_c_md5 is None else None
+        return self.put_object(
+            bucket,
+            key,
+            source.content,
+            new_attrs,
+            sse_c_md5=sse_c_md5,
+            etag=etag,
+            parts_count=source.parts_count if etag else None,
+        )
+
+    # --- statistics ------------------------------------------------------------------
+
+    @contextmanager
+    def copy_in_flight(self) -> Iterator[int]:
+        """Count one copy part in flight while the block runs; yields the count now."""
+        c = self._counters
+        c.in_flight += 1
+        c.peak_in_flight = max(c.peak_in_flight, c.in_flight)
+        try:
+            yield c.in_flight
+        finally:
+            c.in_flight -= 1
+
+    def count_request(self) -> None:
+        self._counters.requests += 1
+
+    def count_fault(self, kind: str) -> None:
+        self._counters.faults[kind] = self._counters.faults.get(kind, 0) + 1
+
+    @property
+    def in_flight(self) -> int:
+        return self._counters.in_flight
+
+    def open_uploads(self) -> int:
+        return sum(len(b.uploads) for b in self._buckets.values())
+
+    def stats(self) -> StoreStats:
+        """A frozen snapshot of the counters."""
+        c = self._counters
+        return StoreStats(
+            parts_copied=c.parts_copied,
+            parts_uploaded=c.parts_uploaded,
+            bytes_copied=c.bytes_copied,
+            bytes_uploaded=c.bytes_uploaded,
+            in_flight=c.in_flight,
+            peak_in_flight=c.peak_in_flight,
+            open_uploads=self.open_uploads(),
+            completes=tuple(c.completes),
+            faults=dict(c.faults),
+            requests=c.requests,
+        )
+
+    def reset(self) -> None:
+        """Forget every bucket, object, upload and counter."""
+        self._buckets.clear()
+        self._completed.clear()
+        self._counters = _Counters()
