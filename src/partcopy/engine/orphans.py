@@ -1,0 +1,154 @@
+"""Orphaned multipart uploads: list and abort the incomplete uploads under a prefix.
+
+A killed copy leaves its upload open, and the store bills its parts until somebody aborts
+it. These helpers page through ListMultipartUploads with any ``Transport`` (every
+dialect), then abort what is old enough. The listing is read to the end before the first
+abort, so aborting never shifts the pages being read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from partcopy.errors import PartcopyError, ServiceError, UsageError
+from partcopy.transports.base import Transport, UploadInfo
+from partcopy.urls import SCHEMES, parse_url
+
+__all__ = [
+    "AbortOutcome",
+    "PrefixLocation",
+    "abort_uploads",
+    "iter_uploads",
+    "list_uploads",
+    "parse_prefix_url",
+]
+
+_MAX_PAGES = 100_000
+"""A bound on ListMultipartUploads pages, so a store that always says "truncated" with
+the same markers cannot loop forever."""
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixLocation:
+    """A bucket and a key prefix (``s3://bucket`` or ``s3://bucket/some/prefix``)."""
+
+    scheme: str
+    bucket: str
+    prefix: str
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.bucket}/{self.prefix}"
+
+
+def parse_prefix_url(text: str) -> PrefixLocation:
+    """Parse ``scheme://bucket[/prefix]``; ``UsageError`` naming the value when invalid."""
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme not in SCHEMES:
+        known = ", ".join(f"{s}://" for s in SCHEMES)
+        raise UsageError(f"invalid location {text!r}: expected {known} followed by a bucket")
+    bucket, _, prefix = rest.partition("/")
+    if "?" in prefix:
+        raise UsageError(f"invalid location {text!r}: a prefix takes no query")
+    # parse_url holds the bucket-name rules; a placeholder key lets it check a bare bucket.
+    try:
+        parse_url(f"{scheme}://{bucket}/{prefix or '-'}")
+    except UsageError as exc:
+        raise UsageError(str(exc).replace(f"{scheme}://{bucket}/-", text)) from None
+    return PrefixLocation(scheme, bucket, prefix)
+
+
+async def iter_uploads(
+    transport: Transport, bucket: str, prefix: str = "", *, page_size: int = 1000
+) -> AsyncIterator[UploadInfo]:
+    """Every incomplete upload under ``prefix``, page by page."""
+    key_marker: str | None = None
+    upload_id_marker: str | None = None
+    for _ in range(_MAX_PAGES):
+        page = await transport.list_uploads(
+            bucket,
+            prefix=prefix,
+            key_marker=key_marker,
+            upload_id_marker=upload_id_marker,
+            max_uploads=page_size,
+        )
+        for upload in page.uploads:
+            yield upload
+        if not page.is_truncated or not page.uploads:
+            return
+        last = page.uploads[-1]
+        next_key = page.next_key_marker or last.key
+        next_id = page.next_upload_id_marker or last.upload_id
+        if (next_key, next_id) == (key_marker, upload_id_marker):
+            return
+        key_marker, upload_id_marker = next_key, next_id
+
+
+async def list_uploads(
+    transport: Transport, bucket: str, prefix: str = "", *, page_size: int = 1000
+) -> list[UploadInfo]:
+    """Every incomplete upload under ``prefix`` (all pages), in the store's order."""
+    return [u async for u in iter_uploads(transport, bucket, prefix, page_size=page_size)]
+
+
+@dataclass(frozen=True, slots=True)
+class AbortOutcome:
+    """What ``abort_uploads`` did: aborted, left alone (too young), and failed aborts."""
+
+    aborted: tuple[UploadInfo, ...]
+    kept: tuple[UploadInfo, ...]
+    failed: tuple[tuple[UploadInfo, str], ...]
+
+
+def _old_enough(upload: UploadInfo, cutoff: datetime | None) -> bool:
+    if cutoff is None:
+        return True
+    if upload.initiated is None:
+        return False  # an upload of unknown age is never proven old
+    initiated = upload.initiated
+    if initiated.tzinfo is None:
+        initiated = initiated.replace(tzinfo=UTC)
+    return initiated <= cutoff
+
+
+async def abort_uploads(
+    transport: Transport,
+    bucket: str,
+    prefix: str = "",
+    *,
+    older_than: float | None = None,
+    now: datetime | None = None,
+    page_size: int = 1000,
+) -> AbortOutcome:
+    """Abort every upload under ``prefix`` initiated at least ``older_than`` seconds ago.
+
+    With ``older_than=None`` every upload is aborted. A failed abort is reported, not
+    raised, so one stubborn upload does not stop the rest.
+    """
+    if older_than is not None and older_than < 0:
+        raise UsageError(f"invalid age {older_than!r}: must not be negative")
+    cutoff = None
+    if older_than is not None:
+        cutoff = (now or datetime.now(UTC)) - timedelta(seconds=older_than)
+    uploads = await list_uploads(transport, bucket, prefix, page_size=page_size)
+    aborted: list[UploadInfo] = []
+    kept: list[UploadInfo] = []
+    failed: list[tuple[UploadInfo, str]] = []
+    for upload in uploads:
+        if not _old_enough(upload, cutoff):
+            kept.append(upload)
+            continue
+        try:
+            await transport.abort(upload.bucket or bucket, upload.key, upload.upload_id)
+        except ServiceError as exc:
+            if exc.code == "NoSuchUpload":  # gone already (aborted or completed meanwhile)
+                aborted.append(upload)
+            else:
+                failed.append((upload, f"{exc.kind}: {exc}"))
+        except PartcopyError as exc:
+            failed.append((upload, f"{exc.kind}: {exc}"))
+        else:
+            aborted.append(upload)
+    return AbortOutcome(tuple(aborted), tuple(kept), tuple(failed))
