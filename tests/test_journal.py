@@ -13,13 +13,13 @@ import pytest
 from partcopy.engine.journal import (
     APPLICATION_ID,
     SCHEMA_VERSION,
-    JobPlan,
     Journal,
     PartRecord,
+    PlanRecord,
 )
 from partcopy.errors import JournalError, UsageError
 
-PLAN = JobPlan(part_size=8 * 1024**2, part_count=5, first_part_number=1, mode="multipart")
+PLAN = PlanRecord(part_size=8 * 1024**2, part_count=5, first_part_number=1, mode="multipart")
 
 
 class FakeClock:
@@ -72,7 +72,7 @@ def test_job_round_trip_and_states(tmp_path: Path) -> None:
 
 
 def test_plan_part_sizes() -> None:
-    plan = JobPlan(part_size=10, part_count=3, first_part_number=0, mode="multipart")
+    plan = PlanRecord(part_size=10, part_count=3, first_part_number=0, mode="multipart")
     assert [plan.part_size_of(n, 25) for n in plan.part_numbers] == [10, 10, 5]
     with pytest.raises(IndexError):
         plan.part_size_of(3, 25)
@@ -139,10 +139,10 @@ def test_committed_parts_survive_kill_9(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import os, signal
-        from partcopy.engine.journal import Journal, JobPlan
+        from partcopy.engine.journal import Journal, PlanRecord
         j = Journal({str(path)!r}, flush_parts=10, flush_seconds=3600)
         job = j.create_job(source="s3://a/k", destination="s3://b/k", source_size=100,
-            source_etag=None, source_version=None, plan=JobPlan(1, 100, 1, "multipart"))
+            source_etag=None, source_version=None, plan=PlanRecord(1, 100, 1, "multipart"))
         j.set_upload(job.id, "U")
         for n in range(1, 26):
             j.record_part(job.id, n, f'"e{{n}}"', 1)

@@ -29,11 +29,11 @@ __all__ = [
     "APPLICATION_ID",
     "SCHEMA_VERSION",
     "UNFINISHED_STATES",
-    "JobPlan",
     "JobRecord",
     "JobState",
     "Journal",
     "PartRecord",
+    "PlanRecord",
 ]
 
 APPLICATION_ID: Final = 0x50435031
@@ -92,7 +92,7 @@ _JOB_COLUMNS: Final = (
 
 
 @dataclass(frozen=True, slots=True)
-class JobPlan:
+class PlanRecord:
     """The plan a job was started with; a resume must reuse it, part for part."""
 
     part_size: int
@@ -134,7 +134,7 @@ class JobRecord:
     source_size: int
     source_etag: str | None
     source_version: str | None
-    plan: JobPlan
+    plan: PlanRecord
     upload_id: str | None
     options: Mapping[str, object] = field(hash=False)
     state: JobState
@@ -360,7 +360,7 @@ class Journal:
         source_size: int,
         source_etag: str | None,
         source_version: str | None,
-        plan: JobPlan,
+        plan: PlanRecord,
         options: Mapping[str, object] | None = None,
     ) -> JobRecord:
         """Record a new job in state ``planned`` (no upload yet)."""
@@ -475,7 +475,7 @@ class Journal:
                 source_size=cast(int, size),
                 source_etag=cast("str | None", etag),
                 source_version=cast("str | None", version),
-                plan=JobPlan(
+                plan=PlanRecord(
                     cast(int, part_size), cast(int, part_count), cast(int, first), cast(str, mode)
                 ),
                 upload_id=cast("str | None", upload_id),
