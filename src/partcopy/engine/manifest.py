@@ -1,0 +1,191 @@
+"""Bulk manifests: JSON lines ``{"src": URL, "dst": URL}`` or CSV ``src,dst``, streamed.
+
+A manifest is read one line at a time (O(1) memory whatever its length). Every line
+becomes either a :class:`ManifestEntry` or a :class:`ManifestProblem` naming its line
+number and what is wrong with it, so a bad line is reported and never stops a run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from partcopy.errors import ConfigError, UsageError
+
+__all__ = [
+    "SCHEMES",
+    "ManifestEntry",
+    "ManifestFormat",
+    "ManifestItem",
+    "ManifestProblem",
+    "check_location",
+    "detect_format",
+    "read_manifest",
+]
+
+ManifestFormat = Literal["jsonl", "csv"]
+
+SCHEMES = frozenset({"s3", "obs", "cos", "qs"})
+"""URL schemes a manifest location may use."""
+
+_JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.txt")
+_CSV_SUFFIXES = (".csv", ".tsv")
+_MAX_LINE = 64 * 1024
+"""A manifest line longer than this is reported as bad instead of being held in memory."""
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    """One object to copy: manifest line number (1-based), source and destination URLs."""
+
+    line: int
+    src: str
+    dst: str
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestProblem:
+    """A manifest line that cannot be used, with its line number and the reason."""
+
+    line: int
+    reason: str
+
+
+ManifestItem = ManifestEntry | ManifestProblem
+
+
+def check_location(url: str, what: str) -> str | None:
+    """Why ``url`` is not a usable object location (``scheme://bucket/key``), or None."""
+    if not url:
+        return f"{what} is empty"
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        return f"{what} {url!r} is not a URL: {exc}"
+    if parts.scheme not in SCHEMES:
+        known = ", ".join(f"{s}://" for s in sorted(SCHEMES))
+        return f"{what} {url!r} has an unknown scheme: expected one of {known}"
+    if not parts.netloc:
+        return f"{what} {url!r} names no bucket"
+    if parts.path in {"", "/"}:
+        return f"{what} {url!r} names no object key"
+    return None
+
+
+def detect_format(path: str | os.PathLike[str]) -> ManifestFormat:
+    """The manifest's format: by extension, else by its first non-blank line.
+
+    A first line starting with ``{`` means JSON lines; anything else is CSV.
+    """
+    name = os.fspath(path).lower()
+    if name.endswith(_JSONL_SUFFIXES):
+        return "jsonl"
+    if name.endswith(_CSV_SUFFIXES):
+        return "csv"
+    try:
+        with open(path, "rb") as fh:
+            for raw in fh:
+                text = raw.strip()
+                if text:
+                    return "jsonl" if text.startswith(b"{") else "csv"
+    except OSError as exc:
+        raise ConfigError(f"cannot read manifest {os.fspath(path)!r}: {exc.strerror}") from None
+    return "jsonl"
+
+
+def _parse_jsonl(line_no: int, text: str) -> ManifestItem:
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        return ManifestProblem(line_no, f"not valid JSON: {exc}")
+    if not isinstance(doc, dict):
+        return ManifestProblem(line_no, 'expected a JSON object {"src": URL, "dst": URL}')
+    return _entry(line_no, doc.get("src"), doc.get("dst"))
+
+
+def _parse_csv(line_no: int, text: str) -> ManifestItem:
+    try:
+        fields = next(csv.reader([text], strict=True, skipinitialspace=True))
+    except csv.Error as exc:
+        return ManifestProblem(line_no, f"not valid CSV: {exc}")
+    if len(fields) != 2:
+        return ManifestProblem(line_no, f"expected 2 fields src,dst; found {len(fields)}")
+    return _entry(line_no, fields[0], fields[1])
+
+
+def _entry(line_no: int, src: object, dst: object) -> ManifestItem:
+    for what, value in (("src", src), ("dst", dst)):
+        if value is None:
+            return ManifestProblem(line_no, f"missing {what!r}")
+        if not isinstance(value, str):
+            return ManifestProblem(line_no, f"{what!r} is not a string")
+        reason = check_location(value, what)
+        if reason is not None:
+            return ManifestProblem(line_no, reason)
+    assert isinstance(src, str) and isinstance(dst, str)
+    if src == dst:
+        return ManifestProblem(line_no, f"src and dst are the same object {src!r}")
+    return ManifestEntry(line_no, src, dst)
+
+
+def _is_csv_header(text: str) -> bool:
+    fields = [f.strip().lower() for f in text.split(",")]
+    return fields == ["src", "dst"] or fields == ["source", "destination"]
+
+
+def read_manifest(
+    path: str | os.PathLike[str],
+    *,
+    fmt: ManifestFormat | None = None,
+    shard: tuple[int, int] = (0, 1),
+) -> Iterator[ManifestItem]:
+    """Stream the manifest's entries and problems in line order, in O(1) memory.
+
+    Blank lines are skipped, and so is a CSV header line ``src,dst``. ``shard=(k, n)``
+    keeps only lines whose number minus one is ``k`` modulo ``n`` (how Dask splits a
+    manifest among workers). ``ConfigError`` if the file cannot be opened.
+    """
+    index, count = shard
+    if count < 1 or not 0 <= index < count:
+        raise UsageError(f"invalid shard {index}/{count}: expected 0 <= k < n")
+    kind = fmt or detect_format(path)
+    parse = _parse_jsonl if kind == "jsonl" else _parse_csv
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the generator's finally
+    except OSError as exc:
+        raise ConfigError(f"cannot read manifest {os.fspath(path)!r}: {exc.strerror}") from None
+    try:
+        line_no = 0
+        while True:
+            raw = fh.readline(_MAX_LINE + 1)
+            if not raw:
+                return
+            line_no += 1
+            overlong = len(raw) > _MAX_LINE and not raw.endswith(b"\n")
+            if overlong:
+                while raw and not raw.endswith(b"\n"):  # skip the rest of the line
+                    raw = fh.readline(_MAX_LINE + 1)
+            if (line_no - 1) % count != index:
+                continue
+            if overlong:
+                yield ManifestProblem(line_no, f"line longer than {_MAX_LINE} bytes")
+                continue
+            try:
+                text = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError:
+                yield ManifestProblem(line_no, "not valid UTF-8")
+                continue
+            if line_no == 1:
+                text = text.removeprefix("\ufeff")
+            if not text.strip():
+                continue
+            if kind == "csv" and line_no == 1 and _is_csv_header(text):
+                continue
+            yield parse(line_no, text)
+    finally:
+        fh.close()
