@@ -13,12 +13,11 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlsplit
 
 from partcopy.errors import ConfigError, UsageError
+from partcopy.urls import parse_url
 
 __all__ = [
-    "SCHEMES",
     "ManifestEntry",
     "ManifestFormat",
     "ManifestItem",
@@ -29,9 +28,6 @@ __all__ = [
 ]
 
 ManifestFormat = Literal["jsonl", "csv"]
-
-SCHEMES = frozenset({"s3", "obs", "cos", "qs"})
-"""URL schemes a manifest location may use."""
 
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.txt")
 _CSV_SUFFIXES = (".csv", ".tsv")
@@ -61,19 +57,10 @@ ManifestItem = ManifestEntry | ManifestProblem
 
 def check_location(url: str, what: str) -> str | None:
     """Why ``url`` is not a usable object location (``scheme://bucket/key``), or None."""
-    if not url:
-        return f"{what} is empty"
     try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        return f"{what} {url!r} is not a URL: {exc}"
-    if parts.scheme not in SCHEMES:
-        known = ", ".join(f"{s}://" for s in sorted(SCHEMES))
-        return f"{what} {url!r} has an unknown scheme: expected one of {known}"
-    if not parts.netloc:
-        return f"{what} {url!r} names no bucket"
-    if parts.path in {"", "/"}:
-        return f"{what} {url!r} names no object key"
+        parse_url(url)
+    except UsageError as exc:
+        return f"{what}: {exc}"
     return None
 
 
