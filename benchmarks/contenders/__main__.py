@@ -1,0 +1,53 @@
+"""``python -m benchmarks.contenders NAME``: run one contender on a JSON spec from stdin.
+
+Prints one JSON line: the contender's ``Outcome`` (whose ``seconds`` and ``cpu_s`` cover
+the copy call only), the CPU seconds of the whole ``run`` (client set-up included) and the
+peak RSS before and after it; the parent adds the kernel's accounting from ``wait4``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import resource
+import sys
+import time
+import traceback
+from typing import Any
+
+from benchmarks.contenders.spec import BulkSpec, CopySpec, Outcome
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        sys.stderr.write("usage: python -m benchmarks.contenders NAME < spec.json\n")
+        return 2
+    name = argv[0]
+    raw: dict[str, Any] = json.loads(sys.stdin.read())
+    module = importlib.import_module(f"benchmarks.contenders.{name}")
+    rss_base = _peak_rss_mib()
+    cpu0 = time.process_time()
+    wall0 = time.perf_counter()
+    try:
+        if name.endswith("_bulk"):
+            outcome: Outcome = module.run_bulk(BulkSpec.from_dict(raw))
+        else:
+            outcome = module.run(CopySpec.from_dict(raw))
+    except Exception as exc:  # a contender that crashes is a failed run, reported as such
+        traceback.print_exc()
+        outcome = Outcome(False, time.perf_counter() - wall0, error=f"{type(exc).__name__}: {exc}")
+    result = outcome.as_dict()
+    result["run_cpu_s"] = time.process_time() - cpu0
+    result["rss_base_mib"] = rss_base
+    result["rss_peak_mib"] = _peak_rss_mib()
+    sys.stdout.write(json.dumps(result) + "\n")
+    sys.stdout.flush()
+    return 0 if outcome.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,62 @@
+"""rclone's server-side multipart copy (``rclone copyto``), run only when rclone is on PATH.
+
+The remote is configured entirely through ``RCLONE_CONFIG_EMU_*`` environment variables,
+so no config file is read or written.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from benchmarks.contenders.spec import CopySpec, Outcome, Stopwatch
+
+__all__ = ["rclone_env", "run"]
+
+
+def rclone_env(endpoint: str, access_key: str, secret_key: str) -> dict[str, str]:
+    """Environment for an rclone remote named ``emu`` pointing at the emulator."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "RCLONE_CONFIG_EMU_TYPE": "s3",
+            "RCLONE_CONFIG_EMU_PROVIDER": "Other",
+            "RCLONE_CONFIG_EMU_ENDPOINT": endpoint,
+            "RCLONE_CONFIG_EMU_ACCESS_KEY_ID": access_key,
+            "RCLONE_CONFIG_EMU_SECRET_ACCESS_KEY": secret_key,
+            "RCLONE_CONFIG_EMU_REGION": "us-east-1",
+            "RCLONE_CONFIG_EMU_FORCE_PATH_STYLE": "true",
+        }
+    )
+    return env
+
+
+def run(spec: CopySpec) -> Outcome:
+    """``rclone copyto emu:b/src emu:b/dst --s3-copy-cutoff <part size>``."""
+    exe = shutil.which("rclone")
+    if exe is None:
+        return Outcome(False, 0.0, error="rclone is not on PATH")
+    cutoff_mib = max(spec.part_size // (1024 * 1024), 5)
+    argv = [
+        exe,
+        "copyto",
+        f"emu:{spec.bucket}/{spec.key}",
+        f"emu:{spec.target_bucket}/{spec.dst_key}",
+        f"--s3-copy-cutoff={cutoff_mib}M",
+        f"--s3-upload-concurrency={spec.concurrency}",
+        "--s3-no-check-bucket",
+        "--retries=10",
+    ]
+    env = rclone_env(spec.endpoint, spec.access_key, spec.secret_key)
+    with Stopwatch() as sw:
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    ok = proc.returncode == 0
+    return Outcome(
+        ok=ok,
+        seconds=sw.seconds,
+        cpu_s=0.0,  # rclone is a grandchild: the parent's wait4 accounting includes it
+        parts=spec.parts if ok else 0,
+        bytes=spec.size if ok else 0,
+        error=None if ok else (proc.stderr.strip().splitlines() or ["rclone failed"])[-1],
+    )
