@@ -1,0 +1,269 @@
+"""AWS Signature Version 4 for S3, as botocore's ``S3SigV4Auth`` computes it.
+
+S3 signs the URI path exactly as sent (no normalisation), the query sorted by encoded name
+then value, every header but a few hop-by-hop ones, and the payload hash from the
+``X-Amz-Content-SHA256`` header (``UNSIGNED-PAYLOAD`` allowed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import unquote
+
+from .common import (
+    Credentials,
+    MalformedAuthorization,
+    QueryParams,
+    get_header,
+    header_groups,
+    hmac_digest,
+    signatures_equal,
+    split_raw_query,
+    uri_encode,
+    utc,
+)
+
+__all__ = [
+    "ALGORITHM",
+    "EMPTY_SHA256",
+    "UNSIGNED_PAYLOAD",
+    "SigV4Authorization",
+    "encode_query",
+    "expected_signature",
+    "parse_authorization",
+    "request_timestamp",
+    "sign",
+    "verify",
+]
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+_UNRESERVED = "-_.~"
+# botocore's SIGNED_HEADERS_BLACKLIST: hop-by-hop or rewritten by proxies.
+UNSIGNED_HEADERS = frozenset(
+    {
+        "authorization",
+        "baggage",
+        "connection",
+        "expect",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "traceparent",
+        "tracestate",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "user-agent",
+        "x-amzn-trace-id",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SigV4Authorization:
+    """What an ``AWS4-HMAC-SHA256`` Authorization header claims."""
+
+    access_key: str
+    date: str
+    region: str
+    service: str
+    signed_headers: tuple[str, ...]
+    signature: str = field(repr=False)
+
+
+def encode_query(params: QueryParams) -> str:
+    """The wire query string for ``params``, in SigV4's own encoding (``None`` → bare name)."""
+    parts = []
+    for name, value in params:
+        key = uri_encode(name, _UNRESERVED)
+        parts.append(key if value is None else f"{key}={uri_encode(value, _UNRESERVED)}")
+    return "&".join(parts)
+
+
+def sign(
+    *,
+    method: str,
+    path: str,
+    query: QueryParams,
+    headers: Mapping[str, str],
+    credentials: Credentials,
+    now: datetime,
+    region: str,
+    payload_hash: str = UNSIGNED_PAYLOAD,
+    service: str = "s3",
+) -> dict[str, str]:
+    """Headers to add to a request: ``X-Amz-Date``, ``X-Amz-Content-SHA256``, ``Authorization``.
+
+    ``path`` is as sent (percent-encoded); ``headers`` must include ``Host``. A session token
+    adds ``X-Amz-Security-Token``.
+    """
+    timestamp = utc(now).strftime(TIMESTAMP_FORMAT)
+    added = {"X-Amz-Date": timestamp, "X-Amz-Content-SHA256": payload_hash}
+    if credentials.session_token:
+        added["X-Amz-Security-Token"] = credentials.session_token
+    overridden = {name.lower() for name in added}
+    groups = {
+        name: values
+        for name, values in header_groups(headers).items()
+        if name not in overridden and name not in UNSIGNED_HEADERS
+    }
+    if "host" not in groups:
+        raise ValueError("SigV4 signing needs the Host header")
+    for name, value in added.items():
+        groups[name.lower()] = [value]
+    signed = tuple(sorted(groups))
+    canonical_query = _canonical_query((uri_encode(k, _UNRESERVED), v) for k, v in query)
+    canonical = _canonical_request(method, path, canonical_query, groups, signed, payload_hash)
+    scope = f"{timestamp[:8]}/{region}/{service}/aws4_request"
+    signature = _signature(credentials.secret_key, timestamp, scope, canonical)
+    added["Authorization"] = (
+        f"{ALGORITHM} Credential={credentials.access_key}/{scope}, "
+        f"SignedHeaders={';'.join(signed)}, Signature={signature}"
+    )
+    return added
+
+
+def parse_authorization(value: str) -> SigV4Authorization:
+    """Parse ``AWS4-HMAC-SHA256 Credential=AK/date/region/service/aws4_request, ...``."""
+    algorithm, _, rest = value.strip().partition(" ")
+    if algorithm != ALGORITHM:
+        raise MalformedAuthorization("not an AWS4-HMAC-SHA256 authorization")
+    fields: dict[str, str] = {}
+    for item in rest.split(","):
+        name, sep, content = item.strip().partition("=")
+        if not sep:
+            raise MalformedAuthorization("authorization field without '='")
+        fields[name] = content
+    try:
+        credential, signed, signature = (
+            fields["Credential"],
+            fields["SignedHeaders"],
+            fields["Signature"],
+        )
+    except KeyError as exc:
+        raise MalformedAuthorization(f"authorization lacks {exc.args[0]}") from None
+    parts = credential.split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request" or not parts[0]:
+        raise MalformedAuthorization("malformed credential scope")
+    names = tuple(signed.split(";"))
+    if not signed or any(n != n.lower() or not n for n in names):
+        raise MalformedAuthorization("malformed SignedHeaders")
+    return SigV4Authorization(parts[0], parts[1], parts[2], parts[3], names, signature)
+
+
+def request_timestamp(headers: Mapping[str, str]) -> str:
+    """The signing time a request claims: ``X-Amz-Date``, else its ``Date`` converted."""
+    amz_date = get_header(headers, "x-amz-date")
+    if amz_date is not None:
+        try:
+            datetime.strptime(amz_date, TIMESTAMP_FORMAT)
+        except ValueError:
+            raise MalformedAuthorization("malformed X-Amz-Date") from None
+        return amz_date
+    date = get_header(headers, "date")
+    if date is None:
+        raise MalformedAuthorization("request carries neither X-Amz-Date nor Date")
+    try:
+        parsed = parsedate_to_datetime(date)
+    except (TypeError, ValueError):
+        raise MalformedAuthorization("malformed Date") from None
+    if parsed.tzinfo is None:  # "-0000" (botocore's formatdate) means UTC
+        parsed = parsed.replace(tzinfo=UTC)
+    return utc(parsed).strftime(TIMESTAMP_FORMAT)
+
+
+def expected_signature(
+    auth: SigV4Authorization,
+    *,
+    method: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    secret_key: str,
+) -> str:
+    """Recompute the signature a server expects for a request as received.
+
+    ``path`` and ``query`` are raw, as on the wire. Raises ``MalformedAuthorization`` if a
+    signed header or the payload hash header is missing or the scope date disagrees.
+    """
+    timestamp = request_timestamp(headers)
+    if timestamp[:8] != auth.date:
+        raise MalformedAuthorization("credential scope date differs from the request date")
+    groups = header_groups(headers)
+    missing = [name for name in auth.signed_headers if name not in groups]
+    if missing:
+        raise MalformedAuthorization(f"signed header {missing[0]!r} is not in the request")
+    payload_hash = get_header(headers, "x-amz-content-sha256")
+    if payload_hash is None:
+        raise MalformedAuthorization("missing X-Amz-Content-SHA256")
+    canonical_query = _canonical_query(
+        (uri_encode(unquote(k), _UNRESERVED), unquote(v or "")) for k, v in split_raw_query(query)
+    )
+    canonical = _canonical_request(
+        method, path, canonical_query, groups, auth.signed_headers, payload_hash
+    )
+    scope = f"{auth.date}/{auth.region}/{auth.service}/aws4_request"
+    return _signature(secret_key, timestamp, scope, canonical)
+
+
+def verify(
+    auth: SigV4Authorization,
+    *,
+    method: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    secret_key: str,
+) -> bool:
+    """True if the claimed signature matches (constant-time); malformed requests are False."""
+    try:
+        expected = expected_signature(
+            auth, method=method, path=path, query=query, headers=headers, secret_key=secret_key
+        )
+    except MalformedAuthorization:
+        return False
+    return signatures_equal(auth.signature, expected)
+
+
+def _canonical_query(pairs: Iterable[tuple[str, str | None]]) -> str:
+    """``name=value`` sorted by encoded name then value; names come encoded, values not."""
+    encoded = sorted((name, uri_encode(value or "", _UNRESERVED)) for name, value in pairs)
+    return "&".join(f"{name}={value}" for name, value in encoded)
+
+
+def _canonical_request(
+    method: str,
+    path: str,
+    canonical_query: str,
+    groups: Mapping[str, list[str]],
+    signed: tuple[str, ...],
+    payload_hash: str,
+) -> str:
+    lines = [f"{name}:{','.join(' '.join(v.split()) for v in groups[name])}" for name in signed]
+    return "\n".join(
+        [
+            method.upper(),
+            path or "/",
+            canonical_query,
+            "\n".join(lines) + "\n",
+            ";".join(signed),
+            payload_hash,
+        ]
+    )
+
+
+def _signature(secret_key: str, timestamp: str, scope: str, canonical_request: str) -> str:
+    digest = hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
+    string_to_sign = f"{ALGORITHM}\n{timestamp}\n{scope}\n{digest}"
+    key = f"AWS4{secret_key}".encode()
+    for part in scope.split("/"):
+        key = hmac_digest(key, part, "sha256")
+    return hmac_digest(key, string_to_sign, "sha256").hex()
