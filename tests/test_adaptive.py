@@ -481,3 +481,19 @@ def test_adaptive_converges_and_throttles_far_less_than_fixed_4n(capacity: int) 
         assert fixed.statistics().throttled == fixed_store.throttled
 
     run(main)
+
+
+def test_async_with_is_a_drop_in_for_a_capacity_limiter_and_classifies() -> None:
+    async def main() -> None:
+        limiter = AdaptiveLimiter(8)
+        async with limiter as outer:
+            async with limiter as inner:  # nesting in one task keeps tickets apart
+                assert limiter.statistics().in_flight == 2
+            assert inner.released and not outer.released
+        with pytest.raises(ServiceError):
+            async with limiter:
+                raise throttle()
+        stats = limiter.statistics()
+        assert (stats.in_flight, stats.successes, stats.throttled, stats.limit) == (0, 2, 1, 4)
+
+    run(main)

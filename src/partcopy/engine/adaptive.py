@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from types import TracebackType
 
 import anyio
 import anyio.lowlevel
@@ -198,6 +199,7 @@ class AdaptiveLimiter:
         self._paused_until: float | None = None
         self._waiters: OrderedDict[object, anyio.Event] = OrderedDict()
         self._granted: set[object] = set()
+        self._held: dict[int, list[Ticket]] = {}
 
     # --- properties -------------------------------------------------------------------
 
@@ -284,13 +286,39 @@ class AdaptiveLimiter:
         try:
             yield ticket
         except BaseException as exc:
-            if is_throttle(exc):
-                self.record_throttle(ticket, retry_after_of(exc))
+            self.finish(ticket, exc)
             raise
         else:
-            self.record_success(ticket)
+            self.finish(ticket, None)
+
+    def finish(self, ticket: Ticket, exc: BaseException | None) -> None:
+        """Record how the request ended (success, throttle or neither) and release it."""
+        try:
+            if exc is None:
+                self.record_success(ticket)
+            elif is_throttle(exc):
+                self.record_throttle(ticket, retry_after_of(exc))
         finally:
             self.release(ticket)
+
+    async def __aenter__(self) -> Ticket:
+        """``async with limiter:`` works like ``anyio.CapacityLimiter`` (and classifies)."""
+        ticket = await self.acquire()
+        self._held.setdefault(anyio.get_current_task().id, []).append(ticket)
+        return ticket
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        task = anyio.get_current_task().id
+        stack = self._held[task]
+        ticket = stack.pop()
+        if not stack:
+            del self._held[task]
+        self.finish(ticket, exc)
 
     # --- feedback ---------------------------------------------------------------------
 
