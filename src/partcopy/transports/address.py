@@ -1,0 +1,151 @@
+"""Where a request goes: endpoints, bucket addressing (path, virtual host, Host header) and
+the percent-encoding of keys and query strings that signatures depend on.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+from urllib.parse import quote, urlsplit
+
+from partcopy.errors import ConfigError
+
+__all__ = [
+    "Addressing",
+    "AddressingStyle",
+    "Endpoint",
+    "HostHeader",
+    "Located",
+    "PathStyle",
+    "PerBucket",
+    "VirtualHost",
+    "quote_key",
+    "s3_addressing",
+]
+
+AddressingStyle = Literal["auto", "path", "virtual"]
+
+_DNS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def quote_key(key: str) -> str:
+    """Percent-encode a key or copy-source path keeping ``-._~/`` (RFC 3986 unreserved)."""
+    return quote(key, safe="/~")
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Scheme, host and port of a service endpoint (``https://s3.eu-west-1.amazonaws.com``)."""
+
+    scheme: str
+    host: str
+    port: int | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> Endpoint:
+        """Parse an endpoint URL; ``ConfigError`` naming it when unusable."""
+        parts = urlsplit(url if "://" in url else f"https://{url}")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ConfigError(f"bad endpoint URL {url!r}: invalid port") from None
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ConfigError(f"bad endpoint URL {url!r}: expected http(s)://host[:port]")
+        if parts.path not in {"", "/"} or parts.query:
+            raise ConfigError(f"bad endpoint URL {url!r}: no path or query allowed")
+        return cls(parts.scheme, parts.hostname, port)
+
+    @property
+    def netloc(self) -> str:
+        """Host plus the port when it is not the scheme's default."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.scheme == "https" else 80
+        return host if self.port in {None, default} else f"{host}:{self.port}"
+
+    @property
+    def base(self) -> str:
+        return f"{self.scheme}://{self.netloc}"
+
+    @property
+    def is_ip_or_local(self) -> bool:
+        if self.host == "localhost" or self.host.endswith(".localhost"):
+            return True
+        try:
+            ipaddress.ip_address(self.host)
+        except ValueError:
+            return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """Where one request goes: URL prefix to connect to, Host header, encoded path."""
+
+    base: str
+    host: str
+    path: str
+    bucket_in_host: bool = False
+
+
+class Addressing(Protocol):
+    """Maps a bucket and key onto a URL and the Host header to send and sign."""
+
+    def locate(self, bucket: str, key: str) -> Located: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PathStyle:
+    """``scheme://endpoint/bucket/key``."""
+
+    endpoint: Endpoint
+
+    def locate(self, bucket: str, key: str) -> Located:
+        path = f"/{bucket}/{quote_key(key)}" if key else f"/{bucket}"
+        return Located(self.endpoint.base, self.endpoint.netloc, path)
+
+
+@dataclass(frozen=True, slots=True)
+class VirtualHost:
+    """``scheme://bucket.endpoint/key``."""
+
+    endpoint: Endpoint
+
+    def locate(self, bucket: str, key: str) -> Located:
+        host = f"{bucket}.{self.endpoint.netloc}"
+        return Located(f"{self.endpoint.scheme}://{host}", host, f"/{quote_key(key)}", True)
+
+
+@dataclass(frozen=True, slots=True)
+class HostHeader:
+    """Connect to ``endpoint`` but address the bucket by a Host header (COS on an emulator)."""
+
+    endpoint: Endpoint
+    host_for: Callable[[str], str]
+
+    def locate(self, bucket: str, key: str) -> Located:
+        return Located(self.endpoint.base, self.host_for(bucket), f"/{quote_key(key)}", True)
+
+
+@dataclass(frozen=True, slots=True)
+class PerBucket:
+    """Virtual-host addressing for DNS-safe buckets, path style for the rest."""
+
+    endpoint: Endpoint
+
+    def locate(self, bucket: str, key: str) -> Located:
+        secure = self.endpoint.scheme == "https"
+        if _DNS_BUCKET.match(bucket) and not (secure and "." in bucket):
+            return VirtualHost(self.endpoint).locate(bucket, key)
+        return PathStyle(self.endpoint).locate(bucket, key)
+
+
+def s3_addressing(endpoint: Endpoint, style: AddressingStyle) -> Addressing:
+    """S3-family addressing: ``auto`` is path style on IPs/localhost, else per bucket."""
+    if style == "path" or (style == "auto" and endpoint.is_ip_or_local):
+        return PathStyle(endpoint)
+    if style == "virtual":
+        return VirtualHost(endpoint)
+    return PerBucket(endpoint)

@@ -1,0 +1,270 @@
+"""The HTTP core every dialect shares: one aiohttp session, timeouts, capped reads, errors.
+
+This is the boundary where aiohttp's exceptions become :mod:`partcopy.errors` (once,
+``raise X(...) from exc``). Nothing here knows a dialect: URLs arrive built and signed.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import NoReturn
+
+import aiohttp
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from partcopy.errors import (
+    ConnectError,
+    PreconditionFailed,
+    ProtocolError,
+    ResponseTimeout,
+    ServiceError,
+    TransportError,
+)
+from partcopy.transports.verdict import ErrorBody
+
+__all__ = [
+    "MAX_BODY",
+    "HttpCore",
+    "Reply",
+    "Timeouts",
+    "map_client_error",
+    "parse_retry_after",
+    "raise_service_error",
+]
+
+MAX_BODY = 1 << 20
+"""The most bytes read of an XML/JSON answer: a larger body is refused (``ProtocolError``)."""
+
+Body = bytes | AsyncIterable[bytes] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds to wait. ``read`` bounds the silence between bytes of an ordinary answer.
+
+    A server-side copy sends nothing until it is done, so its read timeout grows with the
+    bytes copied: ``copy_base + size / copy_min_rate`` (a 5 GiB part at 16 MiB/s: ~6 min).
+    """
+
+    connect: float = 10.0
+    read: float = 60.0
+    copy_base: float = 60.0
+    copy_min_rate: float = 16 * 1024 * 1024
+
+    def copy_read(self, size: int) -> float:
+        """The read timeout for a server-side copy of ``size`` bytes."""
+        return self.copy_base + max(size, 0) / self.copy_min_rate
+
+    def client_timeout(self, read: float | None = None) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(
+            total=None, sock_connect=self.connect, connect=None, sock_read=read or self.read
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A complete answer: status, headers and the (capped) body."""
+
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - now(), 0.0)
+
+
+def map_client_error(exc: BaseException, operation: str) -> TransportError:
+    """The partcopy error for an aiohttp/asyncio failure (never carries headers)."""
+    if isinstance(exc, TimeoutError):
+        return ResponseTimeout(
+            f"{operation}: no answer in time ({type(exc).__name__})", operation=operation
+        )
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return ConnectError(f"{operation}: connection closed mid-body", operation=operation)
+    if isinstance(exc, aiohttp.ClientConnectionError | ConnectionError):
+        return ConnectError(f"{operation}: {type(exc).__name__}: {exc}", operation=operation)
+    return ProtocolError(f"{operation}: {type(exc).__name__}", operation=operation)
+
+
+def raise_service_error(
+    status: int, headers: Mapping[str, str], error: ErrorBody | None, operation: str
+) -> NoReturn:
+    """Raise ``ServiceError`` (``PreconditionFailed`` for 412) for a non-2xx answer."""
+    error = error or ErrorBody()
+    request_id = (
+        error.request_id
+        or headers.get("x-amz-request-id")
+        or headers.get("x-obs-request-id")
+        or headers.get("x-cos-request-id")
+        or headers.get("x-qs-request-id")
+    )
+    cls = PreconditionFailed if status == 412 else ServiceError
+    raise cls(
+        status,
+        error.code,
+        error.message,
+        request_id=request_id,
+        retry_after=parse_retry_after(headers.get("Retry-After")),
+        operation=operation,
+    )
+
+
+_SLICE = 256 * 1024
+
+
+async def _slices(data: bytes) -> AsyncIterator[bytes]:
+    """Feed a large in-memory body in slices (no copy) so the event loop keeps turning."""
+    view = memoryview(data)
+    for start in range(0, len(view), _SLICE):
+        yield view[start : start + _SLICE]  # type: ignore[misc]
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, cap: int, operation: str) -> bytes:
+    length = resp.content_length
+    if length is not None and length > cap:
+        resp.close()
+        raise ProtocolError(f"{operation}: body of {length} bytes exceeds {cap}")
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in resp.content.iter_any():
+        total += len(chunk)
+        if total > cap:
+            resp.close()
+            raise ProtocolError(f"{operation}: body exceeds {cap} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class HttpCore:
+    """Sends prepared requests on one session and maps every failure onto partcopy errors.
+
+    A session passed in stays the caller's; without one, the core makes its own on first
+    use and closes it in ``aclose``.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        timeouts: Timeouts | None = None,
+        max_body: int = MAX_BODY,
+        connector_limit: int = 256,
+    ) -> None:
+        self._session = session
+        self._owned = session is None
+        self.timeouts = timeouts or Timeouts()
+        self.max_body = max_body
+        self._limit = connector_limit
+        self._default_timeout = self.timeouts.client_timeout()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._limit)
+            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the session if this core made it."""
+        if self._owned and self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        *,
+        body: Body = None,
+        operation: str,
+        read_timeout: float | None = None,
+    ) -> Reply:
+        """Send one request and read its whole answer (at most ``max_body`` bytes)."""
+        timeout = (
+            self._default_timeout
+            if read_timeout is None
+            else (self.timeouts.client_timeout(read_timeout))
+        )
+        if isinstance(body, bytes) and len(body) > _SLICE:
+            body = _slices(body)
+        try:
+            async with self.session.request(
+                method,
+                URL(url, encoded=True),
+                headers=headers,
+                data=body,
+                timeout=timeout,
+                allow_redirects=False,
+                skip_auto_headers=("Content-Type",),
+            ) as resp:
+                if method == "HEAD":  # Content-Length describes the object, not a body
+                    return Reply(resp.status, resp.headers, b"")
+                data = await _read_capped(resp, self.max_body, operation)
+                return Reply(resp.status, resp.headers, data)
+        except TransportError:
+            raise
+        except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
+            raise map_client_error(exc, operation) from exc
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        *,
+        operation: str,
+        on_error: Callable[[Reply], NoReturn],
+        chunk_size: int = 1 << 20,
+    ) -> AsyncIterator[tuple[Reply, AsyncIterator[bytes]]]:
+        """Open a request whose 2xx body is streamed; a non-2xx goes to ``on_error``."""
+        try:
+            async with self.session.request(
+                method,
+                URL(url, encoded=True),
+                headers=headers,
+                timeout=self._default_timeout,
+                allow_redirects=False,
+            ) as resp:
+                if not 200 <= resp.status < 300:
+                    data = await _read_capped(resp, self.max_body, operation)
+                    on_error(Reply(resp.status, resp.headers, data))
+                head = Reply(resp.status, resp.headers, b"")
+                yield head, _chunks(resp, chunk_size, operation)
+        except TransportError:
+            raise
+        except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
+            raise map_client_error(exc, operation) from exc
+
+
+async def _chunks(
+    resp: aiohttp.ClientResponse, chunk_size: int, operation: str
+) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in resp.content.iter_chunked(chunk_size):
+            yield chunk
+    except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
+        raise map_client_error(exc, operation) from exc

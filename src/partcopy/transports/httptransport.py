@@ -1,0 +1,509 @@
+"""One Transport for every HTTP dialect: requests built from a DialectSpec, sent on HttpCore.
+
+The dialect modules (``s3``, ``obs``, ``cos``, ``qingstor``) only supply data: the spec,
+the addressing, the copy-source form and the signer. This class never retries and never
+judges beyond parsing (see :mod:`partcopy.transports.base`).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import re
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
+from typing import NoReturn
+
+from partcopy.errors import ProtocolError, UsageError
+from partcopy.transports.address import Addressing
+from partcopy.transports.base import (
+    CompleteResult,
+    CopySource,
+    Dialect,
+    ObjectAttributes,
+    ObjectInfo,
+    PartResult,
+    PartsPage,
+    SSECustomerKey,
+    UploadsPage,
+)
+from partcopy.transports.http import Body, HttpCore, Reply, raise_service_error
+from partcopy.transports.signing.common import QueryParams
+from partcopy.transports.spec import DialectSpec, OutRequest, Signer
+from partcopy.transports.verdict import BodyVerdict
+
+__all__ = ["EMPTY_SHA256", "UNSIGNED_PAYLOAD", "HttpTransport"]
+
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+_MAX_SINGLE_COPY = 5 * 1024**3
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_BAD_VALUE = re.compile(r"[\r\n\x00]")
+_CONTENT_HEADERS = (
+    ("content_type", "Content-Type"),
+    ("content_encoding", "Content-Encoding"),
+    ("content_language", "Content-Language"),
+    ("content_disposition", "Content-Disposition"),
+    ("cache_control", "Cache-Control"),
+    ("expires", "Expires"),
+)
+
+
+def _value(name: str, value: str) -> str:
+    if _BAD_VALUE.search(value):
+        raise UsageError(f"header {name!r} has a line break or NUL in its value")
+    return value
+
+
+def _parts_count(etag: str | None) -> int | None:
+    if not etag:
+        return None
+    _, dash, suffix = etag.strip('"').rpartition("-")
+    return int(suffix) if dash and suffix.isdigit() else None
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class HttpTransport:
+    """The :class:`~partcopy.transports.base.Transport` for S3, OBS, COS and QingStor."""
+
+    def __init__(
+        self,
+        spec: DialectSpec,
+        addressing: Addressing,
+        signer: Signer,
+        core: HttpCore,
+        copy_source: Callable[[CopySource], str],
+    ) -> None:
+        self.spec = spec
+        self._addr = addressing
+        self._sign = signer
+        self.core = core
+        self._copy_source = copy_source
+        self._h_copy_source = spec.h("copy-source")
+        self._h_copy_range = spec.h(spec.copy_range)
+        self._h_copy_if_match = spec.h("copy-source-if-match")
+        self._h_request_id = spec.h("request-id")
+        self._h_version_id = spec.h("version-id")
+
+    def __repr__(self) -> str:
+        return f"HttpTransport(dialect={self.spec.name!r}, addressing={self._addr!r})"
+
+    @property
+    def dialect(self) -> Dialect:
+        return self.spec.name
+
+    async def aclose(self) -> None:
+        """Close the session if the transport made it."""
+        await self.core.aclose()
+
+    # -- request plumbing ------------------------------------------------------------
+
+    def _prepare(
+        self,
+        method: str,
+        bucket: str,
+        key: str,
+        query: QueryParams,
+        headers: dict[str, str],
+        payload_sha256: str,
+    ) -> str:
+        """Address, sign and return the URL; ``headers`` gains Host and the signature."""
+        loc = self._addr.locate(bucket, key)
+        params = tuple(query)
+        headers["Host"] = loc.host
+        req = OutRequest(
+            method,
+            loc.host,
+            loc.path,
+            params,
+            headers,
+            bucket,
+            key,
+            loc.bucket_in_host,
+            payload_sha256,
+        )
+        headers.update(self._sign(req))
+        qs = self.spec.encode_query(params)
+        return f"{loc.base}{loc.path}?{qs}" if qs else f"{loc.base}{loc.path}"
+
+    async def _send(
+        self,
+        method: str,
+        bucket: str,
+        key: str,
+        query: QueryParams,
+        headers: dict[str, str],
+        *,
+        operation: str,
+        body: Body = None,
+        payload_sha256: str = EMPTY_SHA256,
+        read_timeout: float | None = None,
+    ) -> Reply:
+        url = self._prepare(method, bucket, key, query, headers, payload_sha256)
+        reply = await self.core.send(
+            method, url, headers, body=body, operation=operation, read_timeout=read_timeout
+        )
+        if not reply.ok:
+            self._raise(reply, operation)
+        return reply
+
+    def _raise(self, reply: Reply, operation: str) -> NoReturn:
+        raise_service_error(
+            reply.status, reply.headers, self.spec.codec.error(reply.body), operation
+        )
+
+    # -- header builders -------------------------------------------------------------
+
+    def _sse_c(self, key: SSECustomerKey | None, middle: str, headers: dict[str, str]) -> None:
+        if key is None:
+            return
+        base = self.spec.prefix + middle
+        headers[base + "algorithm"] = key.algorithm
+        headers[base + "key"] = key.key_b64
+        headers[base + self.spec.key_md5_suffix] = key.key_md5_b64
+
+    def _source_headers(self, source: CopySource, headers: dict[str, str]) -> None:
+        headers[self._h_copy_source] = self._copy_source(source)
+        if source.if_match:
+            headers[self._h_copy_if_match] = _value("if-match", source.if_match)
+        self._sse_c(source.sse_c, self.spec.src_sse_c, headers)
+
+    def _optional(self, feature: str | None, what: str, value: str) -> tuple[str, str]:
+        if feature is None:
+            raise UsageError(f"{self.spec.name} does not support {what} ({value!r})")
+        name = self.spec.h(feature)
+        return name, _value(name, value)
+
+    def _attr_headers(self, attrs: ObjectAttributes, headers: dict[str, str]) -> None:
+        for field_name, header in _CONTENT_HEADERS:
+            value = getattr(attrs, field_name)
+            if value is not None:
+                headers[header] = _value(header, value)
+        for name, value in attrs.metadata.items():
+            if not _TOKEN.match(name):
+                raise UsageError(f"metadata name {name!r} is not a valid header token")
+            headers[self.spec.meta_prefix + name.lower()] = _value(name, value)
+        for feature, what, value in (
+            (self.spec.storage_class, "a storage class", attrs.storage_class),
+            (self.spec.tagging, "tagging", attrs.tagging),
+            (self.spec.sse, "server-side encryption", attrs.sse),
+        ):
+            if value is not None:
+                name, checked = self._optional(feature, what, value)
+                headers[name] = checked
+        self._sse_c(attrs.sse_c, self.spec.sse_c, headers)
+
+    def _request_id(self, reply: Reply) -> str | None:
+        return reply.headers.get(self._h_request_id)
+
+    def _part_result(self, number: int, reply: Reply, verdict: BodyVerdict) -> PartResult:
+        err = verdict.error
+        return PartResult(
+            number,
+            verdict.etag,
+            reply.status,
+            error_code=err.code if err else None,
+            error_message=err.message if err else None,
+            request_id=(err.request_id if err else None) or self._request_id(reply),
+            detail=verdict.detail,
+        )
+
+    def _complete_result(self, reply: Reply, verdict: BodyVerdict) -> CompleteResult:
+        err = verdict.error
+        return CompleteResult(
+            verdict.etag,
+            reply.status,
+            version_id=reply.headers.get(self._h_version_id) or verdict.version_id,
+            error_code=err.code if err else None,
+            error_message=err.message if err else None,
+            request_id=(err.request_id if err else None) or self._request_id(reply),
+            detail=verdict.detail,
+        )
+
+    def _version_query(self, version_id: str | None) -> QueryParams:
+        if version_id is None:
+            return []
+        if self.spec.q_version_id is None:
+            raise UsageError(f"{self.spec.name} does not support version ids ({version_id!r})")
+        return [(self.spec.q_version_id, version_id)]
+
+    def _upload_query(self, upload_id: str, part_number: int) -> QueryParams:
+        return [(self.spec.q_part_number, str(part_number)), (self.spec.q_upload_id, upload_id)]
+
+    # -- the Transport verbs ---------------------------------------------------------
+
+    async def head(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        sse_c: SSECustomerKey | None = None,
+    ) -> ObjectInfo:
+        """HEAD the object: size, ETag, version and every attribute it carries."""
+        headers: dict[str, str] = {}
+        self._sse_c(sse_c, self.spec.sse_c, headers)
+        query = self._version_query(version_id)
+        reply = await self._send("HEAD", bucket, key, query, headers, operation="head")
+        return self._object_info(bucket, key, reply)
+
+    def _object_info(self, bucket: str, key: str, reply: Reply) -> ObjectInfo:
+        h = reply.headers
+        try:
+            size = int(h.get("Content-Length", ""))
+        except ValueError:
+            raise ProtocolError("head: no usable Content-Length", operation="head") from None
+        meta_prefix = self.spec.meta_prefix
+        metadata = {
+            name.lower()[len(meta_prefix) :]: value
+            for name, value in h.items()
+            if name.lower().startswith(meta_prefix)
+        }
+        spec = self.spec
+        attrs = ObjectAttributes(
+            content_type=h.get("Content-Type"),
+            content_encoding=h.get("Content-Encoding"),
+            content_language=h.get("Content-Language"),
+            content_disposition=h.get("Content-Disposition"),
+            cache_control=h.get("Cache-Control"),
+            expires=h.get("Expires"),
+            metadata=metadata,
+            storage_class=h.get(spec.h(spec.storage_class)) if spec.storage_class else None,
+            sse=h.get(spec.h(spec.sse)) if spec.sse else None,
+        )
+        etag = h.get("ETag")
+        return ObjectInfo(
+            bucket=bucket,
+            key=key,
+            size=size,
+            etag=etag,
+            version_id=h.get(self._h_version_id),
+            last_modified=_http_date(h.get("Last-Modified")),
+            attributes=attrs,
+            parts_count=_parts_count(etag),
+        )
+
+    async def create_multipart(self, bucket: str, key: str, attrs: ObjectAttributes) -> str:
+        """Start a multipart upload carrying ``attrs``; returns its upload id."""
+        headers: dict[str, str] = {}
+        self._attr_headers(attrs, headers)
+        reply = await self._send(
+            "POST", bucket, key, [("uploads", None)], headers, operation="create_multipart"
+        )
+        try:
+            return self.spec.codec.initiate(reply.body)
+        except ProtocolError as exc:
+            exc.operation = "create_multipart"
+            raise
+
+    async def upload_part_copy(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        source: CopySource,
+        first: int,
+        last: int,
+        *,
+        sse_c: SSECustomerKey | None = None,
+    ) -> PartResult:
+        """Copy source bytes ``first..last`` into a part; an unproven 2xx is returned."""
+        headers: dict[str, str] = {}
+        self._source_headers(source, headers)
+        headers[self._h_copy_range] = f"bytes={first}-{last}"
+        self._sse_c(sse_c, self.spec.sse_c, headers)
+        reply = await self._send(
+            "PUT",
+            bucket,
+            key,
+            self._upload_query(upload_id, part_number),
+            headers,
+            operation="upload_part_copy",
+            read_timeout=self.core.timeouts.copy_read(last - first + 1),
+        )
+        verdict = self.spec.codec.verdict(reply.headers.get("ETag"), reply.body)
+        return self._part_result(part_number, reply, verdict)
+
+    async def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        body: bytes | AsyncIterable[bytes],
+        size: int,
+        *,
+        content_md5: str | None = None,
+        sse_c: SSECustomerKey | None = None,
+    ) -> PartResult:
+        """Upload ``size`` bytes as a part; streams an async iterable without buffering."""
+        if isinstance(body, bytes) and len(body) != size:
+            raise UsageError(f"upload_part: body has {len(body)} bytes, size says {size}")
+        headers = {"Content-Length": str(size)}
+        if content_md5:
+            headers["Content-MD5"] = _value("Content-MD5", content_md5)
+        self._sse_c(sse_c, self.spec.sse_c, headers)
+        reply = await self._send(
+            "PUT",
+            bucket,
+            key,
+            self._upload_query(upload_id, part_number),
+            headers,
+            operation="upload_part",
+            body=body,
+            payload_sha256=UNSIGNED_PAYLOAD,
+        )
+        etag = reply.headers.get("ETag")
+        verdict = BodyVerdict(etag) if etag else BodyVerdict(None, detail="no ETag header")
+        return self._part_result(part_number, reply, verdict)
+
+    def get_range(
+        self,
+        bucket: str,
+        key: str,
+        first: int,
+        last: int,
+        *,
+        version_id: str | None = None,
+        if_match: str | None = None,
+        sse_c: SSECustomerKey | None = None,
+    ) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+        """Stream bytes ``first..last``: ``async with t.get_range(...) as chunks``."""
+        return self._get_range(bucket, key, first, last, version_id, if_match, sse_c)
+
+    @asynccontextmanager
+    async def _get_range(
+        self,
+        bucket: str,
+        key: str,
+        first: int,
+        last: int,
+        version_id: str | None,
+        if_match: str | None,
+        sse_c: SSECustomerKey | None,
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        headers = {"Range": f"bytes={first}-{last}"}
+        if if_match:
+            headers["If-Match"] = _value("If-Match", if_match)
+        self._sse_c(sse_c, self.spec.sse_c, headers)
+        query = self._version_query(version_id)
+        url = self._prepare("GET", bucket, key, query, headers, EMPTY_SHA256)
+
+        def on_error(reply: Reply) -> NoReturn:
+            self._raise(reply, "get_range")
+
+        async with self.core.stream(
+            "GET", url, headers, operation="get_range", on_error=on_error
+        ) as (reply, chunks):
+            length = reply.headers.get("Content-Length")
+            if length is not None and length != str(last - first + 1):
+                raise ProtocolError(
+                    f"get_range: asked for {last - first + 1} bytes, answer has {length}",
+                    operation="get_range",
+                )
+            yield chunks
+
+    async def complete(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        parts: Sequence[tuple[int, str]],
+    ) -> CompleteResult:
+        """Complete from ``(part_number, etag)`` pairs; an unproven 2xx is returned."""
+        codec = self.spec.codec
+        body = codec.complete_body(parts)
+        headers = {"Content-Type": codec.complete_content_type}
+        reply = await self._send(
+            "POST",
+            bucket,
+            key,
+            [(self.spec.q_upload_id, upload_id)],
+            headers,
+            operation="complete",
+            body=body,
+            payload_sha256=hashlib.sha256(body).hexdigest(),
+            read_timeout=self.core.timeouts.copy_base,
+        )
+        return self._complete_result(reply, codec.verdict(reply.headers.get("ETag"), reply.body))
+
+    async def abort(self, bucket: str, key: str, upload_id: str) -> None:
+        """Abort the upload (the service frees its parts)."""
+        query = [(self.spec.q_upload_id, upload_id)]
+        await self._send("DELETE", bucket, key, query, {}, operation="abort")
+
+    async def list_parts(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        *,
+        marker: int | None = None,
+        max_parts: int = 1000,
+    ) -> PartsPage:
+        """One page of the upload's parts, after part number ``marker``."""
+        spec = self.spec
+        query: list[tuple[str, str | None]] = [
+            (spec.q_upload_id, upload_id),
+            (spec.q_max_parts, str(max_parts)),
+        ]
+        if marker is not None:
+            query.append((spec.q_part_marker, str(marker)))
+        reply = await self._send("GET", bucket, key, query, {}, operation="list_parts")
+        return spec.codec.list_parts(reply.body, max_parts)
+
+    async def copy_object(
+        self,
+        source: CopySource,
+        bucket: str,
+        key: str,
+        attrs: ObjectAttributes,
+    ) -> CompleteResult:
+        """Copy a whole object in one request, replacing its attributes with ``attrs``."""
+        headers: dict[str, str] = {}
+        self._source_headers(source, headers)
+        headers[self.spec.h("metadata-directive")] = self.spec.replace_directive
+        self._attr_headers(attrs, headers)
+        reply = await self._send(
+            "PUT",
+            bucket,
+            key,
+            [],
+            headers,
+            operation="copy_object",
+            read_timeout=self.core.timeouts.copy_read(_MAX_SINGLE_COPY),
+        )
+        verdict = self.spec.codec.verdict(reply.headers.get("ETag"), reply.body)
+        return self._complete_result(reply, verdict)
+
+    async def list_uploads(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        key_marker: str | None = None,
+        upload_id_marker: str | None = None,
+        max_uploads: int = 1000,
+    ) -> UploadsPage:
+        """One page of the bucket's incomplete multipart uploads."""
+        spec = self.spec
+        query: list[tuple[str, str | None]] = [("uploads", None)]
+        query.append((spec.q_max_uploads, str(max_uploads)))
+        if prefix:
+            query.append(("prefix", prefix))
+        if key_marker is not None:
+            query.append((spec.q_key_marker, key_marker))
+        if upload_id_marker is not None:
+            query.append((spec.q_upload_id_marker, upload_id_marker))
+        reply = await self._send("GET", bucket, "", query, {}, operation="list_uploads")
+        return spec.codec.list_uploads(reply.body, bucket)

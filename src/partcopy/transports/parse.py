@@ -1,0 +1,213 @@
+"""XML bodies of the S3 family (S3, OBS, COS): parsed with defusedxml, namespace-blind.
+
+Every function takes the raw body and raises nothing but ``ProtocolError``. Documents with
+a DTD or entity declarations are hostile and always raise. ``copy_verdict`` never raises
+for a merely bad body: an empty, truncated, error-bodied or ETag-less answer to a copy or
+complete is a fact for the engine's verifier, not an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from xml.etree.ElementTree import Element, ParseError
+from xml.sax.saxutils import escape
+
+import defusedxml
+import defusedxml.ElementTree as SafeET
+
+from partcopy.errors import ProtocolError
+from partcopy.transports.base import PartInfo, PartsPage, UploadInfo, UploadsPage
+from partcopy.transports.verdict import BodyVerdict, ErrorBody
+
+__all__ = [
+    "build_complete",
+    "copy_verdict",
+    "parse_error",
+    "parse_initiate",
+    "parse_list_parts",
+    "parse_list_uploads",
+    "parse_time",
+]
+
+
+class _Malformed(Exception):
+    """Internal: the bytes are not well-formed XML (as opposed to hostile XML)."""
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _root(body: bytes) -> Element:
+    """Parse ``body``; hostile XML raises ProtocolError, malformed XML ``_Malformed``."""
+    try:
+        root: Element = SafeET.fromstring(body, forbid_dtd=True)
+    except defusedxml.DefusedXmlException as exc:
+        raise ProtocolError(f"hostile XML refused ({type(exc).__name__})") from exc
+    except (ParseError, ValueError) as exc:
+        raise _Malformed(str(exc)) from exc
+    return root
+
+
+def _strict_root(body: bytes, what: str) -> Element:
+    if not body.strip():
+        raise ProtocolError(f"{what}: empty body")
+    try:
+        return _root(body)
+    except _Malformed as exc:
+        raise ProtocolError(f"{what}: malformed XML ({exc})") from exc
+
+
+def _refuse_error_root(root: Element, what: str) -> None:
+    # Root names vary (moto answers <ListPartsResponse>); an <Error> in a 2xx never fits.
+    if _local(root.tag) == "Error":
+        code = _text(root, "Code") or "no code"
+        raise ProtocolError(f"{what}: error document ({code}) in a 2xx answer")
+
+
+def _child(elem: Element, name: str) -> Element | None:
+    for sub in elem:
+        if _local(sub.tag) == name:
+            return sub
+    return None
+
+
+def _children(elem: Element, name: str) -> list[Element]:
+    return [sub for sub in elem if _local(sub.tag) == name]
+
+
+def _text(elem: Element, name: str) -> str | None:
+    sub = _child(elem, name)
+    if sub is None:
+        return None
+    return (sub.text or "").strip()
+
+
+def _int(elem: Element, name: str, what: str) -> int:
+    raw = _text(elem, name)
+    try:
+        return int(raw) if raw is not None else -1
+    except ValueError:
+        raise ProtocolError(f"{what}: {name} is not an integer: {(raw or '')[:40]!r}") from None
+
+
+def _bool(elem: Element, name: str) -> bool:
+    return (_text(elem, name) or "").lower() == "true"
+
+
+def parse_time(raw: str | None) -> datetime | None:
+    """An ISO 8601 time as the S3 family writes it; None when absent or unreadable."""
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+
+
+def _error_fields(root: Element) -> ErrorBody:
+    return ErrorBody(
+        code=_text(root, "Code") or None,
+        message=_text(root, "Message") or None,
+        request_id=_text(root, "RequestId") or None,
+        resource=_text(root, "Resource") or None,
+    )
+
+
+def parse_error(body: bytes) -> ErrorBody | None:
+    """The ``<Error>`` document in ``body``; None when the body is empty or not one.
+
+    Only bodies that claim to be XML are parsed: a proxy's HTML page (``<!DOCTYPE html>``)
+    is no error document, but a hostile XML document still raises ``ProtocolError``.
+    """
+    if not body.lstrip().startswith((b"<?xml", b"<Error")):
+        return None
+    try:
+        root = _root(body)
+    except _Malformed:
+        return None
+    if _local(root.tag) != "Error":
+        return None
+    return _error_fields(root)
+
+
+def copy_verdict(body: bytes) -> BodyVerdict:
+    """Judge a 2xx body of UploadPartCopy, CopyObject or CompleteMultipartUpload."""
+    if not body.strip():
+        return BodyVerdict(None, detail="empty body")
+    try:
+        root = _root(body)
+    except _Malformed as exc:
+        return BodyVerdict(None, detail=f"truncated or malformed XML ({exc})")
+    if _local(root.tag) == "Error":
+        return BodyVerdict(None, error=_error_fields(root), detail="error document in a 2xx")
+    etag = _text(root, "ETag")
+    version = _text(root, "VersionId") or None
+    if not etag:
+        return BodyVerdict(None, version_id=version, detail=f"no ETag in <{_local(root.tag)}>")
+    return BodyVerdict(etag, version_id=version)
+
+
+def parse_initiate(body: bytes) -> str:
+    """The upload id of an ``InitiateMultipartUploadResult``."""
+    root = _strict_root(body, "InitiateMultipartUpload")
+    _refuse_error_root(root, "InitiateMultipartUpload")
+    upload_id = _text(root, "UploadId")
+    if not upload_id:
+        raise ProtocolError(f"InitiateMultipartUpload: no UploadId in <{_local(root.tag)}>")
+    return upload_id
+
+
+def parse_list_parts(body: bytes) -> PartsPage:
+    """One page of ``ListPartsResult``."""
+    what = "ListParts"
+    root = _strict_root(body, what)
+    _refuse_error_root(root, what)
+    parts = []
+    for elem in _children(root, "Part"):
+        number = _int(elem, "PartNumber", what)
+        size = _int(elem, "Size", what)
+        etag = _text(elem, "ETag")
+        if number < 0 or size < 0 or not etag:
+            raise ProtocolError(f"{what}: a Part lacks PartNumber, Size or ETag")
+        parts.append(PartInfo(number, etag, size, parse_time(_text(elem, "LastModified"))))
+    truncated = _bool(root, "IsTruncated")
+    marker: int | None = None
+    if truncated:
+        marker = _int(root, "NextPartNumberMarker", what)
+        if marker < 0:
+            marker = parts[-1].part_number if parts else None
+        if marker is None:
+            raise ProtocolError(f"{what}: truncated page without a marker")
+    return PartsPage(tuple(parts), truncated, marker)
+
+
+def parse_list_uploads(body: bytes, bucket: str) -> UploadsPage:
+    """One page of ``ListMultipartUploadsResult``."""
+    what = "ListMultipartUploads"
+    root = _strict_root(body, what)
+    _refuse_error_root(root, what)
+    uploads = []
+    for elem in _children(root, "Upload"):
+        key = _text(elem, "Key")
+        upload_id = _text(elem, "UploadId")
+        if key is None or not upload_id:
+            raise ProtocolError(f"{what}: an Upload lacks Key or UploadId")
+        uploads.append(UploadInfo(bucket, key, upload_id, parse_time(_text(elem, "Initiated"))))
+    truncated = _bool(root, "IsTruncated")
+    return UploadsPage(
+        tuple(uploads),
+        truncated,
+        _text(root, "NextKeyMarker") or None,
+        _text(root, "NextUploadIdMarker") or None,
+    )
+
+
+def build_complete(parts: Sequence[tuple[int, str]]) -> bytes:
+    """The ``CompleteMultipartUpload`` request body for ``(number, etag)`` pairs."""
+    items = "".join(
+        f"<Part><PartNumber>{number}</PartNumber><ETag>{escape(etag)}</ETag></Part>"
+        for number, etag in parts
+    )
+    return f"<CompleteMultipartUpload>{items}</CompleteMultipartUpload>".encode()

@@ -1,0 +1,162 @@
+"""QingStor's JSON bodies: errors, initiate, list parts, list uploads, the complete body.
+
+Same contract as :mod:`partcopy.transports.parse`: nothing but ``ProtocolError`` escapes,
+and ``error_body`` / ``json_verdict`` never raise for a merely bad body.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from partcopy.errors import ProtocolError
+from partcopy.transports.base import PartInfo, PartsPage, UploadInfo, UploadsPage
+from partcopy.transports.parse import parse_time
+from partcopy.transports.verdict import BodyVerdict, ErrorBody
+
+__all__ = [
+    "build_complete_json",
+    "json_error",
+    "json_verdict",
+    "parse_initiate_json",
+    "parse_list_parts_json",
+    "parse_list_uploads_json",
+]
+
+
+class _Bad(Exception):
+    """Internal: the bytes are not a JSON object."""
+
+
+def _load(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise _Bad(f"malformed JSON ({type(exc).__name__})") from exc
+    if not isinstance(value, dict):
+        raise _Bad(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _strict(body: bytes, what: str) -> dict[str, Any]:
+    if not body.strip():
+        raise ProtocolError(f"{what}: empty body")
+    try:
+        return _load(body)
+    except _Bad as exc:
+        raise ProtocolError(f"{what}: {exc}") from exc
+
+
+def _str(doc: dict[str, Any], name: str) -> str | None:
+    value = doc.get(name)
+    if value is None:
+        return None
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _error_of(doc: dict[str, Any]) -> ErrorBody | None:
+    code = _str(doc, "code")
+    if code is None:
+        return None
+    return ErrorBody(code, _str(doc, "message"), _str(doc, "request_id"), _str(doc, "url"))
+
+
+def json_error(body: bytes) -> ErrorBody | None:
+    """QingStor's ``{code, message, request_id, url}``; None when the body is not one."""
+    if not body.strip():
+        return None
+    try:
+        return _error_of(_load(body))
+    except _Bad:
+        return None
+
+
+def json_verdict(etag_header: str | None, body: bytes) -> BodyVerdict:
+    """Judge a 2xx answer to a copy part, copy or complete: the ETag header proves it."""
+    error: ErrorBody | None = None
+    if body.strip():
+        try:
+            error = _error_of(_load(body))
+        except _Bad as exc:
+            return BodyVerdict(None, detail=f"unexpected body: {exc}")
+    if error is not None:
+        return BodyVerdict(None, error=error, detail="error document in a 2xx")
+    if not etag_header:
+        return BodyVerdict(None, detail="no ETag header")
+    return BodyVerdict(etag_header)
+
+
+def parse_initiate_json(body: bytes) -> str:
+    """The ``upload_id`` of an initiate answer."""
+    upload_id = _str(_strict(body, "InitiateMultipartUpload"), "upload_id")
+    if not upload_id:
+        raise ProtocolError("InitiateMultipartUpload: no upload_id")
+    return upload_id
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ProtocolError(f"{what}: expected an integer, got {type(value).__name__}")
+    return value
+
+
+def parse_list_parts_json(body: bytes, limit: int) -> PartsPage:
+    """One page of ListMultipart. Without ``has_more``, a full page is taken as truncated."""
+    what = "ListMultipart"
+    doc = _strict(body, what)
+    raw_parts = doc.get("object_parts") or []
+    if not isinstance(raw_parts, list):
+        raise ProtocolError(f"{what}: object_parts is not a list")
+    parts = []
+    for item in raw_parts:
+        if not isinstance(item, dict):
+            raise ProtocolError(f"{what}: a part is not an object")
+        etag = _str(item, "etag")
+        if not etag:
+            raise ProtocolError(f"{what}: a part has no etag")
+        parts.append(
+            PartInfo(
+                _int(item.get("part_number"), what),
+                etag,
+                _int(item.get("size"), what),
+                parse_time(_str(item, "created")),
+            )
+        )
+    has_more = doc.get("has_more")
+    truncated = bool(has_more) if isinstance(has_more, bool) else len(parts) >= limit > 0
+    marker = parts[-1].part_number if truncated and parts else None
+    return PartsPage(tuple(parts), truncated and marker is not None, marker)
+
+
+def parse_list_uploads_json(body: bytes, bucket: str) -> UploadsPage:
+    """One page of ListMultipartUploads."""
+    what = "ListMultipartUploads"
+    doc = _strict(body, what)
+    raw = doc.get("uploads") or []
+    if not isinstance(raw, list):
+        raise ProtocolError(f"{what}: uploads is not a list")
+    uploads = []
+    for item in raw:
+        if not isinstance(item, dict):
+            raise ProtocolError(f"{what}: an upload is not an object")
+        key, upload_id = _str(item, "key"), _str(item, "upload_id")
+        if key is None or not upload_id:
+            raise ProtocolError(f"{what}: an upload lacks key or upload_id")
+        uploads.append(UploadInfo(bucket, key, upload_id, parse_time(_str(item, "created"))))
+    return UploadsPage(
+        tuple(uploads),
+        doc.get("has_more") is True,
+        _str(doc, "next_key_marker") or None,
+        _str(doc, "next_upload_id_marker") or None,
+    )
+
+
+def build_complete_json(parts: Sequence[tuple[int, str]]) -> bytes:
+    """The complete body: ``{"object_parts": [{"part_number": n, "etag": e}, ...]}``."""
+    return json.dumps(
+        {"object_parts": [{"part_number": n, "etag": etag} for n, etag in parts]},
+        separators=(",", ":"),
+    ).encode()

@@ -1,0 +1,68 @@
+"""Amazon S3 and S3-compatible stores: SigV4, ``x-amz-*`` headers, XML bodies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from partcopy.transports._common import Clock, assemble, utc_now
+from partcopy.transports.address import AddressingStyle, Endpoint, quote_key, s3_addressing
+from partcopy.transports.base import CopySource
+from partcopy.transports.http import Timeouts
+from partcopy.transports.httptransport import HttpTransport
+from partcopy.transports.signing import Credentials, sigv4
+from partcopy.transports.spec import XML_CODEC, DialectSpec, OutRequest
+
+__all__ = ["S3_SPEC", "SigV4Signer", "make_s3_transport", "s3_copy_source"]
+
+S3_SPEC = DialectSpec(name="s3", prefix="x-amz-", codec=XML_CODEC, encode_query=sigv4.encode_query)
+
+
+def s3_copy_source(source: CopySource) -> str:
+    """``bucket/key`` percent-encoded keeping ``-._~/``, then ``?versionId=`` unencoded."""
+    value = quote_key(f"{source.bucket}/{source.key}")
+    return f"{value}?versionId={source.version_id}" if source.version_id else value
+
+
+@dataclass(frozen=True, slots=True)
+class SigV4Signer:
+    """Signs with AWS Signature Version 4 for ``region`` (service ``s3``)."""
+
+    credentials: Credentials = field(repr=False)
+    region: str
+    clock: Clock = utc_now
+
+    def __call__(self, req: OutRequest) -> dict[str, str]:
+        return sigv4.sign(
+            method=req.method,
+            path=req.path,
+            query=req.query,
+            headers=req.headers,
+            credentials=self.credentials,
+            now=self.clock(),
+            region=self.region,
+            payload_hash=req.payload_sha256,
+        )
+
+
+def make_s3_transport(
+    endpoint_url: str | None,
+    region: str,
+    credentials: Credentials,
+    session: aiohttp.ClientSession | None = None,
+    *,
+    addressing: AddressingStyle = "auto",
+    timeouts: Timeouts | None = None,
+    clock: Clock = utc_now,
+) -> HttpTransport:
+    """An S3 transport; without ``endpoint_url``, AWS's regional endpoint."""
+    endpoint = Endpoint.parse(endpoint_url or f"https://s3.{region}.amazonaws.com")
+    return assemble(
+        S3_SPEC,
+        s3_addressing(endpoint, addressing),
+        SigV4Signer(credentials, region, clock),
+        s3_copy_source,
+        session,
+        timeouts,
+    )
