@@ -1,5 +1,7 @@
 """partcopy: verified multipart copy of large objects within and between object stores."""
 
+from partcopy.engine.copier import Copier, copy
+from partcopy.engine.result import CopyResult
 from partcopy.errors import (
     CopyError,
     PartcopyError,
@@ -13,8 +15,10 @@ from partcopy.planners import CopyPlan, PartLimits, RangeTask, plan
 __version__ = "0.1.0"
 
 __all__ = [
+    "Copier",
     "CopyError",
     "CopyPlan",
+    "CopyResult",
     "PartLimits",
     "PartcopyError",
     "PlanError",
@@ -23,5 +27,6 @@ __all__ = [
     "TransportError",
     "UsageError",
     "__version__",
+    "copy",
     "plan",
 ]

@@ -1,0 +1,116 @@
+"""Where and as whom to connect: endpoint, region and credentials from arguments and env.
+
+Arguments win over the environment. Credentials come from ``PARTCOPY_ACCESS_KEY_ID`` /
+``PARTCOPY_SECRET_ACCESS_KEY`` (for ``s3://`` also ``AWS_ACCESS_KEY_ID`` /
+``AWS_SECRET_ACCESS_KEY``); endpoints from ``PARTCOPY_ENDPOINT_URL`` (source and
+destination) and ``PARTCOPY_DST_ENDPOINT_URL`` (destination only); the region from
+``PARTCOPY_REGION`` (for ``s3://`` also ``AWS_REGION`` / ``AWS_DEFAULT_REGION``). Missing
+credentials are a ``ConfigError``, raised before any request. Secrets never appear in a repr.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from partcopy.errors import ConfigError, UsageError
+from partcopy.transports.base import Dialect
+from partcopy.transports.signing.common import Credentials
+
+__all__ = [
+    "DEFAULT_REGIONS",
+    "Credentials",
+    "EndpointConfig",
+    "check_endpoint_url",
+    "resolve_endpoint",
+]
+
+Role = Literal["source", "destination"]
+
+DEFAULT_REGIONS: dict[Dialect, str] = {
+    "s3": "us-east-1",
+    "obs": "cn-north-4",
+    "cos": "ap-guangzhou",
+    "qingstor": "pek3b",
+}
+"""Used for signing and default endpoints when no region is given anywhere."""
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointConfig:
+    """Everything needed to build a transport for one store endpoint."""
+
+    dialect: Dialect
+    endpoint_url: str | None
+    region: str
+    credentials: Credentials
+
+    @property
+    def key(self) -> tuple[str, str | None, str, str]:
+        """Identity of the endpoint: jobs with the same key share one concurrency budget."""
+        return (self.dialect, self.endpoint_url, self.region, self.credentials.access_key)
+
+
+def check_endpoint_url(url: str, *, what: str = "endpoint URL") -> str:
+    """Return ``url`` without a trailing slash if it is ``http(s)://host[:port]``."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise UsageError(f"invalid {what} {url!r}: not a URL") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise UsageError(f"invalid {what} {url!r}: expected http(s)://host[:port]")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise UsageError(f"invalid {what} {url!r}: no credentials, query or fragment allowed")
+    if port == 0:
+        raise UsageError(f"invalid {what} {url!r}: port 0")
+    return url.rstrip("/")
+
+
+def _first(env: Mapping[str, str], *names: str) -> str | None:
+    for name in names:
+        value = env.get(name)
+        if value:
+            return value
+    return None
+
+
+def resolve_endpoint(
+    dialect: Dialect,
+    *,
+    role: Role = "source",
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    credentials: Credentials | None = None,
+    env: Mapping[str, str] | None = None,
+) -> EndpointConfig:
+    """Resolve one endpoint's settings from arguments, then the environment."""
+    env = os.environ if env is None else env
+    is_s3 = dialect == "s3"
+    if endpoint_url is None:
+        names = ["PARTCOPY_ENDPOINT_URL"]
+        if role == "destination":
+            names.insert(0, "PARTCOPY_DST_ENDPOINT_URL")
+        if is_s3:
+            names.append("AWS_ENDPOINT_URL_S3")
+            names.append("AWS_ENDPOINT_URL")
+        endpoint_url = _first(env, *names)
+    if endpoint_url is not None:
+        endpoint_url = check_endpoint_url(endpoint_url)
+    if region is None:
+        region = _first(env, "PARTCOPY_REGION", *(("AWS_REGION", "AWS_DEFAULT_REGION") * is_s3))
+    region = region or DEFAULT_REGIONS[dialect]
+    if credentials is None:
+        ak = _first(env, "PARTCOPY_ACCESS_KEY_ID", *(("AWS_ACCESS_KEY_ID",) * is_s3))
+        sk = _first(env, "PARTCOPY_SECRET_ACCESS_KEY", *(("AWS_SECRET_ACCESS_KEY",) * is_s3))
+        token = _first(env, "PARTCOPY_SESSION_TOKEN", *(("AWS_SESSION_TOKEN",) * is_s3))
+        if not ak or not sk:
+            wanted = "PARTCOPY_ACCESS_KEY_ID and PARTCOPY_SECRET_ACCESS_KEY"
+            if is_s3:
+                wanted += " (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+            raise ConfigError(f"no credentials for the {role} ({dialect}): set {wanted}")
+        credentials = Credentials(ak, sk, token)
+    return EndpointConfig(dialect, endpoint_url, region, credentials)

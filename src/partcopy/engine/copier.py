@@ -1,0 +1,326 @@
+"""``Copier``: the library's entry point. Owns transports, one HTTP session and the budgets.
+
+Every endpoint (dialect, endpoint URL, region, access key) gets one transport and one
+capacity limit, shared by all jobs of the copier: ``concurrency`` bounds the requests in
+flight to that endpoint however many copies run at once.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Literal
+
+import aiohttp
+import anyio
+
+from partcopy.config import Credentials, EndpointConfig, resolve_endpoint
+from partcopy.engine.events import EventCallback
+from partcopy.engine.hooks import JobHooks, ResumePoint
+from partcopy.engine.job import CopyJob, CopyOptions, Mode
+from partcopy.engine.parts import Endpoint, PartOperation
+from partcopy.engine.result import CopyResult
+from partcopy.engine.retry import Retrier, RetryHook, RetryPolicy, Sleep
+from partcopy.errors import UsageError
+from partcopy.transports import make_transport
+from partcopy.transports.base import ObjectAttributes, ObjectInfo, SSECustomerKey, Transport
+from partcopy.units import parse_size
+from partcopy.urls import Location, parse_url
+
+__all__ = ["Copier", "OperationFactory", "TransportFactory", "copy"]
+
+TransportFactory = Callable[[EndpointConfig, aiohttp.ClientSession], Transport]
+"""Builds the transport for one endpoint on the copier's shared HTTP session."""
+OperationFactory = Callable[[CopyJob, ObjectInfo], PartOperation]
+"""Builds a job's per-part operation (``relay`` registers one; ``copy`` is built in)."""
+
+PART_OPERATIONS: dict[str, OperationFactory] = {}
+"""Extra part modes by name (``relay``); ``copy`` is the job's built-in UploadPartCopy."""
+
+Role = Literal["source", "destination"]
+_EndpointKey = tuple[object, ...]
+
+
+class Copier:
+    """Copies objects between locations; use as ``async with Copier(...) as copier``.
+
+    Endpoints and credentials come from the arguments, else the environment (see
+    :mod:`partcopy.config`). ``transport``/``dst_transport`` inject ready transports (the
+    memory store in tests); ``sleep`` and ``seed`` make retry schedules reproducible.
+    """
+
+    def __init__(
+        self,
+        *,
+        concurrency: int = 64,
+        endpoint_url: str | None = None,
+        dst_endpoint_url: str | None = None,
+        region: str | None = None,
+        dst_region: str | None = None,
+        credentials: Credentials | None = None,
+        dst_credentials: Credentials | None = None,
+        retry: RetryPolicy | None = None,
+        on_event: EventCallback | None = None,
+        transport: Transport | None = None,
+        dst_transport: Transport | None = None,
+        transport_factory: TransportFactory | None = None,
+        hooks_factory: Callable[[str], JobHooks] | None = None,
+        abort_on_cancel: bool = True,
+        sleep: Sleep | None = None,
+        seed: int | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        if isinstance(concurrency, bool) or concurrency < 1:
+            raise UsageError(f"invalid concurrency {concurrency!r}: must be at least 1")
+        self.concurrency = concurrency
+        self.retry = retry or RetryPolicy()
+        self.on_event = on_event
+        self.abort_on_cancel = abort_on_cancel
+        self._args: dict[Role, tuple[str | None, str | None, Credentials | None]] = {
+            "source": (endpoint_url, region, credentials),
+            "destination": (dst_endpoint_url, dst_region, dst_credentials),
+        }
+        self._injected: dict[Role, Transport | None] = {
+            "source": transport,
+            "destination": dst_transport or transport,
+        }
+        self._factory = transport_factory
+        self._hooks_factory = hooks_factory
+        self._sleep = sleep
+        self._rng = random.Random(seed)
+        self._env = env
+        self._endpoints: dict[_EndpointKey, Endpoint] = {}
+        self._owned: list[Transport] = []
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+
+    async def __aenter__(self) -> Copier:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the transports and the HTTP session this copier created."""
+        self._closed = True
+        with anyio.CancelScope(shield=True):
+            owned, self._owned = self._owned, []
+            for transport in owned:
+                await transport.aclose()
+            if self._session is not None:
+                await self._session.close()
+                self._session = None
+
+    # --- endpoints ---------------------------------------------------------------------
+
+    def _config(self, location: Location, role: Role) -> EndpointConfig:
+        url, region, creds = self._args[role]
+        if role == "destination":
+            src_url, src_region, src_creds = self._args["source"]
+            env = os.environ if self._env is None else self._env
+            dst_env = env.get("PARTCOPY_DST_ENDPOINT_URL")
+            url = url or dst_env or src_url
+            region = region or src_region
+            creds = creds or src_creds
+        return resolve_endpoint(
+            location.dialect,
+            role=role,
+            endpoint_url=url,
+            region=region,
+            credentials=creds,
+            env=self._env,
+        )
+
+    def _session_for(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                limit=self.concurrency * 2 + 8, limit_per_host=0, ttl_dns_cache=300
+            )
+            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+        return self._session
+
+    def _endpoint(self, location: Location, role: Role) -> tuple[Endpoint, _EndpointKey]:
+        injected = self._injected[role]
+        if injected is not None:
+            key: _EndpointKey = ("injected", id(injected))
+            if key not in self._endpoints:
+                self._endpoints[key] = Endpoint(injected, anyio.CapacityLimiter(self.concurrency))
+            return self._endpoints[key], key
+        config = self._config(location, role)
+        key = config.key
+        if key not in self._endpoints:
+            if self._factory is None:
+                raise UsageError(f"no transport for {location.scheme}:// (pass transport_factory=)")
+            transport = self._factory(config, self._session_for())
+            self._owned.append(transport)
+            self._endpoints[key] = Endpoint(transport, anyio.CapacityLimiter(self.concurrency))
+        return self._endpoints[key], key
+
+    # --- copying -----------------------------------------------------------------------
+
+    def _retrier(self, hook: RetryHook) -> Retrier:
+        rng = random.Random(self._rng.getrandbits(64))
+        return Retrier(self.retry, sleep=self._sleep, rng=rng, on_retry=hook)
+
+    def prepare(
+        self,
+        source: str | Location,
+        destination: str | Location,
+        *,
+        part_size: int | str | None = None,
+        concurrency: int | None = None,
+        mode: Mode = "auto",
+        profile: str | None = None,
+        single_threshold: int | str | None = None,
+        attributes: ObjectAttributes | None = None,
+        source_sse_c: SSECustomerKey | None = None,
+        destination_sse_c: SSECustomerKey | None = None,
+        on_event: EventCallback | None = None,
+        hooks: JobHooks | None = None,
+        job_id: str | None = None,
+    ) -> CopyJob:
+        """Validate everything and build the job, without sending any request.
+
+        Bad input raises ``UsageError`` (``ConfigError`` for missing credentials) here.
+        """
+        if self._closed:
+            raise UsageError("this Copier is closed")
+        src = source if isinstance(source, Location) else parse_url(source)
+        dst = destination if isinstance(destination, Location) else parse_url(destination)
+        if dst.version_id is not None:
+            raise UsageError(f"invalid destination {dst}: a version id names an old version")
+        options = CopyOptions(
+            part_size=None if part_size is None else parse_size(part_size, what="part size"),
+            concurrency=concurrency or self.concurrency,
+            mode=mode,
+            profile=profile,
+            single_threshold=(
+                None
+                if single_threshold is None
+                else parse_size(single_threshold, what="single-copy threshold")
+            ),
+            attributes=attributes,
+            source_sse_c=source_sse_c,
+            destination_sse_c=destination_sse_c,
+            abort_on_cancel=self.abort_on_cancel,
+        )
+        if options.part_size == 0:
+            raise UsageError("invalid part size 0: must be positive")
+        src_end, src_key = self._endpoint(src, "source")
+        dst_end, dst_key = self._endpoint(dst, "destination")
+        same_store = src_key[:2] == dst_key[:2] and src.dialect == dst.dialect
+        part_mode: Literal["copy", "relay"] = (
+            ("copy" if same_store else "relay") if mode == "auto" else mode
+        )
+        operation: OperationFactory | None = None
+        if part_mode != "copy":
+            operation = PART_OPERATIONS.get(part_mode)
+            if operation is None:
+                raise UsageError(
+                    f"{src} and {dst} are on different stores and mode {part_mode!r} "
+                    "is not available"
+                )
+        callback = on_event or self.on_event
+        if hooks is None and self._hooks_factory is not None:
+            from partcopy.engine.job import new_job_id
+
+            job_id = job_id or new_job_id()
+            hooks = self._hooks_factory(job_id)
+        return CopyJob(
+            src,
+            dst,
+            src=src_end,
+            dst=dst_end,
+            part_mode=part_mode,
+            options=options,
+            retrier_factory=self._retrier,
+            on_event=callback,
+            hooks=hooks,
+            job_id=job_id,
+            operation_factory=operation,
+        )
+
+    async def copy(
+        self,
+        source: str | Location,
+        destination: str | Location,
+        *,
+        part_size: int | str | None = None,
+        concurrency: int | None = None,
+        mode: Mode = "auto",
+        profile: str | None = None,
+        single_threshold: int | str | None = None,
+        attributes: ObjectAttributes | None = None,
+        source_sse_c: SSECustomerKey | None = None,
+        destination_sse_c: SSECustomerKey | None = None,
+        on_event: EventCallback | None = None,
+        hooks: JobHooks | None = None,
+        job_id: str | None = None,
+        resume: ResumePoint | None = None,
+    ) -> CopyResult:
+        """Copy ``source`` to ``destination`` and verify it; see ``CopyResult``.
+
+        Raises ``UsageError`` before any request for bad input, ``CopyError`` (exit 1)
+        when the copy fails after its retries, with the upload aborted or its id carried.
+        """
+        job = self.prepare(
+            source,
+            destination,
+            part_size=part_size,
+            concurrency=concurrency,
+            mode=mode,
+            profile=profile,
+            single_threshold=single_threshold,
+            attributes=attributes,
+            source_sse_c=source_sse_c,
+            destination_sse_c=destination_sse_c,
+            on_event=on_event,
+            hooks=hooks,
+            job_id=job_id,
+        )
+        return await job.run(resume)
+
+
+def _default_factory(config: EndpointConfig, session: aiohttp.ClientSession) -> Transport:
+    """The HTTP transport for the endpoint's dialect, on the copier's shared session."""
+    return make_transport(
+        config.dialect, config.endpoint_url, config.region, config.credentials, session
+    )
+
+
+async def copy(
+    source: str | Location,
+    destination: str | Location,
+    *,
+    part_size: int | str | None = None,
+    concurrency: int = 64,
+    mode: Mode = "auto",
+    endpoint_url: str | None = None,
+    dst_endpoint_url: str | None = None,
+    region: str | None = None,
+    retry: RetryPolicy | None = None,
+    on_event: EventCallback | None = None,
+    transport: Transport | None = None,
+    dst_transport: Transport | None = None,
+    transport_factory: TransportFactory | None = None,
+) -> CopyResult:
+    """One copy with a throwaway ``Copier``: ``await partcopy.copy(src, dst)``."""
+    async with Copier(
+        concurrency=concurrency,
+        endpoint_url=endpoint_url,
+        dst_endpoint_url=dst_endpoint_url,
+        region=region,
+        retry=retry,
+        on_event=on_event,
+        transport=transport,
+        dst_transport=dst_transport,
+        transport_factory=transport_factory,
+    ) as copier:
+        return await copier.copy(source, destination, part_size=part_size, mode=mode)

@@ -1,0 +1,550 @@
+"""One copy job, start to finish: head, plan, create, parts, complete, verify, or abort.
+
+The lifecycle lives here and nowhere else; state transitions are reported to ``JobHooks``
+(a journal) and ``EventCallback`` (progress). Which parts still need copying is an input
+(``ResumePoint.done``), and how a part is moved is a ``PartOperation``, so resume and relay
+reuse this job unchanged. Proof obligations: Complete lists exactly one verified ETag per
+planned part; an upload id that exists is aborted on any failure or cancellation unless the
+options say to keep it; a 412 on the pinned source stops every part (``SourceChanged``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Literal, TypeVar
+
+import anyio
+import structlog
+
+from partcopy.engine.events import (
+    Completed,
+    EventCallback,
+    Failed,
+    PartCompleted,
+    PartRetried,
+    PartStarted,
+    Planned,
+)
+from partcopy.engine.hooks import JobHooks, JobPlan, NoHooks, ResumePoint
+from partcopy.engine.parts import CopyPart, Endpoint, PartOperation
+from partcopy.engine.pool import run_pool
+from partcopy.engine.result import CopyResult
+from partcopy.engine.retry import Retrier
+from partcopy.engine.verify import (
+    composite_etag,
+    normalize_etag,
+    verify_complete,
+    verify_destination,
+    verify_part,
+)
+from partcopy.errors import (
+    AbortFailed,
+    CopyError,
+    PartcopyError,
+    PartFailed,
+    PlanError,
+    PreconditionFailed,
+    ServiceError,
+    SourceChanged,
+    TransportError,
+    UsageError,
+    VerificationFailed,
+)
+from partcopy.planners import CopyPlan, get_profile, plan
+from partcopy.transports.base import (
+    CopySource,
+    Dialect,
+    ObjectAttributes,
+    ObjectInfo,
+    SSECustomerKey,
+)
+from partcopy.urls import Location
+
+__all__ = ["DEFAULT_PROFILES", "CopyJob", "CopyOptions", "Mode", "new_job_id"]
+
+T = TypeVar("T")
+Mode = Literal["auto", "copy", "relay"]
+
+DEFAULT_PROFILES: dict[Dialect, str] = {
+    "s3": "s3",
+    "obs": "obs",
+    "cos": "cos",
+    "qingstor": "qingstor",
+}
+"""Destination dialect -> planner profile (override with ``CopyOptions.profile``)."""
+
+_COMPOSITE_RE = re.compile(r'^"?[0-9a-fA-F]{32}-\d+"?$')
+_log = structlog.get_logger("partcopy.engine")
+
+
+def new_job_id() -> str:
+    """A short random job id for logs, events and journals."""
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class CopyOptions:
+    """Per-copy choices. ``None`` means "the default for this destination"."""
+
+    part_size: int | None = None
+    concurrency: int = 64
+    mode: Mode = "auto"
+    profile: str | None = None
+    """Planner profile for the destination (e.g. ``obs2`` for an OBS 2.0 bucket)."""
+    single_threshold: int | None = None
+    attributes: ObjectAttributes | None = None
+    """Replace the source's Content-*, metadata, class and tags on the copy."""
+    source_sse_c: SSECustomerKey | None = None
+    destination_sse_c: SSECustomerKey | None = None
+    abort_on_cancel: bool = True
+    """Abort the upload when the job is cancelled (a journal keeps it to resume)."""
+    cleanup_timeout: float = 60.0
+    """Longest time the shielded abort after a failure or cancellation may take."""
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise UsageError(f"invalid concurrency {self.concurrency!r}: must be at least 1")
+        if self.part_size is not None and self.part_size <= 0:
+            raise UsageError(f"invalid part size {self.part_size!r}: must be positive")
+        if self.mode not in ("auto", "copy", "relay"):
+            raise UsageError(f"invalid mode {self.mode!r}: expected auto, copy or relay")
+        if self.profile is not None:
+            get_profile(self.profile)
+
+
+@dataclass(slots=True)
+class _Counters:
+    """Mutable tallies of one job (never shared across jobs)."""
+
+    retries: int = 0
+    bytes_done: int = 0
+    parts_done: int = 0
+
+
+class CopyJob:
+    """Copies one object; ``await job.run()`` returns a ``CopyResult`` or raises."""
+
+    def __init__(
+        self,
+        source: Location,
+        destination: Location,
+        *,
+        src: Endpoint,
+        dst: Endpoint,
+        part_mode: Literal["copy", "relay"],
+        options: CopyOptions,
+        retrier_factory: Callable[[Callable[[str, int | None, int, str, float], None]], Retrier],
+        on_event: EventCallback | None = None,
+        hooks: JobHooks | None = None,
+        job_id: str | None = None,
+        operation_factory: Callable[[CopyJob, ObjectInfo], PartOperation] | None = None,
+    ) -> None:
+        self.job_id = job_id or new_job_id()
+        self.source = source
+        self.destination = destination
+        self.src = src
+        self.dst = dst
+        self.part_mode = part_mode
+        self.options = options
+        self.emit = on_event
+        self.hooks: JobHooks = hooks if hooks is not None else NoHooks()
+        self._has_hooks = hooks is not None
+        self.retries_by_reason: dict[str, int] = {}
+        self.counters = _Counters()
+        self.retrier = retrier_factory(self._on_retry)
+        self._operation_factory = operation_factory
+        self._log = _log
+
+    # --- events and retries ------------------------------------------------------------
+
+    def _on_retry(
+        self, operation: str, part_number: int | None, attempt: int, reason: str, delay: float
+    ) -> None:
+        self.counters.retries += 1
+        self.retries_by_reason[reason] = self.retries_by_reason.get(reason, 0) + 1
+        self._log.info(
+            "retry",
+            operation=operation,
+            part_number=part_number,
+            attempt=attempt,
+            reason=reason,
+            delay=round(delay, 3),
+        )
+        if self.emit is not None:
+            self.emit(PartRetried(self.job_id, part_number, operation, attempt, reason, delay))
+
+    async def _call(self, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
+        return await self.retrier.call(operation, fn)
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    async def run(self, resume: ResumePoint | None = None) -> CopyResult:
+        """Run the job to a verified destination, or raise after cleaning up."""
+        started = time.monotonic()
+        upload: list[str] = []
+        with structlog.contextvars.bound_contextvars(job_id=self.job_id):
+            try:
+                result = await self._run(resume, started, upload)
+            except BaseException as exc:
+                await self._report_failure(exc, upload)
+                raise
+        await self.hooks.on_completed(result)
+        if self.emit is not None:
+            self.emit(
+                Completed(self.job_id, result.etag, result.bytes, result.parts, result.seconds)
+            )
+        self._log.info("completed", etag=result.etag, parts=result.parts, seconds=result.seconds)
+        return result
+
+    async def _report_failure(self, exc: BaseException, upload: list[str]) -> None:
+        if not isinstance(exc, Exception):
+            kept = upload[0] if upload and not self.options.abort_on_cancel else None
+            with anyio.CancelScope(shield=True):
+                await self.hooks.on_failed(exc, kept)
+            return
+        kept = exc.upload_id if isinstance(exc, CopyError) else None
+        await self.hooks.on_failed(exc, kept)
+        if self.emit is not None:
+            self.emit(Failed(self.job_id, type(exc).__name__, str(exc), kept))
+        self._log.warning("failed", error=type(exc).__name__, message=str(exc), upload_id=kept)
+
+    async def _head_source(self) -> ObjectInfo:
+        src = self.source
+        transport = self.src.transport
+        sse_c = self.options.source_sse_c
+
+        async def head() -> ObjectInfo:
+            async with self.src.limiter:
+                return await transport.head(
+                    src.bucket, src.key, version_id=src.version_id, sse_c=sse_c
+                )
+
+        return await self._call("head_source", head)
+
+    def _plan(self, info: ObjectInfo, resume: ResumePoint | None) -> CopyPlan:
+        profile = self.options.profile or DEFAULT_PROFILES[self.destination.dialect]
+        limits = get_profile(profile)
+        if resume is not None:
+            chosen = plan(info.size, limits, resume.part_size, single_threshold=0)
+            if chosen.part_size != resume.part_size:
+                raise PlanError(
+                    f"cannot resume: part size {resume.part_size} is not valid for "
+                    f"{info.size} bytes under profile {profile!r}"
+                )
+            return chosen
+        chosen = plan(
+            info.size,
+            limits,
+            self.options.part_size,
+            self.options.concurrency,
+            single_threshold=self.options.single_threshold,
+        )
+        if chosen.mode == "single" and self.part_mode == "relay":
+            # No server-side single copy between endpoints: one part covering everything.
+            return replace(chosen, mode="multipart", part_size=max(info.size, 1))
+        return chosen
+
+    def copy_source(self, info: ObjectInfo) -> CopySource:
+        """The source pinned to what HEAD saw: its ETag (If-Match) and version."""
+        return CopySource(
+            bucket=self.source.bucket,
+            key=self.source.key,
+            version_id=self.source.version_id or info.version_id,
+            if_match=info.etag,
+            sse_c=self.options.source_sse_c,
+        )
+
+    def attributes(self, info: ObjectInfo) -> ObjectAttributes:
+        """What the destination carries: the source's attributes unless overridden."""
+        attrs = self.options.attributes or info.attributes
+        if attrs.sse_c is None and self.options.destination_sse_c is not None:
+            attrs = replace(attrs, sse_c=self.options.destination_sse_c)
+        return attrs
+
+    async def _run(
+        self, resume: ResumePoint | None, started: float, upload: list[str]
+    ) -> CopyResult:
+        info = await self._head_source()
+        if resume is not None and (
+            (resume.source_etag and info.etag != resume.source_etag)
+            or (resume.source_version_id and info.version_id != resume.source_version_id)
+        ):
+            raise SourceChanged(
+                f"source {self.source} changed since the job started: ETag {info.etag} "
+                f"(was {resume.source_etag})",
+                upload_id=resume.upload_id,
+            )
+        chosen = self._plan(info, resume)
+        mode = "single" if chosen.mode == "single" else self.part_mode
+        await self.hooks.on_planned(
+            JobPlan(self.job_id, self.source, self.destination, info, chosen, mode)
+        )
+        done = len(resume.done) if resume is not None else 0
+        if self.emit is not None:
+            self.emit(
+                Planned(
+                    self.job_id,
+                    str(self.source),
+                    str(self.destination),
+                    mode,
+                    info.size,
+                    chosen.part_size,
+                    chosen.part_count,
+                    done,
+                )
+            )
+        self._log.debug("planned", mode=mode, size=info.size, parts=chosen.part_count)
+        if mode == "single":
+            etag, version = await self._single(info)
+            upload_id = None
+        else:
+            etag, version, upload_id = await self._multipart(info, chosen, resume, upload)
+        return CopyResult(
+            source=str(self.source),
+            destination=str(self.destination),
+            etag=etag,
+            parts=chosen.part_count,
+            bytes=info.size,
+            part_size=chosen.part_size,
+            mode=mode,
+            retries=self.counters.retries,
+            seconds=time.monotonic() - started,
+            retries_by_reason=dict(self.retries_by_reason),
+            upload_id=upload_id,
+            version_id=version,
+            job_id=self.job_id,
+        )
+
+    # --- single ------------------------------------------------------------------------
+
+    async def _single(self, info: ObjectInfo) -> tuple[str, str | None]:
+        dst = self.destination
+        transport = self.dst.transport
+        source = self.copy_source(info)
+        attrs = self.attributes(info)
+
+        async def copy() -> str:
+            async with self.dst.limiter:
+                result = await transport.copy_object(source, dst.bucket, dst.key, attrs)
+            return verify_complete(result, "copy_object")
+
+        try:
+            etag = await self._call("copy_object", copy)
+        except PreconditionFailed as exc:
+            raise SourceChanged(f"source {self.source} changed during the copy: {exc}") from exc
+        head = await self._head_destination(None)
+        verify_destination(head, size=info.size, expected_etag=etag)
+        return etag, head.version_id
+
+    # --- multipart ---------------------------------------------------------------------
+
+    def _operation(self, info: ObjectInfo) -> PartOperation:
+        if self._operation_factory is not None:
+            return self._operation_factory(self, info)
+        return CopyPart(
+            self.dst,
+            self.destination.bucket,
+            self.destination.key,
+            self.copy_source(info),
+            self.options.destination_sse_c,
+        )
+
+    async def _create(self, info: ObjectInfo) -> str:
+        dst = self.destination
+        transport = self.dst.transport
+        attrs = self.attributes(info)
+
+        async def create() -> str:
+            async with self.dst.limiter:
+                return await transport.create_multipart(dst.bucket, dst.key, attrs)
+
+        return await self._call("create_multipart", create)
+
+    async def _multipart(
+        self,
+        info: ObjectInfo,
+        chosen: CopyPlan,
+        resume: ResumePoint | None,
+        upload: list[str],
+    ) -> tuple[str, str | None, str]:
+        if resume is not None:
+            upload_id = resume.upload_id
+        else:
+            try:
+                upload_id = await self._create(info)
+            except TransportError as exc:
+                raise CopyError(f"could not start the upload: {exc}") from exc
+        # The abort is registered here, the moment the upload id exists.
+        upload.append(upload_id)
+        completed = False
+        try:
+            if resume is None:
+                await self.hooks.on_upload_created(upload_id)
+            etags: dict[int, str] = dict(resume.done) if resume is not None else {}
+            await self._parts(upload_id, info, chosen, etags)
+            listed = self._listing(chosen, etags, upload_id)
+            complete_etag, version = await self._complete(upload_id, listed)
+            completed = True
+            expected = complete_etag
+            if _COMPOSITE_RE.match(complete_etag):
+                composite = composite_etag([etag for _, etag in listed])
+                if composite is not None and normalize_etag(composite) != normalize_etag(
+                    complete_etag
+                ):
+                    raise VerificationFailed(
+                        f"Complete returned ETag {complete_etag}, but the verified parts "
+                        f"make {composite}"
+                    )
+                expected = composite or complete_etag
+            head = await self._head_destination(version)
+            verify_destination(head, size=info.size, expected_etag=expected)
+            return complete_etag, version or head.version_id, upload_id
+        except BaseException as exc:
+            if completed:
+                raise
+            cancelled = not isinstance(exc, Exception)
+            if cancelled and not self.options.abort_on_cancel:
+                raise
+            problem = await self._abort(upload_id)
+            if cancelled:
+                raise
+            error = self._as_copy_error(exc)
+            if problem is not None:
+                raise AbortFailed(
+                    f"{error}; the upload {upload_id} could not be aborted: {problem}",
+                    upload_id=upload_id,
+                ) from exc
+            if error is exc:
+                raise
+            raise error from exc
+
+    @staticmethod
+    def _as_copy_error(exc: BaseException) -> BaseException:
+        if isinstance(exc, CopyError) or not isinstance(exc, PartcopyError):
+            return exc
+        return CopyError(str(exc))
+
+    def _listing(
+        self, chosen: CopyPlan, etags: dict[int, str], upload_id: str
+    ) -> list[tuple[int, str]]:
+        """Exactly one verified ETag per planned part, in order: or no Complete at all."""
+        missing = [n for n in chosen.part_numbers if n not in etags]
+        extra = set(etags) - set(chosen.part_numbers)
+        if missing or extra:
+            raise CopyError(
+                f"refusing to complete: {len(missing)} planned part(s) without a verified "
+                f"ETag, {len(extra)} unplanned",
+                upload_id=upload_id,
+            )
+        return [(n, etags[n]) for n in chosen.part_numbers]
+
+    async def _parts(
+        self, upload_id: str, info: ObjectInfo, chosen: CopyPlan, etags: dict[int, str]
+    ) -> None:
+        operation = self._operation(info)
+        name = operation.name
+        retrier = self.retrier
+        emit = self.emit
+        hooks = self.hooks if self._has_hooks else None
+        counters = self.counters
+        job_id = self.job_id
+        source = self.source
+
+        async def copy_one(number: int) -> None:
+            task = chosen.task(number)
+            if emit is not None:
+                emit(PartStarted(job_id, number, task.size))
+            attempts = 0
+
+            async def attempt() -> str:
+                nonlocal attempts
+                attempts += 1
+                return verify_part(await operation(upload_id, task), number, name)
+
+            try:
+                etag = await retrier.call(name, attempt, number)
+            except PreconditionFailed as exc:
+                raise SourceChanged(
+                    f"source {source} changed during the copy (part {number}: {exc})"
+                ) from exc
+            except ServiceError as exc:
+                if exc.code == "NoSuchKey":
+                    raise SourceChanged(
+                        f"source {source} disappeared during the copy (part {number})"
+                    ) from exc
+                raise PartFailed(number, attempts, exc) from exc
+            except TransportError as exc:
+                raise PartFailed(number, attempts, exc) from exc
+            etags[number] = etag
+            counters.bytes_done += task.size
+            counters.parts_done += 1
+            if hooks is not None:
+                await hooks.on_part_done(number, etag, task.size)
+            if emit is not None:
+                emit(PartCompleted(job_id, number, task.size))
+
+        needed = [n for n in chosen.part_numbers if n not in etags] if etags else None
+        numbers = chosen.part_numbers if needed is None else needed
+        workers = min(self.options.concurrency, len(numbers))
+        if workers:
+            await run_pool(numbers, copy_one, workers)
+
+    async def _complete(
+        self, upload_id: str, listed: list[tuple[int, str]]
+    ) -> tuple[str, str | None]:
+        dst = self.destination
+        transport = self.dst.transport
+        version: list[str | None] = [None]
+
+        async def complete() -> str:
+            async with self.dst.limiter:
+                result = await transport.complete(dst.bucket, dst.key, upload_id, listed)
+            etag = verify_complete(result, "complete")
+            version[0] = result.version_id
+            return etag
+
+        try:
+            etag = await self._call("complete", complete)
+        except TransportError as exc:
+            raise CopyError(f"could not complete the upload: {exc}") from exc
+        return etag, version[0]
+
+    async def _head_destination(self, version_id: str | None) -> ObjectInfo:
+        dst = self.destination
+        transport = self.dst.transport
+        sse_c = self.options.destination_sse_c
+
+        async def head() -> ObjectInfo:
+            async with self.dst.limiter:
+                return await transport.head(dst.bucket, dst.key, version_id=version_id, sse_c=sse_c)
+
+        try:
+            return await self._call("head_destination", head)
+        except TransportError as exc:
+            raise VerificationFailed(f"could not HEAD the destination: {exc}") from exc
+
+    async def _abort(self, upload_id: str) -> str | None:
+        """Abort the upload (retried, shielded, bounded); None on success, else why not."""
+        dst = self.destination
+        transport = self.dst.transport
+
+        async def abort() -> None:
+            async with self.dst.limiter:
+                await transport.abort(dst.bucket, dst.key, upload_id)
+
+        with anyio.move_on_after(self.options.cleanup_timeout, shield=True):
+            try:
+                await self._call("abort", abort)
+            except ServiceError as exc:
+                if exc.status == 404 or exc.code == "NoSuchUpload":
+                    return None
+                return str(exc)
+            except TransportError as exc:
+                return str(exc)
+            self._log.info("aborted", upload_id=upload_id)
+            return None
+        return f"no answer within {self.options.cleanup_timeout}s"

@@ -1,0 +1,66 @@
+"""Per-part operations: how one planned range becomes one part of the upload.
+
+The job runs parts through a ``PartOperation`` and never cares how the bytes move:
+``CopyPart`` sends one UploadPartCopy pinned to the source; a relay operation (ranged GET
+streamed into UploadPart) plugs in the same way and reuses the pool, retries, verifier
+and abort. An operation applies its endpoint's capacity limit around each request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import anyio
+
+from partcopy.planners import RangeTask
+from partcopy.transports.base import CopySource, PartResult, SSECustomerKey, Transport
+
+__all__ = ["CopyPart", "Endpoint", "PartOperation"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Endpoint:
+    """A transport and the capacity limit shared by every job that uses its endpoint."""
+
+    transport: Transport
+    limiter: anyio.CapacityLimiter
+
+
+class PartOperation(Protocol):
+    """Moves one planned range into part ``task.part_number`` of ``upload_id``."""
+
+    @property
+    def name(self) -> str:
+        """The operation's name in logs, events and errors (``upload_part_copy``)."""
+        ...
+
+    async def __call__(self, upload_id: str, task: RangeTask) -> PartResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CopyPart:
+    """Server-side copy of a range: UploadPartCopy with the source pinned (If-Match)."""
+
+    destination: Endpoint
+    bucket: str
+    key: str
+    source: CopySource
+    sse_c: SSECustomerKey | None = None
+
+    @property
+    def name(self) -> str:
+        return "upload_part_copy"
+
+    async def __call__(self, upload_id: str, task: RangeTask) -> PartResult:
+        async with self.destination.limiter:
+            return await self.destination.transport.upload_part_copy(
+                self.bucket,
+                self.key,
+                upload_id,
+                task.part_number,
+                self.source,
+                task.first,
+                task.last,
+                sse_c=self.sse_c,
+            )

@@ -1,0 +1,80 @@
+"""What a finished copy reports (``CopyResult``) and the ``cp --json`` object for it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from partcopy.errors import CopyError
+
+__all__ = ["CopyResult", "error_dict", "failure_dict"]
+
+
+@dataclass(frozen=True, slots=True)
+class CopyResult:
+    """A completed, verified copy."""
+
+    source: str
+    destination: str
+    etag: str | None
+    parts: int
+    bytes: int
+    part_size: int
+    mode: str
+    """``single`` (one CopyObject), ``copy`` (UploadPartCopy) or ``relay``."""
+    retries: int
+    seconds: float
+    retries_by_reason: Mapping[str, int] = field(default_factory=dict)
+    upload_id: str | None = None
+    version_id: str | None = None
+    job_id: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        """The contract's ``cp --json`` object for a completed copy."""
+        return {
+            "status": "completed",
+            "source": self.source,
+            "destination": self.destination,
+            "mode": self.mode,
+            "bytes": self.bytes,
+            "parts": self.parts,
+            "part_size": self.part_size,
+            "etag": self.etag,
+            "retries": self.retries,
+            "seconds": round(self.seconds, 6),
+            "error": None,
+        }
+
+
+def error_dict(exc: BaseException) -> dict[str, object]:
+    """``{"type", "message", "upload_id"}``: ``upload_id`` names an upload left open."""
+    upload_id = exc.upload_id if isinstance(exc, CopyError) else None
+    return {"type": type(exc).__name__, "message": str(exc), "upload_id": upload_id}
+
+
+def failure_dict(
+    exc: BaseException,
+    *,
+    source: str,
+    destination: str,
+    mode: str | None = None,
+    size: int | None = None,
+    parts: int | None = None,
+    part_size: int | None = None,
+    retries: int = 0,
+    seconds: float = 0.0,
+) -> dict[str, object]:
+    """The contract's ``cp --json`` object for a failed copy."""
+    return {
+        "status": "failed",
+        "source": source,
+        "destination": destination,
+        "mode": mode,
+        "bytes": size,
+        "parts": parts,
+        "part_size": part_size,
+        "etag": None,
+        "retries": retries,
+        "seconds": round(seconds, 6),
+        "error": error_dict(exc),
+    }

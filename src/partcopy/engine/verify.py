@@ -1,0 +1,127 @@
+"""The verifier: nothing counts as done until an answer proves it.
+
+A part is done only when its 2xx answer carries a well-formed ETag and no error document;
+anything else raises ``UnprovenSuccess`` (retryable unless the error code says the request
+itself is wrong). After Complete, the destination must have the source's size and, where
+computable from the part ETags, the composite ETag ``md5(md5_1 ‖ … ‖ md5_n)-n``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+from partcopy.errors import UnprovenSuccess, VerificationFailed
+from partcopy.transports.base import CompleteResult, ObjectInfo, PartResult
+
+__all__ = [
+    "composite_etag",
+    "normalize_etag",
+    "verify_complete",
+    "verify_destination",
+    "verify_part",
+]
+
+# An entity tag as stores send it: optionally weak, optionally quoted, printable ASCII
+# with no quotes, spaces or control characters inside, not absurdly long.
+_ETAG_RE = re.compile(r'^(?:W/)?(?:"[\x21\x23-\x7e]{1,256}"|[\x21\x23-\x7e]{1,256})$')
+_MD5_RE = re.compile(r"^[0-9a-fA-F]{32}$")
+
+
+def normalize_etag(etag: str) -> str:
+    """The ETag without quotes, lower-cased when it is hex (for comparisons)."""
+    bare = etag.strip()
+    if bare.startswith("W/"):
+        bare = bare[2:]
+    bare = bare.strip('"')
+    return bare.lower() if _MD5_RE.match(bare.split("-", 1)[0]) else bare
+
+
+def _well_formed(etag: str | None) -> bool:
+    return etag is not None and _ETAG_RE.match(etag) is not None
+
+
+def verify_part(result: PartResult, part_number: int, operation: str) -> str:
+    """The part's ETag if the answer proves the part; else raise ``UnprovenSuccess``."""
+    if result.error_code is not None:
+        raise UnprovenSuccess(
+            f"part {part_number}: {result.status} with an error body "
+            f"{result.error_code}: {result.error_message or ''}".rstrip(": "),
+            status=result.status,
+            code=result.error_code,
+            operation=operation,
+        )
+    etag = result.etag
+    if etag is None or not _well_formed(etag):
+        what = result.detail or ("no ETag" if etag is None else f"malformed ETag {etag[:80]!r}")
+        raise UnprovenSuccess(
+            f"part {part_number}: {result.status} proves nothing ({what})",
+            status=result.status,
+            operation=operation,
+        )
+    if result.part_number != part_number:
+        raise UnprovenSuccess(
+            f"part {part_number}: the answer is for part {result.part_number}",
+            status=result.status,
+            operation=operation,
+        )
+    return etag
+
+
+def verify_complete(result: CompleteResult, operation: str) -> str:
+    """The object's ETag if Complete/CopyObject proved success; else ``UnprovenSuccess``."""
+    if result.error_code is not None:
+        raise UnprovenSuccess(
+            f"{operation}: {result.status} with an error body {result.error_code}: "
+            f"{result.error_message or ''}".rstrip(": "),
+            status=result.status,
+            code=result.error_code,
+            operation=operation,
+        )
+    if not _well_formed(result.etag):
+        what = result.detail or "no ETag"
+        raise UnprovenSuccess(
+            f"{operation}: {result.status} proves nothing ({what})",
+            status=result.status,
+            operation=operation,
+        )
+    assert result.etag is not None  # _well_formed checked it
+    return result.etag
+
+
+def composite_etag(part_etags: Sequence[str]) -> str | None:
+    """S3's multipart ETag from the parts' ETags, or None when a part's is not an MD5."""
+    digest = hashlib.md5(usedforsecurity=False)
+    for etag in part_etags:
+        bare = normalize_etag(etag)
+        if not _MD5_RE.match(bare):
+            return None
+        digest.update(bytes.fromhex(bare))
+    return f"{digest.hexdigest()}-{len(part_etags)}"
+
+
+def verify_destination(
+    info: ObjectInfo,
+    *,
+    size: int,
+    expected_etag: str | None,
+    upload_id: str | None = None,
+) -> None:
+    """Raise ``VerificationFailed`` unless HEAD of the destination matches what was copied.
+
+    ``expected_etag`` is the ETag the destination must show (the composite ETag, or the
+    one Complete/CopyObject returned), or None when nothing can be computed.
+    """
+    if info.size != size:
+        raise VerificationFailed(
+            f"destination {info.bucket}/{info.key} has {info.size} bytes, the source has {size}",
+            upload_id=upload_id,
+        )
+    if expected_etag is None or info.etag is None:
+        return
+    if normalize_etag(info.etag) != normalize_etag(expected_etag):
+        raise VerificationFailed(
+            f"destination {info.bucket}/{info.key} has ETag {info.etag}, expected {expected_etag}",
+            upload_id=upload_id,
+        )
