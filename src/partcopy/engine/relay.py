@@ -1,0 +1,266 @@
+"""Relay: a planned range moved as a ranged GET streamed into UploadPart.
+
+Used where the store cannot copy server-side (another provider, another zone, another
+endpoint) or when asked (``mode="relay"``). It is only a :class:`PartOperation`: the job's
+plan, pool, retries, verifier, journal hooks and abort are the same as for a copy. Every
+attempt starts from a fresh GET pinned to the source's ETag (If-Match), so a retried part
+never reuses bytes of a failed attempt.
+
+Two ways to carry a part, chosen per job:
+
+* **streamed** (the destination's ETag of a plain upload is the MD5 of its bytes: S3, OBS,
+  COS and QingStor without SSE-KMS or SSE-C): bytes flow from the GET to the PUT in
+  chunks while their MD5 is computed; the returned ETag must equal it, else the part is
+  unproven and retried. Memory per part in flight: one chunk.
+* **buffered** (otherwise): the range is read into one part-sized buffer, its MD5 sent as
+  Content-MD5 so the store itself rejects damaged bytes. Memory: concurrency × part size.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+import structlog
+
+from partcopy.engine.job import CopyJob, Mode
+from partcopy.engine.parts import Endpoint
+from partcopy.engine.result import CopyResult
+from partcopy.engine.verify import normalize_etag
+from partcopy.errors import PartcopyError, ProtocolError, ServiceError, UnprovenSuccess
+from partcopy.planners import RangeTask
+from partcopy.transports.base import (
+    Dialect,
+    ObjectAttributes,
+    ObjectInfo,
+    PartResult,
+    SSECustomerKey,
+)
+
+__all__ = [
+    "RELAY_CHUNK",
+    "RelayPart",
+    "copy_or_relay",
+    "etag_is_md5",
+    "is_copy_refused",
+    "relay_operation",
+]
+
+RELAY_CHUNK = 1024 * 1024
+"""Largest slice of a buffered part handed to the transport at once."""
+
+_log = structlog.get_logger("partcopy.relay")
+_MD5_ETAG_DIALECTS: frozenset[Dialect] = frozenset({"s3", "obs", "cos", "qingstor"})
+_PLAIN_SSE = frozenset({None, "", "AES256"})
+
+# What stores answer when they will not copy server-side: the operation is not implemented
+# (GCS, Storj), or the source is in another region or zone (QingStor copies within a zone
+# only; COS "cosrapid" buckets refuse cross-region).
+_REFUSED_CODES = frozenset(
+    {
+        "NotImplemented",
+        "NotSupported",
+        "UnsupportedOperation",
+        "CrossRegionCopyNotAllowed",
+        "CrossRegionCopyNotSupported",
+        "CrossZoneCopyNotAllowed",
+        "not_implemented",
+        "cross_zone_not_supported",
+        "bucket_not_in_same_zone",
+    }
+)
+
+
+def etag_is_md5(dialect: Dialect, attrs: ObjectAttributes) -> bool:
+    """Whether a part uploaded to ``dialect`` with ``attrs`` gets its bytes' MD5 as ETag.
+
+    True for plain uploads and SSE with service-managed AES256 keys; false for SSE-KMS and
+    SSE-C, where the ETag is not the MD5 of the plaintext.
+    """
+    return dialect in _MD5_ETAG_DIALECTS and attrs.sse_c is None and attrs.sse in _PLAIN_SSE
+
+
+def is_copy_refused(exc: BaseException) -> bool:
+    """Whether a failed copy means "this store will not copy that source server-side".
+
+    Looks through ``PartFailed``/``CopyError`` causes for a 501 or a refusal code.
+    """
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 8:
+        if isinstance(current, ServiceError) and (
+            current.status == 501 or current.code in _REFUSED_CODES
+        ):
+            return True
+        if isinstance(current, UnprovenSuccess) and current.code in _REFUSED_CODES:
+            return True
+        cause = getattr(current, "cause", None)
+        current = cause if isinstance(cause, BaseException) else current.__cause__
+        seen += 1
+    return False
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RelayPart:
+    """Moves one range by ranged GET from ``source`` into UploadPart on ``destination``.
+
+    Holds one slot of each endpoint's capacity limit while the bytes flow (taken in a fixed
+    order, so relays in opposite directions cannot deadlock each other).
+    """
+
+    source: Endpoint
+    destination: Endpoint
+    src_bucket: str
+    src_key: str
+    bucket: str
+    key: str
+    version_id: str | None = None
+    if_match: str | None = None
+    source_sse_c: SSECustomerKey | None = None
+    sse_c: SSECustomerKey | None = None
+    streamed: bool = True
+    """Stream and check the returned ETag (True), or buffer and send Content-MD5."""
+
+    @property
+    def name(self) -> str:
+        return "upload_part"
+
+    async def __call__(self, upload_id: str, task: RangeTask) -> PartResult:
+        async with AsyncExitStack() as stack:
+            limiters = {id(e.limiter): e.limiter for e in (self.source, self.destination)}
+            for key in sorted(limiters):
+                await stack.enter_async_context(limiters[key])
+            chunks = await stack.enter_async_context(
+                self.source.transport.get_range(
+                    self.src_bucket,
+                    self.src_key,
+                    task.first,
+                    task.last,
+                    version_id=self.version_id,
+                    if_match=self.if_match,
+                    sse_c=self.source_sse_c,
+                )
+            )
+            if self.streamed:
+                return await self._streamed(upload_id, task, chunks)
+            return await self._buffered(upload_id, task, chunks)
+        raise AssertionError("unreachable")  # pragma: no cover - the stack never swallows
+
+    async def _streamed(
+        self, upload_id: str, task: RangeTask, chunks: AsyncIterator[bytes]
+    ) -> PartResult:
+        digest = hashlib.md5()
+        body = _counted(chunks, task, digest)
+        result = await self.destination.transport.upload_part(
+            self.bucket, self.key, upload_id, task.part_number, body, task.size, sse_c=self.sse_c
+        )
+        if result.etag is not None and result.error_code is None:
+            expected = digest.hexdigest()
+            if normalize_etag(result.etag) != expected:
+                return PartResult(
+                    task.part_number,
+                    None,
+                    result.status,
+                    request_id=result.request_id,
+                    detail=f"ETag {result.etag} is not the MD5 {expected} of the bytes relayed",
+                )
+        return result
+
+    async def _buffered(
+        self, upload_id: str, task: RangeTask, chunks: AsyncIterator[bytes]
+    ) -> PartResult:
+        buffer = bytearray(task.size)
+        view = memoryview(buffer)
+        filled = 0
+        async for chunk in chunks:
+            end = filled + len(chunk)
+            if end > task.size:
+                raise _overrun(task, end)
+            view[filled:end] = chunk
+            filled = end
+        if filled != task.size:
+            raise _short(task, filled)
+        content_md5 = base64.b64encode(hashlib.md5(view).digest()).decode("ascii")
+
+        async def replay() -> AsyncIterator[bytes]:
+            for start in range(0, task.size, RELAY_CHUNK):
+                yield bytes(view[start : start + RELAY_CHUNK])
+
+        return await self.destination.transport.upload_part(
+            self.bucket,
+            self.key,
+            upload_id,
+            task.part_number,
+            replay(),
+            task.size,
+            content_md5=content_md5,
+            sse_c=self.sse_c,
+        )
+
+
+async def _counted(
+    chunks: AsyncIterator[bytes],
+    task: RangeTask,
+    digest: hashlib._Hash,
+) -> AsyncIterator[bytes]:
+    """Pass the GET's chunks through, hashing and counting; a wrong length is an error."""
+    sent = 0
+    async for chunk in chunks:
+        sent += len(chunk)
+        if sent > task.size:
+            raise _overrun(task, sent)
+        digest.update(chunk)
+        yield chunk
+    if sent != task.size:
+        raise _short(task, sent)
+
+
+def _overrun(task: RangeTask, size: int) -> ProtocolError:
+    return ProtocolError(
+        f"get_range: part {task.part_number} asked for {task.size} bytes, got more ({size})",
+        operation="get_range",
+    )
+
+
+def _short(task: RangeTask, size: int) -> ProtocolError:
+    return ProtocolError(
+        f"get_range: part {task.part_number} asked for {task.size} bytes, got {size}",
+        operation="get_range",
+    )
+
+
+async def copy_or_relay(
+    copy: Callable[[Mode], Awaitable[CopyResult]], mode: Mode = "auto"
+) -> CopyResult:
+    """Run ``copy(mode)``; in ``auto`` mode, a server-side copy the store refuses (see
+    :func:`is_copy_refused`) is done again as a relay, so the result says ``"relay"``."""
+    try:
+        return await copy(mode)
+    except PartcopyError as exc:
+        if mode != "auto" or not is_copy_refused(exc):
+            raise
+        _log.info("copy refused by the store; relaying instead", error=str(exc))
+    return await copy("relay")
+
+
+def relay_operation(job: CopyJob, info: ObjectInfo) -> RelayPart:
+    """The relay part operation for ``job`` (the copier's part mode ``relay``)."""
+    source = job.copy_source(info)
+    attrs = job.attributes(info)
+    return RelayPart(
+        source=job.src,
+        destination=job.dst,
+        src_bucket=source.bucket,
+        src_key=source.key,
+        bucket=job.destination.bucket,
+        key=job.destination.key,
+        version_id=source.version_id,
+        if_match=source.if_match,
+        source_sse_c=source.sse_c,
+        sse_c=job.options.destination_sse_c or attrs.sse_c,
+        streamed=etag_is_md5(job.destination.dialect, attrs),
+    )
+
