@@ -45,7 +45,7 @@ def _root(body: bytes) -> Element:
         root: Element = SafeET.fromstring(body, forbid_dtd=True)
     except defusedxml.DefusedXmlException as exc:
         raise ProtocolError(f"hostile XML refused ({type(exc).__name__})") from exc
-    except (ParseError, ValueError) as exc:
+    except (ParseError, ValueError, LookupError) as exc:  # LookupError: unknown encoding
         raise _Malformed(str(exc)) from exc
     return root
 
@@ -64,6 +64,12 @@ def _refuse_error_root(root: Element, what: str) -> None:
     if _local(root.tag) == "Error":
         code = _text(root, "Code") or "no code"
         raise ProtocolError(f"{what}: error document ({code}) in a 2xx answer")
+
+
+def _refuse_non_list_root(root: Element, what: str) -> None:
+    # An HTML error page or any other document must not read as "an empty listing".
+    if not _local(root.tag).startswith("List"):
+        raise ProtocolError(f"{what}: unexpected document <{_local(root.tag)[:40]}>")
 
 
 def _child(elem: Element, name: str) -> Element | None:
@@ -164,6 +170,7 @@ def parse_list_parts(body: bytes) -> PartsPage:
     what = "ListParts"
     root = _strict_root(body, what)
     _refuse_error_root(root, what)
+    _refuse_non_list_root(root, what)
     parts = []
     for elem in _children(root, "Part"):
         number = _int(elem, "PartNumber", what)
@@ -188,6 +195,7 @@ def parse_list_uploads(body: bytes, bucket: str) -> UploadsPage:
     what = "ListMultipartUploads"
     root = _strict_root(body, what)
     _refuse_error_root(root, what)
+    _refuse_non_list_root(root, what)
     uploads = []
     for elem in _children(root, "Upload"):
         key = _text(elem, "Key")
