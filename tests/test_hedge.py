@@ -1,0 +1,322 @@
+"""Hedged part requests over the real CopyPart and memory store, on a manual clock.
+
+A ``Gate`` holds chosen attempts of a part (a stuck request) until the test releases them;
+the ``ManualTimer`` decides when the hedge threshold has elapsed, so nothing waits for real.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+
+import anyio
+import anyio.lowlevel
+import pytest
+from anyio import wait_all_tasks_blocked
+
+from partcopy.engine.hedge import HedgedPart, HedgePolicy, HedgeTracker
+from partcopy.engine.parts import CopyPart, Endpoint
+from partcopy.errors import ServiceError, UsageError
+from partcopy.planners import RangeTask
+from partcopy.transports.base import CopySource, PartResult
+from partcopy.transports.memory import MemoryTransport
+from partcopy.transports.memstore import MemoryStore
+
+MiB = 1024**2
+
+
+def run(fn: Callable[[], Awaitable[None]]) -> None:
+    anyio.run(fn)
+
+
+@dataclass
+class ManualTimer:
+    """A clock the test moves: ``fire()`` jumps to the pending deadline and wakes it."""
+
+    now: float = 0.0
+    requested: list[float] = field(default_factory=list)
+    _fired: anyio.Event | None = None
+
+    def clock(self) -> float:
+        return self.now
+
+    async def wait(self, event: anyio.Event, seconds: float) -> None:
+        self.requested.append(seconds)
+        self._fired = fired = anyio.Event()
+        deadline = self.now + seconds
+        async with anyio.create_task_group() as tg:
+
+            async def until(e: anyio.Event) -> None:
+                await e.wait()
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(until, event)
+            tg.start_soon(until, fired)
+        if fired.is_set():
+            self.now = max(self.now, deadline)
+
+    def fire(self) -> None:
+        assert self._fired is not None, "nobody is waiting on the timer"
+        self._fired.set()
+
+
+@dataclass
+class Gate:
+    """Wraps a part operation: attempt ``k`` (1-based) can be held, failed or damaged."""
+
+    inner: CopyPart
+    hold: set[int] = field(default_factory=set)
+    fail: set[int] = field(default_factory=set)
+    no_etag: set[int] = field(default_factory=set)
+    calls: int = 0
+    cancelled: list[int] = field(default_factory=list)
+    finished: list[int] = field(default_factory=list)
+    release: dict[int, anyio.Event] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    async def __call__(self, upload_id: str, task: RangeTask) -> PartResult:
+        self.calls += 1
+        k = self.calls
+        try:
+            if k in self.hold:
+                self.release[k] = anyio.Event()
+                await self.release[k].wait()
+            else:
+                await anyio.lowlevel.checkpoint()
+        except anyio.get_cancelled_exc_class():
+            self.cancelled.append(k)
+            raise
+        if k in self.fail:
+            raise ServiceError(503, "SlowDown", "Please reduce your request rate.")
+        result = await self.inner(upload_id, task)
+        self.finished.append(k)
+        return replace(result, etag=None, detail="empty body") if k in self.no_etag else result
+
+
+@dataclass
+class World:
+    store: MemoryStore
+    upload_id: str
+    task: RangeTask
+    gate: Gate
+    timer: ManualTimer
+    tracker: HedgeTracker
+    hedges: list[tuple[int, float]]
+
+    @property
+    def op(self) -> HedgedPart:
+        return HedgedPart(
+            self.gate,
+            self.tracker,
+            timer=self.timer,
+            clock=self.timer.clock,
+            on_hedge=lambda n, s: self.hedges.append((n, s)),
+        )
+
+
+def make_world(policy: HedgePolicy | None = None, learnt: bool = True) -> World:
+    store = MemoryStore()
+    store.create_bucket("bkt")
+    src = store.put_virtual("bkt", "src", 12 * MiB)
+    upload = store.create_upload("bkt", "dst")
+    transport = MemoryTransport(store)
+    part = CopyPart(
+        Endpoint(transport, anyio.CapacityLimiter(4)),
+        "bkt",
+        "dst",
+        CopySource("bkt", "src", if_match=f'"{src.etag}"'),
+    )
+    tracker = HedgeTracker(policy or HedgePolicy(min_samples=4, window=8))
+    if learnt:
+        for _ in range(tracker.policy.min_samples):
+            tracker.record(1.0)
+    return World(
+        store,
+        upload.upload_id,
+        RangeTask(1, 0, 5 * MiB - 1),
+        Gate(part),
+        ManualTimer(),
+        tracker,
+        [],
+    )
+
+
+def test_threshold_is_a_quantile_of_recent_times_with_a_floor() -> None:
+    tracker = HedgeTracker(HedgePolicy(quantile=0.9, multiplier=2.0, min_samples=10, window=10))
+    for tenth in range(10, 1, -1):
+        tracker.record(tenth / 10)
+    assert tracker.threshold is None  # 9 samples: still learning
+    tracker.record(0.1)
+    assert tracker.threshold == pytest.approx(0.9 * 2.0)  # 0.9 quantile of 0.1 .. 1.0, × 2
+    floored = HedgeTracker(HedgePolicy(min_samples=1, window=1, min_delay=0.5))
+    floored.record(0.01)
+    assert floored.threshold == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"quantile": 0.0}, {"multiplier": 0.5}, {"min_samples": 0}, {"max_fraction": 1.5}],
+)
+def test_bad_policies_are_usage_errors(kwargs: dict[str, float]) -> None:
+    with pytest.raises(UsageError):
+        HedgePolicy(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_straggler_is_hedged_and_the_hedge_answer_wins() -> None:
+    w = make_world()
+    w.gate.hold = {1}
+
+    async def main() -> None:
+        result: list[PartResult] = []
+        async with anyio.create_task_group() as tg:
+
+            async def call() -> None:
+                result.append(await w.op(w.upload_id, w.task))
+
+            tg.start_soon(call)
+            await wait_all_tasks_blocked()
+            assert w.timer.requested == [pytest.approx(1.25)]  # 1.0 s × 1.25
+            assert w.gate.calls == 1
+            w.timer.fire()
+        assert w.gate.calls == 2
+        assert w.gate.cancelled == [1]  # the straggler was cancelled, not left running
+        assert result[0].etag is not None
+        assert w.hedges == [(1, pytest.approx(1.25))]
+        stats = w.tracker.stats()
+        assert (stats.hedged, stats.won) == (1, 1)
+        parts = w.store.upload("bkt", "dst", w.upload_id).parts
+        assert parts[1].etag.strip('"') == result[0].etag.strip('"')
+
+    run(main)
+
+
+def test_the_first_verified_answer_wins_even_when_it_is_the_original() -> None:
+    w = make_world()
+    w.gate.hold = {1, 2}
+
+    async def main() -> None:
+        result: list[PartResult] = []
+        async with anyio.create_task_group() as tg:
+
+            async def call() -> None:
+                result.append(await w.op(w.upload_id, w.task))
+
+            tg.start_soon(call)
+            await wait_all_tasks_blocked()
+            w.timer.fire()
+            await wait_all_tasks_blocked()
+            assert w.gate.calls == 2
+            w.gate.release[1].set()  # the original answers first
+        assert w.gate.finished == [1]
+        assert w.gate.cancelled == [2]
+        assert result[0].etag is not None
+        assert (w.tracker.hedged, w.tracker.won) == (1, 0)
+
+    run(main)
+
+
+def test_an_unproven_answer_does_not_win_the_race() -> None:
+    w = make_world()
+    w.gate.hold = {1, 2}
+    w.gate.no_etag = {1}
+
+    async def main() -> None:
+        result: list[PartResult] = []
+        async with anyio.create_task_group() as tg:
+
+            async def call() -> None:
+                result.append(await w.op(w.upload_id, w.task))
+
+            tg.start_soon(call)
+            await wait_all_tasks_blocked()
+            w.timer.fire()
+            await wait_all_tasks_blocked()
+            w.gate.release[1].set()  # answers first, but with no ETag
+            await wait_all_tasks_blocked()
+            assert not result
+            w.gate.release[2].set()
+        assert w.gate.finished == [1, 2]
+        assert result[0].etag is not None
+        assert w.tracker.won == 1
+
+    run(main)
+
+
+def test_when_both_attempts_fail_the_first_failure_is_raised() -> None:
+    w = make_world()
+    w.gate.hold = {1, 2}
+    w.gate.fail = {1, 2}
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tg:
+
+            async def call() -> None:
+                with pytest.raises(ServiceError) as info:
+                    await w.op(w.upload_id, w.task)
+                assert info.value.code == "SlowDown"
+
+            tg.start_soon(call)
+            await wait_all_tasks_blocked()
+            w.timer.fire()
+            await wait_all_tasks_blocked()
+            w.gate.release[2].set()
+            await wait_all_tasks_blocked()
+            w.gate.release[1].set()
+
+    run(main)
+
+
+def test_a_failure_before_the_threshold_is_raised_at_once_without_a_hedge() -> None:
+    w = make_world()
+    w.gate.fail = {1}
+
+    async def main() -> None:
+        with pytest.raises(ServiceError):
+            await w.op(w.upload_id, w.task)
+        assert w.gate.calls == 1
+        assert w.tracker.hedged == 0
+
+    run(main)
+
+
+def test_no_hedge_while_still_learning_and_the_answer_teaches() -> None:
+    w = make_world(HedgePolicy(min_samples=2, window=4), learnt=False)
+    w.gate.hold = {1}
+
+    async def main() -> None:
+        result: list[PartResult] = []
+        async with anyio.create_task_group() as tg:
+
+            async def call() -> None:
+                result.append(await w.op(w.upload_id, w.task))
+
+            tg.start_soon(call)
+            await wait_all_tasks_blocked()
+            assert w.timer.requested == []  # no threshold yet: nothing to wait for
+            w.gate.release[1].set()
+        assert result[0].etag is not None
+        assert w.gate.calls == 1
+        assert w.tracker.hedged == 0
+        assert w.tracker.threshold is None  # one sample of the two needed
+
+    run(main)
+
+
+def test_the_budget_rations_hedges() -> None:
+    w = make_world(HedgePolicy(min_samples=4, window=8, max_fraction=0.0))
+    w.gate.hold = {1}
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(w.op, w.upload_id, w.task)
+            await wait_all_tasks_blocked()
+            w.timer.fire()
+            await wait_all_tasks_blocked()
+            assert w.gate.calls == 1  # the budget is zero: no hedge
+            w.gate.release[1].set()
+        assert w.tracker.hedged == 0
+
+    run(main)
