@@ -1,6 +1,7 @@
 """partcopy: verified multipart copy of large objects within and between object stores."""
 
 from partcopy.engine.copier import Copier, copy
+from partcopy.engine.relay import copy_or_relay  # also registers the relay part mode
 from partcopy.engine.result import CopyResult
 from partcopy.errors import (
     CopyError,
@@ -28,5 +29,6 @@ __all__ = [
     "UsageError",
     "__version__",
     "copy",
+    "copy_or_relay",
     "plan",
 ]

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from partcopy.engine.copier import PART_OPERATIONS
 from partcopy.engine.job import CopyJob, Mode
 from partcopy.engine.parts import Endpoint
 from partcopy.engine.result import CopyResult
@@ -247,7 +248,7 @@ async def copy_or_relay(
 
 
 def relay_operation(job: CopyJob, info: ObjectInfo) -> RelayPart:
-    """The relay part operation for ``job`` (the copier's part mode ``relay``)."""
+    """The relay part operation for ``job`` (registered as the copier's part mode ``relay``)."""
     source = job.copy_source(info)
     attrs = job.attributes(info)
     return RelayPart(
@@ -264,3 +265,5 @@ def relay_operation(job: CopyJob, info: ObjectInfo) -> RelayPart:
         streamed=etag_is_md5(job.destination.dialect, attrs),
     )
 
+
+PART_OPERATIONS["relay"] = relay_operation
