@@ -36,4 +36,16 @@ def make_transport(
         from partcopy.transports.s3 import make_s3_transport
 
         return make_s3_transport(endpoint_url, region, credentials, session, **options)
+    if dialect == "obs":
+        from partcopy.transports.obs import make_obs_transport
+
+        return make_obs_transport(endpoint_url, region, credentials, session, **options)
+    if dialect == "cos":
+        from partcopy.transports.cos import make_cos_transport
+
+        return make_cos_transport(endpoint_url, region, credentials, session, **options)
+    if dialect == "qingstor":
+        from partcopy.transports.qingstor import make_qingstor_transport
+
+        return make_qingstor_transport(endpoint_url, region, credentials, session, **options)
     raise ConfigError(f"unknown dialect {dialect!r}: expected s3, obs, cos or qingstor")
