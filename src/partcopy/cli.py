@@ -162,9 +162,22 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- emulator --------------------------------------------------------------------------
+
+
+def _add_emulator(sub: argparse._SubParsersAction[_Parser]) -> None:
+    from partcopy.emulator.cli import add_emulator  # its own module, like cp
+
+    add_emulator(sub)
+
+
 # --- entry point -----------------------------------------------------------------------
 
-COMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [_add_plan, _add_demo]
+COMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
+    _add_plan,
+    _add_demo,
+    _add_emulator,
+]
 
 
 def build_parser() -> _Parser:

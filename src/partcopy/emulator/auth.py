@@ -1,0 +1,170 @@
+"""Signature checks for the emulator, one per dialect, over the pure signing functions.
+
+A request is accepted only when it carries the dialect's Authorization for the configured
+access key and the signature recomputed from the request as received matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from partcopy.transports.memstore import StoreError
+from partcopy.transports.signing import cos, obs, qingstor, sigv4
+from partcopy.transports.signing.common import MalformedAuthorization, get_header
+
+__all__ = ["DEFAULT_ACCESS_KEY", "DEFAULT_SECRET_KEY", "SignedRequest", "Verifier", "verifier_for"]
+
+DEFAULT_ACCESS_KEY = "partcopy"
+DEFAULT_SECRET_KEY = "partcopy-secret"  # a documented test credential, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class SignedRequest:
+    """What a signature covers: the request exactly as received."""
+
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]
+    body: bytes = field(repr=False)
+
+
+Verifier = Callable[[SignedRequest], None]
+"""Raises ``StoreError`` (403 ``SignatureDoesNotMatch`` and kin) when a request is refused."""
+
+
+def _denied(code: str = "AccessDenied", message: str = "Access Denied") -> StoreError:
+    return StoreError(403, code, message)
+
+
+def _mismatch() -> StoreError:
+    return _denied(
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your key and signing method.",
+    )
+
+
+def _unknown_key() -> StoreError:
+    return _denied(
+        "InvalidAccessKeyId",
+        "The AWS Access Key Id you provided does not exist in our records.",
+    )
+
+
+def _authorization(req: SignedRequest) -> str:
+    value = get_header(req.headers, "authorization")
+    if not value:
+        raise _denied()
+    return value
+
+
+def _s3(access_key: str, secret_key: str) -> Verifier:
+    def verify(req: SignedRequest) -> None:
+        try:
+            auth = sigv4.parse_authorization(_authorization(req))
+        except MalformedAuthorization as exc:
+            raise StoreError(400, "AuthorizationHeaderMalformed", str(exc)) from None
+        if auth.access_key != access_key:
+            raise _unknown_key()
+        claimed = get_header(req.headers, "x-amz-content-sha256")
+        if (
+            claimed is not None
+            and claimed != sigv4.UNSIGNED_PAYLOAD
+            and not claimed.startswith("STREAMING-")
+            and claimed != hashlib.sha256(req.body).hexdigest()
+        ):
+            raise StoreError(
+                400,
+                "XAmzContentSHA256Mismatch",
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            )
+        if not sigv4.verify(
+            auth,
+            method=req.method,
+            path=req.path,
+            query=req.query,
+            headers=req.headers,
+            secret_key=secret_key,
+        ):
+            raise _mismatch()
+
+    return verify
+
+
+def _obs(access_key: str, secret_key: str) -> Verifier:
+    def verify(req: SignedRequest) -> None:
+        try:
+            auth = obs.parse_authorization(_authorization(req))
+        except MalformedAuthorization:
+            raise _denied() from None
+        if auth.access_key != access_key:
+            raise _unknown_key()
+        if not obs.verify(
+            auth,
+            method=req.method,
+            path=req.path,
+            query=req.query,
+            headers=req.headers,
+            secret_key=secret_key,
+        ):
+            raise _mismatch()
+
+    return verify
+
+
+def _cos(access_key: str, secret_key: str) -> Verifier:
+    def verify(req: SignedRequest) -> None:
+        try:
+            auth = cos.parse_authorization(_authorization(req))
+        except MalformedAuthorization:
+            raise _denied() from None
+        if auth.access_key != access_key:
+            raise _denied("InvalidAccessKeyId", "The SecretId you provided does not exist.")
+        if not cos.verify(
+            auth,
+            method=req.method,
+            path=req.path,
+            query=req.query,
+            headers=req.headers,
+            secret_key=secret_key,
+        ):
+            raise _mismatch()
+
+    return verify
+
+
+def _qingstor(access_key: str, secret_key: str) -> Verifier:
+    def verify(req: SignedRequest) -> None:
+        try:
+            auth = qingstor.parse_authorization(_authorization(req))
+        except MalformedAuthorization:
+            raise _denied() from None
+        if auth.access_key != access_key:
+            raise _unknown_key()
+        if not qingstor.verify(
+            auth,
+            method=req.method,
+            path=req.path,
+            query=req.query,
+            headers=req.headers,
+            secret_key=secret_key,
+        ):
+            raise _mismatch()
+
+    return verify
+
+
+_FACTORIES: dict[str, Callable[[str, str], Verifier]] = {
+    "s3": _s3,
+    "obs": _obs,
+    "cos": _cos,
+    "qingstor": _qingstor,
+}
+
+
+def verifier_for(dialect: str, access_key: str, secret_key: str) -> Verifier:
+    """The signature check of ``dialect`` for one access key pair."""
+    return _FACTORIES[dialect](access_key, secret_key)

@@ -1,0 +1,133 @@
+"""``partcopy emulator``: serve one dialect on loopback until SIGINT/SIGTERM.
+
+Prints its URL on one line once it listens, so scripts and tests can read it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from partcopy.emulator.auth import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
+from partcopy.emulator.faults import FaultSpec, parse_fault
+from partcopy.emulator.objects import ObjectSpec, parse_object
+from partcopy.emulator.server import DIALECTS, Emulator
+from partcopy.errors import PartcopyError, UsageError
+
+__all__ = ["add_emulator", "run_emulator"]
+
+
+def _arg(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except UsageError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
+
+
+def _non_negative(what: str) -> Callable[[str], float]:
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: not a number") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: must not be negative")
+        return value
+
+    return convert
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: expected 0..65535")
+    return int(text)
+
+
+def add_emulator(sub: Any) -> None:
+    """Register the ``emulator`` subcommand on the CLI's subparsers."""
+    p = sub.add_parser(
+        "emulator",
+        help="serve an S3/OBS/COS/QingStor emulator on loopback",
+        description="Serve an in-memory object store speaking one dialect. Default "
+        f"credentials: access key {DEFAULT_ACCESS_KEY!r}, secret key {DEFAULT_SECRET_KEY!r}.",
+    )
+    p.add_argument("--dialect", required=True, choices=DIALECTS)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=0, help="port (default: a free one)")
+    p.add_argument("--access-key", default=DEFAULT_ACCESS_KEY)
+    p.add_argument("--secret-key", default=DEFAULT_SECRET_KEY)
+    p.add_argument(
+        "--latency-ms",
+        type=_non_negative("latency"),
+        default=0.0,
+        help="added to every data request (copy part, upload part, get, put)",
+    )
+    p.add_argument(
+        "--gbps",
+        type=_non_negative("bandwidth"),
+        default=0.0,
+        help="modelled bandwidth in Gbit/s: a request moving N bytes waits N*8/(gbps*1e9) s",
+    )
+    p.add_argument(
+        "--fault",
+        action="append",
+        type=_arg(parse_fault),
+        default=[],
+        metavar="SPEC",
+        help="KIND:RATE[:ARG][@OPS][#LIMIT], e.g. slowdown:0.05, delay:0.01:2s, throttle:8",
+    )
+    p.add_argument(
+        "--object",
+        action="append",
+        type=_arg(parse_object),
+        default=[],
+        metavar="BUCKET/KEY=SIZE",
+        help="create a virtual (pattern) object; its bucket is created too",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed for faults, ids and patterns")
+    p.set_defaults(handler=run_emulator)
+
+
+async def _serve(emu: Emulator) -> None:
+    await emu.start()
+    sys.stdout.write(emu.url + "\n")
+    sys.stdout.flush()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await emu.stop()
+
+
+def run_emulator(args: argparse.Namespace) -> int:
+    """Serve until SIGINT/SIGTERM; 2 with one line on stderr for unusable input."""
+    faults: list[FaultSpec] = args.fault
+    objects: list[ObjectSpec] = args.object
+    try:
+        emu = Emulator(
+            args.dialect,
+            host=args.host,
+            port=args.port,
+            access_key=args.access_key,
+            secret_key=args.secret_key,
+            latency_ms=args.latency_ms,
+            gbps=args.gbps,
+            faults=faults,
+            objects=objects,
+            seed=args.seed,
+        )
+        asyncio.run(_serve(emu))
+    except PartcopyError as exc:
+        sys.stderr.write(f"partcopy: error: {exc}\n")
+        return exc.exit_status
+    return 0

@@ -1,0 +1,289 @@
+"""The emulator: an aiohttp server on loopback, one ``MemoryStore``, one wire dialect.
+
+Every request is authenticated with the dialect's signature, parsed into a ``Call``,
+offered to the fault injector, executed against the store (with the latency model:
+``latency_ms + bytes / gbps`` per data request, an injectable sleep) and rendered back.
+``async with Emulator(dialect="s3") as emu: emu.url`` binds 127.0.0.1 on a free port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable, Iterable
+from types import TracebackType
+from typing import Protocol
+
+from aiohttp import web
+from multidict import CIMultiDictProxy
+
+from partcopy.emulator.admin import ADMIN_PREFIX, handle_admin
+from partcopy.emulator.auth import (
+    DEFAULT_ACCESS_KEY,
+    DEFAULT_SECRET_KEY,
+    SignedRequest,
+    verifier_for,
+)
+from partcopy.emulator.faults import PERFORMING_KINDS, FaultInjector, FaultSpec, parse_fault
+from partcopy.emulator.objects import ObjectSpec, create_object, parse_object
+from partcopy.emulator.ops import Call, Executor, Outcome
+from partcopy.emulator.qingstor import QingStorWire
+from partcopy.emulator.s3like import COS, OBS, S3, XmlWire
+from partcopy.emulator.wire import Answer
+from partcopy.errors import UsageError
+from partcopy.transports.memory import DEFAULT_PROFILES, RANGE_COPY_MIN_SOURCE
+from partcopy.transports.memstore import MemoryStore, StoreError, StoreStats
+
+__all__ = ["DIALECTS", "Emulator", "Wire"]
+
+DIALECTS = ("s3", "obs", "cos", "qingstor")
+MAX_BODY = 5 * 1024**3 + 1024**2
+"""Largest request body accepted: one 5 GiB part plus room for headers' worth of slack."""
+STREAM_CHUNK = 1024 * 1024
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Wire(Protocol):
+    """What a dialect adapter provides to the server."""
+
+    def parse(
+        self,
+        method: str,
+        host: str,
+        path: str,
+        query: str,
+        headers: CIMultiDictProxy[str],
+        body: bytes,
+    ) -> Call: ...
+
+    def render(self, out: Outcome, *, etag: bool = True) -> Answer: ...
+
+    def error(
+        self, err: StoreError, *, head: bool = False, status: int | None = None
+    ) -> Answer: ...
+
+    def error_in_200(self) -> Answer: ...
+
+
+def _wire_for(dialect: str) -> Wire:
+    if dialect == "qingstor":
+        return QingStorWire()
+    return XmlWire({"s3": S3, "obs": OBS, "cos": COS}[dialect])
+
+
+class Emulator:
+    """One emulated service. Use as an async context manager, or ``start()``/``stop()``."""
+
+    def __init__(
+        self,
+        dialect: str = "s3",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        access_key: str = DEFAULT_ACCESS_KEY,
+        secret_key: str = DEFAULT_SECRET_KEY,
+        latency_ms: float = 0.0,
+        gbps: float = 0.0,
+        faults: Iterable[FaultSpec | str] = (),
+        objects: Iterable[ObjectSpec | str] = (),
+        store: MemoryStore | None = None,
+        profile: str | None = None,
+        seed: int = 0,
+        sleep: Sleep = asyncio.sleep,
+        access_log: bool = False,
+    ) -> None:
+        if dialect not in DIALECTS:
+            raise UsageError(f"invalid dialect {dialect!r}: expected one of {', '.join(DIALECTS)}")
+        if latency_ms < 0 or gbps < 0:
+            raise UsageError(f"invalid latency {latency_ms!r} or bandwidth {gbps!r}: negative")
+        self.dialect = dialect
+        self.host = host
+        self.port = port
+        self.latency_ms = latency_ms
+        self.gbps = gbps
+        self.sleep = sleep
+        self.access_log = access_log
+        self.store = store or MemoryStore(profile or DEFAULT_PROFILES[dialect], seed=seed)
+        self.faults = FaultInjector(seed=seed)
+        self.set_faults(faults)
+        self._wire = _wire_for(dialect)
+        self._verify = verifier_for(dialect, access_key, secret_key)
+        self._executor = Executor(
+            self.store, pause=self._pause, range_min_source=RANGE_COPY_MIN_SOURCE.get(dialect, 0)
+        )
+        for obj in objects:
+            create_object(self.store, parse_object(obj) if isinstance(obj, str) else obj)
+        self._runner: web.AppRunner | None = None
+
+    # --- configuration ---------------------------------------------------------------
+
+    def set_faults(self, faults: Iterable[FaultSpec | str], seed: int | None = None) -> None:
+        """Replace the active faults (specs or ``KIND:RATE...`` strings)."""
+        specs = [parse_fault(f) if isinstance(f, str) else f for f in faults]
+        self.faults.configure(specs, seed)
+
+    def fault_texts(self) -> list[str]:
+        return [spec.as_text() for spec in self.faults.specs]
+
+    def add_object(self, spec: ObjectSpec | str) -> None:
+        """Create (or overwrite) a virtual object, creating its bucket."""
+        create_object(self.store, parse_object(spec) if isinstance(spec, str) else spec)
+
+    def reset(self) -> None:
+        """Empty the store and drop every fault."""
+        self.store.reset()
+        self.faults.configure([])
+
+    def stats(self) -> StoreStats:
+        return self.store.stats()
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def make_app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        return app
+
+    async def start(self) -> Emulator:
+        """Bind and serve; ``port`` becomes the real port when 0 was asked for."""
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise UsageError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}") from None
+        self.port = sock.getsockname()[1]
+        if not self.access_log:
+            runner = web.AppRunner(self.make_app(), handle_signals=False, access_log=None)
+        else:
+            runner = web.AppRunner(self.make_app(), handle_signals=False)
+        await runner.setup()
+        site = web.SockSite(runner, sock, backlog=4096)
+        await site.start()
+        self._runner = runner
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Emulator:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # --- requests --------------------------------------------------------------------
+
+    async def _pause(self, nbytes: int) -> None:
+        seconds = self.latency_ms / 1000.0
+        if self.gbps > 0:
+            seconds += nbytes * 8 / (self.gbps * 1e9)
+        if seconds > 0:
+            await self.sleep(seconds)
+
+    def _refusal(self, spec: FaultSpec) -> Answer:
+        wire = self._wire
+        if spec.kind == "error200":
+            return wire.error_in_200()
+        if spec.kind == "500":
+            return wire.error(
+                StoreError(
+                    500, "InternalError", "We encountered an internal error. Please try again."
+                )
+            )
+        if spec.kind == "429":
+            answer = wire.error(
+                StoreError(429, "TooManyRequests", "Please reduce your request rate.")
+            )
+            retry_after = spec.arg if spec.arg is not None else 1.0
+            headers = {**answer.headers, "Retry-After": f"{retry_after:g}"}
+            return Answer(answer.status, headers, answer.body)
+        # slowdown, throttle
+        return wire.error(StoreError(503, "SlowDown", "Please reduce your request rate."))
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.raw_path.startswith(ADMIN_PREFIX):
+            return await handle_admin(self, request)
+        self.store.count_request()
+        body = await request.read()
+        raw_path, _, raw_query = request.raw_path.partition("?")
+        head = request.method == "HEAD"
+        wire = self._wire
+        try:
+            self._verify(SignedRequest(request.method, raw_path, raw_query, request.headers, body))
+            call = wire.parse(
+                request.method, request.host, raw_path, raw_query, request.headers, body
+            )
+        except StoreError as err:
+            return await self._send(request, wire.error(err, head=head))
+        verdict = self.faults.decide(call.op, call.identity, self.store.in_flight)
+        for spec in verdict.delayed_by:
+            self.store.count_fault(spec.kind)
+        if verdict.delay > 0:
+            await self.sleep(verdict.delay)
+        fault = verdict.fault
+        if fault is not None:
+            self.store.count_fault(fault.kind)
+            if fault.kind not in PERFORMING_KINDS:
+                return await self._send(request, self._refusal(fault))
+        try:
+            outcome = await self._executor.run(call)
+        except StoreError as err:
+            return await self._send(request, wire.error(err, head=head))
+        kind = fault.kind if fault is not None else None
+        answer = wire.render(outcome, etag=kind != "noetag")
+        if kind == "truncated":
+            answer = _truncate(answer)
+        if kind == "reset":
+            return await self._reset(request, answer)
+        return await self._send(request, answer)
+
+    async def _send(self, request: web.Request, answer: Answer) -> web.StreamResponse:
+        if answer.stream is not None and request.method != "HEAD":
+            content = answer.stream
+            resp = web.StreamResponse(status=answer.status, headers=answer.headers)
+            resp.content_length = content.size
+            await resp.prepare(request)
+            for chunk in content.chunks(0, content.size - 1, STREAM_CHUNK):
+                await resp.write(chunk)
+            await resp.write_eof()
+            return resp
+        resp = web.Response(status=answer.status, headers=answer.headers, body=answer.body)
+        if answer.head_length is not None:
+            resp.headers["Content-Length"] = str(answer.head_length)
+        return resp
+
+    async def _reset(self, request: web.Request, answer: Answer) -> web.StreamResponse:
+        """Send part of the answer (or nothing), then drop the connection."""
+        resp = web.StreamResponse(status=answer.status, headers=answer.headers)
+        transport = request.transport
+        if answer.body and transport is not None:
+            resp.content_length = len(answer.body)
+            await resp.prepare(request)
+            await resp.write(answer.body[: len(answer.body) // 2])
+        if transport is not None:
+            transport.abort()
+        raise ConnectionResetError("emulated connection reset")
+
+
+def _truncate(answer: Answer) -> Answer:
+    """The answer with its body cut in half, or with no ETag header when it has no body."""
+    if answer.body:
+        return Answer(answer.status, answer.headers, answer.body[: len(answer.body) // 2])
+    headers = {k: v for k, v in answer.headers.items() if k.lower() != "etag"}
+    return Answer(answer.status, headers)
