@@ -162,13 +162,13 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- emulator --------------------------------------------------------------------------
+# --- cp ------------------------------------------------------------------------------
 
 
-def _add_emulator(sub: argparse._SubParsersAction[_Parser]) -> None:
-    from partcopy.emulator.cli import add_emulator  # its own module, like cp
+def _add_cp(sub: argparse._SubParsersAction[_Parser]) -> None:
+    from partcopy.cp_cli import add_cp  # its own module: cli.py stays free of copy logic
 
-    add_emulator(sub)
+    add_cp(sub)
 
 
 # --- entry point -----------------------------------------------------------------------
@@ -176,7 +176,7 @@ def _add_emulator(sub: argparse._SubParsersAction[_Parser]) -> None:
 COMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
     _add_plan,
     _add_demo,
-    _add_emulator,
+    _add_cp,
 ]
 
 

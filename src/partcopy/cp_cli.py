@@ -1,0 +1,217 @@
+"""``partcopy cp``: arguments, progress bar and JSON summary around ``Copier.copy``.
+
+Bad input (URLs, sizes, credentials) is reported as one line on stderr with exit status 2
+before any request; a copy that fails after its retries exits 1, with ``--json`` saying
+whether the upload was aborted or left open (``error.upload_id``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+import anyio
+
+from partcopy.cli import fail_usage, positive_int, print_json, size_arg
+from partcopy.engine.copier import Copier
+from partcopy.engine.events import Event, PartCompleted, PartRetried, Planned
+from partcopy.engine.logs import LEVELS, configure_logging
+from partcopy.engine.result import CopyResult, failure_dict
+from partcopy.engine.retry import RetryPolicy
+from partcopy.errors import PartcopyError, UsageError
+from partcopy.planners import PROFILES
+
+__all__ = ["add_cp"]
+
+
+def add_cp(sub: Any) -> None:
+    """Register ``cp`` on the CLI's subparsers."""
+    p = sub.add_parser("cp", help="copy one object, verified, server-side where possible")
+    p.add_argument("source", metavar="SRC", help="s3://, obs://, cos:// or qs:// URL")
+    p.add_argument("destination", metavar="DST", help="destination URL")
+    p.add_argument("--endpoint-url", help="endpoint of the source (and destination)")
+    p.add_argument("--dst-endpoint-url", help="endpoint of the destination, if different")
+    p.add_argument("--region", help="region (signing and default endpoints)")
+    p.add_argument("--dst-region", help="region of the destination, if different")
+    p.add_argument("--part-size", type=size_arg("part size"), help="preferred part size")
+    p.add_argument(
+        "--concurrency",
+        type=positive_int("concurrency"),
+        default=64,
+        help="requests in flight per endpoint (default 64)",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("auto", "copy", "relay"),
+        default="auto",
+        help="auto: server-side copy within one store, relay between stores",
+    )
+    p.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        help="destination limits profile (default: the destination's dialect; obs2 for OBS 2.0)",
+    )
+    p.add_argument(
+        "--max-attempts",
+        type=positive_int("max attempts"),
+        default=10,
+        help="attempts per request before the copy fails (default 10)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object when done")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--log-level", choices=LEVELS, default="warning", help="stderr log level")
+    p.set_defaults(handler=run_cp)
+
+
+class _Tally:
+    """What the events said so far: enough for a failure summary and the progress bar."""
+
+    def __init__(self) -> None:
+        self.planned: Planned | None = None
+        self.bytes_done = 0
+        self.parts_done = 0
+        self.retries = 0
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, PartCompleted):
+            self.bytes_done += event.size
+            self.parts_done += 1
+        elif isinstance(event, PartRetried):
+            self.retries += 1
+        elif isinstance(event, Planned):
+            self.planned = event
+
+
+class _Bar:
+    """A rich progress bar fed by events: bytes, parts, rate and retries."""
+
+    def __init__(self, tally: _Tally) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self.tally = tally
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(binary_units=True),
+            TransferSpeedColumn(),
+            TextColumn("parts {task.fields[parts]}"),
+            TextColumn("retries {task.fields[retries]}"),
+            TimeRemainingColumn(),
+            console=None,
+            transient=False,
+        )
+        self.task = self.progress.add_task("copy", total=None, parts="0/?", retries=0)
+        self._last = 0.0
+
+    def __call__(self, event: Event) -> None:
+        self.tally(event)
+        planned = self.tally.planned
+        if isinstance(event, Planned):
+            self.progress.update(self.task, total=event.size, description=event.mode)
+        now = time.monotonic()
+        if now - self._last < 0.1 and not isinstance(event, Planned):
+            return
+        self._last = now
+        total = planned.part_count if planned else "?"
+        self.progress.update(
+            self.task,
+            completed=self.tally.bytes_done,
+            parts=f"{self.tally.parts_done}/{total}",
+            retries=self.tally.retries,
+        )
+
+    def finish(self, size: int | None) -> None:
+        if size is not None:
+            self.progress.update(self.task, completed=size)
+        self.progress.update(self.task, retries=self.tally.retries)
+
+
+async def _copy(args: argparse.Namespace, on_event: Any) -> CopyResult:
+    async with Copier(
+        concurrency=args.concurrency,
+        endpoint_url=args.endpoint_url,
+        dst_endpoint_url=args.dst_endpoint_url,
+        region=args.region,
+        dst_region=args.dst_region,
+        retry=RetryPolicy(max_attempts=args.max_attempts),
+        on_event=on_event,
+    ) as copier:
+        # prepare() validates URLs, sizes and credentials before any request is sent.
+        job = copier.prepare(
+            args.source,
+            args.destination,
+            part_size=args.part_size,
+            concurrency=args.concurrency,
+            mode=args.mode,
+            profile=args.profile,
+        )
+        return await job.run()
+
+
+def run_cp(args: argparse.Namespace) -> int:
+    """The ``cp`` handler: exit 0 done, 1 failed after retries, 2 bad input."""
+    try:
+        configure_logging(args.log_level)
+        if args.part_size == 0:
+            raise UsageError("invalid part size '0': must be positive")
+    except UsageError as exc:
+        return fail_usage(exc)
+    tally = _Tally()
+    bar = _Bar(tally) if not (args.json or args.quiet) and sys.stderr.isatty() else None
+    started = time.monotonic()
+    try:
+        if bar is not None:
+            with bar.progress:
+                result = anyio.run(_copy, args, bar)
+                bar.finish(result.bytes)
+        else:
+            result = anyio.run(_copy, args, tally)
+    except UsageError as exc:
+        return fail_usage(exc)
+    except PartcopyError as exc:
+        _report_failure(args, exc, tally, time.monotonic() - started)
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("partcopy: interrupted; the upload was aborted\n")
+        return 130
+    if args.json:
+        print_json(result.as_dict())
+    elif not args.quiet:
+        sys.stderr.write(
+            f"copied {result.source} -> {result.destination}: {result.bytes} bytes, "
+            f"{result.parts} part(s), mode {result.mode}, etag {result.etag}, "
+            f"{result.retries} retries, {result.seconds:.2f}s\n"
+        )
+    return 0
+
+
+def _report_failure(
+    args: argparse.Namespace, exc: PartcopyError, tally: _Tally, seconds: float
+) -> None:
+    planned = tally.planned
+    if args.json:
+        print_json(
+            failure_dict(
+                exc,
+                source=args.source,
+                destination=args.destination,
+                mode=planned.mode if planned else None,
+                size=planned.size if planned else None,
+                parts=planned.part_count if planned else None,
+                part_size=planned.part_size if planned else None,
+                retries=tally.retries,
+                seconds=seconds,
+            )
+        )
+    upload_id = getattr(exc, "upload_id", None)
+    kept = f" (upload {upload_id} left open)" if upload_id else ""
+    sys.stderr.write(f"partcopy: copy failed: {type(exc).__name__}: {exc}{kept}\n")
