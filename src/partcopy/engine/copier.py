@@ -156,9 +156,8 @@ class Copier:
         config = self._config(location, role)
         key = config.key
         if key not in self._endpoints:
-            if self._factory is None:
-                raise UsageError(f"no transport for {location.scheme}:// (pass transport_factory=)")
-            transport = self._factory(config, self._session_for())
+            factory = self._factory or _default_factory
+            transport = factory(config, self._session_for())
             self._owned.append(transport)
             self._endpoints[key] = Endpoint(transport, anyio.CapacityLimiter(self.concurrency))
         return self._endpoints[key], key
