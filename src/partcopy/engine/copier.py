@@ -20,8 +20,16 @@ from partcopy.config import Credentials, EndpointConfig, resolve_endpoint
 from partcopy.engine.events import EventCallback
 from partcopy.engine.hooks import JobHooks, ResumePoint
 from partcopy.engine.job import CopyJob, CopyOptions, Mode
+from partcopy.engine.journal import Journal, open_journal
 from partcopy.engine.parts import Endpoint, PartOperation
 from partcopy.engine.result import CopyResult
+from partcopy.engine.resume import (
+    JournalHooks,
+    ResumeOutcome,
+    job_options,
+    resume_all,
+    run_journaled,
+)
 from partcopy.engine.retry import Retrier, RetryHook, RetryPolicy, Sleep
 from partcopy.errors import UsageError
 from partcopy.transports import make_transport
@@ -68,6 +76,8 @@ class Copier:
         transport_factory: TransportFactory | None = None,
         hooks_factory: Callable[[str], JobHooks] | None = None,
         abort_on_cancel: bool = True,
+        journal: str | os.PathLike[str] | Journal | None = None,
+        restart_on_change: bool = False,
         sleep: Sleep | None = None,
         seed: int | None = None,
         env: Mapping[str, str] | None = None,
@@ -78,6 +88,12 @@ class Copier:
         self.retry = retry or RetryPolicy()
         self.on_event = on_event
         self.abort_on_cancel = abort_on_cancel
+        # A journal records every job so a rerun resumes it (see engine/resume.py); its
+        # uploads are kept on cancellation. Opened here: a bad file fails before any request.
+        self.journal, self._owns_journal = open_journal(journal)
+        self.restart_on_change = restart_on_change
+        if self.journal is not None:
+            self.abort_on_cancel = False
         self._args: dict[Role, tuple[str | None, str | None, Credentials | None]] = {
             "source": (endpoint_url, region, credentials),
             "destination": (dst_endpoint_url, dst_region, dst_credentials),
@@ -117,6 +133,11 @@ class Copier:
             if self._session is not None:
                 await self._session.close()
                 self._session = None
+            if self.journal is not None:
+                if self._owns_journal:
+                    self.journal.close()
+                else:
+                    self.journal.flush()
 
     # --- endpoints ---------------------------------------------------------------------
 
@@ -269,6 +290,9 @@ class Copier:
         Raises ``UsageError`` before any request for bad input, ``CopyError`` (exit 1)
         when the copy fails after its retries, with the upload aborted or its id carried.
         """
+        journaled = None
+        if self.journal is not None and hooks is None and resume is None:
+            hooks = journaled = JournalHooks(self.journal)
         job = self.prepare(
             source,
             destination,
@@ -284,7 +308,27 @@ class Copier:
             hooks=hooks,
             job_id=job_id,
         )
+        if journaled is not None:
+            journaled.options = job_options(job, self.endpoint_settings())
+            return await run_journaled(job, journaled, restart_on_change=self.restart_on_change)
         return await job.run(resume)
+
+    async def resume(self) -> list[ResumeOutcome]:
+        """Resume every unfinished job of this copier's journal, one after another."""
+        if self.journal is None:
+            raise UsageError("nothing to resume: this Copier has no journal")
+        return await resume_all(self, self.journal, restart_on_change=self.restart_on_change)
+
+    def endpoint_settings(self) -> dict[str, str | None]:
+        """Endpoint URLs and regions given to this copier (never credentials)."""
+        src_url, src_region, _ = self._args["source"]
+        dst_url, dst_region, _ = self._args["destination"]
+        return {
+            "endpoint_url": src_url,
+            "dst_endpoint_url": dst_url,
+            "region": src_region,
+            "dst_region": dst_region,
+        }
 
 
 def _default_factory(config: EndpointConfig, session: aiohttp.ClientSession) -> Transport:

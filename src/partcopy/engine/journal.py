@@ -15,6 +15,7 @@ a silent fresh start over somebody else's data.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -34,6 +35,7 @@ __all__ = [
     "Journal",
     "PartRecord",
     "PlanRecord",
+    "open_journal",
 ]
 
 APPLICATION_ID: Final = 0x50435031
@@ -534,3 +536,10 @@ class Journal:
         return {
             cast(int, n): PartRecord(cast(int, n), cast(str, e), cast(int, s)) for n, e, s in rows
         }
+
+
+def open_journal(journal: str | os.PathLike[str] | Journal | None) -> tuple[Journal | None, bool]:
+    """A ``Journal`` for a path (owned: the caller must close it) or the one given (not)."""
+    if journal is None or isinstance(journal, Journal):
+        return journal, False
+    return Journal(Path(journal)), True
