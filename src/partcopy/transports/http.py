@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 import aiohttp
+import anyio
 from multidict import CIMultiDictProxy
 from yarl import URL
 
@@ -222,7 +223,10 @@ class HttpCore:
             ) as resp:
                 if method == "HEAD":  # Content-Length describes the object, not a body
                     return Reply(resp.status, resp.headers, b"")
-                data = await _read_capped(resp, self.max_body, operation)
+                # A trickling server must not hold a capped read open forever: the whole
+                # body has the read timeout of this request, not just each silence.
+                with anyio.fail_after(read_timeout or self.timeouts.read):
+                    data = await _read_capped(resp, self.max_body, operation)
                 return Reply(resp.status, resp.headers, data)
         except TransportError:
             raise
