@@ -1,0 +1,243 @@
+"""One suite every transport passes: the multipart copy verbs and their failures."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import AsyncIterator
+
+import pytest
+from conformance_registry import Harness
+
+from partcopy.errors import PreconditionFailed, ServiceError
+from partcopy.transports.base import CopySource, ObjectAttributes
+from partcopy.transports.memdata import pattern_bytes
+
+pytestmark = pytest.mark.anyio
+
+MiB = 1024 * 1024
+PART = 5 * MiB
+"""At least every profile's minimum part, and a source above S3's 5 MiB range floor."""
+SRC, DST = "conf-src", "conf-dst"
+
+
+def _data(seed: int, size: int) -> bytes:
+    return pattern_bytes(seed, 0, size)
+
+
+async def _setup(h: Harness, size: int = 2 * PART + 123) -> tuple[bytes, str]:
+    await h.make_bucket(SRC)
+    await h.make_bucket(DST)
+    data = _data(1, size)
+    etag, _ = await h.put(SRC, "source.bin", data)
+    return data, etag
+
+
+def _n(h: Harness, index: int) -> int:
+    """The part number of the ``index``-th part (0-based) under the harness's profile."""
+    return h.limits.first_part_number + index
+
+
+async def _copy_all(h: Harness, data: bytes, etag: str, key: str) -> list[tuple[int, str]]:
+    t = h.transport
+    upload_id = await t.create_multipart(DST, key, ObjectAttributes())
+    parts = []
+    source = CopySource(SRC, "source.bin", if_match=etag)
+    for index, first in enumerate(range(0, len(data), PART)):
+        last = min(first + PART, len(data)) - 1
+        result = await t.upload_part_copy(DST, key, upload_id, _n(h, index), source, first, last)
+        assert result.etag is not None and result.part_number == _n(h, index)
+        parts.append((result.part_number, result.etag))
+    done = await t.complete(DST, key, upload_id, parts)
+    assert done.etag is not None
+    return parts
+
+
+async def test_head_reports_size_and_etag(harness: Harness) -> None:
+    data, etag = await _setup(harness)
+    info = await harness.transport.head(SRC, "source.bin")
+    assert (info.bucket, info.key, info.size, info.etag) == (SRC, "source.bin", len(data), etag)
+
+
+async def test_missing_key_is_404(harness: Harness) -> None:
+    await _setup(harness)
+    with pytest.raises(ServiceError) as exc:
+        await harness.transport.head(SRC, "no-such-key")
+    assert exc.value.status == 404 and not exc.value.retryable
+
+
+async def test_multipart_copy_with_ranges_reads_back(harness: Harness) -> None:
+    data, etag = await _setup(harness)
+    await _copy_all(harness, data, etag, "copied.bin")
+    assert await harness.read(DST, "copied.bin") == data
+    info = await harness.transport.head(DST, "copied.bin")
+    assert info.size == len(data) and info.etag is not None and info.etag.endswith('-3"')
+
+
+async def test_get_range_streams_the_bytes(harness: Harness) -> None:
+    data, _ = await _setup(harness)
+    async with harness.transport.get_range(SRC, "source.bin", PART - 7, PART + 9) as chunks:
+        got = b"".join([chunk async for chunk in chunks])
+    assert got == data[PART - 7 : PART + 10]
+
+
+async def test_upload_part_with_body(harness: Harness) -> None:
+    await _setup(harness)
+    t = harness.transport
+    first, second = _data(2, PART), _data(3, 1000)
+    upload_id = await t.create_multipart(DST, "uploaded.bin", ObjectAttributes())
+    md5 = base64.b64encode(hashlib.md5(first).digest()).decode()
+    one = await t.upload_part(
+        DST, "uploaded.bin", upload_id, _n(harness, 0), first, PART, content_md5=md5
+    )
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield second[:400]
+        yield second[400:]
+
+    two = await t.upload_part(DST, "uploaded.bin", upload_id, _n(harness, 1), stream(), 1000)
+    assert one.etag is not None and two.etag is not None
+    assert one.etag.strip('"') == hashlib.md5(first).hexdigest()
+    await t.complete(
+        DST, "uploaded.bin", upload_id, [(one.part_number, one.etag), (two.part_number, two.etag)]
+    )
+    assert await harness.read(DST, "uploaded.bin") == first + second
+
+
+async def test_list_parts_across_pages(harness: Harness) -> None:
+    await _setup(harness)
+    t = harness.transport
+    upload_id = await t.create_multipart(DST, "paged.bin", ObjectAttributes())
+    numbers = [_n(harness, i) for i in range(5)]
+    etags = {}
+    for n in numbers:
+        etags[n] = (await t.upload_part(DST, "paged.bin", upload_id, n, b"p%d" % n, 2)).etag
+    seen = []
+    marker = None
+    pages = 0
+    while True:
+        page = await t.list_parts(DST, "paged.bin", upload_id, marker=marker, max_parts=2)
+        pages += 1
+        seen.extend(page.parts)
+        if not page.is_truncated:
+            break
+        marker = page.next_marker
+        assert marker == page.parts[-1].part_number
+    assert pages == 3
+    assert [p.part_number for p in seen] == numbers
+    assert all(p.etag == etags[p.part_number] and p.size == 2 for p in seen)
+    await t.abort(DST, "paged.bin", upload_id)
+
+
+async def test_complete_refuses_wrong_etags_and_small_parts(harness: Harness) -> None:
+    await _setup(harness)
+    t = harness.transport
+    upload_id = await t.create_multipart(DST, "bad.bin", ObjectAttributes())
+    small = harness.limits.min_part - 1
+    one = await t.upload_part(DST, "bad.bin", upload_id, _n(harness, 0), b"s" * small, small)
+    two = await t.upload_part(DST, "bad.bin", upload_id, _n(harness, 1), b"t", 1)
+    assert one.etag is not None and two.etag is not None
+    bogus = '"' + "0" * 32 + '"'
+    with pytest.raises(ServiceError) as exc:
+        await t.complete(DST, "bad.bin", upload_id, [(_n(harness, 0), bogus)])
+    assert exc.value.status == 400 and not exc.value.retryable
+    with pytest.raises(ServiceError) as exc:
+        await t.complete(
+            DST, "bad.bin", upload_id, [(_n(harness, 0), one.etag), (_n(harness, 1), two.etag)]
+        )
+    assert exc.value.status == 400 and not exc.value.retryable
+    await t.abort(DST, "bad.bin", upload_id)
+
+
+async def test_abort_then_the_upload_is_gone(harness: Harness) -> None:
+    await _setup(harness)
+    t = harness.transport
+    upload_id = await t.create_multipart(DST, "aborted.bin", ObjectAttributes())
+    page = await t.list_uploads(DST)
+    assert upload_id in {u.upload_id for u in page.uploads}
+    await t.abort(DST, "aborted.bin", upload_id)
+    with pytest.raises(ServiceError) as exc:
+        await t.list_parts(DST, "aborted.bin", upload_id)
+    assert exc.value.status == 404
+    page = await t.list_uploads(DST)
+    assert upload_id not in {u.upload_id for u in page.uploads}
+
+
+async def test_missing_upload_is_404(harness: Harness) -> None:
+    await _setup(harness)
+    with pytest.raises(ServiceError) as exc:
+        await harness.transport.upload_part(DST, "k", "no-such-upload-id", _n(harness, 0), b"x", 1)
+    assert exc.value.status == 404 and not exc.value.retryable
+
+
+async def test_list_uploads_pages(harness: Harness) -> None:
+    await _setup(harness)
+    t = harness.transport
+    made = {await t.create_multipart(DST, f"u/{i}", ObjectAttributes()) for i in range(3)}
+    first = await t.list_uploads(DST, prefix="u/", max_uploads=2)
+    assert first.is_truncated and len(first.uploads) == 2
+    rest = await t.list_uploads(
+        DST,
+        prefix="u/",
+        key_marker=first.next_key_marker,
+        upload_id_marker=first.next_upload_id_marker,
+    )
+    assert not rest.is_truncated
+    assert {u.upload_id for u in first.uploads + rest.uploads} == made
+
+
+async def test_single_copy(harness: Harness) -> None:
+    data, etag = await _setup(harness, size=1000)
+    result = await harness.transport.copy_object(
+        CopySource(SRC, "source.bin", if_match=etag), DST, "single.bin", ObjectAttributes()
+    )
+    assert result.etag == etag
+    assert await harness.read(DST, "single.bin") == data
+
+
+async def test_changed_source_fails_the_pinned_copy_with_412(harness: Harness) -> None:
+    data, etag = await _setup(harness)
+    await harness.put(SRC, "source.bin", _data(9, len(data)))
+    t = harness.transport
+    upload_id = await t.create_multipart(DST, "pinned.bin", ObjectAttributes())
+    with pytest.raises(PreconditionFailed) as exc:
+        await t.upload_part_copy(
+            DST,
+            "pinned.bin",
+            upload_id,
+            _n(harness, 0),
+            CopySource(SRC, "source.bin", if_match=etag),
+            0,
+            PART - 1,
+        )
+    assert exc.value.status == 412 and not exc.value.retryable
+    await t.abort(DST, "pinned.bin", upload_id)
+
+
+async def test_versioned_source_copies_the_named_version(harness: Harness) -> None:
+    await harness.make_bucket(SRC, versioning=True)
+    await harness.make_bucket(DST)
+    old, new = _data(4, 2 * PART), _data(5, 2 * PART)
+    old_etag, old_version = await harness.put(SRC, "v.bin", old)
+    await harness.put(SRC, "v.bin", new)
+    assert old_version is not None
+    t = harness.transport
+    source = CopySource(SRC, "v.bin", version_id=old_version, if_match=old_etag)
+    upload_id = await t.create_multipart(DST, "v-copy.bin", ObjectAttributes())
+    parts = []
+    for index in range(2):
+        r = await t.upload_part_copy(
+            DST,
+            "v-copy.bin",
+            upload_id,
+            _n(harness, index),
+            source,
+            index * PART,
+            (index + 1) * PART - 1,
+        )
+        assert r.etag is not None
+        parts.append((r.part_number, r.etag))
+    await t.complete(DST, "v-copy.bin", upload_id, parts)
+    assert await harness.read(DST, "v-copy.bin") == old
+    info = await t.head(SRC, "v.bin", version_id=old_version)
+    assert info.etag == old_etag and info.version_id == old_version
