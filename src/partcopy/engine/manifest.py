@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -130,7 +130,7 @@ def read_manifest(
     *,
     fmt: ManifestFormat | None = None,
     shard: tuple[int, int] = (0, 1),
-) -> Iterator[ManifestItem]:
+) -> Generator[ManifestItem, None, None]:
     """Stream the manifest's entries and problems in line order, in O(1) memory.
 
     Blank lines are skipped, and so is a CSV header line ``src,dst``. ``shard=(k, n)``

@@ -1,0 +1,146 @@
+"""The bulk ledger: which manifest objects a bulk run has finished, in the journal file.
+
+A bulk run with ``--journal`` records every object it copied (source, destination, size,
+parts, ETag, mode) in a ``bulk_objects`` table of the same SQLite file as the job journal,
+committed before its report line is written. A rerun skips every recorded object, so a
+killed run resumes without copying a finished object twice. Lookups are by primary key:
+memory stays O(1) however many objects the ledger holds.
+
+The file is opened through :class:`~partcopy.engine.journal.Journal` first, so a foreign
+or corrupt file is a ``JournalError`` exactly as for ``cp --journal``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from partcopy.engine.journal import Journal
+from partcopy.errors import JournalError
+
+__all__ = ["BulkLedger", "FinishedObject"]
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS bulk_objects (
+    source      TEXT    NOT NULL,
+    destination TEXT    NOT NULL,
+    bytes       INTEGER NOT NULL,
+    parts       INTEGER NOT NULL,
+    etag        TEXT,
+    mode        TEXT,
+    finished_at REAL    NOT NULL,
+    PRIMARY KEY (source, destination)
+) WITHOUT ROWID
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedObject:
+    """What the ledger remembers of one copied object."""
+
+    source: str
+    destination: str
+    bytes: int
+    parts: int
+    etag: str | None
+    mode: str | None
+
+
+class BulkLedger:
+    """Finished objects of a bulk run, in the journal file at ``path``.
+
+    ``journal`` is the job journal opened on the same file (for part-level resume of
+    large objects). Not thread-safe: one ledger per event loop.
+    """
+
+    def __init__(self, path: str | Path, *, wall_clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.journal = Journal(self.path)
+        self._now = wall_clock
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
+        except sqlite3.Error as exc:
+            self.journal.close()
+            raise JournalError(f"cannot open journal {str(self.path)!r}: {exc}") from None
+        try:
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(_SCHEMA)
+        except sqlite3.Error as exc:
+            conn.close()
+            self.journal.close()
+            raise JournalError(
+                f"journal {str(self.path)!r}: cannot add bulk table: {exc}"
+            ) from None
+        self._conn: sqlite3.Connection | None = conn
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise JournalError(f"journal {str(self.path)!r} is closed")
+        return self._conn
+
+    def finished(self, source: str, destination: str) -> FinishedObject | None:
+        """The record of ``source`` -> ``destination`` if a run finished it, else None."""
+        try:
+            row = (
+                self._db()
+                .execute(
+                    "SELECT bytes, parts, etag, mode FROM bulk_objects "
+                    "WHERE source = ? AND destination = ?",
+                    (source, destination),
+                )
+                .fetchone()
+            )
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {str(self.path)!r}: read failed: {exc}") from None
+        if row is None:
+            return None
+        size, parts, etag, mode = row
+        return FinishedObject(source, destination, int(size), int(parts), etag, mode)
+
+    def record(self, done: FinishedObject) -> None:
+        """Commit one finished object (durable against a crash of the process)."""
+        try:
+            self._db().execute(
+                "INSERT OR REPLACE INTO bulk_objects "
+                "(source, destination, bytes, parts, etag, mode, finished_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    done.source,
+                    done.destination,
+                    done.bytes,
+                    done.parts,
+                    done.etag,
+                    done.mode,
+                    self._now(),
+                ),
+            )
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {str(self.path)!r}: write failed: {exc}") from None
+
+    def count(self) -> int:
+        """How many finished objects the ledger holds."""
+        try:
+            row = self._db().execute("SELECT COUNT(*) FROM bulk_objects").fetchone()
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {str(self.path)!r}: read failed: {exc}") from None
+        return int(row[0])
+
+    def close(self) -> None:
+        """Close the ledger and its journal. Closing twice is harmless."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self.journal.close()
+
+    def __enter__(self) -> BulkLedger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"BulkLedger({str(self.path)!r})"
