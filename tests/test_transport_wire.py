@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+import aiohttp
 import pytest
 
 from partcopy.errors import (
@@ -107,11 +108,13 @@ async def serving(
     server = await asyncio.start_server(raw._serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     options.setdefault("timeouts", Timeouts(connect=2, read=0.3, copy_base=0.3))
+    session = options.pop("session", None)
     transport = make_transport(
         dialect,  # type: ignore[arg-type]
         f"http://127.0.0.1:{port}",
         "ap-test-1",
         CREDS,
+        session,  # type: ignore[arg-type]
         **options,
     )
     assert isinstance(transport, HttpTransport)
@@ -533,3 +536,41 @@ def test_secrets_never_reach_errors_or_reprs() -> None:
                 assert secret not in text
 
     run(main())
+
+
+def test_a_range_answered_with_the_wrong_length_is_a_protocol_error() -> None:
+    async def main() -> None:
+        async with serving(fixed(200, b"whole object, range ignored")) as (raw, t):
+            with pytest.raises(ProtocolError, match="asked for 4 bytes"):
+                async with t.get_range("b", "k", 10, 13):
+                    pass
+        assert raw.requests[0].headers["range"] == "bytes=10-13"
+        async with serving(fixed(206, b"x" * (3 << 20))) as (_, t):
+            chunks_cm = t.get_range("b", "k", 0, (3 << 20) - 1)
+            async with chunks_cm as chunks:
+                async for chunk in chunks:
+                    assert chunk
+                    break  # leaving early closes the stream without warnings
+
+    run(main())
+
+
+def test_a_callers_session_stays_open_and_an_own_session_is_closed() -> None:
+    async def main() -> None:
+        async with aiohttp.ClientSession() as session:
+            async with serving(fixed(200, headers={"ETag": '"e"'}), session=session) as (_, t):
+                assert t.core.session is session
+                await t.upload_part("b", "k", "U", 1, b"x", 1)
+            assert not session.closed  # serving() called aclose()
+        async with serving(fixed(200, headers={"ETag": '"e"'})) as (_, t):
+            await t.upload_part("b", "k", "U", 1, b"x", 1)
+            own = t.core.session
+        assert own.closed
+
+    run(main())
+
+
+def test_copy_read_timeouts_scale_with_the_part() -> None:
+    timeouts = Timeouts(copy_base=30, copy_min_rate=1 << 20)
+    assert timeouts.copy_read(0) == 30
+    assert timeouts.copy_read(5 << 30) == 30 + 5 * 1024

@@ -257,7 +257,11 @@ class HttpCore:
                     data = await _read_capped(resp, self.max_body, operation)
                     on_error(Reply(resp.status, resp.headers, data))
                 head = Reply(resp.status, resp.headers, b"")
-                yield head, _chunks(resp, chunk_size, operation)
+                chunks = _chunks(resp, chunk_size, operation)
+                try:
+                    yield head, chunks
+                finally:
+                    await chunks.aclose()  # a half-read stream is finalised here, not by GC
         except TransportError:
             raise
         except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
