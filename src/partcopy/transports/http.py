@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import NoReturn
@@ -270,7 +270,7 @@ class HttpCore:
 
 async def _chunks(
     resp: aiohttp.ClientResponse, chunk_size: int, operation: str
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     try:
         async for chunk in resp.content.iter_chunked(chunk_size):
             yield chunk
