@@ -18,6 +18,7 @@ import anyio
 
 from partcopy.config import Credentials, EndpointConfig, resolve_endpoint
 from partcopy.engine.events import EventCallback
+from partcopy.engine.hedge import DEFAULT_HEDGE, HedgePolicy
 from partcopy.engine.hooks import JobHooks, ResumePoint
 from partcopy.engine.job import CopyJob, CopyOptions, Mode
 from partcopy.engine.journal import Journal, open_journal
@@ -57,6 +58,7 @@ class Copier:
     Endpoints and credentials come from the arguments, else the environment (see
     :mod:`partcopy.config`). ``transport``/``dst_transport`` inject ready transports (the
     memory store in tests); ``sleep`` and ``seed`` make retry schedules reproducible.
+    ``hedge`` re-issues straggling part copies (``engine.hedge``); None turns it off.
     """
 
     def __init__(
@@ -81,6 +83,7 @@ class Copier:
         sleep: Sleep | None = None,
         seed: int | None = None,
         env: Mapping[str, str] | None = None,
+        hedge: HedgePolicy | None = DEFAULT_HEDGE,
     ) -> None:
         if isinstance(concurrency, bool) or concurrency < 1:
             raise UsageError(f"invalid concurrency {concurrency!r}: must be at least 1")
@@ -88,6 +91,7 @@ class Copier:
         self.retry = retry or RetryPolicy()
         self.on_event = on_event
         self.abort_on_cancel = abort_on_cancel
+        self.hedge = hedge
         # A journal records every job so a rerun resumes it (see engine/resume.py); its
         # uploads are kept on cancellation. Opened here: a bad file fails before any request.
         self.journal, self._owns_journal = open_journal(journal)
@@ -230,6 +234,7 @@ class Copier:
             source_sse_c=source_sse_c,
             destination_sse_c=destination_sse_c,
             abort_on_cancel=self.abort_on_cancel,
+            hedge=self.hedge,
         )
         if options.part_size == 0:
             raise UsageError("invalid part size 0: must be positive")

@@ -26,6 +26,7 @@ from partcopy.planners import RangeTask
 from partcopy.transports.base import PartResult
 
 __all__ = [
+    "DEFAULT_HEDGE",
     "HedgePolicy",
     "HedgeStats",
     "HedgeTracker",
@@ -67,6 +68,10 @@ class HedgePolicy:
                 f"invalid hedge limits: min_delay {self.min_delay!r} must not be negative, "
                 f"max_fraction {self.max_fraction!r} must be in [0, 1]"
             )
+
+
+DEFAULT_HEDGE = HedgePolicy()
+"""What a ``Copier`` hedges with unless told otherwise."""
 
 
 @dataclass(frozen=True, slots=True)

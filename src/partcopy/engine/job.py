@@ -29,6 +29,7 @@ from partcopy.engine.events import (
     PartStarted,
     Planned,
 )
+from partcopy.engine.hedge import HedgedPart, HedgePolicy, HedgeTracker
 from partcopy.engine.hooks import JobHooks, JobPlan, NoHooks, ResumePoint
 from partcopy.engine.parts import CopyPart, Endpoint, PartOperation
 from partcopy.engine.pool import run_pool
@@ -104,6 +105,8 @@ class CopyOptions:
     """Abort the upload when the job is cancelled (a journal keeps it to resume)."""
     cleanup_timeout: float = 60.0
     """Longest time the shielded abort after a failure or cancellation may take."""
+    hedge: HedgePolicy | None = None
+    """Re-issue straggling UploadPartCopy requests under this policy (None: never)."""
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -156,6 +159,7 @@ class CopyJob:
         self.retries_by_reason: dict[str, int] = {}
         self.counters = _Counters()
         self.retrier = retrier_factory(self._on_retry)
+        self.hedges: HedgeTracker | None = None
         self._operation_factory = operation_factory
         self._log = _log
 
@@ -314,6 +318,7 @@ class CopyJob:
             retries=self.counters.retries,
             seconds=time.monotonic() - started,
             retries_by_reason=dict(self.retries_by_reason),
+            hedges=self.hedges.hedged if self.hedges is not None else 0,
             upload_id=upload_id,
             version_id=version,
             job_id=self.job_id,
@@ -345,13 +350,20 @@ class CopyJob:
     def _operation(self, info: ObjectInfo) -> PartOperation:
         if self._operation_factory is not None:
             return self._operation_factory(self, info)
-        return CopyPart(
+        operation = CopyPart(
             self.dst,
             self.destination.bucket,
             self.destination.key,
             self.copy_source(info),
             self.options.destination_sse_c,
         )
+        if self.options.hedge is None:
+            return operation
+        self.hedges = HedgeTracker(self.options.hedge)
+        return HedgedPart(operation, self.hedges, on_hedge=self._on_hedge)
+
+    def _on_hedge(self, part_number: int, waited: float) -> None:
+        self._log.info("hedge", part_number=part_number, after=round(waited, 3))
 
     async def _create(self, info: ObjectInfo) -> str:
         dst = self.destination

@@ -25,6 +25,8 @@ class CopyResult:
     retries: int
     seconds: float
     retries_by_reason: Mapping[str, int] = field(default_factory=dict)
+    hedges: int = 0
+    """Straggling part requests re-issued (see ``engine.hedge``)."""
     upload_id: str | None = None
     version_id: str | None = None
     job_id: str = ""
