@@ -116,6 +116,21 @@ class Retrier:
 
         The last error is re-raised as it is; each backoff is reported to ``on_retry``.
         """
+        # Fast path: most requests succeed first time, and building a tenacity controller
+        # per request costs more than the request's own client-side work. The first
+        # failure is replayed into tenacity below, so the schedule is exactly tenacity's.
+        try:
+            return await fn()
+        except Exception as exc:
+            if self.policy.max_attempts == 1 or not is_retryable(exc):
+                raise
+            first_failure: list[Exception] = [exc]
+
+        async def replay() -> T:
+            if first_failure:
+                raise first_failure.pop()
+            return await fn()
+
         hook = self._on_retry
 
         def before_sleep(state: RetryCallState) -> None:
@@ -133,4 +148,4 @@ class Retrier:
             before_sleep=before_sleep,
             reraise=True,
         )
-        return await retrying(fn)
+        return await retrying(replay)
