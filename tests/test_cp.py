@@ -1,0 +1,228 @@
+"""``partcopy cp``: exit statuses, one-line usage errors before any request, contract JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from partcopy.cli import main
+from partcopy.emulator.thread import EmulatorThread
+from partcopy.transports.memstore import StoreError
+
+CONTRACT_KEYS = {
+    "status",
+    "source",
+    "destination",
+    "mode",
+    "bytes",
+    "parts",
+    "part_size",
+    "etag",
+    "retries",
+    "seconds",
+    "error",
+}
+PY = (sys.executable, "-m", "partcopy")
+ENV = {"PARTCOPY_ACCESS_KEY_ID": "partcopy", "PARTCOPY_SECRET_ACCESS_KEY": "partcopy-secret"}
+
+
+@pytest.fixture
+def creds(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "PARTCOPY_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[socket.socket, str]]:
+    """A socket that listens but never answers: any request would show up as a connection."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    sock.setblocking(False)
+    try:
+        yield sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
+
+
+def cli(args: list[str]) -> int:
+    """``main`` as the shell sees it: argparse's own errors exit through SystemExit."""
+    try:
+        return main(args)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["gs://bkt/src", "s3://bkt/dst"], "'gs'"),
+        (["s3://bkt/src", "s3://Bad_Bucket/dst"], "'Bad_Bucket'"),
+        (["s3://bkt", "s3://bkt/dst"], "no object key"),
+        (["s3://bkt/src", "s3://bkt/" + "k" * 1100], "1100 bytes"),
+        (["s3://bkt/src", "s3://bkt/dst", "--part-size", "5XB"], "'5XB'"),
+        (["s3://bkt/src", "s3://bkt/dst", "--part-size", "0"], "'0'"),
+        (["s3://bkt/src", "s3://bkt/dst", "--concurrency", "0"], "'0'"),
+        (["s3://bkt/src", "s3://bkt/dst", "--dst-endpoint-url", "ftp://x"], "'ftp://x'"),
+        (["s3://bkt/src", "s3://bkt/dst?versionId=v1"], "version id"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_before_any_request(
+    creds: None,
+    listener: tuple[socket.socket, str],
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    named: str,
+) -> None:
+    sock, url = listener
+    status = cli(["cp", *args, "--endpoint-url", url, "--json"])
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert out == ""
+    assert err.count("\n") == 1 and named in err
+    with pytest.raises(BlockingIOError):
+        sock.accept()
+
+
+def test_missing_credentials_exit_2_before_any_request(
+    monkeypatch: pytest.MonkeyPatch,
+    listener: tuple[socket.socket, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in (*ENV, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    sock, url = listener
+    status = cli(["cp", "s3://bkt/src", "s3://bkt/dst", "--endpoint-url", url])
+    err = capsys.readouterr().err
+    assert status == 2 and "PARTCOPY_ACCESS_KEY_ID" in err and err.count("\n") == 1
+    with pytest.raises(BlockingIOError):
+        sock.accept()
+
+
+def test_cp_json_is_exactly_the_contract(creds: None, capsys: pytest.CaptureFixture[str]) -> None:
+    with EmulatorThread(dialect="s3", objects=["src-bkt/src=300MiB"]) as emu:
+        status = main(
+            ["cp", "s3://src-bkt/src", "s3://src-bkt/dst", "--endpoint-url", emu.url, "--json"]
+        )
+        stats = emu.call(emu.emulator.stats)
+    out, _ = capsys.readouterr()
+    doc = json.loads(out)
+    assert status == 0 and out.count("\n") == 1
+    assert set(doc) == CONTRACT_KEYS
+    assert doc["status"] == "completed" and doc["error"] is None
+    assert doc["mode"] == "copy" and doc["bytes"] == 300 * 1024**2
+    assert doc["parts"] * doc["part_size"] >= doc["bytes"]
+    assert doc["etag"].strip('"').endswith(f"-{doc['parts']}")
+    assert stats.open_uploads == 0 and stats.every_complete_issued
+
+
+def test_failed_copy_exits_1_and_says_the_upload_was_aborted(
+    creds: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with EmulatorThread(dialect="s3", objects=["src-bkt/src=30MiB"], faults=["500:1.0"]) as emu:
+        status = main(
+            [
+                "cp",
+                *("s3://src-bkt/src", "s3://src-bkt/dst", "--endpoint-url", emu.url),
+                *("--part-size", "5MiB", "--max-attempts", "2", "--json"),
+            ]
+        )
+        open_uploads = emu.call(emu.emulator.store.open_uploads)
+    doc = json.loads(capsys.readouterr().out)
+    assert status == 1 and set(doc) == CONTRACT_KEYS
+    assert doc["status"] == "failed" and doc["etag"] is None
+    assert doc["error"]["type"] == "PartFailed" and doc["error"]["upload_id"] is None
+    assert (doc["mode"], doc["parts"], doc["part_size"]) == ("copy", 6, 5 * 1024**2)
+    assert doc["retries"] >= 1 and open_uploads == 0
+
+
+def test_source_changed_mid_copy_exits_1_upload_aborted_destination_absent(
+    creds: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The emulator's injectable sleep runs once per data request: on the fourth, it
+    overwrites the source through the admin endpoint, exactly as an outside writer would."""
+    calls = 0
+    urls: list[str] = []
+
+    async def sleep(seconds: float) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(
+                    f"{urls[0]}/_emulator/objects", json={"objects": ["src-bkt/src=100MiB"]}
+                ) as answer,
+            ):
+                assert answer.status == 200
+        await asyncio.sleep(0)
+
+    with EmulatorThread(
+        dialect="s3", objects=["src-bkt/src=100MiB"], latency_ms=1.0, sleep=sleep
+    ) as emu:
+        urls.append(emu.url)
+        status = main(
+            [
+                "cp",
+                *("s3://src-bkt/src", "s3://src-bkt/dst", "--endpoint-url", emu.url),
+                *("--part-size", "5MiB", "--concurrency", "2", "--json"),
+            ]
+        )
+        open_uploads = emu.call(emu.emulator.store.open_uploads)
+
+        def destination() -> Any:
+            try:
+                return emu.emulator.store.get("src-bkt", "dst")
+            except StoreError as exc:
+                return exc.status
+
+        absent = emu.call(destination)
+    doc = json.loads(capsys.readouterr().out)
+    assert status == 1 and doc["status"] == "failed"
+    assert doc["error"]["type"] == "SourceChanged" and doc["error"]["upload_id"] is None
+    assert open_uploads == 0 and absent == 404
+
+
+def test_cp_subprocess_against_the_emulator_subprocess() -> None:
+    """The 'done when' command: an emulator process and a cp process, JSON on stdout.
+
+    (The emulator enforces S3's 3-63 character bucket names, so the bucket is ``bkt``.)
+    """
+    env = {**os.environ, **ENV}
+    emulator = subprocess.Popen(
+        [*PY, "emulator", "--dialect", "s3", "--object", "bkt/src=1GiB"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert emulator.stdout is not None
+        url = emulator.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), url or emulator.stderr.read()
+        done = subprocess.run(
+            [*PY, "cp", "s3://bkt/src", "s3://bkt/dst", "--endpoint-url", url, "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    finally:
+        emulator.terminate()
+        emulator.communicate(timeout=30)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert set(doc) == CONTRACT_KEYS and done.stdout.count("\n") == 1
+    assert doc["status"] == "completed" and doc["bytes"] == 1024**3 and doc["mode"] == "copy"
+    assert doc["source"] == "s3://bkt/src" and doc["destination"] == "s3://bkt/dst"
