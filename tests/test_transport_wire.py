@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import gzip
 import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -574,3 +575,23 @@ def test_copy_read_timeouts_scale_with_the_part() -> None:
     timeouts = Timeouts(copy_base=30, copy_min_rate=1 << 20)
     assert timeouts.copy_read(0) == 30
     assert timeouts.copy_read(5 << 30) == 30 + 5 * 1024
+
+
+def test_a_gzip_stored_object_is_streamed_as_stored() -> None:
+    stored = gzip.compress(b"payload " * 100)
+    headers = {"Content-Encoding": "gzip"}
+
+    async def main() -> None:
+        session = aiohttp.ClientSession()  # decompresses by default
+        try:
+            async with (
+                serving(fixed(206, stored, headers), session=session) as (raw, t),
+                t.get_range("b", "k", 0, len(stored) - 1) as chunks,
+            ):
+                got = b"".join([c async for c in chunks])
+        finally:
+            await session.close()
+        assert got == stored
+        assert "accept-encoding" not in raw.requests[0].headers
+
+    run(main())

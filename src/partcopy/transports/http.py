@@ -133,6 +133,9 @@ def raise_service_error(
 
 
 _SLICE = 256 * 1024
+# No Accept-Encoding (answers stay uncompressed) and no guessed Content-Type (OBS and
+# QingStor sign the Content-Type as sent).
+_SKIP_AUTO = ("Accept-Encoding", "Content-Type")
 
 
 async def _slices(data: bytes) -> AsyncIterator[bytes]:
@@ -219,7 +222,8 @@ class HttpCore:
                 data=body,
                 timeout=timeout,
                 allow_redirects=False,
-                skip_auto_headers=("Content-Type",),
+                skip_auto_headers=_SKIP_AUTO,
+                auto_decompress=False,
             ) as resp:
                 if method == "HEAD":  # Content-Length describes the object, not a body
                     return Reply(resp.status, resp.headers, b"")
@@ -252,6 +256,8 @@ class HttpCore:
                 headers=headers,
                 timeout=self._default_timeout,
                 allow_redirects=False,
+                skip_auto_headers=_SKIP_AUTO,
+                auto_decompress=False,  # an object stored gzipped is copied as stored
             ) as resp:
                 if not 200 <= resp.status < 300:
                     data = await _read_capped(resp, self.max_body, operation)
