@@ -22,6 +22,7 @@ import structlog
 
 from partcopy.engine.events import (
     Completed,
+    ConcurrencyChanged,
     EventCallback,
     Failed,
     PartCompleted,
@@ -80,6 +81,11 @@ DEFAULT_PROFILES: dict[Dialect, str] = {
 
 _COMPOSITE_RE = re.compile(r'^"?[0-9a-fA-F]{32}-\d+"?$')
 _log = structlog.get_logger("partcopy.engine")
+
+
+def _version(version_id: str | None) -> str | None:
+    """A version id worth pinning: S3 says ``null`` for objects in unversioned buckets."""
+    return None if not version_id or version_id == "null" else version_id
 
 
 def new_job_id() -> str:
@@ -162,6 +168,7 @@ class CopyJob:
         self.hedges: HedgeTracker | None = None
         self._operation_factory = operation_factory
         self._log = _log
+        self._last_limit = self.dst.limiter.limit
 
     # --- events and retries ------------------------------------------------------------
 
@@ -180,6 +187,23 @@ class CopyJob:
         )
         if self.emit is not None:
             self.emit(PartRetried(self.job_id, part_number, operation, attempt, reason, delay))
+            self._report_concurrency(self.emit)
+
+    def _report_concurrency(self, emit: EventCallback) -> None:
+        """Emit ``ConcurrencyChanged`` when the destination's shared limit has moved."""
+        stats = self.dst.limiter.statistics()
+        if stats.limit != self._last_limit:
+            self._last_limit = stats.limit
+            emit(
+                ConcurrencyChanged(
+                    self.job_id,
+                    self.dst.limiter.name,
+                    stats.limit,
+                    stats.in_flight,
+                    stats.min_limit,
+                    stats.throttled,
+                )
+            )
 
     async def _call(self, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
         return await self.retrier.call(operation, fn)
@@ -257,7 +281,7 @@ class CopyJob:
         return CopySource(
             bucket=self.source.bucket,
             key=self.source.key,
-            version_id=self.source.version_id or info.version_id,
+            version_id=self.source.version_id or _version(info.version_id),
             if_match=info.etag,
             sse_c=self.options.source_sse_c,
         )
@@ -322,6 +346,7 @@ class CopyJob:
             upload_id=upload_id,
             version_id=version,
             job_id=self.job_id,
+            concurrency=self.dst.limiter.summary(),
         )
 
     # --- single ------------------------------------------------------------------------
@@ -343,7 +368,7 @@ class CopyJob:
             raise SourceChanged(f"source {self.source} changed during the copy: {exc}") from exc
         head = await self._head_destination(None)
         verify_destination(head, size=info.size, expected_etag=etag)
-        return etag, head.version_id
+        return etag, _version(head.version_id)
 
     # --- multipart ---------------------------------------------------------------------
 
@@ -414,7 +439,7 @@ class CopyJob:
                 expected = composite or complete_etag
             head = await self._head_destination(version)
             verify_destination(head, size=info.size, expected_etag=expected)
-            return complete_etag, version or head.version_id, upload_id
+            return complete_etag, version or _version(head.version_id), upload_id
         except BaseException as exc:
             if completed:
                 raise
@@ -498,6 +523,7 @@ class CopyJob:
                 await hooks.on_part_done(number, etag, task.size)
             if emit is not None:
                 emit(PartCompleted(job_id, number, task.size))
+                self._report_concurrency(emit)
 
         needed = [n for n in chosen.part_numbers if n not in etags] if etags else None
         numbers = chosen.part_numbers if needed is None else needed
@@ -516,7 +542,7 @@ class CopyJob:
             async with self.dst.limiter:
                 result = await transport.complete(dst.bucket, dst.key, upload_id, listed)
             etag = verify_complete(result, "complete")
-            version[0] = result.version_id
+            version[0] = _version(result.version_id)
             return etag
 
         try:
