@@ -243,3 +243,10 @@ def test_json_list_parts_pages(parts: list[tuple[int, str, int]], limit: int) ->
     explicit = json.loads(body)
     explicit["has_more"] = False
     assert not parse_json.parse_list_parts_json(json.dumps(explicit).encode(), limit).is_truncated
+
+
+def test_whitespace_before_the_document_is_padding_not_an_error() -> None:
+    padded = b"\n" + b" " * 5000 + copy_doc('"pad"')
+    assert parse.copy_verdict(padded) == BodyVerdict('"pad"')
+    error = parse.parse_error(b"  \n" + error_doc("InternalError", "m", "r"))
+    assert error is not None and error.code == "InternalError"

@@ -304,6 +304,7 @@ def test_s3_copy_part_wire_headers() -> None:
             h = req.headers
             assert h["x-amz-copy-source"] == "src-bkt/a%20b/%C3%BC%2B%25~.bin?versionId=v1+/="
             assert h["x-amz-copy-source-range"] == "bytes=5-10"
+            assert h["content-length"] == "0"  # S3 answers 411 to a PUT without one
             assert h["x-amz-copy-source-if-match"] == '"E1"'
             for prefix in ("x-amz-", "x-amz-copy-source-"):
                 base = prefix + "server-side-encryption-customer-"

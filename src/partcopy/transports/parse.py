@@ -42,7 +42,8 @@ def _local(tag: str) -> str:
 def _root(body: bytes) -> Element:
     """Parse ``body``; hostile XML raises ProtocolError, malformed XML ``_Malformed``."""
     try:
-        root: Element = SafeET.fromstring(body, forbid_dtd=True)
+        # S3 may pad a slow answer with whitespace before the document: not an error.
+        root: Element = SafeET.fromstring(body.lstrip(), forbid_dtd=True)
     except defusedxml.DefusedXmlException as exc:
         raise ProtocolError(f"hostile XML refused ({type(exc).__name__})") from exc
     except (ParseError, ValueError, LookupError) as exc:  # LookupError: unknown encoding
