@@ -171,12 +171,29 @@ def _add_cp(sub: argparse._SubParsersAction[_Parser]) -> None:
     add_cp(sub)
 
 
+# --- resume, uploads ------------------------------------------------------------------
+
+
+def _add_resume(sub: argparse._SubParsersAction[_Parser]) -> None:
+    from partcopy.resume_cli import add_resume  # its own module, like cp
+
+    add_resume(sub)
+
+
+def _add_uploads(sub: argparse._SubParsersAction[_Parser]) -> None:
+    from partcopy.resume_cli import add_uploads
+
+    add_uploads(sub)
+
+
 # --- entry point -----------------------------------------------------------------------
 
 COMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
     _add_plan,
     _add_demo,
     _add_cp,
+    _add_resume,
+    _add_uploads,
 ]
 
 

@@ -19,8 +19,10 @@ from partcopy.engine.copier import Copier
 from partcopy.engine.events import Event, PartCompleted, PartRetried, Planned
 from partcopy.engine.logs import LEVELS, configure_logging
 from partcopy.engine.result import CopyResult, failure_dict
+from partcopy.engine.resume import resume_hint
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import PartcopyError, UsageError
+from partcopy.interrupts import interrupt_exit_status, sigterm_as_sigint
 from partcopy.planners import PROFILES
 
 __all__ = ["add_cp"]
@@ -58,6 +60,17 @@ def add_cp(sub: Any) -> None:
         type=positive_int("max attempts"),
         default=10,
         help="attempts per request before the copy fails (default 10)",
+    )
+    p.add_argument(
+        "--journal",
+        metavar="PATH",
+        help="record the copy in this SQLite journal: the same command again, or "
+        "'partcopy resume --journal PATH', resumes it after a crash or Ctrl-C",
+    )
+    p.add_argument(
+        "--restart-on-change",
+        action="store_true",
+        help="with --journal: start over when the source changed since the journaled run",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object when done")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -144,7 +157,19 @@ async def _copy(args: argparse.Namespace, on_event: Any) -> CopyResult:
         dst_region=args.dst_region,
         retry=RetryPolicy(max_attempts=args.max_attempts),
         on_event=on_event,
+        journal=args.journal,
+        restart_on_change=args.restart_on_change,
     ) as copier:
+        if args.journal is not None:
+            # Resumes an unfinished run of the same copy from the journal (engine/resume.py).
+            return await copier.copy(
+                args.source,
+                args.destination,
+                part_size=args.part_size,
+                concurrency=args.concurrency,
+                mode=args.mode,
+                profile=args.profile,
+            )
         # prepare() validates URLs, sizes and credentials before any request is sent.
         job = copier.prepare(
             args.source,
@@ -169,20 +194,24 @@ def run_cp(args: argparse.Namespace) -> int:
     bar = _Bar(tally) if not (args.json or args.quiet) and sys.stderr.isatty() else None
     started = time.monotonic()
     try:
-        if bar is not None:
-            with bar.progress:
-                result = anyio.run(_copy, args, bar)
-                bar.finish(result.bytes)
-        else:
-            result = anyio.run(_copy, args, tally)
+        with sigterm_as_sigint():
+            if bar is not None:
+                with bar.progress:
+                    result = anyio.run(_copy, args, bar)
+                    bar.finish(result.bytes)
+            else:
+                result = anyio.run(_copy, args, tally)
     except UsageError as exc:
         return fail_usage(exc)
     except PartcopyError as exc:
         _report_failure(args, exc, tally, time.monotonic() - started)
         return 1
     except KeyboardInterrupt:
-        sys.stderr.write("partcopy: interrupted; the upload was aborted\n")
-        return 130
+        if args.journal is not None:
+            sys.stderr.write(f"partcopy: interrupted; {resume_hint(args.journal)}\n")
+        else:
+            sys.stderr.write("partcopy: interrupted; the upload was aborted\n")
+        return interrupt_exit_status()
     if args.json:
         print_json(result.as_dict())
     elif not args.quiet:

@@ -185,8 +185,8 @@ class Journal:
         self,
         path: str | Path,
         *,
-        flush_parts: int = 64,
-        flush_seconds: float = 0.25,
+        flush_parts: int = 32,
+        flush_seconds: float = 0.02,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "iter_uploads",
     "list_uploads",
     "parse_prefix_url",
+    "split_by_age",
 ]
 
 _MAX_PAGES = 100_000
@@ -113,6 +114,25 @@ def _old_enough(upload: UploadInfo, cutoff: datetime | None) -> bool:
     return initiated <= cutoff
 
 
+def split_by_age(
+    uploads: list[UploadInfo], older_than: float | None, *, now: datetime | None = None
+) -> tuple[list[UploadInfo], list[UploadInfo]]:
+    """(uploads initiated at least ``older_than`` seconds ago, the younger ones).
+
+    ``None`` selects every upload; an upload of unknown age is never proven old.
+    """
+    if older_than is not None and older_than < 0:
+        raise UsageError(f"invalid age {older_than!r}: must not be negative")
+    cutoff = None
+    if older_than is not None:
+        cutoff = (now or datetime.now(UTC)) - timedelta(seconds=older_than)
+    old: list[UploadInfo] = []
+    young: list[UploadInfo] = []
+    for upload in uploads:
+        (old if _old_enough(upload, cutoff) else young).append(upload)
+    return old, young
+
+
 async def abort_uploads(
     transport: Transport,
     bucket: str,
@@ -127,19 +147,12 @@ async def abort_uploads(
     With ``older_than=None`` every upload is aborted. A failed abort is reported, not
     raised, so one stubborn upload does not stop the rest.
     """
-    if older_than is not None and older_than < 0:
-        raise UsageError(f"invalid age {older_than!r}: must not be negative")
-    cutoff = None
-    if older_than is not None:
-        cutoff = (now or datetime.now(UTC)) - timedelta(seconds=older_than)
+    split_by_age([], older_than)  # validates the age before any request
     uploads = await list_uploads(transport, bucket, prefix, page_size=page_size)
+    old, kept = split_by_age(uploads, older_than, now=now)
     aborted: list[UploadInfo] = []
-    kept: list[UploadInfo] = []
     failed: list[tuple[UploadInfo, str]] = []
-    for upload in uploads:
-        if not _old_enough(upload, cutoff):
-            kept.append(upload)
-            continue
+    for upload in old:
         try:
             await transport.abort(upload.bucket or bucket, upload.key, upload.upload_id)
         except ServiceError as exc:

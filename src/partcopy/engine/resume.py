@@ -31,6 +31,7 @@ __all__ = [
     "JournalHooks",
     "ResumeOutcome",
     "job_options",
+    "prepare_record",
     "prepare_resume",
     "resume_all",
     "resume_hint",
@@ -278,6 +279,27 @@ def _int_or_none(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def prepare_record(
+    copier: Copier, journal: Journal, record: JobRecord
+) -> tuple[CopyJob, JournalHooks]:
+    """Rebuild the job of a journaled ``record`` (no request sent; ``UsageError`` if bad)."""
+    opts = record.options
+    mode = opts.get("mode")
+    profile = opts.get("profile")
+    hooks = JournalHooks(journal, opts)
+    job = copier.prepare(
+        record.source,
+        record.destination,
+        part_size=record.plan.part_size,
+        concurrency=_int_or_none(opts.get("concurrency")),
+        mode=mode if mode in ("copy", "relay") else "auto",
+        profile=profile if isinstance(profile, str) else None,
+        single_threshold=_int_or_none(opts.get("single_threshold")),
+        hooks=hooks,
+    )
+    return job, hooks
+
+
 async def resume_all(
     copier: Copier, journal: Journal, *, restart_on_change: bool = False
 ) -> list[ResumeOutcome]:
@@ -287,21 +309,8 @@ async def resume_all(
     """
     outcomes: list[ResumeOutcome] = []
     for record in journal.unfinished_jobs():
-        opts = record.options
-        mode = opts.get("mode")
-        profile = opts.get("profile")
-        hooks = JournalHooks(journal, opts)
         try:
-            job = copier.prepare(
-                record.source,
-                record.destination,
-                part_size=record.plan.part_size,
-                concurrency=_int_or_none(opts.get("concurrency")),
-                mode=mode if mode in ("copy", "relay") else "auto",
-                profile=profile if isinstance(profile, str) else None,
-                single_threshold=_int_or_none(opts.get("single_threshold")),
-                hooks=hooks,
-            )
+            job, hooks = prepare_record(copier, journal, record)
             result = await run_journaled(
                 job, hooks, record=record, restart_on_change=restart_on_change
             )

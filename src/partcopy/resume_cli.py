@@ -1,0 +1,277 @@
+"""``partcopy resume`` and ``partcopy uploads list|abort``: arguments and output only.
+
+``resume`` rebuilds every unfinished job of a journal from what the journal holds
+(endpoints, mode, plan; credentials from the environment) and finishes it. ``uploads``
+lists or aborts incomplete multipart uploads under a bucket/prefix, in any dialect.
+Exit status: 0 done; 1 a job or an abort failed; 2 bad input, before any request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+import anyio
+
+from partcopy.cli import fail_usage, print_json
+from partcopy.config import resolve_endpoint
+from partcopy.engine.copier import Copier
+from partcopy.engine.journal import JobRecord, Journal
+from partcopy.engine.logs import LEVELS, configure_logging
+from partcopy.engine.orphans import (
+    AbortOutcome,
+    PrefixLocation,
+    abort_uploads,
+    list_uploads,
+    parse_prefix_url,
+    split_by_age,
+)
+from partcopy.engine.result import failure_dict
+from partcopy.engine.resume import ResumeOutcome, prepare_record, resume_hint, run_journaled
+from partcopy.engine.retry import RetryPolicy
+from partcopy.errors import PartcopyError, UsageError
+from partcopy.interrupts import interrupt_exit_status, sigterm_as_sigint
+from partcopy.transports import make_transport
+from partcopy.transports.base import UploadInfo
+from partcopy.units import parse_duration
+from partcopy.urls import SCHEMES
+
+__all__ = ["add_resume", "add_uploads", "run_resume", "run_uploads"]
+
+
+# --- resume ----------------------------------------------------------------------------
+
+
+def add_resume(sub: Any) -> None:
+    """Register ``resume`` on the CLI's subparsers."""
+    p = sub.add_parser("resume", help="finish every unfinished copy recorded in a journal")
+    p.add_argument("--journal", required=True, metavar="PATH", help="the journal file")
+    p.add_argument(
+        "--restart-on-change",
+        action="store_true",
+        help="start a job over when its source changed (default: abort it, SourceChanged)",
+    )
+    p.add_argument(
+        "--max-attempts",
+        type=_positive("max attempts"),
+        default=10,
+        help="attempts per request before a job fails (default 10)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object when done")
+    p.add_argument("--quiet", action="store_true", help="no summary lines")
+    p.add_argument("--log-level", choices=LEVELS, default="warning", help="stderr log level")
+    p.set_defaults(handler=run_resume)
+
+
+def _positive(what: str) -> Callable[[str], int]:
+    def convert(text: str) -> int:
+        if not text.isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: must be at least 1")
+        return int(text)
+
+    return convert
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _copier_for(record: JobRecord, journal: Journal, args: argparse.Namespace) -> Copier:
+    o = record.options
+    concurrency = o.get("concurrency")
+    return Copier(
+        concurrency=concurrency if isinstance(concurrency, int) and concurrency > 0 else 64,
+        endpoint_url=_text(o.get("endpoint_url")),
+        dst_endpoint_url=_text(o.get("dst_endpoint_url")),
+        region=_text(o.get("region")),
+        dst_region=_text(o.get("dst_region")),
+        retry=RetryPolicy(max_attempts=args.max_attempts),
+        journal=journal,
+        restart_on_change=args.restart_on_change,
+    )
+
+
+async def _resume(args: argparse.Namespace, journal: Journal) -> list[ResumeOutcome]:
+    copiers: list[Copier] = []
+    try:
+        # Every job is rebuilt (URLs, endpoints, credentials checked) before any request.
+        prepared = []
+        for record in journal.unfinished_jobs():
+            copier = _copier_for(record, journal, args)
+            copiers.append(copier)
+            prepared.append((record, *prepare_record(copier, journal, record)))
+        outcomes: list[ResumeOutcome] = []
+        for record, job, hooks in prepared:
+            try:
+                result = await run_journaled(
+                    job, hooks, record=record, restart_on_change=args.restart_on_change
+                )
+            except PartcopyError as exc:
+                outcomes.append(
+                    ResumeOutcome(record.id, record.source, record.destination, None, exc)
+                )
+            else:
+                outcomes.append(
+                    ResumeOutcome(record.id, record.source, record.destination, result, None)
+                )
+        return outcomes
+    finally:
+        for copier in copiers:
+            await copier.aclose()
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    """The ``resume`` handler: 0 all done, 1 a job failed, 2 bad input or journal."""
+    try:
+        configure_logging(args.log_level)
+        journal = Journal(args.journal)
+    except UsageError as exc:
+        return fail_usage(exc)
+    try:
+        with sigterm_as_sigint():
+            outcomes = anyio.run(_resume, args, journal)
+    except UsageError as exc:
+        return fail_usage(exc)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"partcopy: interrupted; {resume_hint(args.journal)}\n")
+        return interrupt_exit_status()
+    finally:
+        journal.close()
+    failed = [o for o in outcomes if o.error is not None]
+    if args.json:
+        print_json(
+            {
+                "status": "failed" if failed else "completed",
+                "journal": args.journal,
+                "jobs": [_outcome_dict(o) for o in outcomes],
+            }
+        )
+    elif not args.quiet:
+        if not outcomes:
+            sys.stderr.write(f"nothing to resume in {args.journal}\n")
+        for o in outcomes:
+            if o.result is not None:
+                r = o.result
+                sys.stderr.write(
+                    f"resumed {o.source} -> {o.destination}: {r.bytes} bytes, {r.parts} "
+                    f"part(s), etag {r.etag}, {r.seconds:.2f}s\n"
+                )
+            else:
+                sys.stderr.write(
+                    f"partcopy: resume of {o.source} -> {o.destination} failed: "
+                    f"{type(o.error).__name__}: {o.error}\n"
+                )
+    if not failed:
+        return 0
+    return max(e.exit_status if isinstance(e, PartcopyError) else 1 for e in _errors(failed))
+
+
+def _errors(outcomes: list[ResumeOutcome]) -> list[BaseException]:
+    return [o.error for o in outcomes if o.error is not None]
+
+
+def _outcome_dict(o: ResumeOutcome) -> dict[str, object]:
+    if o.result is not None:
+        return {"job": o.job_id, **o.result.as_dict()}
+    assert o.error is not None
+    return {"job": o.job_id, **failure_dict(o.error, source=o.source, destination=o.destination)}
+
+
+# --- uploads ---------------------------------------------------------------------------
+
+
+def add_uploads(sub: Any) -> None:
+    """Register ``uploads list|abort`` on the CLI's subparsers."""
+    p = sub.add_parser("uploads", help="list or abort incomplete multipart uploads")
+    p.add_argument("action", choices=("list", "abort"), help="list, or abort them")
+    p.add_argument("url", metavar="URL", help="bucket and optional key prefix: s3://bkt/dir/")
+    p.add_argument("--endpoint-url", help="endpoint of the store")
+    p.add_argument("--region", help="region (signing and default endpoints)")
+    p.add_argument(
+        "--older-than",
+        type=_duration,
+        metavar="DURATION",
+        help="only uploads started at least this long ago (90s, 15m, 2h, 7d)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--log-level", choices=LEVELS, default="warning", help="stderr log level")
+    p.set_defaults(handler=run_uploads)
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text, what="--older-than")
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _upload_dict(u: UploadInfo) -> dict[str, object]:
+    initiated = u.initiated.isoformat() if u.initiated is not None else None
+    return {"bucket": u.bucket, "key": u.key, "upload_id": u.upload_id, "initiated": initiated}
+
+
+async def _uploads(
+    args: argparse.Namespace, loc: PrefixLocation
+) -> list[UploadInfo] | AbortOutcome:
+    config = resolve_endpoint(
+        SCHEMES[loc.scheme], endpoint_url=args.endpoint_url, region=args.region
+    )
+    async with aiohttp.ClientSession(auto_decompress=False) as session:
+        transport = make_transport(
+            config.dialect, config.endpoint_url, config.region, config.credentials, session
+        )
+        try:
+            if args.action == "abort":
+                return await abort_uploads(
+                    transport, loc.bucket, loc.prefix, older_than=args.older_than
+                )
+            found = await list_uploads(transport, loc.bucket, loc.prefix)
+            return split_by_age(found, args.older_than)[0]
+        finally:
+            await transport.aclose()
+
+
+def run_uploads(args: argparse.Namespace) -> int:
+    """The ``uploads`` handler: 0 done, 1 a request or an abort failed, 2 bad input."""
+    try:
+        configure_logging(args.log_level)
+        loc = parse_prefix_url(args.url)
+        resolve_endpoint(SCHEMES[loc.scheme], endpoint_url=args.endpoint_url, region=args.region)
+    except UsageError as exc:
+        return fail_usage(exc)
+    try:
+        outcome = anyio.run(_uploads, args, loc)
+    except UsageError as exc:
+        return fail_usage(exc)
+    except PartcopyError as exc:
+        sys.stderr.write(f"partcopy: uploads {args.action} failed: {exc.kind}: {exc}\n")
+        return 1
+    if isinstance(outcome, list):
+        if args.json:
+            print_json({"uploads": [_upload_dict(u) for u in outcome]})
+        else:
+            for u in outcome:
+                initiated = u.initiated.isoformat() if u.initiated is not None else "-"
+                sys.stdout.write(f"{initiated}\t{u.key}\t{u.upload_id}\n")
+        return 0
+    if args.json:
+        print_json(
+            {
+                "aborted": [_upload_dict(u) for u in outcome.aborted],
+                "kept": [_upload_dict(u) for u in outcome.kept],
+                "failed": [{**_upload_dict(u), "error": why} for u, why in outcome.failed],
+            }
+        )
+    else:
+        for u in outcome.aborted:
+            sys.stdout.write(f"aborted\t{u.key}\t{u.upload_id}\n")
+        for u, why in outcome.failed:
+            sys.stderr.write(f"partcopy: could not abort {u.key} {u.upload_id}: {why}\n")
+        sys.stderr.write(
+            f"{len(outcome.aborted)} aborted, {len(outcome.kept)} younger kept, "
+            f"{len(outcome.failed)} failed\n"
+        )
+    return 1 if outcome.failed else 0

@@ -1,0 +1,276 @@
+"""End to end: ``partcopy cp --journal`` killed, interrupted and resumed against the emulator.
+
+Each test runs the real CLI in a subprocess against an emulator on 127.0.0.1 (20 ms per
+data request, 2 GiB virtual source, 256 parts of 8 MiB) and waits for progress by polling
+the emulator's statistics, never by sleeping a fixed time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from partcopy.cli import main
+from partcopy.emulator.auth import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
+from partcopy.emulator.thread import EmulatorThread
+from partcopy.engine.journal import Journal, PlanRecord
+
+pytestmark = pytest.mark.slow
+
+SIZE = 2 * 1024**3
+PART = 8 * 1024**2
+PLANNED = SIZE // PART
+CONCURRENCY = 4
+FLUSH_PARTS = 32  # Journal's default batch: the most parts a kill -9 can lose from it
+SRC = "s3://src/big"
+DST = "s3://dst/big"
+ENV = {
+    **os.environ,
+    "PARTCOPY_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY,
+    "PARTCOPY_SECRET_ACCESS_KEY": DEFAULT_SECRET_KEY,
+}
+# The CLI with Ctrl-C handled as on a terminal, even when the test runner ignores SIGINT.
+CTRL_C_ENTRY = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'partcopy'; from partcopy.cli import entry; entry()"
+)
+
+
+@dataclass
+class Store:
+    """The emulator and the few questions the tests ask it."""
+
+    emu: EmulatorThread
+
+    @property
+    def url(self) -> str:
+        return self.emu.url
+
+    def parts_copied(self) -> int:
+        return self.emu.call(lambda: self.emu.emulator.stats().parts_copied)
+
+    def open_uploads(self) -> int:
+        return self.emu.call(lambda: self.emu.emulator.store.open_uploads())
+
+    def settled(self) -> int:
+        """Parts copied once no copy is in flight on the store (a dead client's requests
+        still queued in socket buffers may land later: callers allow for CONCURRENCY)."""
+        while self.emu.call(lambda: self.emu.emulator.stats().in_flight):
+            time.sleep(0.005)
+        return self.parts_copied()
+
+    def wait_for_parts(self, count: int, proc: subprocess.Popen[bytes]) -> None:
+        while self.parts_copied() < count:
+            assert proc.poll() is None, "the copy ended before it was interrupted"
+            time.sleep(0.005)
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    with EmulatorThread(dialect="s3", latency_ms=20, objects=[f"src/big={SIZE}"]) as emu:
+        emu.call(lambda: emu.emulator.store.create_bucket("dst"))
+        yield Store(emu)
+
+
+def cp_args(store: Store, journal: Path | None, *extra: str) -> list[str]:
+    args = ["cp", SRC, DST, "--endpoint-url", store.url, "--part-size", str(PART)]
+    args += ["--concurrency", str(CONCURRENCY), "--quiet", *extra]
+    return args + (["--journal", str(journal)] if journal is not None else [])
+
+
+def partcopy(*args: str) -> list[str]:
+    return [sys.executable, "-m", "partcopy", *args]
+
+
+def start(cmd: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=120, check=False)
+
+
+def killed_halfway(store: Store, journal: Path | None) -> int:
+    """Run cp, kill -9 it at about half the parts; returns the parts the store finished."""
+    proc = start(partcopy(*cp_args(store, journal)))
+    store.wait_for_parts(PLANNED // 2, proc)
+    proc.kill()
+    proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
+    return store.settled()
+
+
+def journaled_parts(journal: Path) -> int:
+    with Journal(journal) as j:
+        (job,) = j.unfinished_jobs()
+        return len(j.parts(job.id))
+
+
+def test_kill_9_then_rerun_copies_only_what_is_missing(store: Store, tmp_path: Path) -> None:
+    journal = tmp_path / "state.db"
+    finished = killed_halfway(store, journal)
+    kept = journaled_parts(journal)
+    assert store.open_uploads() == 1
+    assert finished - CONCURRENCY - FLUSH_PARTS <= kept <= finished
+
+    done = run(partcopy(*cp_args(store, journal, "--json")))
+
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert (out["status"], out["bytes"], out["parts"]) == ("completed", SIZE, PLANNED)
+    # Requests the dead client had in flight (at most CONCURRENCY) may still land on the
+    # store after ``finished`` was read: they count in ``after``.
+    after = store.parts_copied() - finished
+    assert PLANNED - kept <= after <= PLANNED - kept + CONCURRENCY
+    assert PLANNED - finished <= after <= PLANNED - finished + CONCURRENCY + FLUSH_PARTS
+    assert store.open_uploads() == 0
+    with Journal(journal) as j:
+        assert [job.state for job in j.jobs()] == ["completed"]
+
+
+def test_source_overwritten_after_the_kill_is_source_changed(store: Store, tmp_path: Path) -> None:
+    journal = tmp_path / "state.db"
+    killed_halfway(store, journal)
+    request = urllib.request.Request(
+        f"{store.url}/_emulator/objects",
+        data=json.dumps({"objects": [f"src/big={SIZE}"]}).encode(),
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:  # a fresh pattern: new ETag
+        assert answer.status == 200
+
+    done = run(partcopy(*cp_args(store, journal, "--json")))
+
+    assert done.returncode == 1
+    error = json.loads(done.stdout)["error"]
+    assert error["type"] == "SourceChanged" and "was aborted" in error["message"]
+    assert store.open_uploads() == 0
+    with Journal(journal) as j:
+        assert [job.state for job in j.jobs()] == ["aborted"]
+
+
+def test_ctrl_c_keeps_the_upload_and_resume_recopies_a_part_the_store_lost(
+    store: Store, tmp_path: Path
+) -> None:
+    journal = tmp_path / "state.db"
+    proc = start([sys.executable, "-c", CTRL_C_ENTRY, *cp_args(store, journal)])
+    store.wait_for_parts(PLANNED // 3, proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    hint = err.decode().strip().splitlines()[-1]
+    assert f"partcopy resume --journal {journal}" in hint
+    assert store.open_uploads() == 1
+    with Journal(journal) as j:
+        (job,) = j.unfinished_jobs()
+        numbers = sorted(j.parts(job.id))
+    assert job.upload_id is not None
+    upload_id = job.upload_id
+    store.emu.call(
+        lambda: store.emu.emulator.store.upload("dst", "big", upload_id).parts.pop(numbers[3])
+    )
+    before = store.settled()
+
+    done = run(partcopy("resume", "--journal", str(journal), "--json"))
+
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["status"] == "completed"
+    assert [(j["source"], j["status"]) for j in out["jobs"]] == [(SRC, "completed")]
+    expected = PLANNED - len(numbers) + 1  # plus the interrupted requests still landing
+    assert expected <= store.parts_copied() - before <= expected + CONCURRENCY
+    assert store.open_uploads() == 0
+
+
+def test_sigterm_without_a_journal_aborts_the_upload(store: Store) -> None:
+    proc = start(partcopy(*cp_args(store, None)))
+    store.wait_for_parts(10, proc)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert "aborted" in err.decode()
+    store.settled()
+    assert store.open_uploads() == 0
+
+
+def test_uploads_abort_older_than_removes_a_killed_runs_upload(store: Store) -> None:
+    killed_halfway(store, None)
+    assert store.open_uploads() == 1
+    listed = run(partcopy("uploads", "list", "s3://dst", "--endpoint-url", store.url, "--json"))
+    assert listed.returncode == 0, listed.stderr
+    (upload,) = json.loads(listed.stdout)["uploads"]
+    assert upload["key"] == "big"
+    young = run(
+        partcopy(
+            "uploads", "abort", "s3://dst/b", "--endpoint-url", store.url, "--older-than", "1h"
+        )
+    )
+    assert young.returncode == 0 and store.open_uploads() == 1
+
+    done = run(
+        partcopy(
+            "uploads",
+            "abort",
+            "s3://dst",
+            "--endpoint-url",
+            store.url,
+            "--older-than",
+            "0s",
+            "--json",
+        )
+    )
+
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert [u["upload_id"] for u in out["aborted"]] == [upload["upload_id"]]
+    assert store.open_uploads() == 0
+
+
+# --- bad journals: exit 2, one line, no request -----------------------------------------
+
+
+def _corrupt(kind: str, path: Path) -> None:
+    if kind == "garbage":
+        path.write_bytes(b"\x00\xffnot a journal" * 100)
+        return
+    with Journal(path) as j:
+        for n in range(50):
+            j.create_job(
+                source=f"s3://src/k{n}",
+                destination=f"s3://dst/k{n}",
+                source_size=1,
+                source_etag=None,
+                source_version=None,
+                plan=PlanRecord(1, 1, 1, "copy"),
+            )
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize("kind", ["garbage", "truncated"])
+@pytest.mark.parametrize("command", ["cp", "resume"])
+def test_bad_journal_is_exit_2_with_one_line(
+    kind: str, command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    journal = tmp_path / "state.db"
+    _corrupt(kind, journal)
+    argv = (
+        ["cp", SRC, DST, "--endpoint-url", "http://127.0.0.1:9", "--journal", str(journal)]
+        if command == "cp"
+        else ["resume", "--journal", str(journal)]
+    )
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and str(journal) in lines[0]
