@@ -399,3 +399,58 @@ def test_failed_event_and_logs_carry_job_id_and_part_number_but_no_secret() -> N
     assert {entry["part_number"] for entry in retries} <= {1, 2, 3}
     text = repr(logs) + repr(events)
     assert secret_key.key_b64 not in text and "kkkk" not in text
+
+
+def test_one_shot_copy_convenience() -> None:
+    import partcopy
+
+    store = new_store()
+    data = os.urandom(6 * MiB)
+    store.put_object("src-bkt", "obj", data)
+
+    async def main() -> CopyResult:
+        return await partcopy.copy(
+            SRC, DST, part_size="5MiB", transport=MemoryTransport(store), retry=fast_retry()
+        )
+
+    result = run(main)
+    assert (result.parts, result.bytes) == (2, 6 * MiB) and dst_bytes(store) == data
+
+
+class _Recorder:
+    """Job hooks that write down every transition, as a journal would."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    async def on_planned(self, job: Any) -> None:
+        self.calls.append(("planned", job.plan.part_count, job.source_info.etag))
+
+    async def on_upload_created(self, upload_id: str) -> None:
+        self.calls.append(("created", upload_id))
+
+    async def on_part_done(self, part_number: int, etag: str, size: int) -> None:
+        self.calls.append(("part", part_number, etag, size))
+
+    async def on_completed(self, result: CopyResult) -> None:
+        self.calls.append(("completed", result.etag))
+
+    async def on_failed(self, error: BaseException, upload_id: str | None) -> None:
+        self.calls.append(("failed", type(error).__name__, upload_id))
+
+
+def test_hooks_see_every_transition_in_order() -> None:
+    store = new_store()
+    store.put_virtual("src-bkt", "obj", 12 * MiB)
+    hooks = _Recorder()
+
+    async def main() -> CopyResult:
+        async with copier(MemoryTransport(store)) as c:
+            return await c.copy(SRC, DST, part_size="5MiB", hooks=hooks)
+
+    result = run(main)
+    kinds = [call[0] for call in hooks.calls]
+    assert kinds == ["planned", "created", "part", "part", "part", "completed"]
+    assert hooks.calls[1][1] == result.upload_id
+    assert sorted(call[1] for call in hooks.calls if call[0] == "part") == [1, 2, 3]
+    assert sum(call[3] for call in hooks.calls if call[0] == "part") == 12 * MiB
