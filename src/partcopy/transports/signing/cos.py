@@ -183,8 +183,8 @@ def expected_signature(
             raise MalformedAuthorization(f"signed header {name!r} is not in the request")
         signed_headers[name] = _enc_value(",".join(available[name]))
     present: dict[str, str] = {}
-    for k, v in split_raw_query(query):
-        present.setdefault(_enc_name(unquote_plus(k)), _enc_value(unquote_plus(v or "")))
+    for k, v in split_raw_query(query):  # names equal once lower-cased: the last wins, as the SDK
+        present[_enc_name(unquote_plus(k))] = _enc_value(unquote_plus(v or ""))
     params: dict[str, str] = {}
     for name in auth.param_list:
         if name not in present:
