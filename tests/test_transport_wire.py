@@ -596,3 +596,35 @@ def test_a_gzip_stored_object_is_streamed_as_stored() -> None:
         assert "accept-encoding" not in raw.requests[0].headers
 
     run(main())
+
+
+def test_a_server_that_stops_reading_the_body_is_a_response_timeout() -> None:
+    async def main() -> None:
+        release = asyncio.Event()
+
+        async def deaf(reader: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")  # the head, then never another byte
+            await release.wait()
+            w.close()
+
+        server = await asyncio.start_server(deaf, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        timeouts = Timeouts(connect=2, read=0.2, copy_base=0.2, copy_min_rate=1 << 40)
+        t = make_transport("s3", f"http://127.0.0.1:{port}", "r", CREDS, timeouts=timeouts)
+        size = 64 << 20  # more than loopback socket buffers absorb
+
+        async def body() -> AsyncIterator[bytes]:
+            chunk = bytes(1 << 20)
+            for _ in range(64):
+                yield chunk
+
+        try:
+            with pytest.raises(ResponseTimeout):
+                await t.upload_part("b", "k", "U", 1, body(), size)
+        finally:
+            release.set()
+            await t.aclose()
+            server.close()
+            await server.wait_closed()
+
+    run(main())

@@ -61,9 +61,16 @@ class Timeouts:
         """The read timeout for a server-side copy of ``size`` bytes."""
         return self.copy_base + max(size, 0) / self.copy_min_rate
 
-    def client_timeout(self, read: float | None = None) -> aiohttp.ClientTimeout:
+    def upload_total(self, size: int) -> float:
+        """The whole-request bound for sending ``size`` bytes: a server that stops reading
+        a body stalls the write, which no read timeout sees."""
+        return self.copy_base + self.read + max(size, 0) / self.copy_min_rate
+
+    def client_timeout(
+        self, read: float | None = None, total: float | None = None
+    ) -> aiohttp.ClientTimeout:
         return aiohttp.ClientTimeout(
-            total=None, sock_connect=self.connect, connect=None, sock_read=read or self.read
+            total=total, sock_connect=self.connect, connect=None, sock_read=read or self.read
         )
 
 
@@ -205,12 +212,13 @@ class HttpCore:
         body: Body = None,
         operation: str,
         read_timeout: float | None = None,
+        total_timeout: float | None = None,
     ) -> Reply:
         """Send one request and read its whole answer (at most ``max_body`` bytes)."""
         timeout = (
             self._default_timeout
-            if read_timeout is None
-            else (self.timeouts.client_timeout(read_timeout))
+            if read_timeout is None and total_timeout is None
+            else self.timeouts.client_timeout(read_timeout, total_timeout)
         )
         if isinstance(body, bytes) and len(body) > _SLICE:
             body = _slices(body)

@@ -147,10 +147,17 @@ class HttpTransport:
         body: Body = None,
         payload_sha256: str = EMPTY_SHA256,
         read_timeout: float | None = None,
+        total_timeout: float | None = None,
     ) -> Reply:
         url = self._prepare(method, bucket, key, query, headers, payload_sha256)
         reply = await self.core.send(
-            method, url, headers, body=body, operation=operation, read_timeout=read_timeout
+            method,
+            url,
+            headers,
+            body=body,
+            operation=operation,
+            read_timeout=read_timeout,
+            total_timeout=total_timeout,
         )
         if not reply.ok:
             self._raise(reply, operation)
@@ -362,6 +369,7 @@ class HttpTransport:
             operation="upload_part",
             body=body,
             payload_sha256=UNSIGNED_PAYLOAD,
+            total_timeout=self.core.timeouts.upload_total(size),
         )
         etag = reply.headers.get("ETag")
         verdict = BodyVerdict(etag) if etag else BodyVerdict(None, detail="no ETag header")
