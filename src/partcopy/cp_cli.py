@@ -143,9 +143,11 @@ class _Bar:
         )
 
     def finish(self, size: int | None) -> None:
+        planned = self.tally.planned
         if size is not None:
             self.progress.update(self.task, completed=size)
-        self.progress.update(self.task, retries=self.tally.retries)
+        parts = f"{self.tally.parts_done}/{planned.part_count}" if planned else "?"
+        self.progress.update(self.task, retries=self.tally.retries, parts=parts)
 
 
 async def _copy(args: argparse.Namespace, on_event: Any) -> CopyResult:
