@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from partcopy.errors import ConfigError
+from partcopy.transports import make_transport
 from partcopy.transports.address import (
     Endpoint,
     HostHeader,
@@ -17,6 +18,7 @@ from partcopy.transports.address import (
 )
 from partcopy.transports.cos import cos_host
 from partcopy.transports.http import parse_retry_after
+from partcopy.transports.signing import Credentials
 
 
 def test_endpoint_parsing_and_default_ports() -> None:
@@ -87,3 +89,13 @@ def test_retry_after_seconds_and_http_dates() -> None:
     assert parse_retry_after("Tue, 14 Nov 2023 22:13:00 GMT", now=lambda: now) == 0.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+def test_transport_configuration_errors_come_before_any_request() -> None:
+    creds = Credentials("AK", "SK", session_token="TOKEN")
+    with pytest.raises(ConfigError, match="session token"):
+        make_transport("qingstor", None, "pek3b", creds)
+    with pytest.raises(ConfigError, match="unknown dialect"):
+        make_transport("gcs", None, "r", creds)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="bad endpoint"):
+        make_transport("s3", "ftp://x", "r", creds)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from partcopy.errors import UsageError
+from partcopy.errors import ConfigError, UsageError
 from partcopy.transports._common import Clock, assemble, utc_now
 from partcopy.transports.address import Endpoint, PathStyle, quote_key
 from partcopy.transports.base import CopySource
@@ -79,6 +79,8 @@ def make_qingstor_transport(
     clock: Clock = utc_now,
 ) -> HttpTransport:
     """A QingStor transport; ``region`` is the zone (``pek3b``) of ``<zone>.qingstor.com``."""
+    if credentials.session_token:
+        raise ConfigError("qingstor takes no session token: unset it for qs:// locations")
     endpoint = Endpoint.parse(endpoint_url or f"https://{region}.qingstor.com")
     return assemble(
         QINGSTOR_SPEC,
