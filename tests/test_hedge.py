@@ -6,6 +6,7 @@ the ``ManualTimer`` decides when the hedge threshold has elapsed, so nothing wai
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
@@ -36,6 +37,7 @@ class ManualTimer:
     now: float = 0.0
     requested: list[float] = field(default_factory=list)
     _fired: anyio.Event | None = None
+    _deadline: float = math.inf
 
     def clock(self) -> float:
         return self.now
@@ -43,7 +45,7 @@ class ManualTimer:
     async def wait(self, event: anyio.Event, seconds: float) -> None:
         self.requested.append(seconds)
         self._fired = fired = anyio.Event()
-        deadline = self.now + seconds
+        self._deadline = self.now + seconds
         async with anyio.create_task_group() as tg:
 
             async def until(e: anyio.Event) -> None:
@@ -52,11 +54,11 @@ class ManualTimer:
 
             tg.start_soon(until, event)
             tg.start_soon(until, fired)
-        if fired.is_set():
-            self.now = max(self.now, deadline)
 
     def fire(self) -> None:
-        assert self._fired is not None, "nobody is waiting on the timer"
+        """Time passes until the pending (finite) wait's deadline."""
+        assert self._fired is not None and math.isfinite(self._deadline), "no timed wait"
+        self.now = self._deadline
         self._fired.set()
 
 
@@ -105,16 +107,7 @@ class World:
     timer: ManualTimer
     tracker: HedgeTracker
     hedges: list[tuple[int, float]]
-
-    @property
-    def op(self) -> HedgedPart:
-        return HedgedPart(
-            self.gate,
-            self.tracker,
-            timer=self.timer,
-            clock=self.timer.clock,
-            on_hedge=lambda n, s: self.hedges.append((n, s)),
-        )
+    op: HedgedPart
 
 
 def make_world(policy: HedgePolicy | None = None, learnt: bool = True) -> World:
@@ -133,15 +126,17 @@ def make_world(policy: HedgePolicy | None = None, learnt: bool = True) -> World:
     if learnt:
         for _ in range(tracker.policy.min_samples):
             tracker.record(1.0)
-    return World(
-        store,
-        upload.upload_id,
-        RangeTask(1, 0, 5 * MiB - 1),
-        Gate(part),
-        ManualTimer(),
+    gate, timer = Gate(part), ManualTimer()
+    hedges: list[tuple[int, float]] = []
+    op = HedgedPart(
+        gate,
         tracker,
-        [],
+        timer=timer,
+        clock=timer.clock,
+        on_hedge=lambda n, s: hedges.append((n, s)),
     )
+    task = RangeTask(1, 0, 5 * MiB - 1)
+    return World(store, upload.upload_id, task, gate, timer, tracker, hedges, op)
 
 
 def test_threshold_is_a_quantile_of_recent_times_with_a_floor() -> None:
@@ -165,20 +160,20 @@ def test_bad_policies_are_usage_errors(kwargs: dict[str, float]) -> None:
         HedgePolicy(**kwargs)  # type: ignore[arg-type]
 
 
+async def _call_into(w: World, result: list[PartResult]) -> None:
+    result.append(await w.op(w.upload_id, w.task))
+
+
 def test_a_straggler_is_hedged_and_the_hedge_answer_wins() -> None:
     w = make_world()
     w.gate.hold = {1}
 
     async def main() -> None:
         result: list[PartResult] = []
-        async with anyio.create_task_group() as tg:
-
-            async def call() -> None:
-                result.append(await w.op(w.upload_id, w.task))
-
-            tg.start_soon(call)
+        async with w.op.running(), anyio.create_task_group() as tg:
+            tg.start_soon(_call_into, w, result)
             await wait_all_tasks_blocked()
-            assert w.timer.requested == [pytest.approx(1.25)]  # 1.0 s × 1.25
+            assert w.timer.requested[-1] == pytest.approx(1.25)  # 1.0 s × 1.25
             assert w.gate.calls == 1
             w.timer.fire()
         assert w.gate.calls == 2
@@ -199,12 +194,8 @@ def test_the_first_verified_answer_wins_even_when_it_is_the_original() -> None:
 
     async def main() -> None:
         result: list[PartResult] = []
-        async with anyio.create_task_group() as tg:
-
-            async def call() -> None:
-                result.append(await w.op(w.upload_id, w.task))
-
-            tg.start_soon(call)
+        async with w.op.running(), anyio.create_task_group() as tg:
+            tg.start_soon(_call_into, w, result)
             await wait_all_tasks_blocked()
             w.timer.fire()
             await wait_all_tasks_blocked()
@@ -225,12 +216,8 @@ def test_an_unproven_answer_does_not_win_the_race() -> None:
 
     async def main() -> None:
         result: list[PartResult] = []
-        async with anyio.create_task_group() as tg:
-
-            async def call() -> None:
-                result.append(await w.op(w.upload_id, w.task))
-
-            tg.start_soon(call)
+        async with w.op.running(), anyio.create_task_group() as tg:
+            tg.start_soon(_call_into, w, result)
             await wait_all_tasks_blocked()
             w.timer.fire()
             await wait_all_tasks_blocked()
@@ -251,13 +238,12 @@ def test_when_both_attempts_fail_the_first_failure_is_raised() -> None:
     w.gate.fail = {1, 2}
 
     async def main() -> None:
-        async with anyio.create_task_group() as tg:
+        async def call() -> None:
+            with pytest.raises(ServiceError) as info:
+                await w.op(w.upload_id, w.task)
+            assert info.value.code == "SlowDown"
 
-            async def call() -> None:
-                with pytest.raises(ServiceError) as info:
-                    await w.op(w.upload_id, w.task)
-                assert info.value.code == "SlowDown"
-
+        async with w.op.running(), anyio.create_task_group() as tg:
             tg.start_soon(call)
             await wait_all_tasks_blocked()
             w.timer.fire()
@@ -265,6 +251,7 @@ def test_when_both_attempts_fail_the_first_failure_is_raised() -> None:
             w.gate.release[2].set()
             await wait_all_tasks_blocked()
             w.gate.release[1].set()
+        assert w.gate.calls == 2
 
     run(main)
 
@@ -274,8 +261,9 @@ def test_a_failure_before_the_threshold_is_raised_at_once_without_a_hedge() -> N
     w.gate.fail = {1}
 
     async def main() -> None:
-        with pytest.raises(ServiceError):
-            await w.op(w.upload_id, w.task)
+        async with w.op.running():
+            with pytest.raises(ServiceError):
+                await w.op(w.upload_id, w.task)
         assert w.gate.calls == 1
         assert w.tracker.hedged == 0
 
@@ -288,14 +276,10 @@ def test_no_hedge_while_still_learning_and_the_answer_teaches() -> None:
 
     async def main() -> None:
         result: list[PartResult] = []
-        async with anyio.create_task_group() as tg:
-
-            async def call() -> None:
-                result.append(await w.op(w.upload_id, w.task))
-
-            tg.start_soon(call)
+        async with w.op.running(), anyio.create_task_group() as tg:
+            tg.start_soon(_call_into, w, result)
             await wait_all_tasks_blocked()
-            assert w.timer.requested == []  # no threshold yet: nothing to wait for
+            assert all(math.isinf(s) for s in w.timer.requested)  # no deadline to wait for
             w.gate.release[1].set()
         assert result[0].etag is not None
         assert w.gate.calls == 1
@@ -310,13 +294,37 @@ def test_the_budget_rations_hedges() -> None:
     w.gate.hold = {1}
 
     async def main() -> None:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(w.op, w.upload_id, w.task)
+        result: list[PartResult] = []
+        async with w.op.running(), anyio.create_task_group() as tg:
+            tg.start_soon(_call_into, w, result)
             await wait_all_tasks_blocked()
             w.timer.fire()
             await wait_all_tasks_blocked()
             assert w.gate.calls == 1  # the budget is zero: no hedge
             w.gate.release[1].set()
         assert w.tracker.hedged == 0
+        assert result[0].etag is not None
+
+    run(main)
+
+
+def test_outside_running_calls_go_straight_through() -> None:
+    w = make_world()
+
+    async def main() -> None:
+        result = await w.op(w.upload_id, w.task)
+        assert result.etag is not None
+        assert w.tracker.started == 0  # not watched, not counted
+
+    run(main)
+
+
+def test_an_error_in_the_running_block_comes_out_unwrapped() -> None:
+    w = make_world()
+
+    async def main() -> None:
+        with pytest.raises(ServiceError):
+            async with w.op.running():
+                raise ServiceError(412, "PreconditionFailed")
 
     run(main)

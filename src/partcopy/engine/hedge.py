@@ -5,7 +5,12 @@ recent part times, times a multiplier, never below a floor) gets a second, ident
 request. Both copy the same source range into the same part number, so either answer is
 as good as the other: the first one that the verifier accepts wins and the other request
 is cancelled. Hedges are rationed (a share of the parts started) so a slow store is not
-sent twice the load. ``HedgedPart`` wraps any ``PartOperation``, so the job is unchanged.
+sent twice the load.
+
+``HedgedPart`` wraps any ``PartOperation``. The original request runs inline in the
+worker that asked (no task per part: hedging must cost next to nothing when nothing
+straggles); one monitor task per job, started by ``async with hedged.running():`` around
+the part pool, watches the oldest request in flight and starts hedges in its own group.
 """
 
 from __future__ import annotations
@@ -13,11 +18,13 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import anyio
+from anyio.abc import TaskGroup
 
 from partcopy.engine.parts import PartOperation
 from partcopy.engine.verify import verify_part
@@ -42,7 +49,7 @@ class HedgePolicy:
 
     No hedge is sent before ``min_samples`` parts have finished, nor earlier than
     ``min_delay`` seconds into a request, nor beyond ``max_fraction`` of the parts started
-    (at least one).
+    (at least one; 0 turns hedging off).
     """
 
     quantile: float = 0.95
@@ -104,8 +111,8 @@ class HedgeTracker:
     def __init__(self, policy: HedgePolicy) -> None:
         self.policy = policy
         self._samples: deque[float] = deque(maxlen=policy.window)
+        self._recorded = 0
         self._threshold: float | None = None
-        self._waiters: list[anyio.Event] = []
         self.started = 0
         self.hedged = 0
         self.won = 0
@@ -113,30 +120,20 @@ class HedgeTracker:
     def record(self, seconds: float) -> None:
         """A verified part took ``seconds``: learn from it."""
         self._samples.append(seconds)
+        self._recorded += 1
         n = len(self._samples)
         if n < self.policy.min_samples:
             return
-        # Re-sorting a few hundred floats per part is microseconds; do it every 8 parts.
-        if self._threshold is None or n % 8 == 0 or n == self.policy.window:
+        # Sorting a few hundred floats is microseconds; once every 8 parts is plenty.
+        if self._threshold is None or self._recorded % 8 == 0:
             ordered = sorted(self._samples)
             index = min(n - 1, max(0, math.ceil(self.policy.quantile * n) - 1))
             self._threshold = max(self.policy.min_delay, ordered[index] * self.policy.multiplier)
-        if self._waiters:
-            waiters, self._waiters = self._waiters, []
-            for event in waiters:
-                event.set()
 
     @property
     def threshold(self) -> float | None:
         """Seconds after which a part request is hedged, or None while still learning."""
         return self._threshold
-
-    def notify_when_learnt(self, event: anyio.Event) -> None:
-        """Set ``event`` once the threshold is known."""
-        if self._threshold is not None:
-            event.set()
-        else:
-            self._waiters.append(event)
 
     def may_hedge(self) -> bool:
         """Whether the budget allows one more hedge (``max_fraction`` 0 turns hedging off)."""
@@ -147,25 +144,27 @@ class HedgeTracker:
         return HedgeStats(self.started, self.hedged, self.won, self._threshold)
 
 
-@dataclass(slots=True)
-class _Race:
-    """The attempts at one part: who answered what, and whether it is decided."""
+@dataclass(eq=False, slots=True)
+class _Flight:
+    """One part request in flight, and its hedge once there is one."""
 
-    wake: anyio.Event
-    decided: anyio.Event
-    launched: int = 1
-    finished: int = 0
-    winner: PartResult | None = None
-    won_by_hedge: bool = False
-    first_failure: PartResult | Exception | None = None
-    hedge_possible: bool = True
+    upload_id: str
+    task: RangeTask
+    start: float
+    scope: anyio.CancelScope
+    primary_done: bool = False
+    hedge_scope: anyio.CancelScope | None = None
+    hedge_done: anyio.Event | None = None
+    hedge_outcome: PartResult | Exception | None = None
+    hedge_won: bool = False
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(eq=False)
 class HedgedPart:
     """A ``PartOperation`` that hedges straggling requests of the operation it wraps.
 
-    ``on_hedge(part_number, seconds_waited)`` is called when a hedge is sent.
+    Hedging happens only inside ``async with self.running():``; outside it, calls go
+    straight through. ``on_hedge(part_number, seconds_waited)`` is told of each hedge.
     """
 
     inner: PartOperation
@@ -173,85 +172,140 @@ class HedgedPart:
     timer: Timer = field(default_factory=RealTimer)
     clock: Callable[[], float] = time.monotonic
     on_hedge: Callable[[int, float], None] | None = None
+    _group: TaskGroup | None = field(default=None, init=False, repr=False)
+    _watch: dict[int, _Flight] = field(default_factory=dict, init=False, repr=False)
+    _wake: anyio.Event | None = field(default=None, init=False, repr=False)
+    _ids: int = field(default=0, init=False, repr=False)
 
     @property
     def name(self) -> str:
         return self.inner.name
 
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[HedgedPart]:
+        """Hedge calls made inside this block (one monitor task watches them).
+
+        An error raised in the block comes out as it is, not in an exception group.
+        """
+        error: Exception | None = None
+        async with anyio.create_task_group() as tg:
+            self._group = tg
+            self._wake = anyio.Event()
+            tg.start_soon(self._monitor)
+            try:
+                yield self
+            except Exception as exc:  # re-raised below, outside the task group
+                error = exc
+            finally:
+                self._group = None
+                tg.cancel_scope.cancel()
+        if error is not None:
+            raise error
+
     async def __call__(self, upload_id: str, task: RangeTask) -> PartResult:
+        if self._group is None:
+            return await self.inner(upload_id, task)
         tracker = self.tracker
         tracker.started += 1
-        race = _Race(anyio.Event(), anyio.Event())
-        start = self.clock()
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(self._attempt, race, upload_id, task, False)
-            if await self._hedge_due(race, start):
-                race.hedge_possible = False  # one hedge per request, never more
-                race.launched += 1
-                tracker.hedged += 1
-                if self.on_hedge is not None:
-                    self.on_hedge(task.part_number, self.clock() - start)
-                tg.start_soon(self._attempt, race, upload_id, task, True)
-            else:
-                race.hedge_possible = False
-                if race.finished >= race.launched:
-                    race.decided.set()
-            await race.decided.wait()
-            tg.cancel_scope.cancel()
-        if race.winner is not None:
-            if race.won_by_hedge:
-                tracker.won += 1
-            return race.winner
-        failure = race.first_failure
-        if isinstance(failure, Exception):
-            raise failure
-        assert failure is not None  # decided without a winner means every attempt failed
-        return failure
-
-    async def _hedge_due(self, race: _Race, start: float) -> bool:
-        """Wait until a hedge is due (True) or the race is over without one (False)."""
-        tracker = self.tracker
-        while not race.decided.is_set() and race.finished == 0:
-            threshold = tracker.threshold
-            if threshold is None:
-                tracker.notify_when_learnt(race.wake)
-                await race.wake.wait()
-                race.wake = anyio.Event()
-                continue
-            remaining = start + threshold - self.clock()
-            if remaining > 0:
-                await self.timer.wait(race.wake, remaining)
-                if race.wake.is_set():
-                    race.wake = anyio.Event()
-                continue
-            return tracker.may_hedge()
-        return False
-
-    async def _attempt(self, race: _Race, upload_id: str, task: RangeTask, hedge: bool) -> None:
-        started = self.clock()
+        self._ids += 1
+        key = self._ids
+        flight = _Flight(upload_id, task, self.clock(), anyio.CancelScope())
+        self._watch[key] = flight
+        if len(self._watch) == 1 and self._wake is not None:
+            self._wake.set()  # the monitor was idle: it has something to watch now
         outcome: PartResult | Exception
         try:
-            outcome = await self.inner(upload_id, task)
-        except Exception as exc:  # kept, not raised: the other attempt may still succeed
+            with flight.scope:
+                outcome = await self.inner(upload_id, task)
+        except Exception as exc:  # decided below: a hedge in flight may still succeed
             outcome = exc
-        race.finished += 1
-        if isinstance(outcome, PartResult) and _verified(outcome, task.part_number, self.name):
-            if race.winner is None:
-                race.winner = outcome
-                race.won_by_hedge = hedge
-                self.tracker.record(self.clock() - started)
-            race.decided.set()
-        else:
-            if race.first_failure is None:
-                race.first_failure = outcome
-            if race.finished >= race.launched and not race.hedge_possible:
-                race.decided.set()
-        race.wake.set()
+        finally:
+            flight.primary_done = True
+            self._watch.pop(key, None)
+        if flight.hedge_won:  # the hedge answered (verified) first and cancelled us
+            assert isinstance(flight.hedge_outcome, PartResult)
+            tracker.won += 1
+            return flight.hedge_outcome
+        if flight.scope.cancelled_caught:
+            raise RuntimeError("a hedged part request was cancelled without a winner")
+        verified = isinstance(outcome, PartResult) and _verified(outcome, task, self.name)
+        if flight.hedge_done is not None and not verified:
+            await flight.hedge_done.wait()  # our answer proves nothing: is the hedge's better?
+            hedge = flight.hedge_outcome
+            if isinstance(hedge, PartResult) and _verified(hedge, task, self.name):
+                tracker.won += 1
+                return hedge
+        if flight.hedge_scope is not None:
+            flight.hedge_scope.cancel()
+        if isinstance(outcome, Exception):
+            raise outcome
+        if verified:
+            learning = tracker.threshold is None
+            tracker.record(self.clock() - flight.start)
+            if learning and tracker.threshold is not None and self._wake is not None:
+                self._wake.set()  # learnt: the monitor can start watching
+        return outcome
+
+    async def _monitor(self) -> None:
+        """Sleep until the oldest request in flight is due; hedge every due request."""
+        tracker = self.tracker
+        while True:
+            assert self._wake is not None
+            threshold = tracker.threshold
+            oldest = next(iter(self._watch.values()), None)
+            if threshold is None or oldest is None:
+                # Still learning, or nothing in flight: woken when either changes.
+                await self.timer.wait(self._wake, math.inf)
+            else:
+                due = oldest.start + threshold - self.clock()
+                if due > 0:
+                    await self.timer.wait(self._wake, due)
+                else:
+                    self._hedge_due(threshold)
+                    continue
+            if self._wake.is_set():
+                self._wake = anyio.Event()
+
+    def _hedge_due(self, threshold: float) -> None:
+        """Start a hedge for every watched request past ``threshold`` (budget allowing)."""
+        now = self.clock()
+        group = self._group
+        for key, flight in list(self._watch.items()):
+            if flight.start + threshold > now:
+                break  # requests start in order: the rest are younger
+            del self._watch[key]  # hedged or not, it is not watched again
+            if group is None or not self.tracker.may_hedge():
+                continue
+            self.tracker.hedged += 1
+            flight.hedge_done = anyio.Event()
+            flight.hedge_scope = anyio.CancelScope()
+            if self.on_hedge is not None:
+                self.on_hedge(flight.task.part_number, now - flight.start)
+            group.start_soon(self._hedge, flight)
+
+    async def _hedge(self, flight: _Flight) -> None:
+        assert flight.hedge_scope is not None and flight.hedge_done is not None
+        outcome: PartResult | Exception | None = None
+        try:
+            with flight.hedge_scope:
+                outcome = await self.inner(flight.upload_id, flight.task)
+        except Exception as exc:  # the original may still succeed: it decides
+            outcome = exc
+        finally:
+            flight.hedge_outcome = outcome
+            flight.hedge_done.set()
+        if (
+            not flight.primary_done
+            and isinstance(outcome, PartResult)
+            and _verified(outcome, flight.task, self.name)
+        ):
+            flight.hedge_won = True
+            flight.scope.cancel()
 
 
-def _verified(result: PartResult, part_number: int, operation: str) -> bool:
+def _verified(result: PartResult, task: RangeTask, operation: str) -> bool:
     try:
-        verify_part(result, part_number, operation)
+        verify_part(result, task.part_number, operation)
     except TransportError:
         return False
     return True

@@ -528,7 +528,10 @@ class CopyJob:
         needed = [n for n in chosen.part_numbers if n not in etags] if etags else None
         numbers = chosen.part_numbers if needed is None else needed
         workers = min(self.options.concurrency, len(numbers))
-        if workers:
+        if workers and isinstance(operation, HedgedPart):
+            async with operation.running():  # its monitor watches the pool's requests
+                await run_pool(numbers, copy_one, workers)
+        elif workers:
             await run_pool(numbers, copy_one, workers)
 
     async def _complete(
