@@ -6,8 +6,16 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import structlog
 
 from partcopy.emulator import EmulatorThread
+
+
+@pytest.fixture(autouse=True)
+def _reset_structlog() -> Iterator[None]:
+    """``cp`` points structlog at the stderr of its test (a capture that is then closed)."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture

@@ -497,3 +497,21 @@ def test_async_with_is_a_drop_in_for_a_capacity_limiter_and_classifies() -> None
         assert (stats.in_flight, stats.successes, stats.throttled, stats.limit) == (0, 2, 1, 4)
 
     run(main)
+
+
+def test_every_change_of_the_limit_is_reported_with_its_endpoint() -> None:
+    async def main() -> None:
+        seen: list[tuple[str, int, int]] = []
+        limiters = AdaptiveLimiters(
+            4, initial=2, on_change=lambda name, s: seen.append((name, s.limit, s.throttled))
+        )
+        limiter = limiters.get("s3 http://127.0.0.1:1")
+        for _ in range(2):
+            async with limiter.slot():
+                pass
+        ticket = await limiter.acquire()
+        limiter.record_throttle(ticket)
+        limiter.release(ticket)
+        assert seen == [("s3 http://127.0.0.1:1", 3, 0), ("s3 http://127.0.0.1:1", 1, 1)]
+
+    run(main)

@@ -31,6 +31,9 @@ _UNITS: dict[str, int] = {
     "GB": 1000**3,
     "TB": 1000**4,
 }
+MAX_SIZE = 1024**5
+"""1 PiB: far above any store's largest object (~50 TB), so a larger size is a mistake."""
+
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -47,7 +50,7 @@ def parse_size(text: str | int, *, what: str = "size") -> int:
     if isinstance(text, int):
         if text < 0:
             raise UsageError(f"invalid {what} {text!r}: must not be negative")
-        return text
+        return _bounded(text, text, what)
     match = _SIZE_RE.match(str(text))
     if not match:
         raise UsageError(
@@ -66,8 +69,14 @@ def parse_size(text: str | int, *, what: str = "size") -> int:
         total = int(total)
         if rem:
             raise UsageError(f"invalid {what} {text!r}: not a whole number of bytes")
-        return total
-    return int(number) * factor
+        return _bounded(total, text, what)
+    return _bounded(int(number) * factor, text, what)
+
+
+def _bounded(value: int, text: str | int, what: str) -> int:
+    if value > MAX_SIZE:
+        raise UsageError(f"invalid {what} {text!r}: larger than 1 PiB, beyond any object store")
+    return value
 
 
 def parse_duration(text: str, *, what: str = "duration") -> float:

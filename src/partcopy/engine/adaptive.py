@@ -44,6 +44,8 @@ __all__ = [
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+OnChange = Callable[["LimiterStatistics"], None]
+"""Called (synchronously, cheaply) after every change of the limit."""
 
 # A service asking for longer than this is capped: the pause is a courtesy, not a hang.
 DEFAULT_MAX_PAUSE = 60.0
@@ -168,6 +170,7 @@ class AdaptiveLimiter:
         clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
         name: str = "",
+        on_change: OnChange | None = None,
     ) -> None:
         if isinstance(maximum, bool) or not isinstance(maximum, int) or maximum < 1:
             raise UsageError(f"invalid concurrency {maximum!r}: must be at least 1")
@@ -179,6 +182,7 @@ class AdaptiveLimiter:
         if increase_after is not None and increase_after < 1:
             raise UsageError(f"invalid increase window {increase_after!r}: must be at least 1")
         self.name = name
+        self.on_change = on_change
         self._maximum = maximum
         self._adaptive = adaptive
         self._limit = min(start, maximum) if adaptive else maximum
@@ -335,6 +339,7 @@ class AdaptiveLimiter:
             self._limit += 1
             self._increases += 1
             self._grant()
+            self._changed()
 
     def record_throttle(
         self, ticket: Ticket | None = None, retry_after: float | None = None
@@ -356,6 +361,7 @@ class AdaptiveLimiter:
         new = max(1, math.floor(self._limit * self._factor))
         self._limit = new
         self._min_limit = min(self._min_limit, new)
+        self._changed()
         return True
 
     def record(self, exc: BaseException, ticket: Ticket | None = None) -> bool:
@@ -375,6 +381,10 @@ class AdaptiveLimiter:
             self._pauses += 1
 
     # --- internals --------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self.statistics())
 
     def _admit(self) -> None:
         self._in_flight += 1
@@ -414,6 +424,7 @@ class AdaptiveLimiters:
         initial: int | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
+        on_change: Callable[[str, LimiterStatistics], None] | None = None,
     ) -> None:
         AdaptiveLimiter(maximum, initial=initial, adaptive=adaptive)  # validate early
         self._maximum = maximum
@@ -421,6 +432,7 @@ class AdaptiveLimiters:
         self._initial = initial
         self._clock = clock
         self._sleep = sleep
+        self._on_change = on_change
         self._limiters: dict[str, AdaptiveLimiter] = {}
 
     def get(self, endpoint: str) -> AdaptiveLimiter:
@@ -434,9 +446,20 @@ class AdaptiveLimiters:
                 clock=self._clock,
                 sleep=self._sleep,
                 name=endpoint,
+                on_change=self._notifier(endpoint),
             )
             self._limiters[endpoint] = limiter
         return limiter
+
+    def _notifier(self, endpoint: str) -> OnChange | None:
+        hook = self._on_change
+        if hook is None:
+            return None
+
+        def notify(stats: LimiterStatistics) -> None:
+            hook(endpoint, stats)
+
+        return notify
 
     def statistics(self) -> dict[str, LimiterStatistics]:
         return {name: lim.statistics() for name, lim in self._limiters.items()}

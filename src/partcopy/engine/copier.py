@@ -1,8 +1,9 @@
 """``Copier``: the library's entry point. Owns transports, one HTTP session and the budgets.
 
 Every endpoint (dialect, endpoint URL, region, access key) gets one transport and one
-capacity limit, shared by all jobs of the copier: ``concurrency`` bounds the requests in
-flight to that endpoint however many copies run at once.
+adaptive concurrency limit (``engine.adaptive``), shared by all jobs of the copier:
+``concurrency`` bounds the requests in flight to that endpoint however many copies run at
+once, and throttling answers lower the bound (``adaptive=False`` keeps it fixed).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import aiohttp
 import anyio
 
 from partcopy.config import Credentials, EndpointConfig, resolve_endpoint
+from partcopy.engine.adaptive import AdaptiveLimiters, ConcurrencySummary, LimiterStatistics
 from partcopy.engine.events import EventCallback
 from partcopy.engine.hedge import DEFAULT_HEDGE, HedgePolicy
 from partcopy.engine.hooks import JobHooks, ResumePoint
@@ -84,10 +86,17 @@ class Copier:
         seed: int | None = None,
         env: Mapping[str, str] | None = None,
         hedge: HedgePolicy | None = DEFAULT_HEDGE,
+        adaptive: bool = True,
+        verify_tls: bool = True,
     ) -> None:
         if isinstance(concurrency, bool) or concurrency < 1:
             raise UsageError(f"invalid concurrency {concurrency!r}: must be at least 1")
         self.concurrency = concurrency
+        self.verify_tls = verify_tls
+        # One AIMD limit per endpoint; Retry-After pauses use the same (injectable) sleep.
+        self._limiters = AdaptiveLimiters(
+            concurrency, adaptive=adaptive, sleep=sleep or anyio.sleep
+        )
         self.retry = retry or RetryPolicy()
         self.on_event = on_event
         self.abort_on_cancel = abort_on_cancel
@@ -166,7 +175,10 @@ class Copier:
     def _session_for(self) -> aiohttp.ClientSession:
         if self._session is None:
             connector = aiohttp.TCPConnector(
-                limit=self.concurrency * 2 + 8, limit_per_host=0, ttl_dns_cache=300
+                limit=self.concurrency * 2 + 8,
+                limit_per_host=0,
+                ttl_dns_cache=300,
+                ssl=self.verify_tls,  # True: aiohttp's default, certificates verified
             )
             self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
         return self._session
@@ -176,7 +188,8 @@ class Copier:
         if injected is not None:
             key: _EndpointKey = ("injected", id(injected))
             if key not in self._endpoints:
-                self._endpoints[key] = Endpoint(injected, anyio.CapacityLimiter(self.concurrency))
+                name = f"{injected.dialect} injected#{len(self._endpoints)}"
+                self._endpoints[key] = Endpoint(injected, self._limiters.get(name))
             return self._endpoints[key], key
         config = self._config(location, role)
         key = config.key
@@ -184,8 +197,19 @@ class Copier:
             factory = self._factory or _default_factory
             transport = factory(config, self._session_for())
             self._owned.append(transport)
-            self._endpoints[key] = Endpoint(transport, anyio.CapacityLimiter(self.concurrency))
+            name = f"{config.dialect} {config.endpoint_url or 'default'} {config.region or ''}"
+            self._endpoints[key] = Endpoint(transport, self._limiters.get(name.strip()))
         return self._endpoints[key], key
+
+    # --- concurrency -------------------------------------------------------------------
+
+    def concurrency_summary(self) -> ConcurrencySummary | None:
+        """Max, final and minimum limit and throttled answers over every endpoint used."""
+        return self._limiters.summary()
+
+    def limiter_statistics(self) -> dict[str, LimiterStatistics]:
+        """Each endpoint's limiter state, by endpoint name."""
+        return self._limiters.statistics()
 
     # --- copying -----------------------------------------------------------------------
 
@@ -222,7 +246,7 @@ class Copier:
             raise UsageError(f"invalid destination {dst}: a version id names an old version")
         options = CopyOptions(
             part_size=None if part_size is None else parse_size(part_size, what="part size"),
-            concurrency=concurrency or self.concurrency,
+            concurrency=self.concurrency if concurrency is None else concurrency,
             mode=mode,
             profile=profile,
             single_threshold=(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "Completed",
+    "ConcurrencyChanged",
     "Event",
     "EventCallback",
     "Failed",
@@ -89,5 +90,22 @@ class Failed:
     upload_id: str | None
 
 
-Event = Planned | PartStarted | PartCompleted | PartRetried | Completed | Failed
+@dataclass(frozen=True, slots=True)
+class ConcurrencyChanged:
+    """The destination endpoint's adaptive concurrency limit moved (throttled or regrown).
+
+    The limit is shared by every job using ``endpoint``; each job reports what it saw.
+    """
+
+    job_id: str
+    endpoint: str
+    limit: int
+    in_flight: int
+    min_limit: int
+    throttled: int
+
+
+Event = (
+    Planned | PartStarted | PartCompleted | PartRetried | Completed | Failed | ConcurrencyChanged
+)
 EventCallback = Callable[[Event], None]

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-import anyio
-
+from partcopy.engine.adaptive import AdaptiveLimiter
+from partcopy.errors import THROTTLE_CODES
 from partcopy.planners import RangeTask
 from partcopy.transports.base import CopySource, PartResult, SSECustomerKey, Transport
 
@@ -21,10 +21,10 @@ __all__ = ["CopyPart", "Endpoint", "PartOperation"]
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Endpoint:
-    """A transport and the capacity limit shared by every job that uses its endpoint."""
+    """A transport and the adaptive concurrency limit shared by every job using its endpoint."""
 
     transport: Transport
-    limiter: anyio.CapacityLimiter
+    limiter: AdaptiveLimiter
 
 
 class PartOperation(Protocol):
@@ -53,8 +53,9 @@ class CopyPart:
         return "upload_part_copy"
 
     async def __call__(self, upload_id: str, task: RangeTask) -> PartResult:
-        async with self.destination.limiter:
-            return await self.destination.transport.upload_part_copy(
+        limiter = self.destination.limiter
+        async with limiter as ticket:
+            result = await self.destination.transport.upload_part_copy(
                 self.bucket,
                 self.key,
                 upload_id,
@@ -64,3 +65,6 @@ class CopyPart:
                 task.last,
                 sse_c=self.sse_c,
             )
+            if result.error_code in THROTTLE_CODES:  # a SlowDown inside a 200 throttles too
+                limiter.record_throttle(ticket)
+            return result

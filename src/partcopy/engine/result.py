@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from partcopy.engine.adaptive import ConcurrencySummary
 from partcopy.errors import CopyError
 
 __all__ = ["CopyResult", "error_dict", "failure_dict"]
@@ -30,6 +31,8 @@ class CopyResult:
     upload_id: str | None = None
     version_id: str | None = None
     job_id: str = ""
+    concurrency: ConcurrencySummary | None = None
+    """The destination endpoint's adaptive concurrency at the end (shared by its jobs)."""
 
     def as_dict(self) -> dict[str, object]:
         """The contract's ``cp --json`` object for a completed copy."""
@@ -45,6 +48,7 @@ class CopyResult:
             "retries": self.retries,
             "seconds": round(self.seconds, 6),
             "error": None,
+            **({} if self.concurrency is None else {"concurrency": self.concurrency.as_dict()}),
         }
 
 
@@ -65,6 +69,7 @@ def failure_dict(
     part_size: int | None = None,
     retries: int = 0,
     seconds: float = 0.0,
+    concurrency: ConcurrencySummary | None = None,
 ) -> dict[str, object]:
     """The contract's ``cp --json`` object for a failed copy."""
     return {
@@ -79,4 +84,5 @@ def failure_dict(
         "retries": retries,
         "seconds": round(seconds, 6),
         "error": error_dict(exc),
+        **({} if concurrency is None else {"concurrency": concurrency.as_dict()}),
     }

@@ -1,0 +1,298 @@
+"""Bad input, table-driven, over the CLI and the library: exit 2 / ``UsageError``, one line
+naming the bad value, and not a single request sent (the emulator's counter proves it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+import structlog
+
+from partcopy.cli import main
+from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
+from partcopy.engine.copier import Copier
+from partcopy.engine.manifest import read_manifest
+from partcopy.errors import UsageError
+
+SRC = "s3://src-bkt/big.bin"
+DST = "s3://dst-bkt/copy.bin"
+LONG_KEY = "k" * 1025
+CREDS = {
+    "PARTCOPY_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY,
+    "PARTCOPY_SECRET_ACCESS_KEY": DEFAULT_SECRET_KEY,
+}
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorThread]:
+    emu = EmulatorThread(dialect="s3", objects=["src-bkt/big.bin=64MiB", "dst-bkt/keep=0"])
+    emu.start()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+def requests(emu: EmulatorThread) -> int:
+    return emu.call(emu.emulator.stats).requests
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No credentials, endpoints or regions leak in from the machine running the tests."""
+    for name in list(os.environ):
+        if name.startswith(("PARTCOPY_", "AWS_")):
+            monkeypatch.delenv(name)
+    yield
+    structlog.reset_defaults()  # cp configures logging onto the captured stderr
+
+
+# --- the CLI ---------------------------------------------------------------------------------
+
+# (id, argv after "cp" with {url} for the emulator, the bad value the one line must name)
+CP_CASES: list[tuple[str, list[str], str]] = [
+    ("no-scheme", ["not-a-url", DST], "not-a-url"),
+    ("one-slash", ["s3:/src-bkt/big.bin", DST], "s3:/src-bkt/big.bin"),
+    ("empty-url", ["", DST], "''"),
+    ("unknown-scheme", ["gs://src-bkt/big.bin", DST], "gs"),
+    ("unknown-scheme-dst", [SRC, "ftp://dst-bkt/x"], "ftp"),
+    ("upper-case-bucket", ["s3://Src-Bkt/big.bin", DST], "Src-Bkt"),
+    ("bucket-hyphen-start", [SRC, "s3://-dst/x"], "-dst"),
+    ("bucket-ip-address", ["s3://192.168.1.10/big.bin", DST], "192.168.1.10"),
+    ("bucket-too-long", [f"s3://{'b' * 64}/big.bin", DST], "b" * 64),
+    ("bucket-double-dot", ["s3://a..b/big.bin", DST], "a..b"),
+    ("no-key", ["s3://src-bkt", DST], "s3://src-bkt"),
+    ("empty-key", [SRC, "s3://dst-bkt/"], "s3://dst-bkt/"),
+    ("key-1025-bytes", [SRC, f"s3://dst-bkt/{LONG_KEY}"], "1025"),
+    ("key-multibyte-over-1024", [SRC, "s3://dst-bkt/" + "é" * 513], "1026"),
+    ("key-control-char", [SRC, "s3://dst-bkt/a\x01b"], "dst-bkt"),
+    ("dst-version-id", [SRC, DST + "?versionId=v1"], "versionId=v1"),
+    ("part-size-negative", [SRC, DST, "--part-size=-5MiB"], "-5MiB"),
+    ("part-size-zero", [SRC, DST, "--part-size", "0"], "0"),
+    ("part-size-words", [SRC, DST, "--part-size", "lots"], "lots"),
+    ("part-size-unit", [SRC, DST, "--part-size", "5XB"], "5XB"),
+    ("part-size-fraction", [SRC, DST, "--part-size", "0.5B"], "0.5B"),
+    ("part-size-absurd", [SRC, DST, "--part-size", "999999999TiB"], "999999999TiB"),
+    ("concurrency-zero", [SRC, DST, "--concurrency", "0"], "0"),
+    ("concurrency-negative", [SRC, DST, "--concurrency", "-4"], "-4"),
+    ("concurrency-words", [SRC, DST, "--concurrency", "many"], "many"),
+    ("max-attempts-zero", [SRC, DST, "--max-attempts", "0"], "0"),
+    ("endpoint-ftp", [SRC, DST, "--endpoint-url", "ftp://127.0.0.1:1"], "ftp://127.0.0.1:1"),
+    ("endpoint-no-host", [SRC, DST, "--endpoint-url", "http://"], "http://"),
+    ("endpoint-bad-port", [SRC, DST, "--endpoint-url", "http://127.0.0.1:99999"], "99999"),
+    ("profile-unknown", [SRC, DST, "--profile", "gcs"], "gcs"),
+    ("mode-unknown", [SRC, DST, "--mode", "teleport"], "teleport"),
+]
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        status = main(argv)
+    except SystemExit as exc:  # argparse's own errors
+        status = int(exc.code or 0)
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
+def assert_one_line_naming(err: str, value: str) -> None:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert value in lines[0], (value, lines[0])
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("argv", "value"), [c[1:] for c in CP_CASES], ids=[c[0] for c in CP_CASES])
+def test_cp_bad_input_exits_2_naming_the_value_before_any_request(
+    argv: list[str],
+    value: str,
+    emulator: EmulatorThread,
+    clean_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, secret in CREDS.items():
+        monkeypatch.setenv(name, secret)
+    before = requests(emulator)
+    args = ["cp", *argv]
+    if "--endpoint-url" not in argv:
+        args += ["--endpoint-url", emulator.url]
+    status, out, err = run_cli([*args, "--json"], capsys)
+    assert status == 2, (out, err)
+    assert_one_line_naming(err, value)
+    assert out == ""  # bad input is not a copy: no JSON object
+    assert requests(emulator) == before
+
+
+def test_cp_without_credentials_exits_2_naming_the_variables(
+    emulator: EmulatorThread, clean_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = requests(emulator)
+    status, _, err = run_cli(["cp", SRC, DST, "--endpoint-url", emulator.url], capsys)
+    assert status == 2
+    assert_one_line_naming(err, "PARTCOPY_ACCESS_KEY_ID")
+    assert requests(emulator) == before
+
+
+def test_the_emulator_counts_requests_so_the_zero_above_means_something(
+    emulator: EmulatorThread,
+    clean_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, secret in CREDS.items():
+        monkeypatch.setenv(name, secret)
+    before = requests(emulator)
+    status, _, err = run_cli(
+        ["cp", SRC, "s3://dst-bkt/ok.bin", "--endpoint-url", emulator.url, "--quiet"], capsys
+    )
+    assert status == 0, err
+    assert requests(emulator) > before
+
+
+@pytest.mark.parametrize(
+    ("argv", "value"),
+    [
+        (["plan", "--profile", "s3", "--size", "-1"], "-1"),
+        (["plan", "--profile", "s3", "--size", "big"], "big"),
+        (["plan", "--profile", "s3", "--size", "99999999999TiB"], "99999999999TiB"),
+        (["plan", "--profile", "s3", "--size", "1GiB", "--part-size", "0"], "0"),
+        (["plan", "--profile", "s3", "--size", "1GiB", "--concurrency", "0"], "0"),
+        (["plan", "--profile", "nope", "--size", "1GiB"], "nope"),
+    ],
+)
+def test_plan_bad_input_exits_2(
+    argv: list[str], value: str, clean_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = run_cli(argv, capsys)
+    assert status == 2
+    assert_one_line_naming(err, value)
+
+
+# --- the library -----------------------------------------------------------------------------
+
+
+async def _lib_copy(emu_url: str, env: dict[str, str], **kwargs: object) -> None:
+    copier_args = {k[7:]: v for k, v in kwargs.items() if k.startswith("copier_")}
+    copy_args = {k: v for k, v in kwargs.items() if not k.startswith("copier_")}
+    src = copy_args.pop("src", SRC)
+    dst = copy_args.pop("dst", DST)
+    copier_args.setdefault("endpoint_url", emu_url)
+    async with Copier(env=env, **copier_args) as copier:  # type: ignore[arg-type]
+        await copier.copy(src, dst, **copy_args)  # type: ignore[arg-type]
+
+
+LIB_CASES: list[tuple[str, dict[str, object], str]] = [
+    ("malformed-url", {"src": "s3:src-bkt/big.bin"}, "s3:src-bkt/big.bin"),
+    ("not-a-string", {"src": 42}, "42"),
+    ("unknown-scheme", {"dst": "azure://dst-bkt/x"}, "azure"),
+    ("bad-bucket", {"dst": "s3://dst_BKT/x"}, "dst_BKT"),
+    ("key-over-1024", {"dst": f"s3://dst-bkt/{LONG_KEY}"}, "1025"),
+    ("part-size-negative", {"part_size": -1}, "-1"),
+    ("part-size-zero", {"part_size": 0}, "0"),
+    ("part-size-text", {"part_size": "huge"}, "huge"),
+    ("part-size-absurd", {"part_size": "999999999TiB"}, "999999999TiB"),
+    ("part-size-bool", {"part_size": True}, "True"),
+    ("concurrency-zero-copy", {"concurrency": 0}, "0"),
+    ("concurrency-negative-copy", {"concurrency": -2}, "-2"),
+    ("concurrency-zero-copier", {"copier_concurrency": 0}, "0"),
+    ("concurrency-negative-copier", {"copier_concurrency": -8}, "-8"),
+    ("mode-unknown", {"mode": "teleport"}, "teleport"),
+    ("profile-unknown", {"profile": "gcs"}, "gcs"),
+    ("endpoint-bad", {"copier_endpoint_url": "127.0.0.1 9000"}, "127.0.0.1 9000"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "value"), [c[1:] for c in LIB_CASES], ids=[c[0] for c in LIB_CASES]
+)
+def test_library_bad_input_raises_usage_error_before_any_request(
+    kwargs: dict[str, object], value: str, emulator: EmulatorThread
+) -> None:
+    before = requests(emulator)
+    with pytest.raises(UsageError) as info:
+        anyio.run(lambda: _lib_copy(emulator.url, CREDS, **kwargs))
+    message = str(info.value)
+    assert "\n" not in message
+    assert value in message
+    assert requests(emulator) == before
+
+
+def test_library_missing_credentials_is_a_config_error(emulator: EmulatorThread) -> None:
+    from partcopy.errors import ConfigError
+
+    before = requests(emulator)
+    with pytest.raises(ConfigError, match="PARTCOPY_ACCESS_KEY_ID"):
+        anyio.run(lambda: _lib_copy(emulator.url, {}))
+    assert requests(emulator) == before
+
+
+@pytest.mark.parametrize(
+    ("make", "value"),
+    [
+        (lambda p: p / "missing-dir" / "state.db", "missing-dir"),
+        (lambda p: p, str(Path("/"))),  # a directory, not a file
+        (lambda p: _write(p / "foreign.db", b"this is not a database at all" * 100), "foreign.db"),
+        (lambda p: _write(p / "empty-sqlite.db", _foreign_sqlite()), "empty-sqlite.db"),
+    ],
+    ids=["missing-dir", "a-directory", "not-sqlite", "foreign-sqlite"],
+)
+def test_library_unusable_journal_path_is_a_journal_error(
+    make: Callable[[Path], Path], value: str, tmp_path: Path, emulator: EmulatorThread
+) -> None:
+    from partcopy.errors import JournalError
+
+    path = make(tmp_path)
+    before = requests(emulator)
+    with pytest.raises(JournalError) as info:
+        Copier(journal=path, env=CREDS, endpoint_url=emulator.url)
+    assert "\n" not in str(info.value)
+    assert value in str(info.value) or path.name in str(info.value)
+    assert requests(emulator) == before
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _foreign_sqlite() -> bytes:
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "x.db"
+        con = sqlite3.connect(db)
+        con.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        con.commit()
+        con.close()
+        return db.read_bytes()
+
+
+def test_missing_manifest_is_a_config_error(tmp_path: Path) -> None:
+    from partcopy.errors import ConfigError
+
+    missing = tmp_path / "nope.jsonl"
+    with pytest.raises(ConfigError, match=r"nope\.jsonl"):
+        list(read_manifest(missing))
+
+
+def test_malformed_manifest_lines_are_each_named_by_number(tmp_path: Path) -> None:
+    from partcopy.engine.manifest import ManifestProblem
+
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_bytes(
+        b'{"src": "s3://src-bkt/a", "dst": "s3://dst-bkt/a"}\n'
+        b"not json at all\n"
+        b'{"src": "gs://x/y", "dst": "s3://dst-bkt/b"}\n'
+        b'["src", "dst"]\n'
+        b'{"src": "s3://src-bkt/a"}\n'
+        b"\xff\xfe\n"
+    )
+    problems = [i for i in read_manifest(manifest) if isinstance(i, ManifestProblem)]
+    assert [p.line for p in problems] == [2, 3, 4, 5, 6]
+    assert all("\n" not in p.reason for p in problems)
+    assert "gs" in problems[1].reason
