@@ -7,13 +7,20 @@ import math
 import statistics
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from benchmarks.contenders.spec import CopySpec
 from benchmarks.machine import Machine
-from benchmarks.procs import ACCESS_KEY, SECRET_KEY, ContenderRun, run_contender
+from benchmarks.procs import (
+    ACCESS_KEY,
+    PROFILE_ENV,
+    SECRET_KEY,
+    ContenderRun,
+    EmulatorProcess,
+    run_contender,
+)
 from benchmarks.report import Row, Value
 
 __all__ = [
@@ -45,6 +52,15 @@ class Context:
     command: str
     repeat: int = 1
     log: Callable[[str], None] = print
+    profile: bool = False
+    """Profile each contender's first run with pyinstrument (``<out>/profiles/``)."""
+
+    def profile_path(self, scenario: str, contender: str, case: str) -> Path | None:
+        """Where a contender's profile goes, or None when not profiling."""
+        if not self.profile:
+            return None
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in case)
+        return self.out_dir / "profiles" / f"{scenario}-{contender}-{safe}.txt"
 
 
 def part_seconds(part_size: int, latency_ms: float, gbps: float | None) -> float:
@@ -86,18 +102,32 @@ def copy_spec(
 
 
 def run_median(
-    name: str, spec: CopySpec, repeat: int, *, vary_key: bool = True, timeout: float = 900.0
+    name: str,
+    spec: CopySpec,
+    repeat: int,
+    *,
+    emulator: EmulatorProcess | None = None,
+    profile: Path | None = None,
+    vary_key: bool = True,
+    timeout: float = 900.0,
 ) -> tuple[ContenderRun, list[ContenderRun]]:
     """Run a contender ``repeat`` times (fresh child each); the median run by seconds, and all.
 
     Failed runs sort last, so the median is of the successful ones when most succeed.
+    ``emulator``'s CPU seconds during each run are recorded; with ``profile``, the first
+    run is profiled with pyinstrument into that file.
     """
     runs: list[ContenderRun] = []
     for i in range(max(1, repeat)):
         s = spec
         if vary_key and i:
             s = CopySpec.from_dict({**spec.as_dict(), "dst_key": f"{spec.dst_key}.{i}"})
-        runs.append(run_contender(name, s.as_dict(), timeout=timeout))
+        env = {PROFILE_ENV: str(profile)} if profile is not None and i == 0 else None
+        before = emulator.cpu_seconds() if emulator is not None else 0.0
+        run = run_contender(name, s.as_dict(), timeout=timeout, env=env)
+        if emulator is not None:
+            run = replace(run, server_cpu_s=emulator.cpu_seconds() - before)
+        runs.append(run)
     ranked = sorted(runs, key=lambda r: (not r.ok, float(r.outcome.get("seconds") or 0.0)))
     good = [r for r in ranked if r.ok]
     pool = good or ranked
@@ -119,6 +149,7 @@ def row_from_run(
         "cpu_s": float(out.get("cpu_s") or 0.0) or run.usage.cpu_s,
         "proc_cpu_s": run.usage.cpu_s,
         "peak_rss_mib": run.usage.peak_rss_mib,
+        "server_cpu_s": run.server_cpu_s,
         "retries": sum(int(v) for v in retries.values()) if isinstance(retries, dict) else 0,
         "retry_reasons": json.dumps(retries, sort_keys=True) if retries else "",
     }

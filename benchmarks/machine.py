@@ -23,6 +23,8 @@ class Machine:
     python: str
     rclone: str | None
     """rclone's path when it is on PATH, else None (its scenarios report it absent)."""
+    load: tuple[float, float, float]
+    """The 1, 5 and 15 minute load averages when the run started (others' work skews it)."""
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -47,6 +49,7 @@ def describe_machine() -> Machine:
         system=f"{platform.system()} {platform.release()}",
         python=sys.version.split()[0],
         rclone=shutil.which("rclone"),
+        load=os.getloadavg(),
     )
 
 

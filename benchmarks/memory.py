@@ -40,7 +40,13 @@ def run(ctx: Context) -> ScenarioResult:
                     part_size=PART,
                     concurrency=concurrency,
                 )
-                best, _ = run_median(module, spec, ctx.repeat)
+                best, _ = run_median(
+                    module,
+                    spec,
+                    ctx.repeat,
+                    emulator=emu,
+                    profile=ctx.profile_path("memory", contender, f"{parts}"),
+                )
                 row = row_from_run(contender, f"{parts} parts", best)
                 if first is not None:
                     a, b = first.get("peak_rss_mib"), row.get("peak_rss_mib")

@@ -21,6 +21,7 @@ COLUMNS = (
     Column("cpu_s", "CPU s (copy)"),
     Column("proc_cpu_s", "CPU s (process)"),
     Column("peak_rss_mib", "peak RSS MiB", "{:.0f}"),
+    Column("server_cpu_s", "emulator CPU s"),
     Column("vs_boto3", "× boto3 parts/s"),
 )
 
@@ -36,13 +37,19 @@ def run(ctx: Context) -> ScenarioResult:
             spec = copy_spec(
                 emu.url, "src", f"dst-{contender}", size=size, part_size=part, concurrency=conc
             )
-            best, _ = run_median(module, spec, ctx.repeat)
+            best, _ = run_median(
+                module,
+                spec,
+                ctx.repeat,
+                emulator=emu,
+                profile=ctx.profile_path("overhead", contender, f"c={conc}"),
+            )
             rows.append(_row(contender, f"c={conc}", best))
         if ctx.machine.rclone:
             spec = copy_spec(
                 emu.url, "src", "dst-rclone", size=size, part_size=part, concurrency=conc
             )
-            best, _ = run_median("rclone_cli", spec, ctx.repeat)
+            best, _ = run_median("rclone_cli", spec, ctx.repeat, emulator=emu)
             rows.append(_row("rclone", f"c={conc}", best))
         else:
             rows.append(absent_row("rclone", f"c={conc}", "rclone is not on PATH"))

@@ -27,6 +27,7 @@ from typing import Any
 
 __all__ = [
     "ACCESS_KEY",
+    "PROFILE_ENV",
     "ROOT",
     "SECRET_KEY",
     "ChildUsage",
@@ -40,6 +41,8 @@ __all__ = [
 ROOT = Path(__file__).resolve().parent.parent
 """The repository root: children run here so ``benchmarks`` is importable."""
 
+PROFILE_ENV = "PARTCOPY_BENCH_PROFILE"
+"""When set in a contender's environment, its run is profiled into this file."""
 ACCESS_KEY = "AKIDBENCHMARK000000"
 SECRET_KEY = "bench-secret-key-not-real-0000000000000"
 _URL_RE = re.compile(r"https?://[0-9A-Za-z.\-\[\]:]+:\d+")
@@ -160,10 +163,9 @@ class EmulatorProcess:
     _stderr: Any = field(default=None, repr=False)
 
     def __enter__(self) -> EmulatorProcess:
-        port = free_port()
         self._stderr = tempfile.TemporaryFile(mode="w+")
         self._proc = subprocess.Popen(
-            self.spec.argv(port),
+            self.spec.argv(0),  # the emulator binds a free port and prints its URL
             cwd=ROOT,
             env=_child_env(),
             stdin=subprocess.DEVNULL,
@@ -212,6 +214,17 @@ class EmulatorProcess:
         if proc.stdout is not None:
             proc.stdout.close()
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds the running emulator has used so far (to bill it per contender)."""
+        if self._proc is None or self._proc.poll() is not None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{self._proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
     def stderr_tail(self, lines: int = 20) -> str:
         if self._stderr is None:
             return ""
@@ -244,6 +257,8 @@ class ContenderRun:
     outcome: Mapping[str, Any]
     usage: ChildUsage
     stderr_tail: str
+    server_cpu_s: float | None = None
+    """CPU seconds the emulator process spent while this contender ran."""
 
     @property
     def ok(self) -> bool:

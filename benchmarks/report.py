@@ -124,7 +124,7 @@ def print_result(result: ScenarioResult) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(width=max(140, Console().width))
     table = Table(title=f"{result.scenario}: {result.title}", title_justify="left")
     table.add_column("contender")
     table.add_column("case")

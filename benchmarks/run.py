@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test in seconds")
     p.add_argument("--repeat", type=int, default=1, help="runs per contender (median kept)")
     p.add_argument("--out", type=Path, help="output directory for JSON and PNG files")
+    p.add_argument(
+        "--profile", action="store_true", help="pyinstrument each contender (<out>/profiles/)"
+    )
     return p
 
 
@@ -60,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         machine=describe_machine(),
         command=command,
         repeat=args.repeat,
+        profile=args.profile,
         log=lambda msg: print(msg, file=sys.stderr, flush=True),
     )
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]

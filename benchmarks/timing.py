@@ -31,6 +31,7 @@ SCHEDULE_COLUMNS = (
     Column("retries", "retries", "{:d}"),
     Column("hedges", "hedges", "{:d}"),
     Column("cpu_s", "CPU s"),
+    Column("server_cpu_s", "emulator CPU s"),
     Column("peak_rss_mib", "peak RSS MiB", "{:.0f}"),
 )
 
@@ -113,7 +114,13 @@ def run_cases(
                 concurrency=case.concurrency,
                 options=case.options,
             )
-            best, runs = run_median(case.module, cspec, repeat or ctx.repeat)
+            best, runs = run_median(
+                case.module,
+                cspec,
+                repeat or ctx.repeat,
+                emulator=emu,
+                profile=ctx.profile_path(tag, case.contender, case.case),
+            )
             ideal = work.ideal(case.concurrency)
             seconds = float(best.outcome.get("seconds") or 0.0)
             extra = {

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import resource
 import sys
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
 from benchmarks.contenders.spec import BulkSpec, CopySpec, Outcome
+from benchmarks.procs import PROFILE_ENV
 
 
 def _peak_rss_mib() -> float:
@@ -29,10 +32,18 @@ def main(argv: list[str]) -> int:
     name = argv[0]
     raw: dict[str, Any] = json.loads(sys.stdin.read())
     module = importlib.import_module(f"benchmarks.contenders.{name}")
+    profile_path = os.environ.get(PROFILE_ENV)
+    profiler = None
+    if profile_path:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0005)
     rss_base = _peak_rss_mib()
     cpu0 = time.process_time()
     wall0 = time.perf_counter()
     try:
+        if profiler is not None:
+            profiler.start()
         if name.endswith("_bulk"):
             outcome: Outcome = module.run_bulk(BulkSpec.from_dict(raw))
         else:
@@ -40,6 +51,12 @@ def main(argv: list[str]) -> int:
     except Exception as exc:  # a contender that crashes is a failed run, reported as such
         traceback.print_exc()
         outcome = Outcome(False, time.perf_counter() - wall0, error=f"{type(exc).__name__}: {exc}")
+    finally:
+        if profiler is not None:
+            profiler.stop()
+            path = Path(profile_path or "profile.txt")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(profiler.output_text(unicode=True, show_all=False))
     result = outcome.as_dict()
     result["run_cpu_s"] = time.process_time() - cpu0
     result["rss_base_mib"] = rss_base

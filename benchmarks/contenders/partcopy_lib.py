@@ -1,8 +1,12 @@
-"""partcopy through its library API: ``async with Copier(...) as c: await c.copy(...)``."""
+"""partcopy through its library API: ``async with Copier(...) as c: await c.copy(...)``.
+
+Options: ``hedge`` (default true: the Copier's default policy; false turns hedging off),
+``mode`` (``auto``, ``copy`` or ``relay``).
+"""
 
 from __future__ import annotations
 
-import os
+import logging
 from typing import Any
 
 import anyio
@@ -12,38 +16,46 @@ from benchmarks.contenders.spec import CopySpec, Outcome, Stopwatch
 __all__ = ["run"]
 
 
-def _set_credentials(spec: CopySpec) -> None:
-    os.environ["PARTCOPY_ACCESS_KEY_ID"] = spec.access_key
-    os.environ["PARTCOPY_SECRET_ACCESS_KEY"] = spec.secret_key
-
-
 async def _copy(spec: CopySpec) -> Outcome:
-    import partcopy
+    import structlog
 
-    _set_credentials(spec)
-    kwargs: dict[str, Any] = {"concurrency": spec.concurrency, "endpoint_url": spec.endpoint}
+    from partcopy import Copier
+    from partcopy.config import Credentials
+
+    # Benchmarks measure copying, not log rendering: warnings and errors only.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    kwargs: dict[str, Any] = {
+        "concurrency": spec.concurrency,
+        "endpoint_url": spec.endpoint,
+        "credentials": Credentials(spec.access_key, spec.secret_key),
+    }
+    if spec.dst_endpoint:
+        kwargs["dst_endpoint_url"] = spec.dst_endpoint
+    if not spec.options.get("hedge", True):
+        kwargs["hedge"] = None
     error: str | None = None
     result: Any = None
-    async with partcopy.Copier(**kwargs) as copier:
+    async with Copier(**kwargs) as copier:
         with Stopwatch() as sw:
             try:
                 result = await copier.copy(
                     f"s3://{spec.bucket}/{spec.key}",
                     f"s3://{spec.target_bucket}/{spec.dst_key}",
                     part_size=spec.part_size,
+                    mode=spec.options.get("mode", "auto"),
                 )
             except Exception as exc:  # reported, not raised: a failed copy is a result
                 error = f"{type(exc).__name__}: {exc}"
     if result is None:
         return Outcome(False, sw.seconds, sw.cpu_s, error=error)
-    retries = dict(getattr(result, "retries", {}) or {})
     return Outcome(
         ok=True,
         seconds=sw.seconds,
         cpu_s=sw.cpu_s,
-        parts=int(result.parts),
-        bytes=int(result.bytes),
-        retries={str(k): int(v) for k, v in retries.items()},
+        parts=result.parts,
+        bytes=result.bytes,
+        retries=dict(result.retries_by_reason),
+        extra={"hedges": result.hedges, "mode": result.mode},
     )
 
 

@@ -1,0 +1,128 @@
+"""What the journal costs: a 10 000-part copy at zero latency, journal on vs off.
+
+Two stores: the in-memory transport (no HTTP, so the journal's share is as large as it
+can get) and the S3 emulator on loopback (the real HTTP transport). Runs alternate on and
+off and the median of each is reported, with the journal's commit count.
+
+    .venv/bin/python -m benchmarks.journal_overhead [--repeat N] [--parts N] [--store S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from partcopy import Copier
+from partcopy.emulator.auth import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
+from partcopy.emulator.thread import EmulatorThread
+from partcopy.engine.journal import Journal
+from partcopy.engine.logs import configure_logging
+from partcopy.transports.memory import MemoryTransport
+from partcopy.transports.memstore import MemoryStore
+from partcopy.transports.signing.common import Credentials
+
+PART = 5 * 1024**2
+CONCURRENCY = 64
+
+
+def _memory_copier(parts: int) -> Callable[[Journal | None], Copier]:
+    store = MemoryStore(seed=1)
+    store.create_bucket("src")
+    store.create_bucket("dst")
+    store.put_virtual("src", "big", parts * PART)
+    transport = MemoryTransport(store)
+    return lambda journal: Copier(concurrency=CONCURRENCY, transport=transport, journal=journal)
+
+
+def _emulator_copier(url: str) -> Callable[[Journal | None], Copier]:
+    creds = Credentials(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY)
+    return lambda journal: Copier(
+        concurrency=CONCURRENCY,
+        endpoint_url=url,
+        credentials=creds,
+        journal=journal,
+        adaptive=False,
+    )
+
+
+def _one(make: Callable[[Journal | None], Copier], journaled: bool, tmp: Path) -> dict[str, Any]:
+    journal = Journal(tmp / f"j-{time.monotonic_ns()}.db") if journaled else None
+
+    async def main() -> float:
+        async with make(journal) as copier:
+            started = time.perf_counter()
+            result = await copier.copy("s3://src/big", "s3://dst/big", part_size=PART)
+            seconds = time.perf_counter() - started
+        assert result.parts > 0
+        return seconds
+
+    seconds = anyio.run(main)
+    commits = journal.commits if journal is not None else 0
+    if journal is not None:
+        journal.close()
+    return {"seconds": seconds, "commits": commits}
+
+
+def _measure(
+    name: str, make: Callable[[Journal | None], Copier], parts: int, repeat: int, tmp: Path
+) -> dict[str, Any]:
+    _one(make, False, tmp)  # warm-up (imports, connection pool, caches)
+    off: list[float] = []
+    on: list[float] = []
+    commits = 0
+    for _ in range(repeat):
+        off.append(_one(make, False, tmp)["seconds"])
+        run = _one(make, True, tmp)
+        on.append(run["seconds"])
+        commits = run["commits"]
+    m_off, m_on = statistics.median(off), statistics.median(on)
+    return {
+        "store": name,
+        "parts": parts,
+        "concurrency": CONCURRENCY,
+        "repeat": repeat,
+        "off_s": [round(x, 3) for x in off],
+        "on_s": [round(x, 3) for x in on],
+        "median_off_s": round(m_off, 3),
+        "median_on_s": round(m_on, 3),
+        "overhead_pct": round((m_on / m_off - 1) * 100, 1),
+        "journal_commits": commits,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--parts", type=int, default=10_000)
+    p.add_argument("--store", choices=("memory", "emulator", "both"), default="both")
+    args = p.parse_args(argv)
+    configure_logging("warning")
+    out = []
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        if args.store in ("memory", "both"):
+            out.append(_measure("memory", _memory_copier(args.parts), args.parts, args.repeat, tmp))
+            print(json.dumps(out[-1]), file=sys.stderr)
+        if args.store in ("emulator", "both"):
+            objects = [f"src/big={args.parts * PART}"]
+            with EmulatorThread(dialect="s3", objects=objects) as emu:
+                emu.call(lambda: emu.emulator.store.create_bucket("dst"))
+                out.append(
+                    _measure("emulator", _emulator_copier(emu.url), args.parts, args.repeat, tmp)
+                )
+            print(json.dumps(out[-1]), file=sys.stderr)
+    print(json.dumps({"journal_overhead": out}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
