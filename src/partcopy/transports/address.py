@@ -67,10 +67,12 @@ class Endpoint:
 
     @property
     def base(self) -> str:
+        """``scheme://netloc``."""
         return f"{self.scheme}://{self.netloc}"
 
     @property
     def is_ip_or_local(self) -> bool:
+        """An IP literal or localhost: no DNS for ``bucket.host``, so path style."""
         if self.host == "localhost" or self.host.endswith(".localhost"):
             return True
         try:

@@ -69,6 +69,7 @@ class Timeouts:
     def client_timeout(
         self, read: float | None = None, total: float | None = None
     ) -> aiohttp.ClientTimeout:
+        """aiohttp's timeout: connect, silence between bytes, and an optional whole bound."""
         return aiohttp.ClientTimeout(
             total=total, sock_connect=self.connect, connect=None, sock_read=read or self.read
         )
@@ -84,6 +85,7 @@ class Reply:
 
     @property
     def ok(self) -> bool:
+        """A 2xx status."""
         return 200 <= self.status < 300
 
 
@@ -192,6 +194,7 @@ class HttpCore:
 
     @property
     def session(self) -> aiohttp.ClientSession:
+        """The session in use: the caller's, or one made (and owned) on first use."""
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._limit)
             self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)

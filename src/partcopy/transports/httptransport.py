@@ -99,6 +99,7 @@ class HttpTransport:
 
     @property
     def dialect(self) -> Dialect:
+        """The wire dialect this transport speaks."""
         return self.spec.name
 
     async def aclose(self) -> None:

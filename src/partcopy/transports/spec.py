@@ -125,4 +125,5 @@ class DialectSpec:
 
     @property
     def meta_prefix(self) -> str:
+        """User metadata header prefix (``x-amz-meta-``)."""
         return self.prefix + "meta-"
