@@ -628,3 +628,22 @@ def test_a_server_that_stops_reading_the_body_is_a_response_timeout() -> None:
             await server.wait_closed()
 
     run(main())
+
+
+def test_a_garbled_answer_is_a_protocol_error_that_carries_no_signature() -> None:
+    async def garbage(req: Req, w: asyncio.StreamWriter) -> None:
+        w.write(b"HELLO WORLD\r\n\r\n")
+
+    async def main() -> None:
+        async with serving(garbage) as (_, t):
+            with pytest.raises(ProtocolError) as info:
+                await t.head("b", "k")
+        chain = []
+        exc: BaseException | None = info.value
+        while exc is not None:
+            chain.append(f"{exc!s} {exc!r}")
+            exc = exc.__cause__ or exc.__context__
+        text = " ".join(chain)
+        assert "Signature=" not in text and "Authorization" not in text
+
+    run(main())

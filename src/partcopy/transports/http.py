@@ -15,7 +15,7 @@ from typing import NoReturn
 
 import aiohttp
 import anyio
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from partcopy.errors import (
@@ -36,6 +36,7 @@ __all__ = [
     "map_client_error",
     "parse_retry_after",
     "raise_service_error",
+    "safe_cause",
 ]
 
 MAX_BODY = 1 << 20
@@ -115,7 +116,21 @@ def map_client_error(exc: BaseException, operation: str) -> TransportError:
         return ConnectError(f"{operation}: connection closed mid-body", operation=operation)
     if isinstance(exc, aiohttp.ClientConnectionError | ConnectionError):
         return ConnectError(f"{operation}: {type(exc).__name__}: {exc}", operation=operation)
+    if isinstance(exc, aiohttp.ClientResponseError):
+        detail = " ".join(f"{type(exc).__name__} {exc.status}: {exc.message}".split())[:300]
+        return ProtocolError(f"{operation}: {detail}", operation=operation)
     return ProtocolError(f"{operation}: {type(exc).__name__}", operation=operation)
+
+
+def safe_cause(exc: BaseException) -> BaseException:
+    """``exc`` fit to chain: aiohttp's response errors carry the request's headers
+    (Authorization included) in their repr, so those are scrubbed first."""
+    if isinstance(exc, aiohttp.ClientResponseError) and exc.request_info is not None:
+        info = exc.request_info
+        exc.request_info = aiohttp.RequestInfo(
+            info.url, info.method, CIMultiDictProxy(CIMultiDict()), info.real_url
+        )
+    return exc
 
 
 def raise_service_error(
@@ -246,7 +261,7 @@ class HttpCore:
         except TransportError:
             raise
         except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
-            raise map_client_error(exc, operation) from exc
+            raise map_client_error(exc, operation) from safe_cause(exc)
 
     @asynccontextmanager
     async def stream(
@@ -282,7 +297,7 @@ class HttpCore:
         except TransportError:
             raise
         except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
-            raise map_client_error(exc, operation) from exc
+            raise map_client_error(exc, operation) from safe_cause(exc)
 
 
 async def _chunks(
@@ -292,4 +307,4 @@ async def _chunks(
         async for chunk in resp.content.iter_chunked(chunk_size):
             yield chunk
     except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
-        raise map_client_error(exc, operation) from exc
+        raise map_client_error(exc, operation) from safe_cause(exc)
