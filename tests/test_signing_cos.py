@@ -144,6 +144,7 @@ def test_matches_cos_sdk(
     CosS3Auth(conf, key, params=sdk_params, expire=expire)(prepared)
     auth = cos_signing.parse_authorization(prepared.headers["Authorization"])
     split = urlsplit(prepared.url)
+    assert split.path == cos_signing.encode_path("/" + key.removeprefix("/"))
 
     expected = cos_signing.expected_signature(
         auth,

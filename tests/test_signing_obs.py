@@ -122,6 +122,7 @@ def test_matches_esdk_obs(
     ).doAuth(method, "bkt", key, dict(args), dict(sdk_headers))
     wire = obs_util.PathFormat().get_url("bkt", key, dict(args))
     split = urlsplit(wire)
+    assert split.path == obs_signing.encode_path(f"/bkt/{key}" if key else "/bkt")
 
     ours = obs_signing.sign(
         method=method,

@@ -114,6 +114,7 @@ def test_matches_qingstor_sdk(
     }
     prepared = Request(config, operation).sign()
     split = urlsplit(prepared.url)
+    assert split.path == qs_signing.encode_path(f"/bkt/{key}")
     auth = qs_signing.parse_authorization(prepared.headers["Authorization"])
     expected = qs_signing.expected_signature(
         auth,

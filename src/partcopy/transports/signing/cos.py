@@ -30,6 +30,7 @@ __all__ = [
     "CLOCK_SLACK",
     "SIGNED_HEADER_NAMES",
     "CosAuthorization",
+    "encode_path",
     "encode_query",
     "expected_signature",
     "parse_authorization",
@@ -84,6 +85,11 @@ class CosAuthorization:
     def valid_until(self) -> int:
         """End of the signature's validity (epoch seconds)."""
         return int(self.sign_time.split(";")[1])
+
+
+def encode_path(path: str) -> str:
+    """The wire form of an unencoded ``/key`` path, as the SDK writes it (``./`` → ``.%2F``)."""
+    return uri_encode(path, "/" + _SAFE).replace("./", ".%2F")
 
 
 def encode_query(params: QueryParams) -> str:

@@ -31,6 +31,7 @@ __all__ = [
     "SUB_RESOURCES",
     "ObsAuthorization",
     "Variant",
+    "encode_path",
     "encode_query",
     "expected_signature",
     "parse_authorization",
@@ -125,6 +126,11 @@ class ObsAuthorization:
     variant: Variant
     access_key: str
     signature: str = field(repr=False)
+
+
+def encode_path(path: str) -> str:
+    """The wire form of an unencoded ``/bucket/key`` path, as esdk-obs writes it (``/~`` kept)."""
+    return uri_encode(path, "/~")
 
 
 def encode_query(params: QueryParams) -> str:

@@ -28,6 +28,7 @@ from .common import (
 __all__ = [
     "SUB_RESOURCES",
     "QingStorAuthorization",
+    "encode_path",
     "encode_query",
     "expected_signature",
     "parse_authorization",
@@ -72,6 +73,11 @@ class QingStorAuthorization:
 
     access_key: str
     signature: str = field(repr=False)
+
+
+def encode_path(path: str) -> str:
+    """The wire form of an unencoded ``/bucket/key`` path, as qingstor-sdk writes it."""
+    return uri_encode(path, "/")
 
 
 def encode_query(params: QueryParams) -> str:

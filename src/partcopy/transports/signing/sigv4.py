@@ -32,6 +32,7 @@ __all__ = [
     "EMPTY_SHA256",
     "UNSIGNED_PAYLOAD",
     "SigV4Authorization",
+    "encode_path",
     "encode_query",
     "expected_signature",
     "parse_authorization",
@@ -77,6 +78,11 @@ class SigV4Authorization:
     service: str
     signed_headers: tuple[str, ...]
     signature: str = field(repr=False)
+
+
+def encode_path(path: str) -> str:
+    """The wire form of an unencoded ``/bucket/key`` path, as botocore writes it (``/~`` kept)."""
+    return uri_encode(path, "/~")
 
 
 def encode_query(params: QueryParams) -> str:
