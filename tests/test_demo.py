@@ -1,0 +1,77 @@
+"""The demo end to end at small sizes: emulator in-process, faults, verification, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import anyio
+import pytest
+
+from partcopy.cli import main
+from partcopy.demo import DemoConfig, DemoReport, ideal_seconds, render_report, run_demo
+from partcopy.errors import UsageError
+
+MiB = 1024**2
+
+
+def test_ideal_is_whole_waves_of_one_part_time() -> None:
+    config = DemoConfig(latency_ms=30.0, gbps=1.0)
+    per_part = config.part_seconds(64 * MiB)
+    assert per_part == pytest.approx(0.030 + 64 * MiB * 8 / 1e9)
+    assert ideal_seconds(128, 16, per_part) == pytest.approx(8 * per_part)
+    assert ideal_seconds(129, 16, per_part) == pytest.approx(9 * per_part)
+
+
+def test_a_faulty_small_demo_copies_verifies_and_counts_retries() -> None:
+    config = DemoConfig(
+        size=40 * MiB + 123,
+        part_size=5 * MiB,
+        concurrency=4,
+        latency_ms=0.0,
+        gbps=0.0,
+        faults=("slowdown:0.2", "noetag:0.1", "error200:0.1", "reset:0.1"),
+        seed=3,
+        samples=6,
+        sample_size=4096,
+    )
+    report: DemoReport = anyio.run(run_demo, config)
+    result = report.result
+    assert result.parts == 9
+    assert result.bytes == config.size
+    assert report.verified
+    assert report.ranges_equal and report.sampled_ranges >= 3
+    assert report.destination_size == config.size
+    assert report.open_uploads == 0 and report.every_complete_issued
+    assert result.etag is not None and result.etag.strip('"').endswith("-9")
+    # The emulator fired faults and every one the engine saw became a counted retry.
+    assert sum(report.faults_fired.values()) >= 1
+    assert result.retries == sum(result.retries_by_reason.values()) >= 1
+    lines = "\n".join(render_report(report))
+    assert "verified" in lines and "-9" in lines
+    summary = report.as_dict()
+    assert summary["verified"] is True and summary["parts"] == 9
+
+
+def test_cli_demo_prints_one_json_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--size", "24MiB", "--part-size", "8MiB", "--concurrency", "3", "--no-faults"]
+    status = main(["demo", *args, "--json"])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert status == 0
+    assert len(out) == 1
+    summary = json.loads(out[0])
+    assert summary["parts"] == 3
+    assert summary["bytes"] == 24 * MiB
+    assert summary["verified"] is True
+    assert summary["retries"] == 0
+    assert summary["vs_ideal"] > 0
+
+
+def test_cli_demo_rejects_a_zero_size_before_starting(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--size", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "size" in err[0]
+
+
+def test_demo_config_validates() -> None:
+    with pytest.raises(UsageError):
+        DemoConfig(concurrency=0)
