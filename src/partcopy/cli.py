@@ -151,15 +151,41 @@ def _print_plan_table(p: CopyPlan, limit: int = 12) -> None:
 
 
 def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
-    p = sub.add_parser("demo", help="show partcopy at work with no cloud account")
+    p = sub.add_parser(
+        "demo",
+        help="copy a multi-GiB object through the built-in emulator (no cloud account)",
+    )
+    p.add_argument("--size", type=size_arg("size"), help="object size (default 8GiB)")
+    p.add_argument("--part-size", type=size_arg("part size"), help="part size (default 64MiB)")
+    p.add_argument(
+        "--concurrency", type=positive_int("concurrency"), help="parts in flight (default 16)"
+    )
+    p.add_argument("--no-faults", action="store_true", help="turn off the light fault mix")
+    p.add_argument("--json", action="store_true", help="print one JSON summary")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_run_demo)
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    size = 5 * 1024**4
-    for name in PROFILES:
-        _print_plan_table(plan(size, get_profile(name), None, 64), limit=4)
-    return 0
+    from partcopy.demo import DemoConfig
+    from partcopy.demo import main as demo_main
+
+    overrides: dict[str, object] = {
+        name: value
+        for name, value in (
+            ("size", args.size),
+            ("part_size", args.part_size),
+            ("concurrency", args.concurrency),
+        )
+        if value is not None
+    }
+    if args.no_faults:
+        overrides["faults"] = ()
+    try:
+        config = DemoConfig(**overrides)  # type: ignore[arg-type]
+    except UsageError as exc:
+        return fail_usage(exc)
+    return demo_main(config, json_output=args.json, quiet=args.quiet)
 
 
 # --- cp ------------------------------------------------------------------------------
