@@ -212,6 +212,15 @@ def _add_uploads(sub: argparse._SubParsersAction[_Parser]) -> None:
     add_uploads(sub)
 
 
+# --- bulk ----------------------------------------------------------------------------
+
+
+def _add_bulk(sub: argparse._SubParsersAction[_Parser]) -> None:
+    from partcopy.bulk_cli import add_bulk  # its own module, like cp
+
+    add_bulk(sub)
+
+
 # --- entry point -----------------------------------------------------------------------
 
 COMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
@@ -220,6 +229,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
     _add_cp,
     _add_resume,
     _add_uploads,
+    _add_bulk,
 ]
 
 

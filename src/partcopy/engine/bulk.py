@@ -20,9 +20,11 @@ import anyio
 import anyio.lowlevel
 import structlog
 
+from partcopy.config import check_endpoint_url
 from partcopy.engine.copier import Copier
 from partcopy.engine.events import Event, PartRetried
 from partcopy.engine.job import Mode
+from partcopy.engine.journal import Journal
 from partcopy.engine.ledger import BulkLedger, FinishedObject
 from partcopy.engine.manifest import (
     ManifestEntry,
@@ -32,11 +34,18 @@ from partcopy.engine.manifest import (
     read_manifest,
 )
 from partcopy.engine.relay import copy_or_relay
-from partcopy.engine.report import BulkSummary, ErrorInfo, ObjectOutcome, ReportWriter
+from partcopy.engine.report import (
+    BulkSummary,
+    ErrorInfo,
+    ObjectOutcome,
+    ReportWriter,
+    open_report,
+)
 from partcopy.engine.result import CopyResult
+from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import ConfigError, PartcopyError, UsageError
 
-__all__ = ["BulkOptions", "check_manifest", "run_bulk"]
+__all__ = ["BulkOptions", "CopierSettings", "bulk_copy", "check_manifest", "run_bulk"]
 
 _log = structlog.get_logger("partcopy.bulk")
 _YIELD_EVERY = 256
@@ -55,14 +64,57 @@ class BulkOptions:
     part_size: int | None = None
     mode: Mode = "auto"
     manifest_format: ManifestFormat | None = None
+    job_concurrency: int | None = None
+    """Part workers of one object (and the planner's wave size); default: the Copier's.
+    Dask shards keep the undivided value so every object gets the same plan."""
 
     def __post_init__(self) -> None:
-        if isinstance(self.concurrency, bool) or self.concurrency < 1:
-            raise UsageError(f"invalid concurrency {self.concurrency!r}: must be at least 1")
+        for value in (self.concurrency, self.job_concurrency):
+            if value is not None and (isinstance(value, bool) or value < 1):
+                raise UsageError(f"invalid concurrency {value!r}: must be at least 1")
         if self.part_size is not None and self.part_size <= 0:
             raise UsageError(f"invalid part size {self.part_size!r}: must be positive")
         if self.mode not in ("auto", "copy", "relay"):
             raise UsageError(f"invalid mode {self.mode!r}: expected auto, copy or relay")
+
+
+@dataclass(frozen=True, slots=True)
+class CopierSettings:
+    """How a bulk run builds its ``Copier``: endpoints, regions, budget, attempts.
+
+    Holds no secret, so it can be shipped to Dask workers: credentials always come from
+    the environment of the process that copies.
+    """
+
+    endpoint_url: str | None = None
+    dst_endpoint_url: str | None = None
+    region: str | None = None
+    dst_region: str | None = None
+    concurrency: int = 64
+    """Requests in flight per endpoint, shared by every object of the run."""
+    max_attempts: int = 10
+
+    def __post_init__(self) -> None:
+        if isinstance(self.concurrency, bool) or self.concurrency < 1:
+            raise UsageError(f"invalid concurrency {self.concurrency!r}: must be at least 1")
+        for what, url in (
+            ("endpoint URL", self.endpoint_url),
+            ("destination endpoint URL", self.dst_endpoint_url),
+        ):
+            if url is not None:
+                check_endpoint_url(url, what=what)
+
+    def copier(self, journal: Journal | None = None) -> Copier:
+        """A new ``Copier`` with these settings (and ``journal`` for part-level resume)."""
+        return Copier(
+            concurrency=self.concurrency,
+            endpoint_url=self.endpoint_url,
+            dst_endpoint_url=self.dst_endpoint_url,
+            region=self.region,
+            dst_region=self.dst_region,
+            retry=RetryPolicy(max_attempts=self.max_attempts),
+            journal=journal,
+        )
 
 
 def check_manifest(path: str | os.PathLike[str]) -> None:
@@ -155,6 +207,7 @@ class _Run:
                 entry.src,
                 entry.dst,
                 part_size=self.options.part_size,
+                concurrency=self.options.job_concurrency,
                 mode=mode,
                 on_event=count,
             )
@@ -227,3 +280,41 @@ async def run_bulk(
     summary = writer.summary(clock() - started)
     _log.info("bulk run finished", **summary.as_dict())
     return summary
+
+
+async def bulk_copy(
+    manifest: str | os.PathLike[str],
+    *,
+    options: BulkOptions | None = None,
+    settings: CopierSettings | None = None,
+    journal: str | os.PathLike[str] | None = None,
+    report: str | os.PathLike[str] | None = None,
+    shard: tuple[int, int] = (0, 1),
+    on_outcome: Callable[[ObjectOutcome], None] | None = None,
+) -> BulkSummary:
+    """A whole bulk run from files: the manifest, a journal to resume with, a report.
+
+    Opens (and closes) the ledger, the report and a ``Copier`` built from ``settings``.
+    Unusable files are a ``UsageError`` before any request.
+    """
+    settings = settings or CopierSettings()
+    check_manifest(manifest)
+    ledger = BulkLedger(journal) if journal is not None else None
+    stream = None
+    try:
+        stream = open_report(report) if report is not None else None
+        async with settings.copier(ledger.journal if ledger is not None else None) as copier:
+            return await run_bulk(
+                manifest,
+                copier,
+                options=options,
+                report=ReportWriter(stream),
+                ledger=ledger,
+                shard=shard,
+                on_outcome=on_outcome,
+            )
+    finally:
+        if stream is not None:
+            stream.close()
+        if ledger is not None:
+            ledger.close()

@@ -12,6 +12,7 @@ or corrupt file is a ``JournalError`` exactly as for ``cp --journal``.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -57,7 +58,9 @@ class BulkLedger:
     large objects). Not thread-safe: one ledger per event loop.
     """
 
-    def __init__(self, path: str | Path, *, wall_clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, wall_clock: Callable[[], float] = time.time
+    ) -> None:
         self.path = Path(path)
         self.journal = Journal(self.path)
         self._now = wall_clock

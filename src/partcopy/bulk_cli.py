@@ -1,0 +1,185 @@
+"""``partcopy bulk``: arguments, progress and the summary around the bulk runner.
+
+Bad input (manifest, journal, report, endpoints, sizes) is one line on stderr with exit
+status 2 before any request. Exit 0 when every line was copied or skipped as finished;
+1 when an object failed or a manifest line was malformed (the report says which).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import anyio
+
+from partcopy.cli import fail_usage, positive_int, print_json, size_arg
+from partcopy.engine.bulk import BulkOptions, CopierSettings, bulk_copy, check_manifest
+from partcopy.engine.logs import LEVELS, configure_logging
+from partcopy.engine.report import BulkSummary, ObjectOutcome
+from partcopy.errors import PartcopyError, UsageError
+
+__all__ = ["add_bulk", "run_bulk_command"]
+
+
+def add_bulk(sub: Any) -> None:
+    """Register ``bulk`` on the CLI's subparsers."""
+    p = sub.add_parser("bulk", help="copy every object of a manifest (JSON lines or CSV)")
+    p.add_argument(
+        "manifest",
+        metavar="MANIFEST",
+        help='JSON lines {"src": URL, "dst": URL} or CSV src,dst (by extension or content)',
+    )
+    p.add_argument("--endpoint-url", help="endpoint of the sources (and destinations)")
+    p.add_argument("--dst-endpoint-url", help="endpoint of the destinations, if different")
+    p.add_argument("--region", help="region (signing and default endpoints)")
+    p.add_argument("--dst-region", help="region of the destinations, if different")
+    p.add_argument("--part-size", type=size_arg("part size"), help="preferred part size")
+    p.add_argument(
+        "--concurrency",
+        type=positive_int("concurrency"),
+        default=64,
+        help="requests in flight per endpoint and objects in flight (default 64), "
+        "divided among Dask workers",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("auto", "copy", "relay"),
+        default="auto",
+        help="auto: server-side copy within one store, relay between stores",
+    )
+    p.add_argument(
+        "--max-attempts",
+        type=positive_int("max attempts"),
+        default=10,
+        help="attempts per request before an object fails (default 10)",
+    )
+    p.add_argument("--journal", help="SQLite journal: a rerun skips finished objects")
+    p.add_argument("--report", help="write one JSON line per manifest line to this file")
+    dask = p.add_mutually_exclusive_group()
+    dask.add_argument(
+        "--dask-local",
+        type=positive_int("number of Dask workers"),
+        metavar="N",
+        help="run on a local Dask cluster of N worker processes",
+    )
+    dask.add_argument("--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS")
+    p.add_argument("--json", action="store_true", help="print one JSON summary when done")
+    p.add_argument("--quiet", action="store_true", help="no progress or summary line")
+    p.add_argument("--log-level", choices=LEVELS, default="warning", help="stderr log level")
+    p.set_defaults(handler=run_bulk_command)
+
+
+class _Progress:
+    """A live line of objects done on a terminal (nothing is buffered per object)."""
+
+    def __init__(self) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()
+        )
+        self.counts = {"ok": 0, "skipped": 0, "failed": 0}
+        self.done = 0
+        self.task = self.progress.add_task(self._text(), total=None)
+
+    def _text(self) -> str:
+        c = self.counts
+        return f"{self.done} objects: {c['ok']} ok, {c['skipped']} skipped, {c['failed']} failed"
+
+    def __call__(self, outcome: ObjectOutcome) -> None:
+        self.done += 1
+        key = "failed" if outcome.status in ("failed", "invalid") else outcome.status
+        self.counts[key] += 1
+        if self.done % 50 == 0:
+            self.progress.update(self.task, description=self._text())
+
+
+def _settings(args: argparse.Namespace) -> tuple[BulkOptions, CopierSettings]:
+    if args.part_size == 0:
+        raise UsageError("invalid part size '0': must be positive")
+    options = BulkOptions(concurrency=args.concurrency, part_size=args.part_size, mode=args.mode)
+    settings = CopierSettings(
+        endpoint_url=args.endpoint_url,
+        dst_endpoint_url=args.dst_endpoint_url,
+        region=args.region,
+        dst_region=args.dst_region,
+        concurrency=args.concurrency,
+        max_attempts=args.max_attempts,
+    )
+    return options, settings
+
+
+def _run_dask(
+    args: argparse.Namespace, options: BulkOptions, settings: CopierSettings
+) -> BulkSummary:
+    from partcopy.scale import local_client, run_bulk
+    from partcopy.scale.executor import require_distributed
+
+    common: dict[str, Any] = {
+        "options": options,
+        "settings": settings,
+        "journal": args.journal,
+        "report": args.report,
+        "log_level": args.log_level,
+    }
+    if args.dask_local is not None:
+        with local_client(args.dask_local) as client:
+            return run_bulk(client, args.manifest, **common)
+    distributed = require_distributed()
+    try:
+        client = distributed.Client(args.dask, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"cannot reach the Dask scheduler {args.dask!r}: {exc}") from None
+    with client:
+        return run_bulk(client, args.manifest, **common)
+
+
+def run_bulk_command(args: argparse.Namespace) -> int:
+    """The ``bulk`` handler: exit 0 all done, 1 some object failed or line was bad, 2 usage."""
+    try:
+        configure_logging(args.log_level)
+        options, settings = _settings(args)
+        check_manifest(args.manifest)
+    except UsageError as exc:
+        return fail_usage(exc)
+    bar = None if args.json or args.quiet or not sys.stderr.isatty() else _Progress()
+    try:
+        if args.dask_local is not None or args.dask is not None:
+            summary = _run_dask(args, options, settings)
+        elif bar is not None:
+            with bar.progress:
+                summary = anyio.run(_local, args, options, settings, bar)
+        else:
+            summary = anyio.run(_local, args, options, settings, None)
+    except UsageError as exc:
+        return fail_usage(exc)
+    except PartcopyError as exc:
+        sys.stderr.write(f"partcopy: bulk run failed: {type(exc).__name__}: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        hint = " (rerun with the same --journal to resume)" if args.journal else ""
+        sys.stderr.write(f"partcopy: interrupted{hint}\n")
+        return 130
+    if args.json:
+        print_json(summary.as_dict())
+    elif not args.quiet:
+        sys.stderr.write(json.dumps(summary.as_dict()) + "\n")
+    return 0 if summary.succeeded else 1
+
+
+async def _local(
+    args: argparse.Namespace,
+    options: BulkOptions,
+    settings: CopierSettings,
+    on_outcome: _Progress | None,
+) -> BulkSummary:
+    return await bulk_copy(
+        args.manifest,
+        options=options,
+        settings=settings,
+        journal=args.journal,
+        report=args.report,
+        on_outcome=on_outcome,
+    )

@@ -1,0 +1,170 @@
+"""Bulk runs on Dask: the manifest split into shards, one shard per worker, one report.
+
+The client process only plans: it sends each worker a :class:`ShardSpec` (paths and
+settings, never the manifest's lines), waits, then merges the shard reports into one file
+and the shard summaries into one summary. The per-endpoint budget and the objects in
+flight are divided among the workers, so the whole cluster keeps the limits one process
+would. Paths must be visible to the workers at the same names (one machine, or a shared
+file system); credentials come from each worker's environment.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+from partcopy.engine.bulk import BulkOptions, CopierSettings, check_manifest
+from partcopy.engine.ledger import BulkLedger
+from partcopy.engine.report import BulkSummary, open_report
+from partcopy.errors import ConfigError, UsageError
+from partcopy.scale.shard import ShardSpec, run_shard, shard_path
+
+__all__ = ["local_client", "require_distributed", "run_bulk", "shard_specs"]
+
+
+def require_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:  # pragma: no cover - the extra is installed in development
+        raise ConfigError(
+            "Dask is not installed: pip install 'partcopy[dask]' to use --dask/--dask-local"
+        ) from None
+    return distributed
+
+
+@contextmanager
+def local_client(workers: int, *, processes: bool = True) -> Iterator[Any]:
+    """A ``distributed.Client`` on a new ``LocalCluster`` of ``workers`` single-threaded
+    workers on loopback (``processes=False``: threads of this process, no sockets)."""
+    if isinstance(workers, bool) or workers < 1:
+        raise UsageError(f"invalid number of Dask workers {workers!r}: must be at least 1")
+    distributed = require_distributed()
+    network: dict[str, Any] = {"host": "127.0.0.1"} if processes else {}
+    cluster = distributed.LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=processes,
+        dashboard_address="127.0.0.1:0",
+        worker_dashboard_address=None,
+        silence_logs=40,
+        **network,
+    )
+    try:
+        with distributed.Client(cluster) as client:
+            yield client
+    finally:
+        cluster.close()
+
+
+def shard_specs(
+    manifest: str,
+    count: int,
+    *,
+    options: BulkOptions,
+    settings: CopierSettings,
+    journal: str | None,
+    report: str | None,
+    log_level: str = "warning",
+) -> list[ShardSpec]:
+    """The ``count`` shard specs of a run, each with its share of the budgets."""
+    shard_options = replace(
+        options,
+        concurrency=max(1, options.concurrency // count),
+        job_concurrency=options.job_concurrency or settings.concurrency,
+    )
+    shard_settings = replace(settings, concurrency=max(1, settings.concurrency // count))
+    return [
+        ShardSpec(
+            manifest=manifest,
+            index=k,
+            count=count,
+            options=shard_options,
+            settings=shard_settings,
+            journal=None if journal is None else shard_path(journal, k),
+            report=None if report is None else shard_path(report, k),
+            log_level=log_level,
+        )
+        for k in range(count)
+    ]
+
+
+def _merge_reports(report: str, shards: list[ShardSpec]) -> None:
+    """Concatenate the shard reports into ``report`` (streamed) and remove them."""
+    with open_report(report) as out:
+        for spec in shards:
+            assert spec.report is not None
+            with open(spec.report, encoding="utf-8") as part:
+                shutil.copyfileobj(part, out)
+    for spec in shards:
+        assert spec.report is not None
+        os.unlink(spec.report)
+
+
+def run_bulk(
+    client: Any,
+    manifest: str | os.PathLike[str],
+    *,
+    options: BulkOptions | None = None,
+    settings: CopierSettings | None = None,
+    journal: str | os.PathLike[str] | None = None,
+    report: str | os.PathLike[str] | None = None,
+    shards: int | None = None,
+    log_level: str = "warning",
+) -> BulkSummary:
+    """Run a bulk copy on the Dask cluster of ``client``; returns the merged summary.
+
+    ``shards`` defaults to the number of workers; shard ``k`` keeps its journal in
+    ``JOURNAL.shardK``, so rerun with the same number of shards to resume. Bad files are a
+    ``UsageError`` before any task is sent.
+    """
+    options = options or BulkOptions()
+    settings = settings or CopierSettings()
+    manifest = os.path.abspath(os.fspath(manifest))
+    check_manifest(manifest)
+    workers = sorted(client.scheduler_info()["workers"])
+    count = shards if shards is not None else max(1, len(workers))
+    if isinstance(count, bool) or count < 1:
+        raise UsageError(f"invalid number of shards {count!r}: must be at least 1")
+    journal_path = None if journal is None else os.path.abspath(os.fspath(journal))
+    report_path = None if report is None else os.path.abspath(os.fspath(report))
+    specs = shard_specs(
+        manifest,
+        count,
+        options=options,
+        settings=settings,
+        journal=journal_path,
+        report=report_path,
+        log_level=log_level,
+    )
+    for spec in specs:  # every journal shard must open before any request is sent
+        if spec.journal is not None:
+            BulkLedger(spec.journal).close()
+    if report_path is not None:
+        open_report(report_path).close()
+    started = time.monotonic()
+    token = uuid.uuid4().hex[:8]
+    futures = [
+        client.submit(
+            run_shard,
+            spec,
+            key=f"partcopy-bulk-{token}-shard{spec.index}",
+            pure=False,
+            retries=0,
+            workers=[workers[spec.index % len(workers)]] if workers else None,
+            allow_other_workers=True,
+        )
+        for spec in specs
+    ]
+    summaries: list[BulkSummary] = client.gather(futures)
+    if report_path is not None:
+        _merge_reports(report_path, specs)
+    total = BulkSummary()
+    for summary in summaries:
+        total = total.merged(summary)
+    return total.with_seconds(time.monotonic() - started)
