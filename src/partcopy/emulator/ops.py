@@ -108,7 +108,7 @@ def parse_get_range(header: str | None, size: int) -> tuple[int, int] | None:
                 raise _invalid_range(size)
             return first, last
         first = int(start_text)
-        last = int(end_text) if end_text else size - 1
+        last = int(end_text) if end_text else max(size - 1, first)
     except ValueError:
         return None
     if first > last:

@@ -169,6 +169,8 @@ class XmlWire:
         """The ``Call`` a request asks for; ``StoreError`` for malformed requests."""
         bucket, key = self.locate(host, path)
         q = parse_query(query)
+        if "aws-chunked" in (headers.get("Content-Encoding") or ""):
+            body = _decode_aws_chunked(body, self.header(headers, "decoded-content-length"))
         if bucket is None:
             raise StoreError(405, "MethodNotAllowed", "Listing buckets is not supported here")
         if key is None:
@@ -563,6 +565,32 @@ class XmlWire:
             500, "InternalError", "We encountered an internal error. Please try again."
         )
         return self.error(err, status=200)
+
+
+def _decode_aws_chunked(body: bytes, decoded_length: str | None) -> bytes:
+    """The payload of an ``aws-chunked`` body (``hex-size[;ext]\r\ndata\r\n``... ``0``)."""
+    out = bytearray()
+    pos = 0
+    bad = StoreError(400, "IncompleteBody", "The aws-chunked body is malformed")
+    while True:
+        end = body.find(b"\r\n", pos)
+        if end < 0:
+            raise bad
+        size_text = body[pos:end].split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise bad from None
+        pos = end + 2
+        if size == 0:
+            break
+        out += body[pos : pos + size]
+        if body[pos + size : pos + size + 2] != b"\r\n":
+            raise bad
+        pos += size + 2
+    if decoded_length is not None and decoded_length.isdigit() and int(decoded_length) != len(out):
+        raise bad
+    return bytes(out)
 
 
 def _malformed() -> StoreError:

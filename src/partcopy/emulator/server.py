@@ -40,6 +40,9 @@ DIALECTS = ("s3", "obs", "cos", "qingstor")
 MAX_BODY = 5 * 1024**3 + 1024**2
 """Largest request body accepted: one 5 GiB part plus room for headers' worth of slack."""
 STREAM_CHUNK = 1024 * 1024
+SHUTDOWN_TIMEOUT = 1.0
+"""Seconds a stopping emulator lets in-flight answers finish (a client that stopped reading
+a body must not hold a test's teardown)."""
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -115,6 +118,7 @@ class Emulator:
         for obj in objects:
             create_object(self.store, parse_object(obj) if isinstance(obj, str) else obj)
         self._runner: web.AppRunner | None = None
+        self._sock: socket.socket | None = None
 
     # --- configuration ---------------------------------------------------------------
 
@@ -162,19 +166,35 @@ class Emulator:
             raise UsageError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}") from None
         self.port = sock.getsockname()[1]
         if not self.access_log:
-            runner = web.AppRunner(self.make_app(), handle_signals=False, access_log=None)
+            runner = web.AppRunner(
+                self.make_app(),
+                handle_signals=False,
+                access_log=None,
+                shutdown_timeout=SHUTDOWN_TIMEOUT,
+            )
         else:
-            runner = web.AppRunner(self.make_app(), handle_signals=False)
+            runner = web.AppRunner(
+                self.make_app(), handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT
+            )
         await runner.setup()
         site = web.SockSite(runner, sock, backlog=4096)
         await site.start()
         self._runner = runner
+        self._sock = sock
         return self
 
     async def stop(self) -> None:
+        """Stop serving and release the listening socket."""
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
+            # closed connections finish closing in the loop's next iterations: let them run
+            # so no transport is left half-closed when the caller closes the loop
+            for _ in range(3):
+                await asyncio.sleep(0)
+        if self._sock is not None:
+            sock, self._sock = self._sock, None
+            sock.close()
 
     async def __aenter__(self) -> Emulator:
         return await self.start()
@@ -259,9 +279,12 @@ class Emulator:
             resp = web.StreamResponse(status=answer.status, headers=answer.headers)
             resp.content_length = content.size
             await resp.prepare(request)
-            for chunk in content.chunks(0, content.size - 1, STREAM_CHUNK):
-                await resp.write(chunk)
-            await resp.write_eof()
+            try:
+                for chunk in content.chunks(0, content.size - 1, STREAM_CHUNK):
+                    await resp.write(chunk)
+                await resp.write_eof()
+            except ConnectionError:
+                pass  # the client went away mid-body: nothing left to tell it
             return resp
         resp = web.Response(status=answer.status, headers=answer.headers, body=answer.body)
         if answer.head_length is not None:
