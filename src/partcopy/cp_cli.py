@@ -17,7 +17,9 @@ import anyio
 from partcopy.cli import fail_usage, positive_int, print_json, size_arg
 from partcopy.engine.copier import Copier
 from partcopy.engine.events import Event, PartCompleted, PartRetried, Planned
+from partcopy.engine.job import Mode
 from partcopy.engine.logs import LEVELS, configure_logging
+from partcopy.engine.relay import copy_or_relay
 from partcopy.engine.result import CopyResult, failure_dict
 from partcopy.engine.resume import resume_hint
 from partcopy.engine.retry import RetryPolicy
@@ -162,26 +164,32 @@ async def _copy(args: argparse.Namespace, on_event: Any) -> CopyResult:
         journal=args.journal,
         restart_on_change=args.restart_on_change,
     ) as copier:
-        if args.journal is not None:
-            # Resumes an unfinished run of the same copy from the journal (engine/resume.py).
-            return await copier.copy(
+
+        async def attempt(mode: Mode) -> CopyResult:
+            if args.journal is not None:
+                # Resumes an unfinished run of the same copy from the journal (engine/resume.py).
+                return await copier.copy(
+                    args.source,
+                    args.destination,
+                    part_size=args.part_size,
+                    concurrency=args.concurrency,
+                    mode=mode,
+                    profile=args.profile,
+                )
+            # prepare() validates URLs, sizes and credentials before any request is sent.
+            job = copier.prepare(
                 args.source,
                 args.destination,
                 part_size=args.part_size,
                 concurrency=args.concurrency,
-                mode=args.mode,
+                mode=mode,
                 profile=args.profile,
             )
-        # prepare() validates URLs, sizes and credentials before any request is sent.
-        job = copier.prepare(
-            args.source,
-            args.destination,
-            part_size=args.part_size,
-            concurrency=args.concurrency,
-            mode=args.mode,
-            profile=args.profile,
-        )
-        return await job.run()
+            return await job.run()
+
+        # In auto mode a server-side copy the store refuses (unsupported, another zone) is
+        # done again as a relay (engine/relay.py).
+        return await copy_or_relay(attempt, args.mode)
 
 
 def run_cp(args: argparse.Namespace) -> int:
