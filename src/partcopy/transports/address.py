@@ -103,9 +103,11 @@ class PathStyle:
     """``scheme://endpoint/bucket/key``."""
 
     endpoint: Endpoint
+    encode: Callable[[str], str] = quote_key
+    """The dialect's wire encoding of an unencoded path."""
 
     def locate(self, bucket: str, key: str) -> Located:
-        path = f"/{bucket}/{quote_key(key)}" if key else f"/{bucket}"
+        path = self.encode(f"/{bucket}/{key}") if key else f"/{bucket}"
         return Located(self.endpoint.base, self.endpoint.netloc, path)
 
 
@@ -114,10 +116,11 @@ class VirtualHost:
     """``scheme://bucket.endpoint/key``."""
 
     endpoint: Endpoint
+    encode: Callable[[str], str] = quote_key
 
     def locate(self, bucket: str, key: str) -> Located:
         host = f"{bucket}.{self.endpoint.netloc}"
-        return Located(f"{self.endpoint.scheme}://{host}", host, f"/{quote_key(key)}", True)
+        return Located(f"{self.endpoint.scheme}://{host}", host, self.encode(f"/{key}"), True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +129,10 @@ class HostHeader:
 
     endpoint: Endpoint
     host_for: Callable[[str], str]
+    encode: Callable[[str], str] = quote_key
 
     def locate(self, bucket: str, key: str) -> Located:
-        return Located(self.endpoint.base, self.host_for(bucket), f"/{quote_key(key)}", True)
+        return Located(self.endpoint.base, self.host_for(bucket), self.encode(f"/{key}"), True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,18 +140,21 @@ class PerBucket:
     """Virtual-host addressing for DNS-safe buckets, path style for the rest."""
 
     endpoint: Endpoint
+    encode: Callable[[str], str] = quote_key
 
     def locate(self, bucket: str, key: str) -> Located:
         secure = self.endpoint.scheme == "https"
         if _DNS_BUCKET.match(bucket) and not (secure and "." in bucket):
-            return VirtualHost(self.endpoint).locate(bucket, key)
-        return PathStyle(self.endpoint).locate(bucket, key)
+            return VirtualHost(self.endpoint, self.encode).locate(bucket, key)
+        return PathStyle(self.endpoint, self.encode).locate(bucket, key)
 
 
-def s3_addressing(endpoint: Endpoint, style: AddressingStyle) -> Addressing:
+def s3_addressing(
+    endpoint: Endpoint, style: AddressingStyle, encode: Callable[[str], str] = quote_key
+) -> Addressing:
     """S3-family addressing: ``auto`` is path style on IPs/localhost, else per bucket."""
     if style == "path" or (style == "auto" and endpoint.is_ip_or_local):
-        return PathStyle(endpoint)
+        return PathStyle(endpoint, encode)
     if style == "virtual":
-        return VirtualHost(endpoint)
-    return PerBucket(endpoint)
+        return VirtualHost(endpoint, encode)
+    return PerBucket(endpoint, encode)

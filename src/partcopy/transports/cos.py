@@ -77,9 +77,9 @@ def make_cos_transport(
     """A COS transport; ``endpoint_url`` only changes where it connects, never the Host."""
     addressing: Addressing
     if endpoint_url is None:
-        addressing = VirtualHost(Endpoint("https", f"cos.{region}.myqcloud.com"))
+        addressing = VirtualHost(Endpoint("https", f"cos.{region}.myqcloud.com"), cos.encode_path)
     else:
-        addressing = HostHeader(Endpoint.parse(endpoint_url), _HostFor(region))
+        addressing = HostHeader(Endpoint.parse(endpoint_url), _HostFor(region), cos.encode_path)
     return assemble(
         COS_SPEC,
         addressing,

@@ -55,7 +55,7 @@ def make_obs_transport(
     endpoint = Endpoint.parse(endpoint_url or f"https://obs.{region}.myhuaweicloud.com")
     return assemble(
         OBS_SPEC,
-        s3_addressing(endpoint, addressing),
+        s3_addressing(endpoint, addressing, obs.encode_path),
         ObsSigner(credentials, clock),
         s3_copy_source,  # ``bucket/key[?versionId=V]``, the same form as S3
         session,

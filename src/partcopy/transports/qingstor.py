@@ -84,7 +84,7 @@ def make_qingstor_transport(
     endpoint = Endpoint.parse(endpoint_url or f"https://{region}.qingstor.com")
     return assemble(
         QINGSTOR_SPEC,
-        PathStyle(endpoint),
+        PathStyle(endpoint, qingstor.encode_path),
         QingStorSigner(credentials, clock),
         qs_copy_source,
         session,

@@ -60,7 +60,7 @@ def make_s3_transport(
     endpoint = Endpoint.parse(endpoint_url or f"https://s3.{region}.amazonaws.com")
     return assemble(
         S3_SPEC,
-        s3_addressing(endpoint, addressing),
+        s3_addressing(endpoint, addressing, sigv4.encode_path),
         SigV4Signer(credentials, region, clock),
         s3_copy_source,
         session,
