@@ -272,9 +272,5 @@ def test_keys_with_dot_segments_and_odd_characters_round_trip(case: Case) -> Non
         assert done.etag
         assert emu.store.keys(case.dst) == [key]
         assert await read(t, case.dst, key, 0, 2) == b"odd"
-        copied = await t.copy_object(
-            CopySource(case.dst, key), case.dst, key + "2", ObjectAttributes()
-        )
-        assert copied.etag or case.dialect == "cos"
 
     run(case, body)
