@@ -106,7 +106,7 @@ def run_median(
     spec: CopySpec,
     repeat: int,
     *,
-    emulator: EmulatorProcess | None = None,
+    emulator: EmulatorProcess | Sequence[EmulatorProcess] | None = None,
     profile: Path | None = None,
     vary_key: bool = True,
     timeout: float = 900.0,
@@ -123,10 +123,11 @@ def run_median(
         if vary_key and i:
             s = CopySpec.from_dict({**spec.as_dict(), "dst_key": f"{spec.dst_key}.{i}"})
         env = {PROFILE_ENV: str(profile)} if profile is not None and i == 0 else None
-        before = emulator.cpu_seconds() if emulator is not None else 0.0
+        servers = [emulator] if isinstance(emulator, EmulatorProcess) else list(emulator or [])
+        before = sum(e.cpu_seconds() for e in servers)
         run = run_contender(name, s.as_dict(), timeout=timeout, env=env)
-        if emulator is not None:
-            run = replace(run, server_cpu_s=emulator.cpu_seconds() - before)
+        if servers:
+            run = replace(run, server_cpu_s=sum(e.cpu_seconds() for e in servers) - before)
         runs.append(run)
     ranked = sorted(runs, key=lambda r: (not r.ok, float(r.outcome.get("seconds") or 0.0)))
     good = [r for r in ranked if r.ok]

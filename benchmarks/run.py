@@ -25,6 +25,8 @@ SCENARIOS: dict[str, str] = {
     "stragglers": "benchmarks.stragglers",
     "faults": "benchmarks.faults",
     "memory": "benchmarks.memory",
+    "relay": "benchmarks.relay",
+    "bulk": "benchmarks.bulk",
 }
 
 
