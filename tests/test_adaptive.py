@@ -515,3 +515,24 @@ def test_every_change_of_the_limit_is_reported_with_its_endpoint() -> None:
         assert seen == [("s3 http://127.0.0.1:1", 3, 0), ("s3 http://127.0.0.1:1", 1, 1)]
 
     run(main)
+
+
+def test_the_step_back_to_a_throttled_level_waits_probe_windows() -> None:
+    async def main() -> None:
+        limiter = AdaptiveLimiter(16, initial=6, probe_windows=3)
+        ticket = await limiter.acquire()
+        limiter.record_throttle(ticket)  # throttled at 6 -> 3; the ceiling is 6
+        limiter.release(ticket)
+        steps = []
+        for _ in range(3 + 4 + 3 * 5 + 6):
+            async with limiter.slot():
+                pass
+            steps.append(limiter.limit)
+        assert steps[2] == 4  # 3 successes at 3
+        assert steps[6] == 5  # 4 successes at 4
+        assert steps[20] == 5 and steps[21] == 6  # 3 windows of 5 before returning to 6
+        assert steps[-1] == 7  # past the old ceiling: one window per step again
+        with pytest.raises(UsageError, match="0"):
+            AdaptiveLimiter(4, probe_windows=0)
+
+    run(main)

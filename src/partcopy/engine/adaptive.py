@@ -5,6 +5,8 @@ and the store slows everyone down. :class:`AdaptiveLimiter` bounds the requests 
 one endpoint and moves that bound the way TCP moves its window:
 
 * **additive increase** — after ``limit`` successes at the current limit, the limit grows by 1;
+  the step back up to the level that was last throttled waits ``probe_windows`` windows, so
+  the limit lingers just below a known ceiling instead of bumping into it every few windows;
 * **multiplicative decrease** — a throttled answer (503, 429, ``SlowDown``…) multiplies the
   limit by ``decrease_factor``, at most once per *congestion window*: a throttle reported by
   a request that was admitted before the last decrease belongs to the congestion already
@@ -166,6 +168,7 @@ class AdaptiveLimiter:
         adaptive: bool = True,
         decrease_factor: float = 0.5,
         increase_after: int | None = None,
+        probe_windows: int = 4,
         max_pause: float = DEFAULT_MAX_PAUSE,
         clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
@@ -181,6 +184,8 @@ class AdaptiveLimiter:
             raise UsageError(f"invalid decrease factor {decrease_factor!r}: must be in (0, 1)")
         if increase_after is not None and increase_after < 1:
             raise UsageError(f"invalid increase window {increase_after!r}: must be at least 1")
+        if probe_windows < 1:
+            raise UsageError(f"invalid probe windows {probe_windows!r}: must be at least 1")
         self.name = name
         self.on_change = on_change
         self._maximum = maximum
@@ -188,6 +193,8 @@ class AdaptiveLimiter:
         self._limit = min(start, maximum) if adaptive else maximum
         self._factor = decrease_factor
         self._increase_after = increase_after
+        self._probe_windows = probe_windows
+        self._ceiling: int | None = None
         self._max_pause = max_pause
         self._clock = clock
         self._sleep = sleep
@@ -334,10 +341,14 @@ class AdaptiveLimiter:
             return
         self._window_successes += 1
         needed = self._increase_after or self._limit
+        if self._ceiling is not None and self._limit + 1 >= self._ceiling:
+            needed *= self._probe_windows  # the next step returns to a throttled level
         if self._window_successes >= needed and self._limit < self._maximum:
             self._window_successes = 0
             self._limit += 1
             self._increases += 1
+            if self._ceiling is not None and self._limit >= self._ceiling:
+                self._ceiling = None  # probing the old ceiling again: it may have lifted
             self._grant()
             self._changed()
 
@@ -358,6 +369,7 @@ class AdaptiveLimiter:
             return False
         self._decreases += 1
         self._window_successes = 0
+        self._ceiling = self._limit
         new = max(1, math.floor(self._limit * self._factor))
         self._limit = new
         self._min_limit = min(self._min_limit, new)
