@@ -54,7 +54,7 @@ def seed_objects(url: str, count: int, prefix: str, seed: int = 1) -> int:
 
 
 def run(ctx: Context) -> ScenarioResult:
-    count = 2_000 if ctx.quick else 100_000
+    count = 500 if ctx.quick else 100_000
     concurrency = 64
     manifest = ctx.out_dir / "bulk-manifest.jsonl"
     ctx.out_dir.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ PART = 5 * MiB
 
 
 def run(ctx: Context) -> ScenarioResult:
-    small, large = (50, 500) if ctx.quick else (1_000, 10_000)
+    small, large = (20, 100) if ctx.quick else (1_000, 10_000)
     concurrency = 10
     objects = (f"{BUCKET}/small={small * PART}", f"{BUCKET}/large={large * PART}")
     rows: list[Row] = []

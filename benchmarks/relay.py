@@ -28,7 +28,7 @@ COLUMNS = (
 
 def run(ctx: Context) -> ScenarioResult:
     part = 16 * MiB
-    parts, concurrency = (8, 4) if ctx.quick else (64, 8)
+    parts, concurrency = (4, 2) if ctx.quick else (64, 8)
     size = parts * part
     source = EmulatorSpec(objects=(f"{BUCKET}/src={size}",))
     target = EmulatorSpec(objects=(f"{BUCKET}/.keep=1",))
