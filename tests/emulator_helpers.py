@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDict
 from yarl import URL
 
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
@@ -143,7 +144,7 @@ class RawClient:
             skip_auto_headers=["Content-Type", "Accept-Encoding", "Accept", "User-Agent"],
         ) as response:
             data = await response.read()
-            return Raw(response.status, dict(response.headers), data)
+            return Raw(response.status, CIMultiDict(response.headers), data)
 
 
 async def admin(
