@@ -22,16 +22,6 @@ from partcopy.errors import JournalError, UsageError
 PLAN = PlanRecord(part_size=8 * 1024**2, part_count=5, first_part_number=1, mode="multipart")
 
 
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def new_job(j: Journal, source: str = "s3://a/k", destination: str = "s3://b/k") -> int:
     job = j.create_job(
         source=source,
@@ -78,9 +68,8 @@ def test_plan_part_sizes() -> None:
         plan.part_size_of(3, 25)
 
 
-def test_parts_are_batched_by_count_and_time(tmp_path: Path) -> None:
-    clock = FakeClock()
-    with Journal(tmp_path / "j.db", flush_parts=3, flush_seconds=5.0, clock=clock) as j:
+def test_without_a_writer_parts_are_committed_in_batches(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.db", flush_parts=3, flush_seconds=None) as j:
         job_id = new_job(j)
         base = j.commits
         j.record_part(job_id, 1, '"e1"', 1)
@@ -90,15 +79,38 @@ def test_parts_are_batched_by_count_and_time(tmp_path: Path) -> None:
         assert j.commits == base + 1
         j.record_part(job_id, 4, '"e4"', 1)
         assert j.commits == base + 1
-        clock.now += 5.0
-        j.record_part(job_id, 5, '"e5"', 1)
+        assert sorted(j.parts(job_id)) == [1, 2, 3, 4]  # a read commits the buffer first
         assert j.commits == base + 2
-        assert sorted(j.parts(job_id)) == [1, 2, 3, 4, 5]
+
+
+def test_the_writer_commits_buffered_parts_by_itself(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    with Journal(path, flush_parts=1000, flush_seconds=0.001) as j:
+        job_id = new_job(j)
+        base = j.commits
+        for n in (1, 2, 3):
+            j.record_part(job_id, n, f'"e{n}"', 1)
+        assert j.wait_committed(base + 1, timeout=30)
+        other = sqlite3.connect(path)
+        rows = other.execute("SELECT count(*) FROM parts").fetchone()[0]
+        other.close()
+        assert 1 <= rows <= 3
+        j.flush()
+        assert sorted(j.parts(job_id)) == [1, 2, 3]
+
+
+def test_a_full_batch_wakes_the_writer_early(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.db", flush_parts=4, flush_seconds=3600.0) as j:
+        job_id = new_job(j)
+        base = j.commits
+        for n in range(1, 5):
+            j.record_part(job_id, n, f'"e{n}"', 1)
+        assert j.wait_committed(base + 1, timeout=30)
 
 
 def test_state_change_and_reads_flush_buffered_parts(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
-    j = Journal(path, flush_parts=1000, flush_seconds=3600.0, clock=FakeClock())
+    j = Journal(path, flush_parts=1000, flush_seconds=3600.0)
     job_id = new_job(j)
     j.record_part(job_id, 2, '"e2"', 7)
     j.set_state(job_id, "failed", error="boom")
@@ -110,6 +122,8 @@ def test_state_change_and_reads_flush_buffered_parts(tmp_path: Path) -> None:
     j.close()  # harmless twice
     with pytest.raises(JournalError, match="closed"):
         j.job(job_id)
+    with pytest.raises(JournalError, match="closed"):
+        j.record_part(job_id, 3, '"e3"', 7)
 
 
 def test_forget_parts(tmp_path: Path) -> None:
@@ -140,7 +154,7 @@ def test_committed_parts_survive_kill_9(tmp_path: Path) -> None:
         f"""
         import os, signal
         from partcopy.engine.journal import Journal, PlanRecord
-        j = Journal({str(path)!r}, flush_parts=10, flush_seconds=3600)
+        j = Journal({str(path)!r}, flush_parts=10, flush_seconds=None)
         job = j.create_job(source="s3://a/k", destination="s3://b/k", source_size=100,
             source_etag=None, source_version=None, plan=PlanRecord(1, 100, 1, "multipart"))
         j.set_upload(job.id, "U")

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal, cast
+from typing import Final, Literal, TypeVar, cast
 
 from partcopy.errors import JournalError
 
@@ -42,6 +42,9 @@ APPLICATION_ID: Final = 0x50435031
 """``PRAGMA application_id`` of every partcopy journal (ASCII ``PCP1``)."""
 SCHEMA_VERSION: Final = 1
 """``PRAGMA user_version``: the schema this module reads and writes."""
+_T = TypeVar("_T")
+_BACKSTOP: Final = 8
+"""With a writer thread, ``record_part`` commits itself once this many batches wait."""
 _SQLITE_MAGIC: Final = b"SQLite format 3\x00"
 _HEADER_SIZE: Final = 100
 _MAGIC: Final = "partcopy-journal"
@@ -174,31 +177,36 @@ def _check_header(path: Path) -> bool:
 
 
 class Journal:
-    """A partcopy journal file. Thread-safe for one process; every call is short.
+    """A partcopy journal file. Thread-safe for one process; no call blocks for long.
 
-    Part results go through a buffer (``record_part``) committed every ``flush_parts``
-    parts or once ``flush_seconds`` have passed since the last commit; ``flush()``,
-    every state change and ``close()`` commit it at once.
+    ``record_part`` only appends to a buffer. A background writer thread commits the
+    buffer ``flush_seconds`` after its first entry (sooner once ``flush_parts`` are
+    waiting), so every part is durable within about ``flush_seconds`` and the commits
+    happen off the caller's event loop. ``flush()``, every state change, every read and
+    ``close()`` commit the buffer at once. ``flush_seconds=None`` runs no thread: the
+    buffer is then committed only at ``flush_parts``, by ``flush()`` or a state change.
     """
 
     def __init__(
         self,
         path: str | Path,
         *,
-        flush_parts: int = 32,
-        flush_seconds: float = 0.02,
-        clock: Callable[[], float] = time.monotonic,
+        flush_parts: int = 512,
+        flush_seconds: float | None = 0.02,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = Path(path)
         self._flush_parts = max(1, flush_parts)
         self._flush_seconds = flush_seconds
-        self._clock = clock
         self._now = wall_clock
-        self._lock = threading.RLock()
+        # Lock order: _db_lock (SQLite use) before _cond (buffer and flags).
+        self._db_lock = threading.RLock()
+        self._cond = threading.Condition(threading.Lock())
         self._pending: list[tuple[int, int, str, int]] = []
-        self._last_flush = clock()
         self._commits = 0
+        self._closing = False
+        self._writer: threading.Thread | None = None
+        self._writer_error: JournalError | None = None
         self._conn: sqlite3.Connection | None = self._open()
 
     # --- opening --------------------------------------------------------------------
@@ -273,72 +281,105 @@ class Journal:
         """How many transactions this journal committed (for tests and benchmarks)."""
         return self._commits
 
+    def wait_committed(self, count: int, timeout: float) -> bool:
+        """Block until ``commits`` reaches ``count`` (False on timeout): for tests."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._commits >= count, timeout)
+
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
             raise JournalError(f"journal {str(self.path)!r} is closed")
+        if self._writer_error is not None:
+            raise self._writer_error
         return self._conn
 
-    def _write(self, sql: str, params: Iterable[object] = ()) -> sqlite3.Cursor:
-        """Commit the buffered parts and then one statement, in one transaction."""
-        with self._lock:
-            conn = self._db()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                self._drain(conn)
-                cur = conn.execute(sql, tuple(params))
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise JournalError(f"journal {str(self.path)!r}: write failed: {exc}") from None
-            self._commits += 1
-            self._last_flush = self._clock()
-            return cur
+    def _take(self) -> list[tuple[int, int, str, int]]:
+        with self._cond:
+            batch, self._pending = self._pending, []
+            return batch
 
-    def _drain(self, conn: sqlite3.Connection) -> None:
-        if self._pending:
-            conn.executemany(
-                "INSERT OR REPLACE INTO parts (job_id, part_number, etag, size) "
-                "VALUES (?, ?, ?, ?)",
-                self._pending,
-            )
-            self._pending.clear()
-
-    def _read(self, sql: str, params: Iterable[object] = ()) -> list[tuple[object, ...]]:
-        with self._lock:
-            conn = self._db()
-            try:
-                if self._pending:
-                    self._flush_locked(conn)
-                return cast(list[tuple[object, ...]], conn.execute(sql, tuple(params)).fetchall())
-            except sqlite3.Error as exc:
-                raise JournalError(f"journal {str(self.path)!r}: read failed: {exc}") from None
-
-    def _flush_locked(self, conn: sqlite3.Connection) -> None:
+    def _commit(self, work: Callable[[sqlite3.Connection], _T], what: str = "write") -> _T:
+        """Run ``work`` and the buffered parts in one transaction (``_db_lock`` held)."""
+        conn = self._db()
         try:
             conn.execute("BEGIN IMMEDIATE")
-            self._drain(conn)
+            batch = self._take()
+            if batch:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO parts (job_id, part_number, etag, size) "
+                    "VALUES (?, ?, ?, ?)",
+                    batch,
+                )
+            result = work(conn)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise JournalError(f"journal {str(self.path)!r}: write failed: {exc}") from None
-        self._commits += 1
-        self._last_flush = self._clock()
+            raise JournalError(f"journal {str(self.path)!r}: {what} failed: {exc}") from None
+        with self._cond:
+            self._commits += 1
+            self._cond.notify_all()
+        return result
+
+    def _write(self, sql: str, params: Iterable[object] = ()) -> sqlite3.Cursor:
+        """Commit the buffered parts and then one statement, in one transaction."""
+        with self._db_lock:
+            return self._commit(lambda conn: conn.execute(sql, tuple(params)))
+
+    def _read(self, sql: str, params: Iterable[object] = ()) -> list[tuple[object, ...]]:
+        with self._db_lock:
+            if self._pending:
+                self._commit(lambda conn: None)
+            try:
+                rows = self._db().execute(sql, tuple(params)).fetchall()
+            except sqlite3.Error as exc:
+                raise JournalError(f"journal {str(self.path)!r}: read failed: {exc}") from None
+            return cast(list[tuple[object, ...]], rows)
 
     def flush(self) -> None:
         """Commit every buffered part result now."""
-        with self._lock:
+        with self._db_lock:
             if self._pending:
-                self._flush_locked(self._db())
+                self._commit(lambda conn: None)
+
+    def _start_writer(self) -> None:
+        """Start the background writer (``_cond`` held)."""
+        thread = threading.Thread(target=self._write_loop, name="partcopy-journal", daemon=True)
+        self._writer = thread
+        thread.start()
+
+    def _write_loop(self) -> None:
+        seconds = self._flush_seconds
+        while True:
+            with self._cond:
+                while not self._pending and not self._closing:
+                    self._cond.wait()
+                if self._closing:
+                    return
+                if len(self._pending) < self._flush_parts:
+                    self._cond.wait(timeout=seconds)  # the batching window
+                if self._closing:
+                    return  # close() commits what is left
+            try:
+                self.flush()
+            except JournalError as exc:
+                self._writer_error = exc  # raised by the next call of the owner
+                return
 
     def close(self) -> None:
-        """Flush and close. Closing twice is harmless."""
-        with self._lock:
+        """Stop the writer, commit the buffer and close. Closing twice is harmless."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.join()
+        with self._db_lock:
             if self._conn is None:
                 return
             try:
-                self.flush()
+                if self._writer_error is None:
+                    self.flush()
             finally:
                 self._conn.close()
                 self._conn = None
@@ -496,36 +537,38 @@ class Journal:
     # --- parts ----------------------------------------------------------------------
 
     def record_part(self, job_id: int, part_number: int, etag: str, size: int) -> None:
-        """Buffer one proven part; commits when the batch is full or due."""
-        with self._lock:
+        """Buffer one proven part; the writer commits it within ``flush_seconds``."""
+        with self._cond:
+            if self._closing:
+                raise JournalError(f"journal {str(self.path)!r} is closed")
             self._pending.append((job_id, part_number, etag, size))
-            if (
-                len(self._pending) >= self._flush_parts
-                or self._clock() - self._last_flush >= self._flush_seconds
-            ):
-                self._flush_locked(self._db())
+            waiting = len(self._pending)
+            if self._flush_seconds is not None:
+                if self._writer is None:
+                    self._start_writer()
+                if waiting == 1 or waiting >= self._flush_parts:
+                    self._cond.notify_all()
+                # A starved writer must not let the buffer grow without bound.
+                full = waiting >= _BACKSTOP * self._flush_parts
+            else:
+                full = waiting >= self._flush_parts
+        if full:
+            self.flush()
 
     def forget_parts(self, job_id: int, part_numbers: Iterable[int] | None = None) -> None:
         """Drop part results (all of the job's when ``part_numbers`` is None)."""
-        with self._lock:
-            conn = self._db()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                self._drain(conn)
-                if part_numbers is None:
-                    conn.execute("DELETE FROM parts WHERE job_id = ?", (job_id,))
-                else:
-                    conn.executemany(
-                        "DELETE FROM parts WHERE job_id = ? AND part_number = ?",
-                        [(job_id, n) for n in part_numbers],
-                    )
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise JournalError(f"journal {str(self.path)!r}: write failed: {exc}") from None
-            self._commits += 1
-            self._last_flush = self._clock()
+
+        def forget(conn: sqlite3.Connection) -> None:
+            if part_numbers is None:
+                conn.execute("DELETE FROM parts WHERE job_id = ?", (job_id,))
+            else:
+                conn.executemany(
+                    "DELETE FROM parts WHERE job_id = ? AND part_number = ?",
+                    [(job_id, n) for n in part_numbers],
+                )
+
+        with self._db_lock:
+            self._commit(forget)
 
     def parts(self, job_id: int) -> dict[int, PartRecord]:
         """The job's proven parts by part number (buffered ones included)."""
