@@ -64,6 +64,16 @@ def add_cp(sub: Any) -> None:
         help="attempts per request before the copy fails (default 10)",
     )
     p.add_argument(
+        "--fixed-concurrency",
+        action="store_true",
+        help="keep --concurrency fixed instead of lowering it while the store throttles",
+    )
+    p.add_argument(
+        "--no-verify-tls",
+        action="store_true",
+        help="do not verify TLS certificates (insecure: anyone on the path can read keys)",
+    )
+    p.add_argument(
         "--journal",
         metavar="PATH",
         help="record the copy in this SQLite journal: the same command again, or "
@@ -88,6 +98,7 @@ class _Tally:
         self.bytes_done = 0
         self.parts_done = 0
         self.retries = 0
+        self.copier: Copier | None = None
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, PartCompleted):
@@ -152,7 +163,7 @@ class _Bar:
         self.progress.update(self.task, retries=self.tally.retries, parts=parts)
 
 
-async def _copy(args: argparse.Namespace, on_event: Any) -> CopyResult:
+async def _copy(args: argparse.Namespace, on_event: Any, tally: _Tally) -> CopyResult:
     async with Copier(
         concurrency=args.concurrency,
         endpoint_url=args.endpoint_url,
@@ -163,7 +174,10 @@ async def _copy(args: argparse.Namespace, on_event: Any) -> CopyResult:
         on_event=on_event,
         journal=args.journal,
         restart_on_change=args.restart_on_change,
+        adaptive=not args.fixed_concurrency,
+        verify_tls=not args.no_verify_tls,
     ) as copier:
+        tally.copier = copier  # its concurrency summary goes into a failure's JSON
 
         async def attempt(mode: Mode) -> CopyResult:
             if args.journal is not None:
@@ -200,6 +214,10 @@ def run_cp(args: argparse.Namespace) -> int:
             raise UsageError("invalid part size '0': must be positive")
     except UsageError as exc:
         return fail_usage(exc)
+    if args.no_verify_tls:
+        sys.stderr.write(
+            "partcopy: warning: TLS certificate verification is off (--no-verify-tls)\n"
+        )
     tally = _Tally()
     bar = _Bar(tally) if not (args.json or args.quiet) and sys.stderr.isatty() else None
     started = time.monotonic()
@@ -207,10 +225,10 @@ def run_cp(args: argparse.Namespace) -> int:
         with sigterm_as_sigint():
             if bar is not None:
                 with bar.progress:
-                    result = anyio.run(_copy, args, bar)
+                    result = anyio.run(_copy, args, bar, tally)
                     bar.finish(result.bytes)
             else:
-                result = anyio.run(_copy, args, tally)
+                result = anyio.run(_copy, args, tally, tally)
     except UsageError as exc:
         return fail_usage(exc)
     except PartcopyError as exc:
@@ -249,6 +267,7 @@ def _report_failure(
                 part_size=planned.part_size if planned else None,
                 retries=tally.retries,
                 seconds=seconds,
+                concurrency=tally.copier.concurrency_summary() if tally.copier else None,
             )
         )
     upload_id = getattr(exc, "upload_id", None)

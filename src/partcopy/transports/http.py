@@ -114,6 +114,11 @@ def map_client_error(exc: BaseException, operation: str) -> TransportError:
         )
     if isinstance(exc, aiohttp.ClientPayloadError):
         return ConnectError(f"{operation}: connection closed mid-body", operation=operation)
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        # A certificate that does not verify will not verify on the next attempt either.
+        error = ConnectError(f"{operation}: TLS: {exc}", operation=operation)
+        error.retryable = False
+        return error
     if isinstance(exc, aiohttp.ClientConnectionError | ConnectionError):
         return ConnectError(f"{operation}: {type(exc).__name__}: {exc}", operation=operation)
     if isinstance(exc, aiohttp.ClientResponseError):
