@@ -1,0 +1,122 @@
+"""``partcopy uploads list|abort`` against the emulator, in all four dialects."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from partcopy.cli import main
+from partcopy.emulator.auth import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
+from partcopy.emulator.thread import EmulatorThread
+
+
+@dataclass(frozen=True)
+class Case:
+    dialect: str
+    scheme: str
+    bucket: str
+
+
+CASES = [
+    Case("s3", "s3", "bkt"),
+    Case("obs", "obs", "bkt"),
+    Case("cos", "cos", "bkt-1250000000"),
+    Case("qingstor", "qs", "bkt"),
+]
+
+
+@pytest.fixture(autouse=True)
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARTCOPY_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY)
+    monkeypatch.setenv("PARTCOPY_SECRET_ACCESS_KEY", DEFAULT_SECRET_KEY)
+
+
+@pytest.fixture(params=CASES, ids=[c.dialect for c in CASES])
+def setup(request: pytest.FixtureRequest) -> Iterator[tuple[Case, EmulatorThread, list[str]]]:
+    case: Case = request.param
+    with EmulatorThread(dialect=case.dialect) as emu:
+
+        def make() -> list[str]:
+            store = emu.emulator.store
+            store.create_bucket(case.bucket)
+            old = store.create_upload(case.bucket, "dir/old.bin")
+            old.initiated = datetime.now(UTC) - timedelta(days=2)
+            young = store.create_upload(case.bucket, "dir/young.bin")
+            other = store.create_upload(case.bucket, "elsewhere.bin")
+            return [old.upload_id, young.upload_id, other.upload_id]
+
+        yield case, emu, emu.call(make)
+
+
+def uploads(
+    capsys: pytest.CaptureFixture[str], case: Case, emu: EmulatorThread, *args: str
+) -> tuple[int, dict[str, list[dict[str, object]]]]:
+    url = f"{case.scheme}://{case.bucket}/dir/"
+    status = main(["uploads", args[0], url, "--endpoint-url", emu.url, "--json", *args[1:]])
+    out = capsys.readouterr().out
+    return status, json.loads(out) if out else {}
+
+
+def open_ids(emu: EmulatorThread, bucket: str) -> set[str]:
+    def ids() -> set[str]:
+        page, _ = emu.emulator.store.list_uploads(bucket)
+        return {u.upload_id for u in page}
+
+    return emu.call(ids)
+
+
+def test_list_then_abort_by_age(
+    setup: tuple[Case, EmulatorThread, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    case, emu, (old, young, other) = setup
+
+    status, listed = uploads(capsys, case, emu, "list")
+    assert status == 0
+    assert {u["upload_id"] for u in listed["uploads"]} == {old, young}
+
+    status, listed = uploads(capsys, case, emu, "list", "--older-than", "1d")
+    assert status == 0 and [u["upload_id"] for u in listed["uploads"]] == [old]
+
+    status, done = uploads(capsys, case, emu, "abort", "--older-than", "1h")
+    assert status == 0
+    assert [u["upload_id"] for u in done["aborted"]] == [old]
+    assert [u["upload_id"] for u in done["kept"]] == [young]
+    assert open_ids(emu, case.bucket) == {young, other}
+
+    status, done = uploads(capsys, case, emu, "abort", "--older-than", "0s")
+    assert status == 0 and [u["upload_id"] for u in done["aborted"]] == [young]
+    assert open_ids(emu, case.bucket) == {other}
+
+
+@pytest.mark.parametrize(
+    ("url", "named"), [("ftp://bkt/", "ftp://bkt/"), ("s3://Bad_Bucket/", "Bad_Bucket")]
+)
+def test_bad_location_is_exit_2_with_one_line(
+    url: str, named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["uploads", "list", url, "--endpoint-url", "http://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and named in err[0]
+
+
+@pytest.mark.parametrize("age", ["soon", "-1h", "5 parsecs"])
+def test_bad_age_is_exit_2_with_one_line(age: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["uploads", "abort", "s3://bkt/", f"--older-than={age}"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and age in err[0]
+
+
+def test_missing_credentials_is_exit_2_before_any_request(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("PARTCOPY_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+    assert main(["uploads", "list", "obs://bkt/", "--endpoint-url", "http://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "credentials" in err[0]
