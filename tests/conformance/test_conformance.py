@@ -215,6 +215,8 @@ async def test_changed_source_fails_the_pinned_copy_with_412(harness: Harness) -
 
 
 async def test_versioned_source_copies_the_named_version(harness: Harness) -> None:
+    if harness.transport.dialect == "qingstor":
+        pytest.skip("QingStor copy sources name no version (x-qs-copy-source: /bucket/key)")
     await harness.make_bucket(SRC, versioning=True)
     await harness.make_bucket(DST)
     old, new = _data(4, 2 * PART), _data(5, 2 * PART)

@@ -222,6 +222,8 @@ class XmlWire:
             attrs = self._attrs(headers, sse)
             if copy_source is not None:
                 directive = (self.header(headers, "metadata-directive") or "COPY").upper()
+                if directive == "REPLACED" and self.d.name == "cos":
+                    directive = "REPLACE"  # COS spells it Copy / Replaced
                 if directive not in {"COPY", "REPLACE"}:
                     raise StoreError(
                         400, "InvalidArgument", f"Unknown metadata directive: {directive}"

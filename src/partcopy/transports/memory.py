@@ -11,7 +11,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypeVar
 
-from partcopy.errors import PreconditionFailed, ServiceError
+from partcopy.errors import PreconditionFailed, ServiceError, UsageError
 from partcopy.planners import PROFILES, PartLimits
 from partcopy.transports.base import (
     CompleteResult,
@@ -82,6 +82,10 @@ class MemoryTransport:
     def dialect(self) -> Dialect:
         return self._dialect
 
+    def _check_source(self, source: CopySource) -> None:
+        if self._dialect == "qingstor" and source.version_id is not None:
+            raise UsageError(f"qingstor does not support version ids ({source.version_id!r})")
+
     def _call(self, operation: str, fn: Callable[[], T]) -> T:
         try:
             return fn()
@@ -122,6 +126,8 @@ class MemoryTransport:
         *,
         sse_c: SSECustomerKey | None = None,
     ) -> PartResult:
+        self._check_source(source)
+
         def run() -> PartResult:
             with self.store.copy_in_flight():
                 part = self.store.upload_part_copy(
@@ -270,6 +276,7 @@ class MemoryTransport:
         key: str,
         attrs: ObjectAttributes,
     ) -> CompleteResult:
+        self._check_source(source)
         version = self._call(
             "copy_object",
             lambda: self.store.copy_object(
