@@ -88,3 +88,34 @@ def test_adaptive_settles_at_about_n_and_fixed_stays_at_4n(
     assert changes and changes[0].limit < 4 * N
     assert all(e.job_id == adaptive.job_id for e in changes)
     assert adaptive.as_dict()["concurrency"] == adaptive.concurrency.as_dict()
+
+
+@pytest.mark.parametrize("fixed", [False, True], ids=["adaptive", "fixed"])
+def test_cp_json_reports_concurrency_and_can_keep_it_fixed(
+    fixed: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from partcopy.cli import main
+
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    with EmulatorThread(
+        dialect="s3",
+        objects=[f"src-bkt/big.bin={8 * 5 * MiB}", "dst-bkt/keep=0"],
+        latency_ms=10,
+        faults=[f"throttle:{N}"],
+    ) as emu:
+        argv = ["cp", "s3://src-bkt/big.bin", "s3://dst-bkt/c.bin", "--endpoint-url", emu.url]
+        argv += ["--part-size", "5MiB", "--concurrency", str(4 * N), "--max-attempts", "100"]
+        status = main([*argv, "--json", *(["--fixed-concurrency"] if fixed else [])])
+        store_throttled = emu.call(emu.emulator.stats).faults.get("throttle", 0)
+    doc = json.loads(capsys.readouterr().out)
+    assert status == 0 and doc["status"] == "completed"
+    conc = doc["concurrency"]
+    assert conc["adaptive"] is not fixed and conc["max"] == 4 * N
+    assert conc["throttled"] == store_throttled > 0
+    if fixed:
+        assert conc["final"] == conc["min"] == 4 * N
+    else:
+        assert conc["min"] < 4 * N

@@ -4,6 +4,7 @@ naming the bad value, and not a single request sent (the emulator's counter prov
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -296,3 +297,86 @@ def test_malformed_manifest_lines_are_each_named_by_number(tmp_path: Path) -> No
     assert [p.line for p in problems] == [2, 3, 4, 5, 6]
     assert all("\n" not in p.reason for p in problems)
     assert "gs" in problems[1].reason
+
+
+# --- files: journals, manifests, reports (CLI) -------------------------------------------------
+
+
+def _files(tmp: Path) -> dict[str, Path]:
+    (tmp / "a-dir").mkdir(exist_ok=True)
+    files = {
+        "dir": tmp / "a-dir",
+        "missing": tmp / "no-such-dir" / "file",
+        "foreign": _write(tmp / "foreign.db", b"not a database, not a manifest\n" * 10),
+        "foreign-sqlite": _write(tmp / "other-app.db", _foreign_sqlite()),
+        "manifest": _write(
+            tmp / "ok.jsonl", b'{"src": "' + SRC.encode() + b'", "dst": "s3://dst-bkt/m"}\n'
+        ),
+    }
+    return files
+
+
+FILE_CASES: list[tuple[str, list[str], str]] = [
+    ("cp-journal-missing-dir", ["cp", SRC, DST, "--journal", "{missing}"], "no-such-dir"),
+    ("cp-journal-is-a-dir", ["cp", SRC, DST, "--journal", "{dir}"], "a-dir"),
+    ("cp-journal-not-sqlite", ["cp", SRC, DST, "--journal", "{foreign}"], "foreign.db"),
+    (
+        "cp-journal-foreign-sqlite",
+        ["cp", SRC, DST, "--journal", "{foreign-sqlite}"],
+        "other-app.db",
+    ),
+    ("resume-journal-not-sqlite", ["resume", "--journal", "{foreign}"], "foreign.db"),
+    ("resume-journal-missing", ["resume", "--journal", "{missing}"], "no-such-dir"),
+    ("bulk-manifest-missing", ["bulk", "{missing}"], "no-such-dir"),
+    ("bulk-manifest-is-a-dir", ["bulk", "{dir}"], "a-dir"),
+    ("bulk-report-unwritable", ["bulk", "{manifest}", "--report", "{missing}"], "no-such-dir"),
+    ("bulk-journal-not-sqlite", ["bulk", "{manifest}", "--journal", "{foreign}"], "foreign.db"),
+    ("bulk-concurrency-zero", ["bulk", "{manifest}", "--concurrency", "0"], "0"),
+    ("bulk-part-size-words", ["bulk", "{manifest}", "--part-size", "big"], "big"),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "value"), [c[1:] for c in FILE_CASES], ids=[c[0] for c in FILE_CASES]
+)
+def test_unusable_files_exit_2_naming_them_before_any_request(
+    argv: list[str],
+    value: str,
+    tmp_path: Path,
+    emulator: EmulatorThread,
+    clean_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, secret in CREDS.items():
+        monkeypatch.setenv(name, secret)
+    files = _files(tmp_path)
+    args = [a.format(**{k: str(v) for k, v in files.items()}) for a in argv]
+    if args[0] in {"cp", "bulk"}:
+        args += ["--endpoint-url", emulator.url]
+    before = requests(emulator)
+    status, out, err = run_cli([*args, "--json"], capsys)
+    assert status == 2, (out, err)
+    assert_one_line_naming(err, value)
+    assert requests(emulator) == before
+
+
+def test_a_manifest_of_garbage_lines_sends_nothing_and_reports_each_line(
+    tmp_path: Path,
+    emulator: EmulatorThread,
+    clean_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Bad lines are the bulk run's per-line report (exit 1), never a request."""
+    for name, secret in CREDS.items():
+        monkeypatch.setenv(name, secret)
+    garbage = _write(tmp_path / "garbage.jsonl", b"\x00\xff not json\n{]\n[1, 2]\n")
+    before = requests(emulator)
+    status, out, _ = run_cli(
+        ["bulk", str(garbage), "--endpoint-url", emulator.url, "--json"], capsys
+    )
+    assert status == 1
+    doc = json.loads(out)
+    assert (doc["invalid"], doc["ok"], doc["failed"]) == (3, 0, 0)
+    assert requests(emulator) == before
