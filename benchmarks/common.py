@@ -25,6 +25,8 @@ from benchmarks.report import Row, Value
 
 __all__ = [
     "BUCKET",
+    "WARM_KEY",
+    "WARM_OBJECT",
     "Context",
     "GiB",
     "MiB",
@@ -40,6 +42,9 @@ __all__ = [
 MiB = 1024**2
 GiB = 1024**3
 BUCKET = "bench"
+WARM_KEY = "warm"
+WARM_OBJECT = f"{BUCKET}/{WARM_KEY}=6MiB"
+"""Copied once (2 parts, untimed) by each contender before its measured copy."""
 
 
 @dataclass(frozen=True, slots=True)

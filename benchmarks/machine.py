@@ -25,6 +25,8 @@ class Machine:
     """rclone's path when it is on PATH, else None (its scenarios report it absent)."""
     load: tuple[float, float, float]
     """The 1, 5 and 15 minute load averages when the run started (others' work skews it)."""
+    niceness: int
+    """The harness's nice value (children inherit it): negative when run with priority."""
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -50,6 +52,7 @@ def describe_machine() -> Machine:
         python=sys.version.split()[0],
         rclone=shutil.which("rclone"),
         load=os.getloadavg(),
+        niceness=os.nice(0),
     )
 
 

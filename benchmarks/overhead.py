@@ -7,7 +7,17 @@ rclone, each in its own process against the same emulator process.
 
 from __future__ import annotations
 
-from benchmarks.common import BUCKET, Context, GiB, MiB, absent_row, copy_spec, run_median
+from benchmarks.common import (
+    BUCKET,
+    WARM_KEY,
+    WARM_OBJECT,
+    Context,
+    GiB,
+    MiB,
+    absent_row,
+    copy_spec,
+    run_median,
+)
 from benchmarks.common import row_from_run as _row
 from benchmarks.machine import utc_now
 from benchmarks.procs import EmulatorProcess, EmulatorSpec
@@ -29,13 +39,19 @@ COLUMNS = (
 def run(ctx: Context) -> ScenarioResult:
     size, part, conc = (64 * 5 * MiB, 5 * MiB, 10) if ctx.quick else (80 * GiB, 16 * MiB, 10)
     params = {"size": size, "part_size": part, "parts": -(-size // part), "concurrency": conc}
-    emu_spec = EmulatorSpec(latency_ms=0.0, objects=(f"{BUCKET}/src={size}",))
+    emu_spec = EmulatorSpec(latency_ms=0.0, objects=(f"{BUCKET}/src={size}", WARM_OBJECT))
     rows: list[Row] = []
     with EmulatorProcess(emu_spec) as emu:
         for contender, module in (("partcopy", "partcopy_lib"), ("boto3", "boto3_managed")):
             ctx.log(f"overhead: {contender} copying {params['parts']} parts")
             spec = copy_spec(
-                emu.url, "src", f"dst-{contender}", size=size, part_size=part, concurrency=conc
+                emu.url,
+                "src",
+                f"dst-{contender}",
+                size=size,
+                part_size=part,
+                concurrency=conc,
+                options={"warmup_key": WARM_KEY},
             )
             best, _ = run_median(
                 module,
@@ -47,7 +63,13 @@ def run(ctx: Context) -> ScenarioResult:
             rows.append(_row(contender, f"c={conc}", best))
         if ctx.machine.rclone:
             spec = copy_spec(
-                emu.url, "src", "dst-rclone", size=size, part_size=part, concurrency=conc
+                emu.url,
+                "src",
+                "dst-rclone",
+                size=size,
+                part_size=part,
+                concurrency=conc,
+                options={"warmup_key": WARM_KEY},
             )
             best, _ = run_median("rclone_cli", spec, ctx.repeat, emulator=emu)
             rows.append(_row("rclone", f"c={conc}", best))

@@ -120,9 +120,12 @@ class EmulatorSpec:
     """``BUCKET/KEY=SIZE`` entries (virtual objects)."""
     extra_args: tuple[str, ...] = ()
 
-    def argv(self, port: int) -> list[str]:
+    def argv(self, port: int, profile: Path | None = None) -> list[str]:
+        prefix = [sys.executable]
+        if profile is not None:  # pyinstrument writes the text profile when it stops
+            prefix += ["-m", "pyinstrument", "-r", "text", "-o", str(profile)]
         argv = [
-            sys.executable,
+            *prefix,
             "-m",
             "partcopy",
             "emulator",
@@ -157,6 +160,8 @@ class EmulatorProcess:
 
     spec: EmulatorSpec
     start_timeout: float = 30.0
+    profile: Path | None = None
+    """Run the emulator under pyinstrument, writing its profile here when it stops."""
     url: str = ""
     usage: ChildUsage | None = None
     _proc: subprocess.Popen[str] | None = field(default=None, repr=False)
@@ -165,7 +170,7 @@ class EmulatorProcess:
     def __enter__(self) -> EmulatorProcess:
         self._stderr = tempfile.TemporaryFile(mode="w+")
         self._proc = subprocess.Popen(
-            self.spec.argv(0),  # the emulator binds a free port and prints its URL
+            self.spec.argv(0, self.profile),  # binds a free port and prints its URL
             cwd=ROOT,
             env=_child_env(),
             stdin=subprocess.DEVNULL,

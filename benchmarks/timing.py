@@ -9,6 +9,8 @@ from typing import Any
 
 from benchmarks.common import (
     BUCKET,
+    WARM_KEY,
+    WARM_OBJECT,
     Context,
     absent_row,
     copy_spec,
@@ -96,7 +98,7 @@ def run_cases(
         latency_ms=work.latency_ms,
         gbps=work.gbps,
         faults=work.faults,
-        objects=(f"{BUCKET}/src={work.size}",),
+        objects=(f"{BUCKET}/src={work.size}", WARM_OBJECT),
     )
     rows: list[Row] = []
     with EmulatorProcess(spec) as emu:
@@ -112,7 +114,7 @@ def run_cases(
                 size=work.size,
                 part_size=work.part_size,
                 concurrency=case.concurrency,
-                options=case.options,
+                options={"warmup_key": WARM_KEY, **case.options},
             )
             best, runs = run_median(
                 case.module,

@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
     if profile_path:
         from pyinstrument import Profiler
 
-        profiler = Profiler(interval=0.0005)
+        profiler = Profiler(interval=0.001, async_mode="disabled")
     rss_base = _peak_rss_mib()
     cpu0 = time.process_time()
     wall0 = time.perf_counter()
