@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
@@ -225,3 +226,41 @@ async def test_obs_both_signatures_and_small_parts(
         unsigned = await session.get(f"{emu.url}/src-bkt/big.bin")
         async with unsigned:
             assert unsigned.status == 403
+
+
+# --- every dialect ---------------------------------------------------------------------
+
+
+def _code(dialect: str, answer: Raw) -> str:
+    return str(answer.json()["code"]) if dialect == "qingstor" else _xml(answer, "Code")
+
+
+@pytest.mark.parametrize(
+    ("dialect", "code"),
+    [
+        ("s3", "RequestTimeTooSkewed"),
+        ("obs", "RequestTimeTooSkewed"),
+        ("cos", "AccessDenied"),
+        ("qingstor", "request_time_too_skewed"),
+    ],
+)
+async def test_requests_signed_at_the_wrong_time_are_refused(
+    session: aiohttp.ClientSession, dialect: str, code: str
+) -> None:
+    def later() -> datetime:
+        return datetime.now(UTC) + timedelta(hours=2)
+
+    async with Emulator(dialect, objects=["src-1250000000/k=10"], clock=later) as emu:
+        answer = await RawClient(session, emu.url, dialect).request("GET", "src-1250000000", "k")
+        assert answer.status == 403 and _code(dialect, answer) == code
+
+
+async def test_cos_keys_under_the_admin_prefix_belong_to_the_bucket(
+    session: aiohttp.ClientSession,
+) -> None:
+    async with Emulator("cos", objects=["src-1250000000/_emulator/stats=10"]) as emu:
+        raw = RawClient(session, emu.url, "cos")
+        answer = await raw.request("GET", "src-1250000000", "_emulator/stats")
+        assert answer.status == 200 and len(answer.body) == 10
+        async with session.get(f"{emu.url}/_emulator/stats") as admin_answer:
+            assert (await admin_answer.json())["requests"] == 1

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 from partcopy.transports.memstore import StoreError
 from partcopy.transports.signing import cos, obs, qingstor, sigv4
@@ -33,6 +35,38 @@ class SignedRequest:
 
 Verifier = Callable[[SignedRequest], None]
 """Raises ``StoreError`` (403 ``SignatureDoesNotMatch`` and kin) when a request is refused."""
+Clock = Callable[[], datetime]
+
+MAX_SKEW = timedelta(minutes=15)
+"""How far a signed request's time may be from the server's (S3, OBS, QingStor)."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _skewed() -> StoreError:
+    return StoreError(
+        403,
+        "RequestTimeTooSkewed",
+        "The difference between the request time and the current time is too large.",
+    )
+
+
+def _check_http_date(req: SignedRequest, names: tuple[str, ...], clock: Clock) -> None:
+    """Refuse a request whose first present date header is malformed or too far off."""
+    for name in names:
+        value = get_header(req.headers, name)
+        if value is None:
+            continue
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            raise _denied("AccessDenied", f"malformed {name} header") from None
+        if when.tzinfo is None or abs(clock() - when) > MAX_SKEW:
+            raise _skewed()
+        return
+    raise _denied("AccessDenied", "the request carries no date")
 
 
 def _denied(code: str = "AccessDenied", message: str = "Access Denied") -> StoreError:
@@ -61,14 +95,18 @@ def _authorization(req: SignedRequest) -> str:
     return value
 
 
-def _s3(access_key: str, secret_key: str) -> Verifier:
+def _s3(access_key: str, secret_key: str, clock: Clock) -> Verifier:
     def verify(req: SignedRequest) -> None:
         try:
             auth = sigv4.parse_authorization(_authorization(req))
+            stamp = sigv4.request_timestamp(req.headers)
         except MalformedAuthorization as exc:
             raise StoreError(400, "AuthorizationHeaderMalformed", str(exc)) from None
         if auth.access_key != access_key:
             raise _unknown_key()
+        when = datetime.strptime(stamp, sigv4.TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+        if abs(clock() - when) > MAX_SKEW:
+            raise _skewed()
         claimed = get_header(req.headers, "x-amz-content-sha256")
         if (
             claimed is not None
@@ -94,7 +132,7 @@ def _s3(access_key: str, secret_key: str) -> Verifier:
     return verify
 
 
-def _obs(access_key: str, secret_key: str) -> Verifier:
+def _obs(access_key: str, secret_key: str, clock: Clock) -> Verifier:
     def verify(req: SignedRequest) -> None:
         try:
             auth = obs.parse_authorization(_authorization(req))
@@ -102,6 +140,8 @@ def _obs(access_key: str, secret_key: str) -> Verifier:
             raise _denied() from None
         if auth.access_key != access_key:
             raise _unknown_key()
+        prefix = "x-obs-" if auth.variant == "obs" else "x-amz-"
+        _check_http_date(req, (prefix + "date", "date"), clock)
         if not obs.verify(
             auth,
             method=req.method,
@@ -115,7 +155,7 @@ def _obs(access_key: str, secret_key: str) -> Verifier:
     return verify
 
 
-def _cos(access_key: str, secret_key: str) -> Verifier:
+def _cos(access_key: str, secret_key: str, clock: Clock) -> Verifier:
     def verify(req: SignedRequest) -> None:
         try:
             auth = cos.parse_authorization(_authorization(req))
@@ -123,6 +163,10 @@ def _cos(access_key: str, secret_key: str) -> Verifier:
             raise _denied() from None
         if auth.access_key != access_key:
             raise _denied("InvalidAccessKeyId", "The SecretId you provided does not exist.")
+        start, _, end = auth.sign_time.partition(";")
+        now = clock().timestamp()
+        if not int(start) <= now <= int(end):
+            raise _denied("AccessDenied", "Request has expired")
         if not cos.verify(
             auth,
             method=req.method,
@@ -136,7 +180,7 @@ def _cos(access_key: str, secret_key: str) -> Verifier:
     return verify
 
 
-def _qingstor(access_key: str, secret_key: str) -> Verifier:
+def _qingstor(access_key: str, secret_key: str, clock: Clock) -> Verifier:
     def verify(req: SignedRequest) -> None:
         try:
             auth = qingstor.parse_authorization(_authorization(req))
@@ -144,6 +188,7 @@ def _qingstor(access_key: str, secret_key: str) -> Verifier:
             raise _denied() from None
         if auth.access_key != access_key:
             raise _unknown_key()
+        _check_http_date(req, ("x-qs-date", "date"), clock)
         if not qingstor.verify(
             auth,
             method=req.method,
@@ -157,7 +202,7 @@ def _qingstor(access_key: str, secret_key: str) -> Verifier:
     return verify
 
 
-_FACTORIES: dict[str, Callable[[str, str], Verifier]] = {
+_FACTORIES: dict[str, Callable[[str, str, Clock], Verifier]] = {
     "s3": _s3,
     "obs": _obs,
     "cos": _cos,
@@ -165,6 +210,8 @@ _FACTORIES: dict[str, Callable[[str, str], Verifier]] = {
 }
 
 
-def verifier_for(dialect: str, access_key: str, secret_key: str) -> Verifier:
-    """The signature check of ``dialect`` for one access key pair."""
-    return _FACTORIES[dialect](access_key, secret_key)
+def verifier_for(
+    dialect: str, access_key: str, secret_key: str, clock: Clock = _utc_now
+) -> Verifier:
+    """The signature (and request time) check of ``dialect`` for one access key pair."""
+    return _FACTORIES[dialect](access_key, secret_key, clock)

@@ -31,7 +31,7 @@ from partcopy.emulator.wire import (
 from partcopy.transports.base import ObjectAttributes
 from partcopy.transports.memstore import ObjectVersion, StoreError, quote_etag
 
-__all__ = ["COS", "OBS", "S3", "XmlDialect", "XmlWire"]
+__all__ = ["COS", "OBS", "S3", "XmlDialect", "XmlWire", "cos_bucket_of_host"]
 
 Headers = CIMultiDictProxy[str] | Mapping[str, str]
 
@@ -63,7 +63,7 @@ COS = XmlDialect(
 _COS_HOST_MARK = ".cos."
 
 
-def _cos_bucket(host: str) -> str | None:
+def cos_bucket_of_host(host: str) -> str | None:
     """The bucket of a ``<bucket-appid>.cos.<region>.myqcloud.com[:port]`` host."""
     name = host.split(":", 1)[0]
     if _COS_HOST_MARK in name and name.endswith(".myqcloud.com"):
@@ -97,7 +97,7 @@ class XmlWire:
         """(bucket, key) from the Host header and the raw path."""
         raw = path.split("?", 1)[0]
         if self.d.bucket_in_host:
-            bucket = _cos_bucket(host)
+            bucket = cos_bucket_of_host(host)
             if bucket is not None:
                 key = unquote(raw[1:]) if len(raw) > 1 else None
                 return bucket, key

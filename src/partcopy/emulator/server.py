@@ -21,6 +21,7 @@ from partcopy.emulator.admin import ADMIN_PREFIX, handle_admin
 from partcopy.emulator.auth import (
     DEFAULT_ACCESS_KEY,
     DEFAULT_SECRET_KEY,
+    Clock,
     SignedRequest,
     verifier_for,
 )
@@ -28,7 +29,7 @@ from partcopy.emulator.faults import PERFORMING_KINDS, FaultInjector, FaultSpec,
 from partcopy.emulator.objects import ObjectSpec, create_object, parse_object
 from partcopy.emulator.ops import Call, Executor, Outcome
 from partcopy.emulator.qingstor import QingStorWire
-from partcopy.emulator.s3like import COS, OBS, S3, XmlWire
+from partcopy.emulator.s3like import COS, OBS, S3, XmlWire, cos_bucket_of_host
 from partcopy.emulator.wire import Answer
 from partcopy.errors import UsageError
 from partcopy.transports.memory import DEFAULT_PROFILES, RANGE_COPY_MIN_SOURCE
@@ -94,6 +95,7 @@ class Emulator:
         profile: str | None = None,
         seed: int = 0,
         sleep: Sleep = asyncio.sleep,
+        clock: Clock | None = None,
         access_log: bool = False,
     ) -> None:
         if dialect not in DIALECTS:
@@ -111,7 +113,11 @@ class Emulator:
         self.faults = FaultInjector(seed=seed)
         self.set_faults(faults)
         self._wire = _wire_for(dialect)
-        self._verify = verifier_for(dialect, access_key, secret_key)
+        self._verify = (
+            verifier_for(dialect, access_key, secret_key)
+            if clock is None
+            else verifier_for(dialect, access_key, secret_key, clock)
+        )
         self._executor = Executor(
             self.store, pause=self._pause, range_min_source=RANGE_COPY_MIN_SOURCE.get(dialect, 0)
         )
@@ -237,7 +243,9 @@ class Emulator:
         return wire.error(StoreError(503, "SlowDown", "Please reduce your request rate."))
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        if request.raw_path.startswith(ADMIN_PREFIX):
+        if request.raw_path.startswith(ADMIN_PREFIX) and (
+            self.dialect != "cos" or cos_bucket_of_host(request.host) is None
+        ):
             return await handle_admin(self, request)
         self.store.count_request()
         body = await request.read()
