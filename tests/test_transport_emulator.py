@@ -137,16 +137,7 @@ def test_upload_part_relay_and_abort(case: Case) -> None:
     run(case, body)
 
 
-# COS spells the directive "Copy"/"Replaced" (cloud.tencent.com/document/product/436/10881);
-# the emulator accepts only COPY/REPLACE so far.
-COS_DIRECTIVE = pytest.mark.xfail(reason="emulator rejects COS's 'Replaced' directive")
-
-
-@pytest.mark.parametrize(
-    "case",
-    [pytest.param(c, marks=COS_DIRECTIVE) if c.dialect == "cos" else c for c in CASES],
-    ids=[c.dialect for c in CASES],
-)
+@by_dialect
 def test_single_copy_replaces_attributes(case: Case) -> None:
     async def body(emu: Emulator, t: HttpTransport) -> None:
         attrs = ObjectAttributes(content_type="text/x-new", metadata={"k": "v"})

@@ -69,7 +69,6 @@ def _emulator_factory(dialect: Dialect) -> None:
     @register(f"http-{dialect}-emulator")
     @asynccontextmanager
     async def make() -> AsyncIterator[Harness]:
-        _skip_known_gaps(f"{dialect} emulator", _EMULATOR_GAPS.get(dialect, {}))
         async with Emulator(dialect) as emu:
             transport = make_transport(dialect, emu.url, REGION, EMULATOR_CREDS)
             try:
@@ -91,11 +90,6 @@ _MOTO_GAPS = {
     ),
     "test_missing_upload_is_404": "moto answers 500 (a KeyError) for a part of a missing upload",
     "test_list_uploads_pages": "moto ignores max-uploads and never pages",
-}
-# COS documents its metadata directive as "Copy" / "Replaced" (other values: InvalidArgument);
-# the emulator accepts only S3's COPY / REPLACE so far.
-_EMULATOR_GAPS = {
-    "cos": {"test_single_copy": "the emulator rejects COS's documented 'Replaced' directive"}
 }
 
 
