@@ -304,7 +304,10 @@ class XmlWire:
                 "list_objects",
                 bucket=bucket,
                 prefix=q.get("prefix", ""),
-                key_marker=q.get("start-after") or q.get("marker") or None,
+                key_marker=q.get("continuation-token")
+                or q.get("start-after")
+                or q.get("marker")
+                or None,
                 max_items=_int(q.get("max-keys"), 1000, "max-keys"),
             )
         raise StoreError(
@@ -377,6 +380,8 @@ class XmlWire:
                 headers[name] = value
         for name, value in attrs.metadata.items():
             headers[f"{self.prefix}meta-{name}"] = value
+        if attrs.tagging:
+            headers[self.prefix + "tagging-count"] = str(len(attrs.tagging.split("&")))
         if version.sse_c_md5 is not None:
             headers[self.prefix + "server-side-encryption-customer-algorithm"] = "AES256"
             headers[self.prefix + "server-side-encryption-customer-key-MD5"] = version.sse_c_md5
@@ -473,6 +478,7 @@ class XmlWire:
         if op == "list_uploads":
             return self._list_uploads(out)
         if op == "list_objects":
+            last_key = out.objects[-1].key if out.truncated and out.objects else None
             return self._xml(
                 "ListBucketResult",
                 [
@@ -481,6 +487,8 @@ class XmlWire:
                     ("KeyCount", len(out.objects)),
                     ("MaxKeys", call.max_items),
                     ("IsTruncated", out.truncated),
+                    ("NextContinuationToken", last_key),
+                    ("NextMarker", last_key),
                     (
                         "Contents",
                         [
