@@ -122,36 +122,50 @@ async def instant(seconds: float) -> None:
     await asyncio.sleep(0)
 
 
-@pytest.fixture
-def raw_events() -> list[MutableMapping[str, Any]]:
-    """Every structlog event as the code logged it, before any redaction or rendering."""
-    return []
+class Capture:
+    """Everything a run can say: rendered debug log, raw structlog events, texts we collect."""
+
+    def __init__(self, caplog: pytest.LogCaptureFixture) -> None:
+        self.rendered = io.StringIO()
+        self.raw_events: list[MutableMapping[str, Any]] = []
+        self.texts: list[str] = []
+        self.caplog = caplog
+        configure_logging("debug", stream=self.rendered)
+        processors = structlog.get_config()["processors"]
+        structlog.configure(processors=[processors[0], self._keep, *processors[1:]])
+        caplog.set_level(logging.DEBUG)
+
+    def _keep(self, logger: object, method: str, event: MutableMapping[str, Any]) -> Any:
+        self.raw_events.append(dict(event))
+        return event
+
+    def error(self, exc: BaseException) -> None:
+        self.texts.extend(traceback.format_exception(exc))
+        self.texts.append(repr(exc))
+        if isinstance(exc, PartcopyError):
+            self.texts.append(json.dumps({"type": exc.kind, "message": str(exc)}))
+
+    def assert_clean(self, signatures: list[str]) -> None:
+        assert len(signatures) > 20  # the scan below has something to find
+        secrets = forbidden(signatures)
+        assert self.raw_events and self.rendered.getvalue()
+        assert any(e.get("event") == "retry" for e in self.raw_events)
+        assert_clean(self.rendered.getvalue(), secrets, "the rendered debug log")
+        for event in self.raw_events:
+            assert_clean(repr(event), secrets, f"log event {event.get('event')!r}")
+        assert_clean(self.caplog.text, secrets, "stdlib logging")
+        for text in self.texts:
+            assert_clean(text, secrets, "an exception, repr or JSON")
 
 
 @pytest.mark.parametrize("dialect", ["s3", "obs", "cos", "qingstor"])
 def test_no_secret_in_logs_errors_or_results(
-    dialect: str,
-    raw_events: list[MutableMapping[str, Any]],
-    caplog: pytest.LogCaptureFixture,
+    dialect: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    rendered = io.StringIO()
-    configure_logging("debug", stream=rendered)
-    processors = structlog.get_config()["processors"]
-
-    def keep(logger: object, method: str, event: MutableMapping[str, Any]) -> Any:
-        raw_events.append(dict(event))
-        return event
-
-    structlog.configure(processors=[processors[0], keep, *processors[1:]])
-    caplog.set_level(logging.DEBUG)
+    capture = Capture(caplog)
     factory = RecordingFactory()
-    texts: list[str] = []
-
-    def record_error(exc: BaseException) -> None:
-        texts.extend(traceback.format_exception(exc))
-        texts.append(repr(exc))
-        if isinstance(exc, PartcopyError):
-            texts.append(json.dumps({"type": exc.kind, "message": str(exc)}))
+    texts = capture.texts
+    record_error = capture.error
 
     async def main() -> None:
         async with Emulator(
@@ -229,16 +243,94 @@ def test_no_secret_in_logs_errors_or_results(
                 record_error(info.value)
 
     anyio.run(main)
-    assert len(factory.signatures) > 20  # the scan below has something to find
-    secrets = forbidden(factory.signatures)
-    assert raw_events and rendered.getvalue()
-    assert any(e.get("event") == "retry" for e in raw_events)
-    assert_clean(rendered.getvalue(), secrets, "the rendered debug log")
-    for event in raw_events:
-        assert_clean(repr(event), secrets, f"log event {event.get('event')!r}")
-    assert_clean(caplog.text, secrets, "stdlib logging")
-    for text in texts:
-        assert_clean(text, secrets, "an exception, repr or JSON")
+    capture.assert_clean(factory.signatures)
+
+
+@pytest.mark.parametrize(("src", "dst"), [("s3", "cos"), ("qingstor", "obs")])
+def test_no_secret_leaks_through_a_relay_with_sse_c_on_both_sides(
+    src: str, dst: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ranged GETs streamed into UploadPart between two stores, with faults on both."""
+    capture = Capture(caplog)
+    factory = RecordingFactory()
+    faults = [*FAULTS, "500:0.15@get,upload_part", "reset:0.1@get", "slowdown:0.2@upload_part"]
+    key_1, key_2 = SSECustomerKey(KEY_1), SSECustomerKey(KEY_2)
+
+    async def main() -> None:
+        async with (
+            Emulator(
+                src,
+                access_key=ACCESS_KEY,
+                secret_key=SECRET_KEY,
+                faults=faults,
+                objects=[f"src-bkt/plain.bin={12 * MiB}"],
+                seed=4,
+                sleep=instant,
+            ) as one,
+            Emulator(
+                dst,
+                access_key=ACCESS_KEY,
+                secret_key=SECRET_KEY,
+                faults=faults,
+                seed=5,
+                sleep=instant,
+            ) as two,
+        ):
+            two.store.create_bucket("dst-bkt")
+            one.store.create_bucket("back-bkt")
+            async with Copier(
+                endpoint_url=one.url,
+                dst_endpoint_url=two.url,
+                region=REGION,
+                credentials=Credentials(ACCESS_KEY, SECRET_KEY),
+                transport_factory=factory,
+                retry=RETRY,
+                sleep=no_sleep,
+                seed=6,
+                env={},
+            ) as c:
+                there = await c.copy(
+                    f"{_scheme(src)}://src-bkt/plain.bin",
+                    f"{_scheme(dst)}://dst-bkt/enc.bin",
+                    part_size=5 * MiB,
+                    destination_sse_c=key_1,
+                )
+                assert there.mode == "relay"
+                capture.texts += [repr(there), json.dumps(there.as_dict())]
+            # Back again: the encrypted object is now the (SSE-C) source of a relay.
+            async with Copier(
+                endpoint_url=two.url,
+                dst_endpoint_url=one.url,
+                region=REGION,
+                credentials=Credentials(ACCESS_KEY, SECRET_KEY),
+                transport_factory=factory,
+                retry=RETRY,
+                sleep=no_sleep,
+                seed=7,
+                env={},
+            ) as c:
+                back = await c.copy(
+                    f"{_scheme(dst)}://dst-bkt/enc.bin",
+                    f"{_scheme(src)}://back-bkt/enc2.bin",
+                    part_size=5 * MiB,
+                    source_sse_c=key_1,
+                    destination_sse_c=key_2,
+                )
+                capture.texts += [repr(back), json.dumps(back.as_dict())]
+                assert there.retries + back.retries > 0
+                try:
+                    await c.copy(
+                        f"{_scheme(dst)}://dst-bkt/enc.bin",
+                        f"{_scheme(src)}://back-bkt/enc3.bin",
+                        source_sse_c=key_2,
+                    )
+                except PartcopyError as exc:
+                    capture.error(exc)
+                else:
+                    pytest.fail("a wrong SSE-C key must not copy")
+
+    anyio.run(main)
+    capture.assert_clean(factory.signatures)
 
 
 def _scheme(dialect: str) -> str:
