@@ -27,6 +27,7 @@ SCENARIOS: dict[str, str] = {
     "memory": "benchmarks.memory",
     "relay": "benchmarks.relay",
     "bulk": "benchmarks.bulk",
+    "throttle": "benchmarks.throttle",
 }
 
 

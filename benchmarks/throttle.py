@@ -3,7 +3,8 @@
 partcopy's adaptive concurrency (max 4×N) should settle at about N within a few seconds and
 finish with far fewer throttled answers than the same copy at a fixed concurrency of 4×N.
 Run ``python -m benchmarks.throttle [--quick] [--n N]``: prints a table and writes
-``benchmarks/results/throttle.json``.
+``benchmarks/results/throttle.json``; ``python -m benchmarks.run throttle`` runs it in the
+harness (``run(ctx)``) with targets: >= 3x fewer throttled answers, converged within 5 s.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ from pathlib import Path
 
 import anyio
 
+from benchmarks.common import Context
+from benchmarks.machine import utc_now
+from benchmarks.report import Column, Row, ScenarioResult, Target
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
 from partcopy.engine.adaptive import LimiterStatistics
 from partcopy.engine.copier import Copier
 from partcopy.engine.logs import configure_logging
 from partcopy.engine.retry import RetryPolicy
 
-__all__ = ["RunResult", "Scenario", "main", "run_copy", "run_scenario"]
+__all__ = ["RunResult", "Scenario", "main", "run", "run_copy", "run_scenario"]
 
 MiB = 1024**2
 RESULTS = Path(__file__).parent / "results"
@@ -198,6 +202,69 @@ def _table(scenario: Scenario, results: Sequence[RunResult]) -> str:
     lines = [head, "  ".join(c.rjust(w) for c, w in zip(cols, widths, strict=True))]
     lines += ["  ".join(str(x).rjust(w) for x, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(lines)
+
+
+RATIO_TARGET = 3.0
+CONVERGENCE_TARGET = 5.0
+
+
+def run(ctx: Context) -> ScenarioResult:
+    """The scenario in the benchmark harness (``python -m benchmarks.run throttle``)."""
+    configure_logging("warning")
+    scenario = Scenario(size=(400 if ctx.quick else 2048) * MiB)
+    fixed, adaptive = run_scenario(scenario)
+    keys = (
+        "throttled_store",
+        "throttled_client",
+        "retries",
+        "final_limit",
+        "min_limit",
+        "converged_after",
+        "in_flight_le_n_after_convergence",
+        "seconds",
+    )
+    rows = [
+        Row(
+            "partcopy",
+            f"{r.mode} max={r.concurrency_max}",
+            r.status == "completed",
+            {k: getattr(r, k) for k in keys},
+            None if r.status == "completed" else r.status,
+        )
+        for r in (fixed, adaptive)
+    ]
+    ratio = fixed.throttled_store / max(adaptive.throttled_store, 1)
+    return ScenarioResult(
+        scenario="throttle",
+        title=f"SlowDown beyond {scenario.n} copy parts in flight: fixed 4xN vs adaptive",
+        date=utc_now(),
+        machine=ctx.machine,
+        command=ctx.command,
+        quick=ctx.quick,
+        params={k: v for k, v in asdict(scenario).items() if isinstance(v, int | float)},
+        columns=[
+            Column("throttled_store", "throttled", "{:.0f}"),
+            Column("retries", "retries", "{:.0f}"),
+            Column("final_limit", "final limit", "{:.0f}"),
+            Column("min_limit", "min limit", "{:.0f}"),
+            Column("converged_after", "converged s", "{:.2f}"),
+            Column("in_flight_le_n_after_convergence", "<=N after", "{:.0%}"),
+            Column("seconds", "seconds", "{:.2f}"),
+        ],
+        rows=rows,
+        targets=[
+            Target("fixed/adaptive throttled answers", round(ratio, 2), RATIO_TARGET, ">="),
+            Target(
+                "adaptive: seconds to limit <= N",
+                adaptive.converged_after,
+                CONVERGENCE_TARGET,
+                "<=",
+            ),
+        ],
+        notes=["client and emulator (a thread) share one process; counts, not times, matter"],
+        plot_key="throttled_store",
+        plot_label="throttled answers",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
