@@ -264,3 +264,41 @@ async def test_cos_keys_under_the_admin_prefix_belong_to_the_bucket(
         assert answer.status == 200 and len(answer.body) == 10
         async with session.get(f"{emu.url}/_emulator/stats") as admin_answer:
             assert (await admin_answer.json())["requests"] == 1
+
+
+async def test_cos_answers_400_for_a_delete_marker_named_by_version(
+    session: aiohttp.ClientSession,
+) -> None:
+    bucket = "ver-1250000000"
+    async with Emulator("cos") as emu:
+        emu.store.create_bucket(bucket)
+        emu.store.set_versioning(bucket, True)
+        emu.store.put_object(bucket, "k", b"data")
+        marker = emu.store.delete_object(bucket, "k")
+        assert marker is not None
+        raw = RawClient(session, emu.url, "cos")
+        current = await raw.request("GET", bucket, "k")
+        assert current.status == 404 and _xml(current, "Code") == "NoSuchKey"
+        named = await raw.request("GET", bucket, "k", query=[("versionId", marker.version_id)])
+        assert named.status == 400
+
+
+async def test_obs_clamps_a_copy_range_past_the_end(session: aiohttp.ClientSession) -> None:
+    async with Emulator("obs", objects=["src-bkt/k=300KiB"]) as emu:
+        raw = RawClient(session, emu.url, "obs")
+        await raw.request("PUT", "dst-bkt")
+        upload_id = _xml(
+            await raw.request("POST", "dst-bkt", "o", query=[("uploads", None)]), "UploadId"
+        )
+        answer = await raw.request(
+            "PUT",
+            "dst-bkt",
+            "o",
+            query=[("partNumber", "1"), ("uploadId", upload_id)],
+            headers={
+                "x-obs-copy-source": "src-bkt/k",
+                "x-obs-copy-source-range": f"bytes={100 * KiB}-{10 * MiB}",
+            },
+        )
+        assert answer.status == 200
+        assert emu.store.upload("dst-bkt", "o", upload_id).parts[1].size == 200 * KiB

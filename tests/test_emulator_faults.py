@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from emulator_helpers import Raw, RawClient, admin
 from partcopy.emulator import Emulator, FaultSpec, parse_fault
-from partcopy.emulator.faults import FaultInjector
+from partcopy.emulator.faults import FAULT_KINDS, OPERATIONS, FaultInjector
 from partcopy.errors import UsageError
 
 MiB = 1024 * 1024
@@ -295,3 +297,25 @@ async def test_admin_fault_errors(session: aiohttp.ClientSession) -> None:
         assert status == 200 and body == {"faults": ["delay:0.5:1.0s@get#2"], "seed": 9}
         status, body = await admin(session, emu.url, "POST", "faults", {"faults": [7]})
         assert status == 400
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    kind=st.sampled_from(sorted(FAULT_KINDS)),
+    rate=st.floats(0, 1),
+    bound=st.integers(1, 10_000),
+    arg=st.integers(0, 3_600_000).map(lambda ms: ms / 1000),  # durations in ms steps
+    ops=st.sets(st.sampled_from(sorted(OPERATIONS)), min_size=1),
+    limit=st.none() | st.integers(0, 10**6),
+)
+def test_any_spec_survives_a_round_trip_through_its_text(
+    kind: str, rate: float, bound: int, arg: float, ops: set[str], limit: int | None
+) -> None:
+    spec = FaultSpec(
+        kind,
+        float(bound) if kind == "throttle" else rate,
+        arg if kind in {"delay", "429"} else None,
+        frozenset(ops),
+        limit,
+    )
+    assert parse_fault(spec.as_text()) == spec

@@ -325,6 +325,7 @@ def test_admin_endpoints(emulator_thread: Start) -> None:
     )
     status, stats = admin(url, "GET", "stats")
     assert status == 200 and stats["requests"] == 1 and stats["open_uploads"] == 0
+    assert stats["completes"] == [] and admin(url, "GET", "stats?completes=0")[1]["completes"] == 0
     assert admin(url, "POST", "faults", {"faults": ["bogus:1"]})[0] == 400
     assert admin(url, "POST", "objects", {"objects": ["no-size"]})[0] == 400
     assert admin(url, "GET", "nothing-here")[0] == 404

@@ -1,6 +1,7 @@
 """The emulator's admin endpoints under ``/_emulator/`` (a name no bucket can have).
 
-``GET stats``; ``GET|POST|DELETE faults`` (JSON ``{"faults": [spec, ...], "seed": n}``);
+``GET stats`` (``?completes=0``: count Completes instead of listing their parts);
+``GET|POST|DELETE faults`` (JSON ``{"faults": [spec, ...], "seed": n}``);
 ``POST objects`` (``{"objects": ["BUCKET/KEY=SIZE" | {"bucket", "key", "size", "seed"}]}``);
 ``PUT objects/BUCKET/KEY`` (the body becomes a real object); ``POST buckets``
 (``{"bucket", "versioning": bool}``); ``POST reset`` (empty store, no faults).
@@ -80,7 +81,10 @@ async def handle_admin(emu: Emulator, request: web.Request) -> web.StreamRespons
 async def _route(emu: Emulator, request: web.Request, path: str) -> web.StreamResponse:
     method = request.method
     if path == "stats" and method == "GET":
-        return _json(emu.stats().as_dict())
+        stats = emu.stats().as_dict()
+        if request.query.get("completes") in {"0", "false", "no"}:
+            stats["completes"] = len(emu.stats().completes)  # a count, not every part list
+        return _json(stats)
     if path == "faults":
         if method == "POST":
             body = await _body(request)

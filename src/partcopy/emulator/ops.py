@@ -138,10 +138,12 @@ class Executor:
         *,
         pause: Pause = _no_pause,
         range_min_source: int = 0,
+        clamp_copy_range: bool = False,
     ) -> None:
         self.store = store
         self.pause = pause
         self.range_min_source = range_min_source
+        self.clamp_copy_range = clamp_copy_range
 
     def _need(self, value: str | None, what: str) -> str:
         if value is None or value == "":
@@ -276,6 +278,8 @@ class Executor:
         with self.store.copy_in_flight():
             self.store.upload(bucket, key, upload_id)
             found = self.store.get(src.bucket, src.key, src.version_id, sse_c_md5=src.sse_c_md5)
+            if self.clamp_copy_range and last is not None and last >= found.size:
+                last = found.size - 1  # OBS copies up to the end instead of refusing
             nbytes = found.size if first is None or last is None else max(last - first + 1, 0)
             await self.pause(nbytes)
             part = self.store.upload_part_copy(

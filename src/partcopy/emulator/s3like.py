@@ -29,7 +29,12 @@ from partcopy.emulator.wire import (
     xml_doc,
 )
 from partcopy.transports.base import ObjectAttributes
-from partcopy.transports.memstore import ObjectVersion, StoreError, quote_etag
+from partcopy.transports.memstore import (
+    DELETE_MARKER_VERSION,
+    ObjectVersion,
+    StoreError,
+    quote_etag,
+)
 
 __all__ = ["COS", "OBS", "S3", "XmlDialect", "XmlWire", "cos_bucket_of_host"]
 
@@ -343,6 +348,9 @@ class XmlWire:
 
     def error(self, err: StoreError, *, head: bool = False, status: int | None = None) -> Answer:
         """The dialect's error document (no body for HEAD, as the services do)."""
+        if self.d.name == "cos" and err.detail == DELETE_MARKER_VERSION:
+            # COS answers 400 where S3 answers 405 when a delete marker is named by version
+            err = StoreError(400, "InvalidRequest", err.message, resource=err.resource)
         headers = self._base()
         if head:
             return Answer(status or err.status, headers)

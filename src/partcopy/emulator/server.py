@@ -119,7 +119,10 @@ class Emulator:
             else verifier_for(dialect, access_key, secret_key, clock)
         )
         self._executor = Executor(
-            self.store, pause=self._pause, range_min_source=RANGE_COPY_MIN_SOURCE.get(dialect, 0)
+            self.store,
+            pause=self._pause,
+            range_min_source=RANGE_COPY_MIN_SOURCE.get(dialect, 0),
+            clamp_copy_range=dialect == "obs",
         )
         for obj in objects:
             create_object(self.store, parse_object(obj) if isinstance(obj, str) else obj)

@@ -24,6 +24,7 @@ from partcopy.transports.base import ObjectAttributes
 from partcopy.transports.memdata import Content
 
 __all__ = [
+    "DELETE_MARKER_VERSION",
     "CompleteRecord",
     "CompletedPart",
     "MemoryStore",
@@ -41,17 +42,23 @@ RANGE_COPY_MIN_SOURCE = 5 * MiB
 """S3 copies a byte range only from sources larger than this."""
 
 Versioning = Literal["Off", "Enabled", "Suspended"]
+DELETE_MARKER_VERSION = "delete-marker-version"
+"""``StoreError.detail`` when a request names a delete marker by its version id."""
 
 
 class StoreError(Exception):
     """A request the store refuses, with S3's HTTP status and error code."""
 
-    def __init__(self, status: int, code: str, message: str, *, resource: str = "") -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, resource: str = "", detail: str = ""
+    ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
         self.message = message
         self.resource = resource
+        self.detail = detail
+        """A machine-readable refinement for dialects that answer differently."""
 
 
 def quote_etag(etag: str) -> str:
@@ -370,6 +377,7 @@ class MemoryStore:
                     "MethodNotAllowed",
                     "The specified method is not allowed against this resource.",
                     resource=f"/{bucket}/{key}",
+                    detail=DELETE_MARKER_VERSION,
                 )
         self._check_sse_c(version.sse_c_md5, sse_c_md5)
         if if_match is not None and _bare(if_match) not in {"*", version.etag}:
