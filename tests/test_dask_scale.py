@@ -1,0 +1,154 @@
+"""``partcopy.scale``: shards by line number, journal and report shards, divided budgets,
+merged reports; ``bulk --dask ADDRESS`` joins a running scheduler."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import distributed
+import pytest
+
+from partcopy.cli import main
+from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
+from partcopy.engine.bulk import BulkOptions, CopierSettings
+from partcopy.engine.report import read_report
+from partcopy.errors import ConfigError, UsageError
+from partcopy.scale import local_client, run_bulk, shard_path, shard_specs
+from partcopy.units import MiB
+
+
+@pytest.fixture
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARTCOPY_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY)
+    monkeypatch.setenv("PARTCOPY_SECRET_ACCESS_KEY", DEFAULT_SECRET_KEY)
+    monkeypatch.setenv("PARTCOPY_REGION", "us-east-1")
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    # Threads of this process (inproc transport): no sockets, starts in a fraction of a second.
+    with local_client(2, processes=False) as c:
+        yield c
+
+
+def manifest(tmp_path: Path, keys: list[str], name: str = "m.jsonl") -> Path:
+    path = tmp_path / name
+    path.write_text(
+        "".join(
+            json.dumps({"src": f"s3://src-bkt/{k}", "dst": f"s3://dst-bkt/{k}"}) + "\n"
+            for k in keys
+        )
+    )
+    return path
+
+
+def test_shard_specs_divide_the_budgets_and_keep_the_plan() -> None:
+    specs = shard_specs(
+        "/m.jsonl",
+        3,
+        options=BulkOptions(concurrency=64),
+        settings=CopierSettings(concurrency=32),
+        journal="/j.db",
+        report="/r.jsonl",
+    )
+    assert [(s.index, s.count) for s in specs] == [(0, 3), (1, 3), (2, 3)]
+    assert {s.options.concurrency for s in specs} == {21}
+    assert {s.settings.concurrency for s in specs} == {10}
+    assert {s.options.job_concurrency for s in specs} == {32}  # same plan as one process
+    assert [s.journal for s in specs] == ["/j.db.shard0", "/j.db.shard1", "/j.db.shard2"]
+    assert specs[1].report == shard_path("/r.jsonl", 1) == "/r.jsonl.shard1"
+    tiny = shard_specs(
+        "/m",
+        4,
+        options=BulkOptions(concurrency=2),
+        settings=CopierSettings(concurrency=1),
+        journal=None,
+        report=None,
+    )
+    assert {(s.options.concurrency, s.settings.concurrency) for s in tiny} == {(1, 1)}
+
+
+def test_run_bulk_on_dask_shards_journals_and_merges_reports(
+    client: Any, tmp_path: Path, credentials: None, emulator_thread: Any
+) -> None:
+    objects = [f"src-bkt/k{i:03d}={1000 + i}" for i in range(60)]
+    emu: EmulatorThread = emulator_thread(dialect="s3", objects=[*objects, "dst-bkt/x=1"])
+    keys = [f"k{i:03d}" for i in range(60)]
+    path = manifest(tmp_path, keys)
+    journal, report = tmp_path / "state.db", tmp_path / "report.jsonl"
+    settings = CopierSettings(endpoint_url=emu.url, concurrency=8)
+    summary = run_bulk(client, path, settings=settings, journal=journal, report=report)
+    assert (summary.objects, summary.ok) == (60, 60)
+    lines = sorted(o.line for o in read_report(report.read_text().splitlines()))
+    assert lines == list(range(1, 61))
+    assert (tmp_path / "state.db.shard0").exists() and (tmp_path / "state.db.shard1").exists()
+    assert not list(tmp_path.glob("report.jsonl.shard*"))  # merged, then removed
+    requests = emu.emulator.stats().requests
+    again = run_bulk(client, path, settings=settings, journal=journal, report=report)
+    assert (again.skipped, again.ok) == (60, 0)
+    assert emu.emulator.stats().requests == requests  # nothing copied twice
+
+
+def test_the_per_endpoint_budget_is_divided_among_workers(
+    client: Any, tmp_path: Path, credentials: None, emulator_thread: Any
+) -> None:
+    objects = [f"src-bkt/big{i}=30MiB" for i in range(4)]
+    # Each part copy takes 20 ms inside the emulator, so the workers' parts overlap.
+    emu: EmulatorThread = emulator_thread(
+        dialect="s3", objects=[*objects, "dst-bkt/x=1"], latency_ms=20
+    )
+    path = manifest(tmp_path, [f"big{i}" for i in range(4)])
+    summary = run_bulk(
+        client,
+        path,
+        options=BulkOptions(concurrency=4, part_size=5 * MiB),
+        settings=CopierSettings(endpoint_url=emu.url, concurrency=4),
+    )
+    assert summary.ok == 4 and summary.modes == {"copy": 4}
+    stats = emu.emulator.stats()
+    assert stats.parts_copied == 24
+    assert 2 <= stats.peak_in_flight <= 4  # 2 workers x 2, never 2 x 4
+
+
+def test_bad_input_fails_before_any_task(client: Any, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="missing"):
+        run_bulk(client, tmp_path / "missing.jsonl")
+    path = manifest(tmp_path, ["a"])
+    garbage = tmp_path / "j.db.shard1"
+    garbage.write_bytes(b"definitely not sqlite")
+    with pytest.raises(UsageError, match=r"j\.db\.shard1"):
+        run_bulk(client, path, journal=tmp_path / "j.db")
+    with pytest.raises(UsageError):
+        run_bulk(client, path, shards=0)
+    with pytest.raises(UsageError), local_client(0):
+        pass
+
+
+def test_cli_joins_a_running_scheduler(
+    tmp_path: Path,
+    credentials: None,
+    emulator_thread: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emu: EmulatorThread = emulator_thread(
+        dialect="s3", objects=["src-bkt/a=10", "src-bkt/b=20", "dst-bkt/x=1"]
+    )
+    path = manifest(tmp_path, ["a", "b", "missing"])
+    cluster = distributed.LocalCluster(
+        n_workers=1, processes=False, dashboard_address="127.0.0.1:0"
+    )
+    try:
+        argv = ["bulk", str(path), "--endpoint-url", emu.url, "--dask", cluster.scheduler_address]
+        code = main([*argv, "--json", "--report", str(tmp_path / "r.jsonl")])
+    finally:
+        cluster.close()
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1 and (out["ok"], out["failed"]) == (2, 1)
+    assert os.path.exists(tmp_path / "r.jsonl")
+    code = main(["bulk", str(path), "--dask", "no-port-here", "--json"])
+    err = capsys.readouterr().err
+    assert code == 2 and "no-port-here" in err and err.count("\n") == 1
