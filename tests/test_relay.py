@@ -308,3 +308,15 @@ async def test_a_refused_copy_falls_back_to_relay_in_auto_mode_only() -> None:
         assert is_copy_refused(info.value)
     assert dst_bytes(store) == data
     assert not is_copy_refused(ConnectError("reset"))
+
+
+async def test_an_empty_part_is_uploaded_without_a_get() -> None:
+    store = MemoryStore("s3")
+    store.create_bucket("bkt")
+    transport = MemoryTransport(store)
+    upload = await transport.create_multipart("bkt", "empty", ObjectAttributes())
+    endpoint = Endpoint(transport, anyio.CapacityLimiter(1))
+    part = RelayPart(endpoint, endpoint, "bkt", "no-such-source", "bkt", "empty")
+    result = await part(upload, RangeTask(1, 0, -1))
+    assert result.etag == f'"{hashlib.md5(b"").hexdigest()}"'
+    assert store.stats().parts_uploaded == 1

@@ -130,6 +130,11 @@ class RelayPart:
         return "upload_part"
 
     async def __call__(self, upload_id: str, task: RangeTask) -> PartResult:
+        if task.size <= 0:  # the one empty part of an empty object: nothing to GET
+            async with self.destination.limiter:
+                return await self.destination.transport.upload_part(
+                    self.bucket, self.key, upload_id, task.part_number, b"", 0, sse_c=self.sse_c
+                )
         async with AsyncExitStack() as stack:
             limiters = {id(e.limiter): e.limiter for e in (self.source, self.destination)}
             for key in sorted(limiters):
