@@ -108,7 +108,8 @@ async def serving(
     raw = RawServer(handler)
     server = await asyncio.start_server(raw._serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    options.setdefault("timeouts", Timeouts(connect=2, read=0.3, copy_base=0.3))
+    # Generous by default: only the timeout tests ask for short ones (shared, loaded cores).
+    options.setdefault("timeouts", Timeouts(connect=10, read=30, copy_base=30))
     session = options.pop("session", None)
     transport = make_transport(
         dialect,  # type: ignore[arg-type]
@@ -143,7 +144,8 @@ def test_headers_then_silence_is_a_response_timeout() -> None:
             await w.drain()
             await release.wait()
 
-        async with serving(stall) as (_, t):
+        short = Timeouts(connect=10, read=0.3, copy_base=0.3)
+        async with serving(stall, timeouts=short) as (_, t):
             try:
                 with pytest.raises(ResponseTimeout) as info:
                     await t.upload_part_copy("dst", "k", "U", 1, CopySource("src", "k"), 0, 9)
