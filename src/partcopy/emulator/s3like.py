@@ -1,4 +1,4 @@
-"""The XML wire dialects (S3, OBS, COS): parse requests into ``Call``s, render outcomes.
+"""The XML wire dialects (S3, OBS, COS): parse requests into ``Call``s.
 
 The three differ in header prefixes (``x-amz-``, ``x-obs-``, ``x-cos-``), in where the
 bucket travels (path, or COS's ``<bucket-appid>.cos.<region>.myqcloud.com`` host) and in
@@ -10,83 +10,30 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
 from multidict import CIMultiDictProxy
 
-from partcopy.emulator.ops import Call, Outcome, SourceRef
-from partcopy.emulator.wire import (
-    Answer,
-    http_date,
-    iso_date,
-    parse_copy_range,
-    parse_part_number,
-    parse_query,
-    sse_c_md5,
-    xml_doc,
-)
+from partcopy.emulator.ops import Call, SourceRef
+from partcopy.emulator.s3answers import XmlAnswers
+from partcopy.emulator.wire import parse_copy_range, parse_part_number, parse_query, sse_c_md5
+from partcopy.emulator.xmldialects import cos_bucket_of_host, cos_bucket_of_source
 from partcopy.transports.base import ObjectAttributes
-from partcopy.transports.memstore import (
-    DELETE_MARKER_VERSION,
-    ObjectVersion,
-    StoreError,
-    quote_etag,
-)
+from partcopy.transports.memstore import StoreError
 
-__all__ = ["COS", "OBS", "S3", "XmlDialect", "XmlWire", "cos_bucket_of_host"]
+__all__ = ["XmlWire"]
 
 Headers = CIMultiDictProxy[str] | Mapping[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class XmlDialect:
-    """What distinguishes one XML dialect on the wire."""
-
-    name: str
-    prefixes: tuple[str, ...]
-    """Header prefixes accepted in requests; the first is used in answers."""
-    namespace: str | None
-    bucket_in_host: bool = False
-    request_id_header: str = "x-amz-request-id"
-
-
-S3 = XmlDialect("s3", ("x-amz-",), "http://s3.amazonaws.com/doc/2006-03-01/")
-# The OBS SDK signs the AWS way (x-amz-*) on an IP endpoint, the OBS way (x-obs-*) otherwise.
-OBS = XmlDialect(
-    "obs",
-    ("x-obs-", "x-amz-"),
-    "http://obs.myhwclouds.com/doc/2015-06-30/",
-    request_id_header="x-obs-request-id",
-)
-COS = XmlDialect(
-    "cos", ("x-cos-",), None, bucket_in_host=True, request_id_header="x-cos-request-id"
-)
-
-_COS_HOST_MARK = ".cos."
-
-
-def cos_bucket_of_host(host: str) -> str | None:
-    """The bucket of a ``<bucket-appid>.cos.<region>.myqcloud.com[:port]`` host."""
-    name = host.split(":", 1)[0]
-    if _COS_HOST_MARK in name and name.endswith(".myqcloud.com"):
-        return name.split(_COS_HOST_MARK, 1)[0]
-    return None
 
 
 def _text(root: Element, name: str) -> list[str]:
     return [el.text or "" for el in root.iter() if el.tag.rsplit("}", 1)[-1] == name]
 
 
-class XmlWire:
-    """Request parsing and answer rendering for one XML dialect."""
-
-    def __init__(self, dialect: XmlDialect, request_id: str = "partcopy-emulator") -> None:
-        self.d = dialect
-        self.prefix = dialect.prefixes[0]
-        self.request_id = request_id
+class XmlWire(XmlAnswers):
+    """Request parsing (here) and answer rendering (``XmlAnswers``) for one XML dialect."""
 
     # --- requests --------------------------------------------------------------------
 
@@ -151,8 +98,8 @@ class XmlWire:
         version = parse_query(query).get("versionId") if query else None
         path = unquote(path).lstrip("/")
         bucket, sep, key = path.partition("/")
-        if self.d.bucket_in_host and _COS_HOST_MARK in bucket:
-            bucket = bucket.split(_COS_HOST_MARK, 1)[0]
+        if self.d.bucket_in_host:
+            bucket = cos_bucket_of_source(bucket)
         if not sep or not bucket or not key:
             raise StoreError(
                 400,
@@ -335,254 +282,6 @@ class XmlWire:
             except ValueError:
                 raise _malformed() from None
         return tuple(parts)
-
-    # --- answers ---------------------------------------------------------------------
-
-    def _base(self) -> dict[str, str]:
-        return {self.d.request_id_header: self.request_id}
-
-    def _xml(self, root: str, items: list[tuple[str, object]], status: int = 200) -> Answer:
-        headers = self._base()
-        headers["Content-Type"] = "application/xml"
-        return Answer(status, headers, xml_doc(root, items, self.d.namespace))
-
-    def error(self, err: StoreError, *, head: bool = False, status: int | None = None) -> Answer:
-        """The dialect's error document (no body for HEAD, as the services do)."""
-        if self.d.name == "cos" and err.detail == DELETE_MARKER_VERSION:
-            # COS answers 400 where S3 answers 405 when a delete marker is named by version
-            err = StoreError(400, "InvalidRequest", err.message, resource=err.resource)
-        headers = self._base()
-        if head:
-            return Answer(status or err.status, headers)
-        items: list[tuple[str, object]] = [
-            ("Code", err.code),
-            ("Message", err.message),
-            ("Resource", err.resource or "/"),
-            ("RequestId", self.request_id),
-        ]
-        if self.d.name == "cos":
-            items.append(("TraceId", self.request_id))
-        else:
-            items.append(("HostId", self.request_id))
-        headers["Content-Type"] = "application/xml"
-        return Answer(status or err.status, headers, xml_doc("Error", items, None))
-
-    def _object_headers(self, version: ObjectVersion, etag: bool = True) -> dict[str, str]:
-        headers = self._base()
-        attrs = version.attrs
-        if etag:
-            headers["ETag"] = quote_etag(version.etag)
-        headers["Last-Modified"] = http_date(version.last_modified)
-        headers["Accept-Ranges"] = "bytes"
-        headers["Content-Type"] = attrs.content_type or "binary/octet-stream"
-        for name, value in (
-            ("Content-Encoding", attrs.content_encoding),
-            ("Content-Language", attrs.content_language),
-            ("Content-Disposition", attrs.content_disposition),
-            ("Cache-Control", attrs.cache_control),
-            ("Expires", attrs.expires),
-            (self.prefix + "storage-class", attrs.storage_class),
-            (self.prefix + "server-side-encryption", attrs.sse),
-        ):
-            if value is not None:
-                headers[name] = value
-        for name, value in attrs.metadata.items():
-            headers[f"{self.prefix}meta-{name}"] = value
-        if attrs.tagging:
-            headers[self.prefix + "tagging-count"] = str(len(attrs.tagging.split("&")))
-        if version.sse_c_md5 is not None:
-            headers[self.prefix + "server-side-encryption-customer-algorithm"] = "AES256"
-            headers[self.prefix + "server-side-encryption-customer-key-MD5"] = version.sse_c_md5
-        if version.version_id != "null":
-            headers[self.prefix + "version-id"] = version.version_id
-        if version.parts_count is not None:
-            headers[self.prefix + "mp-parts-count"] = str(version.parts_count)
-        return headers
-
-    def render(self, out: Outcome, *, etag: bool = True) -> Answer:
-        """The success answer for ``out``; ``etag=False`` leaves the ETag out (a fault)."""
-        call = out.call
-        op = call.op
-        if op == "bucket":
-            return Answer(200, {**self._base(), "Location": f"/{call.bucket}"})
-        if op == "head_bucket":
-            return Answer(200, self._base())
-        if op == "get_versioning":
-            status = None if out.versioning == "Off" else out.versioning
-            return self._xml("VersioningConfiguration", [("Status", status)])
-        if op in {"head", "get"}:
-            version = out.version
-            assert version is not None and version.content is not None
-            headers = self._object_headers(version)
-            if op == "head":
-                return Answer(200, headers, head_length=version.size)
-            assert out.content is not None
-            if out.content_range is not None:
-                first, last, size = out.content_range
-                headers["Content-Range"] = f"bytes {first}-{last}/{size}"
-                return Answer(206, headers, stream=out.content)
-            return Answer(200, headers, stream=out.content)
-        if op == "put":
-            assert out.version is not None
-            headers = self._base()
-            if etag:
-                headers["ETag"] = quote_etag(out.version.etag)
-            if out.version.version_id != "null":
-                headers[self.prefix + "version-id"] = out.version.version_id
-            return Answer(200, headers)
-        if op == "delete":
-            headers = self._base()
-            if out.delete_marker and out.version is not None:
-                headers[self.prefix + "delete-marker"] = "true"
-                headers[self.prefix + "version-id"] = out.version.version_id
-            return Answer(204, headers)
-        if op == "create":
-            assert out.upload is not None
-            return self._xml(
-                "InitiateMultipartUploadResult",
-                [("Bucket", call.bucket), ("Key", call.key), ("UploadId", out.upload.upload_id)],
-            )
-        if op == "upload_part":
-            assert out.part is not None
-            headers = self._base()
-            if etag:
-                headers["ETag"] = quote_etag(out.part.etag)
-            return Answer(200, headers)
-        if op == "copy_part":
-            assert out.part is not None
-            return self._xml(
-                "CopyPartResult",
-                [
-                    ("LastModified", iso_date(out.part.last_modified)),
-                    ("ETag", quote_etag(out.part.etag) if etag else None),
-                ],
-            )
-        if op == "copy_object":
-            assert out.version is not None
-            answer = self._xml(
-                "CopyObjectResult",
-                [
-                    ("LastModified", iso_date(out.version.last_modified)),
-                    ("ETag", quote_etag(out.version.etag) if etag else None),
-                ],
-            )
-            return self._with_version(answer, out.version)
-        if op == "complete":
-            assert out.version is not None
-            answer = self._xml(
-                "CompleteMultipartUploadResult",
-                [
-                    ("Location", f"/{call.bucket}/{call.key}"),
-                    ("Bucket", call.bucket),
-                    ("Key", call.key),
-                    ("ETag", quote_etag(out.version.etag) if etag else None),
-                ],
-            )
-            return self._with_version(answer, out.version)
-        if op == "abort":
-            return Answer(204, self._base())
-        if op == "list_parts":
-            return self._list_parts(out)
-        if op == "list_uploads":
-            return self._list_uploads(out)
-        if op == "list_objects":
-            last_key = out.objects[-1].key if out.truncated and out.objects else None
-            return self._xml(
-                "ListBucketResult",
-                [
-                    ("Name", call.bucket),
-                    ("Prefix", call.prefix),
-                    ("KeyCount", len(out.objects)),
-                    ("MaxKeys", call.max_items),
-                    ("IsTruncated", out.truncated),
-                    ("NextContinuationToken", last_key),
-                    ("NextMarker", last_key),
-                    (
-                        "Contents",
-                        [
-                            (
-                                ("Key", v.key),
-                                ("LastModified", iso_date(v.last_modified)),
-                                ("ETag", quote_etag(v.etag)),
-                                ("Size", v.size),
-                                ("StorageClass", v.attrs.storage_class or "STANDARD"),
-                            )
-                            for v in out.objects
-                        ],
-                    ),
-                ],
-            )
-        raise StoreError(501, "NotImplemented", f"{op} is not implemented")
-
-    def _with_version(self, answer: Answer, version: ObjectVersion) -> Answer:
-        if version.version_id == "null":
-            return answer
-        headers = {**answer.headers, self.prefix + "version-id": version.version_id}
-        return Answer(answer.status, headers, answer.body)
-
-    def _list_parts(self, out: Outcome) -> Answer:
-        call = out.call
-        return self._xml(
-            "ListPartsResult",
-            [
-                ("Bucket", call.bucket),
-                ("Key", call.key),
-                ("UploadId", call.upload_id),
-                ("PartNumberMarker", call.marker or 0),
-                ("NextPartNumberMarker", out.next_marker if out.truncated else None),
-                ("MaxParts", call.max_items),
-                ("IsTruncated", out.truncated),
-                (
-                    "Part",
-                    [
-                        (
-                            ("PartNumber", p.number),
-                            ("LastModified", iso_date(p.last_modified)),
-                            ("ETag", quote_etag(p.etag)),
-                            ("Size", p.size),
-                        )
-                        for p in out.parts
-                    ],
-                ),
-                ("StorageClass", "STANDARD"),
-            ],
-        )
-
-    def _list_uploads(self, out: Outcome) -> Answer:
-        call = out.call
-        last = out.uploads[-1] if out.truncated and out.uploads else None
-        return self._xml(
-            "ListMultipartUploadsResult",
-            [
-                ("Bucket", call.bucket),
-                ("KeyMarker", call.key_marker or ""),
-                ("UploadIdMarker", call.upload_id_marker or ""),
-                ("NextKeyMarker", last.key if last else None),
-                ("NextUploadIdMarker", last.upload_id if last else None),
-                ("Prefix", call.prefix),
-                ("MaxUploads", call.max_items),
-                ("IsTruncated", out.truncated),
-                (
-                    "Upload",
-                    [
-                        (
-                            ("Key", u.key),
-                            ("UploadId", u.upload_id),
-                            ("Initiated", iso_date(u.initiated)),
-                            ("StorageClass", u.attrs.storage_class or "STANDARD"),
-                        )
-                        for u in out.uploads
-                    ],
-                ),
-            ],
-        )
-
-    def error_in_200(self) -> Answer:
-        """S3's error-bodied 200 (UploadPartCopy, CopyObject, Complete can answer this)."""
-        err = StoreError(
-            500, "InternalError", "We encountered an internal error. Please try again."
-        )
-        return self.error(err, status=200)
 
 
 def _decode_aws_chunked(body: bytes, decoded_length: str | None) -> bytes:

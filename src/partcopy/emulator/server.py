@@ -29,8 +29,9 @@ from partcopy.emulator.faults import PERFORMING_KINDS, FaultInjector, FaultSpec,
 from partcopy.emulator.objects import ObjectSpec, create_object, parse_object
 from partcopy.emulator.ops import Call, Executor, Outcome
 from partcopy.emulator.qingstor import QingStorWire
-from partcopy.emulator.s3like import COS, OBS, S3, XmlWire, cos_bucket_of_host
+from partcopy.emulator.s3like import XmlWire
 from partcopy.emulator.wire import Answer
+from partcopy.emulator.xmldialects import COS, OBS, S3, cos_bucket_of_host
 from partcopy.errors import UsageError
 from partcopy.transports.memory import DEFAULT_PROFILES, RANGE_COPY_MIN_SOURCE
 from partcopy.transports.memstore import MemoryStore, StoreError, StoreStats

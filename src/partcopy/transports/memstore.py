@@ -16,12 +16,24 @@ import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from partcopy.planners import PROFILES, PartLimits
 from partcopy.transports.base import ObjectAttributes
 from partcopy.transports.memdata import Content
+from partcopy.transports.memrecords import (
+    DELETE_MARKER_VERSION,
+    ObjectVersion,
+    StoredPart,
+    StoreError,
+    Upload,
+    bare_etag,
+    etag_of,
+    now,
+    quote_etag,
+)
+from partcopy.transports.memstats import CompletedPart, CompleteRecord, Counters, StoreStats
 
 __all__ = [
     "DELETE_MARKER_VERSION",
@@ -38,165 +50,10 @@ __all__ = [
 ]
 
 MiB = 1024 * 1024
-RANGE_COPY_MIN_SOURCE = 5 * MiB
+S3_RANGE_FLOOR = 5 * MiB
 """S3 copies a byte range only from sources larger than this."""
 
 Versioning = Literal["Off", "Enabled", "Suspended"]
-DELETE_MARKER_VERSION = "delete-marker-version"
-"""``StoreError.detail`` when a request names a delete marker by its version id."""
-
-
-class StoreError(Exception):
-    """A request the store refuses, with S3's HTTP status and error code."""
-
-    def __init__(
-        self, status: int, code: str, message: str, *, resource: str = "", detail: str = ""
-    ) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.resource = resource
-        self.detail = detail
-        """A machine-readable refinement for dialects that answer differently."""
-
-
-def quote_etag(etag: str) -> str:
-    """An ETag as it appears on the wire: in double quotes."""
-    return f'"{etag.strip(chr(34))}"'
-
-
-def _bare(etag: str) -> str:
-    return etag.strip().strip('"')
-
-
-def etag_of(content: Content) -> str:
-    """The ETag of a single-part object: its content MD5 in hex."""
-    return content.md5().hex()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectVersion:
-    """One version of one key (or a delete marker when ``content`` is None)."""
-
-    key: str
-    version_id: str
-    content: Content | None
-    etag: str
-    last_modified: datetime
-    attrs: ObjectAttributes = field(default_factory=ObjectAttributes)
-    sse_c_md5: str | None = None
-    parts_count: int | None = None
-
-    @property
-    def is_delete_marker(self) -> bool:
-        return self.content is None
-
-    @property
-    def size(self) -> int:
-        return 0 if self.content is None else self.content.size
-
-
-@dataclass(frozen=True, slots=True)
-class StoredPart:
-    """A part of an open upload."""
-
-    number: int
-    etag: str
-    content: Content
-    last_modified: datetime
-
-    @property
-    def size(self) -> int:
-        return self.content.size
-
-
-@dataclass
-class Upload:
-    """An open multipart upload."""
-
-    bucket: str
-    key: str
-    upload_id: str
-    initiated: datetime
-    attrs: ObjectAttributes
-    limits: PartLimits
-    sse_c_md5: str | None = None
-    parts: dict[int, StoredPart] = field(default_factory=dict)
-    issued: dict[int, set[str]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class CompletedPart:
-    """One (part number, ETag) a Complete listed, and whether the store issued it."""
-
-    part_number: int
-    etag: str
-    issued: bool
-
-
-@dataclass(frozen=True, slots=True)
-class CompleteRecord:
-    """The part list of one Complete request, as the store received it."""
-
-    bucket: str
-    key: str
-    upload_id: str
-    parts: tuple[CompletedPart, ...]
-    ok: bool
-
-    @property
-    def all_issued(self) -> bool:
-        return all(p.issued for p in self.parts)
-
-
-@dataclass(frozen=True, slots=True)
-class StoreStats:
-    """A snapshot of the store's counters (see ``MemoryStore.stats``)."""
-
-    parts_copied: int
-    parts_uploaded: int
-    bytes_copied: int
-    bytes_uploaded: int
-    in_flight: int
-    peak_in_flight: int
-    open_uploads: int
-    completes: tuple[CompleteRecord, ...]
-    faults: dict[str, int]
-    requests: int
-
-    @property
-    def every_complete_issued(self) -> bool:
-        """True when every Complete listed only ETags this store issued."""
-        return all(record.all_issued for record in self.completes)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "parts_copied": self.parts_copied,
-            "parts_uploaded": self.parts_uploaded,
-            "bytes_copied": self.bytes_copied,
-            "bytes_uploaded": self.bytes_uploaded,
-            "in_flight": self.in_flight,
-            "peak_in_flight": self.peak_in_flight,
-            "open_uploads": self.open_uploads,
-            "faults": dict(self.faults),
-            "requests": self.requests,
-            "every_complete_issued": self.every_complete_issued,
-            "completes": [
-                {
-                    "bucket": r.bucket,
-                    "key": r.key,
-                    "upload_id": r.upload_id,
-                    "ok": r.ok,
-                    "parts": [[p.part_number, p.etag, p.issued] for p in r.parts],
-                }
-                for r in self.completes
-            ],
-        }
 
 
 @dataclass
@@ -206,19 +63,6 @@ class _Bucket:
     versioning: Versioning = "Off"
     objects: dict[str, list[ObjectVersion]] = field(default_factory=dict)
     uploads: dict[str, Upload] = field(default_factory=dict)
-
-
-@dataclass
-class _Counters:
-    parts_copied: int = 0
-    parts_uploaded: int = 0
-    bytes_copied: int = 0
-    bytes_uploaded: int = 0
-    in_flight: int = 0
-    peak_in_flight: int = 0
-    requests: int = 0
-    completes: list[CompleteRecord] = field(default_factory=list)
-    faults: dict[str, int] = field(default_factory=dict)
 
 
 def _valid_bucket_name(name: str) -> bool:
@@ -239,7 +83,7 @@ class MemoryStore:
         self.seed = seed
         self._buckets: dict[str, _Bucket] = {}
         self._ids = itertools.count(1)
-        self._counters = _Counters()
+        self._counters = Counters()
         # upload id -> (the part list it completed with, the version it made): S3 answers
         # a repeated Complete with the same result, so retrying Complete is safe.
         self._completed: dict[str, tuple[tuple[tuple[int, str], ...], ObjectVersion]] = {}
@@ -265,7 +109,7 @@ class MemoryStore:
                 400, "InvalidBucketName", "The specified bucket is not valid.", resource=name
             )
         if name not in self._buckets:
-            self._buckets[name] = _Bucket(name, _now())
+            self._buckets[name] = _Bucket(name, now())
 
     def bucket_names(self) -> list[str]:
         return sorted(self._buckets)
@@ -325,7 +169,7 @@ class MemoryStore:
             version_id="",
             content=content,
             etag=etag or etag_of(content),
-            last_modified=_now(),
+            last_modified=now(),
             attrs=attrs,
             sse_c_md5=sse_c_md5,
             parts_count=parts_count,
@@ -380,14 +224,14 @@ class MemoryStore:
                     detail=DELETE_MARKER_VERSION,
                 )
         self._check_sse_c(version.sse_c_md5, sse_c_md5)
-        if if_match is not None and _bare(if_match) not in {"*", version.etag}:
+        if if_match is not None and bare_etag(if_match) not in {"*", version.etag}:
             raise StoreError(
                 412,
                 "PreconditionFailed",
                 "At least one of the pre-conditions you specified did not hold",
                 resource=f"/{bucket}/{key}",
             )
-        if if_none_match is not None and _bare(if_none_match) in {"*", version.etag}:
+        if if_none_match is not None and bare_etag(if_none_match) in {"*", version.etag}:
             raise StoreError(
                 412,
                 "PreconditionFailed",
@@ -443,7 +287,7 @@ class MemoryStore:
         if b.versioning == "Off":
             b.objects.pop(key, None)
             return None
-        marker = ObjectVersion(key, "", None, "", _now())
+        marker = ObjectVersion(key, "", None, "", now())
         return self._store_version(bucket, marker)
 
     # --- multipart -------------------------------------------------------------------
@@ -463,7 +307,7 @@ class MemoryStore:
             bucket=bucket,
             key=key,
             upload_id=self._new_id("upload"),
-            initiated=_now(),
+            initiated=now(),
             attrs=replace(attrs or ObjectAttributes(), sse_c=None),
             limits=limits or self.limits,
             sse_c_md5=sse_c_md5,
@@ -499,7 +343,7 @@ class MemoryStore:
             )
 
     def _store_part(self, upload: Upload, part_number: int, content: Content) -> StoredPart:
-        part = StoredPart(part_number, etag_of(content), content, _now())
+        part = StoredPart(part_number, etag_of(content), content, now())
         upload.parts[part_number] = part
         upload.issued.setdefault(part_number, set()).add(part.etag)
         return part
@@ -564,7 +408,7 @@ class MemoryStore:
         if_none_match: str | None = None,
         src_sse_c_md5: str | None = None,
         sse_c_md5: str | None = None,
-        range_min_source: int = RANGE_COPY_MIN_SOURCE,
+        range_min_source: int = S3_RANGE_FLOOR,
     ) -> StoredPart:
         """Copy source bytes ``first..last`` (whole object when None) into one part."""
         upload = self.upload(bucket, key, upload_id)
@@ -653,7 +497,7 @@ class MemoryStore:
         self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
     ) -> ObjectVersion:
         """Join the listed parts into the object, after S3's checks (recorded in stats)."""
-        listed = tuple((n, _bare(e)) for n, e in parts)
+        listed = tuple((n, bare_etag(e)) for n, e in parts)
         done = self._completed.get(upload_id)
         if done is not None and done[0] == listed and upload_id not in self._bucket(bucket).uploads:
             return done[1]
@@ -818,4 +662,4 @@ class MemoryStore:
         """Forget every bucket, object, upload and counter."""
         self._buckets.clear()
         self._completed.clear()
-        self._counters = _Counters()
+        self._counters = Counters()

@@ -1,0 +1,111 @@
+"""The records a ``MemoryStore`` keeps and the error it raises: versions, parts, uploads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from partcopy.planners import PartLimits
+from partcopy.transports.base import ObjectAttributes
+from partcopy.transports.memdata import Content
+
+__all__ = [
+    "DELETE_MARKER_VERSION",
+    "ObjectVersion",
+    "StoreError",
+    "StoredPart",
+    "Upload",
+    "bare_etag",
+    "etag_of",
+    "now",
+    "quote_etag",
+]
+
+DELETE_MARKER_VERSION = "delete-marker-version"
+"""``StoreError.detail`` when a request names a delete marker by its version id."""
+
+
+class StoreError(Exception):
+    """A request the store refuses, with S3's HTTP status and error code."""
+
+    def __init__(
+        self, status: int, code: str, message: str, *, resource: str = "", detail: str = ""
+    ) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.resource = resource
+        self.detail = detail
+        """A machine-readable refinement for dialects that answer differently."""
+
+
+def quote_etag(etag: str) -> str:
+    """An ETag as it appears on the wire: in double quotes."""
+    return f'"{etag.strip(chr(34))}"'
+
+
+def bare_etag(etag: str) -> str:
+    """An ETag without its quotes."""
+    return etag.strip().strip('"')
+
+
+def etag_of(content: Content) -> str:
+    """The ETag of a single-part object: its content MD5 in hex."""
+    return content.md5().hex()
+
+
+def now() -> datetime:
+    """The time stamps the store records: UTC, whole seconds."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectVersion:
+    """One version of one key (or a delete marker when ``content`` is None)."""
+
+    key: str
+    version_id: str
+    content: Content | None
+    etag: str
+    last_modified: datetime
+    attrs: ObjectAttributes = field(default_factory=ObjectAttributes)
+    sse_c_md5: str | None = None
+    parts_count: int | None = None
+
+    @property
+    def is_delete_marker(self) -> bool:
+        return self.content is None
+
+    @property
+    def size(self) -> int:
+        return 0 if self.content is None else self.content.size
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPart:
+    """A part of an open upload."""
+
+    number: int
+    etag: str
+    content: Content
+    last_modified: datetime
+
+    @property
+    def size(self) -> int:
+        return self.content.size
+
+
+@dataclass
+class Upload:
+    """An open multipart upload."""
+
+    bucket: str
+    key: str
+    upload_id: str
+    initiated: datetime
+    attrs: ObjectAttributes
+    limits: PartLimits
+    sse_c_md5: str | None = None
+    parts: dict[int, StoredPart] = field(default_factory=dict)
+    issued: dict[int, set[str]] = field(default_factory=dict)
