@@ -1,0 +1,131 @@
+"""``partcopy bulk`` as a command: exit statuses, JSON summary, report lines, CSV, modes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from partcopy.cli import main
+from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
+from partcopy.engine.report import read_report
+
+
+@pytest.fixture
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARTCOPY_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY)
+    monkeypatch.setenv("PARTCOPY_SECRET_ACCESS_KEY", DEFAULT_SECRET_KEY)
+    monkeypatch.setenv("PARTCOPY_REGION", "us-east-1")
+
+
+@pytest.fixture
+def emu(emulator_thread: Any) -> EmulatorThread:
+    objects = [f"src-bkt/k{i}={1000 * (i + 1)}" for i in range(5)] + ["src-bkt/big=12MiB"]
+    started: EmulatorThread = emulator_thread(dialect="s3", objects=[*objects, "dst-bkt/x=1"])
+    return started
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(["bulk", *argv])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_csv_manifest_json_summary_and_report(
+    tmp_path: Path, emu: EmulatorThread, credentials: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = tmp_path / "objects.csv"
+    rows = [f"s3://src-bkt/k{i},s3://dst-bkt/k{i}" for i in range(5)]
+    manifest.write_text("src,dst\n" + "\n".join([*rows, "s3://src-bkt/big,s3://dst-bkt/big"]))
+    report = tmp_path / "report.jsonl"
+    argv = [str(manifest), "--endpoint-url", emu.url, "--report", str(report), "--json"]
+    code, out, err = run(capsys, *argv, "--part-size", "5MiB")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["status"] == "completed" and summary["ok"] == 6
+    assert summary["modes"] == {"copy": 1, "single": 5}
+    assert summary["bytes"] == 15_000 + 12 * 1024 * 1024
+    lines = {o.line: o for o in read_report(report.read_text().splitlines())}
+    assert sorted(lines) == [2, 3, 4, 5, 6, 7]  # line 1 is the header
+    assert (lines[7].mode, lines[7].parts, lines[2].mode, lines[2].parts) == (
+        "copy",
+        3,
+        "single",
+        1,
+    )
+    assert emu.emulator.store.get("dst-bkt", "k4").size == 5000
+
+
+def test_failures_exit_1_and_relay_mode_is_reported(
+    tmp_path: Path, emu: EmulatorThread, credentials: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(
+        json.dumps({"src": "s3://src-bkt/k0", "dst": "s3://dst-bkt/k0"})
+        + "\n"
+        + json.dumps({"src": "s3://src-bkt/gone", "dst": "s3://dst-bkt/gone"})
+        + "\n"
+    )
+    report = tmp_path / "r.jsonl"
+    code, out, _ = run(
+        capsys,
+        str(manifest),
+        "--endpoint-url",
+        emu.url,
+        "--mode",
+        "relay",
+        "--report",
+        str(report),
+        "--json",
+    )
+    assert code == 1
+    assert json.loads(out)["failed"] == 1
+    outcomes = {o.line: o for o in read_report(report.read_text().splitlines())}
+    assert outcomes[1].status == "ok" and outcomes[1].mode == "relay"
+    assert outcomes[2].status == "failed" and outcomes[2].error is not None
+    assert "NoSuchKey" in outcomes[2].error.message or "404" in outcomes[2].error.message
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (["--part-size", "0"], "part size"),
+        (["--dst-endpoint-url", "ftp://nope"], "ftp://nope"),
+        (["--journal", "JOURNAL"], "not a partcopy journal"),
+        (["--report", "/no/such/dir/r.jsonl"], "/no/such/dir/r.jsonl"),
+    ],
+)
+def test_bad_input_is_exit_2_with_one_line_before_any_request(
+    tmp_path: Path,
+    emu: EmulatorThread,
+    credentials: None,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    named: str,
+) -> None:
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(json.dumps({"src": "s3://src-bkt/k0", "dst": "s3://dst-bkt/k0"}) + "\n")
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"this is no database")
+    extra = [str(garbage) if x == "JOURNAL" else x for x in extra]
+    requests = emu.emulator.stats().requests
+    code, out, err = run(capsys, str(manifest), "--endpoint-url", emu.url, *extra)
+    assert code == 2 and out == ""
+    assert named in err and err.count("\n") == 1
+    assert emu.emulator.stats().requests == requests
+
+
+def test_missing_manifest_and_exclusive_dask_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, str(tmp_path / "absent.jsonl"))
+    assert code == 2 and "absent.jsonl" in err
+    code, _, err = run(capsys, "m.jsonl", "--dask-local", "2", "--dask", "tcp://x:1")
+    assert code == 2 and "--dask" in err
+    code, _, err = run(capsys, "m.jsonl", "--dask-local", "0")
+    assert code == 2 and "number of Dask workers" in err
