@@ -303,6 +303,11 @@ async def test_a_refused_copy_falls_back_to_relay_in_auto_mode_only() -> None:
 
         result = await copy_or_relay(run, "auto")
         assert result.mode == "relay" and store.open_uploads() == 0
+        store.put_object("src-bkt", "small.bin", b"abc")  # refused as one CopyObject
+        small = await copy_or_relay(
+            lambda mode: copier.copy("s3://src-bkt/small.bin", "s3://dst-bkt/small.bin", mode=mode)
+        )
+        assert (small.mode, small.parts) == ("relay", 1)
         with pytest.raises(PartFailed) as info:
             await copy_or_relay(run, "copy")
         assert is_copy_refused(info.value)
