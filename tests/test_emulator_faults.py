@@ -319,3 +319,28 @@ def test_any_spec_survives_a_round_trip_through_its_text(
         limit,
     )
     assert parse_fault(spec.as_text()) == spec
+
+
+@pytest.mark.anyio
+async def test_faults_on_reads_cut_streams_and_drop_etags(
+    session: aiohttp.ClientSession,
+) -> None:
+    async with Emulator("s3", objects=["src-bkt/big.bin=3MiB"]) as emu:
+        raw = RawClient(session, emu.url, "s3")
+        whole = (await raw.request("GET", "src-bkt", "big.bin")).body
+        emu.set_faults(["truncated:1@get"])
+        cut = await raw.request("GET", "src-bkt", "big.bin", headers={"Range": "bytes=0-999"})
+        assert cut.status == 206 and cut.headers["Content-Range"] == "bytes 0-999/3145728"
+        assert cut.body == whole[:500]
+        emu.set_faults(["noetag:1@head"])
+        head = await raw.request("HEAD", "src-bkt", "big.bin")
+        assert head.status == 200 and "ETag" not in head.headers
+        emu.set_faults(["slowdown:1@head"])
+        refused = await raw.request("HEAD", "src-bkt", "big.bin")
+        assert (refused.status, refused.body) == (503, b"")
+        emu.set_faults(["reset:1@get"])
+        with pytest.raises(aiohttp.ClientError):
+            await raw.request("GET", "src-bkt", "big.bin")
+        emu.set_faults([])
+        again = await raw.request("GET", "src-bkt", "big.bin", headers={"Range": "bytes=10-19"})
+        assert again.body == whole[10:20]

@@ -65,7 +65,10 @@ class Call:
     @property
     def identity(self) -> str:
         """Names the request across retries (for deterministic faults)."""
-        return f"{self.bucket}/{self.key}|{self.upload_id}|{self.part_number}"
+        return (
+            f"{self.bucket}/{self.key}|{self.upload_id}|{self.part_number}"
+            f"|{self.copy_range}|{self.get_range}|{self.version_id}"
+        )
 
 
 @dataclass(frozen=True, slots=True)

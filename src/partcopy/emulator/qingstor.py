@@ -284,6 +284,8 @@ class QingStorWire:
             version = out.version
             assert version is not None and version.content is not None
             headers = self._object_headers(version)
+            if not etag:
+                del headers["ETag"]
             if op == "head":
                 return Answer(200, headers, head_length=version.size)
             assert out.content is not None

@@ -149,6 +149,8 @@ class XmlAnswers:
         version = out.version
         assert version is not None
         headers = self.object_headers(version)
+        if not etag:
+            del headers["ETag"]
         if out.call.op == "head":
             return Answer(200, headers, head_length=version.size)
         assert out.content is not None

@@ -33,6 +33,7 @@ from partcopy.emulator.s3like import XmlWire
 from partcopy.emulator.wire import Answer
 from partcopy.emulator.xmldialects import COS, OBS, S3, cos_bucket_of_host
 from partcopy.errors import UsageError
+from partcopy.transports.memdata import Content
 from partcopy.transports.memory import DEFAULT_PROFILES, RANGE_COPY_MIN_SOURCE
 from partcopy.transports.memstore import MemoryStore, StoreError, StoreStats
 
@@ -226,25 +227,23 @@ class Emulator:
         if seconds > 0:
             await self.sleep(seconds)
 
-    def _refusal(self, spec: FaultSpec) -> Answer:
+    def _refusal(self, spec: FaultSpec, head: bool) -> Answer:
+        """The answer of a fault that refuses the request (nothing was done)."""
         wire = self._wire
         if spec.kind == "error200":
             return wire.error_in_200()
         if spec.kind == "500":
-            return wire.error(
-                StoreError(
-                    500, "InternalError", "We encountered an internal error. Please try again."
-                )
-            )
+            err = StoreError(500, "InternalError", "We encountered an internal error.")
+            return wire.error(err, head=head)
         if spec.kind == "429":
-            answer = wire.error(
-                StoreError(429, "TooManyRequests", "Please reduce your request rate.")
-            )
+            err = StoreError(429, "TooManyRequests", "Please reduce your request rate.")
+            answer = wire.error(err, head=head)
             retry_after = spec.arg if spec.arg is not None else 1.0
             headers = {**answer.headers, "Retry-After": f"{retry_after:g}"}
             return Answer(answer.status, headers, answer.body)
         # slowdown, throttle
-        return wire.error(StoreError(503, "SlowDown", "Please reduce your request rate."))
+        err = StoreError(503, "SlowDown", "Please reduce your request rate.")
+        return wire.error(err, head=head)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         if request.raw_path.startswith(ADMIN_PREFIX) and (
@@ -272,7 +271,7 @@ class Emulator:
         if fault is not None:
             self.store.count_fault(fault.kind)
             if fault.kind not in PERFORMING_KINDS:
-                return await self._send(request, self._refusal(fault))
+                return await self._send(request, self._refusal(fault, head))
         try:
             outcome = await self._executor.run(call)
         except StoreError as err:
@@ -304,21 +303,32 @@ class Emulator:
         return resp
 
     async def _reset(self, request: web.Request, answer: Answer) -> web.StreamResponse:
-        """Send part of the answer (or nothing), then drop the connection."""
+        """Send the headers and half the body (nothing when there is none), then drop the
+        connection: the client sees a reset mid-answer."""
         resp = web.StreamResponse(status=answer.status, headers=answer.headers)
         transport = request.transport
-        if answer.body and transport is not None:
-            resp.content_length = len(answer.body)
+        body = answer.body
+        resp.content_length = len(body)
+        stream = answer.stream
+        if stream is not None and stream.size and request.method != "HEAD":
+            body = stream.read(0, min(stream.size, STREAM_CHUNK) - 1)  # the start is enough
+            resp.content_length = stream.size
+        if body and transport is not None:
             await resp.prepare(request)
-            await resp.write(answer.body[: len(answer.body) // 2])
+            await resp.write(body[: max(len(body) // 2, 1)])
         if transport is not None:
             transport.abort()
         return resp
 
 
 def _truncate(answer: Answer) -> Answer:
-    """The answer with its body cut in half, or with no ETag header when it has no body."""
+    """The answer cut short: half its body (a stream keeps its Content-Range claim but
+    carries half the bytes), or no ETag header when it has no body."""
+    if answer.stream is not None:
+        size = answer.stream.size
+        stream = answer.stream.slice(0, size // 2 - 1) if size >= 2 else Content.of([])
+        return Answer(answer.status, answer.headers, stream=stream, head_length=answer.head_length)
     if answer.body:
         return Answer(answer.status, answer.headers, answer.body[: len(answer.body) // 2])
     headers = {k: v for k, v in answer.headers.items() if k.lower() != "etag"}
-    return Answer(answer.status, headers)
+    return Answer(answer.status, headers, head_length=answer.head_length)
