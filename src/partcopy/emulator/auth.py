@@ -29,7 +29,7 @@ class SignedRequest:
     method: str
     path: str
     query: str
-    headers: Mapping[str, str]
+    headers: Mapping[str, str] = field(repr=False)  # carries the Authorization signature
     body: bytes = field(repr=False)
 
 
