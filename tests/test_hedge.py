@@ -328,3 +328,37 @@ def test_an_error_in_the_running_block_comes_out_unwrapped() -> None:
                 raise ServiceError(412, "PreconditionFailed")
 
     run(main)
+
+
+def test_once_every_part_has_started_the_tail_threshold_applies() -> None:
+    w = make_world()
+    w.gate.hold = {1}
+
+    async def main() -> None:
+        result: list[PartResult] = []
+        assert w.tracker.tail_threshold == pytest.approx(1.1)  # median 1.0 s × 1.1
+        async with w.op.running(parts=1), anyio.create_task_group() as tg:
+            tg.start_soon(_call_into, w, result)  # the only part: the tail from the start
+            await wait_all_tasks_blocked()
+            assert w.timer.requested[-1] == pytest.approx(1.1)
+            w.timer.fire()
+        assert w.hedges == [(1, pytest.approx(1.1))]
+        assert result[0].etag is not None
+
+    run(main)
+
+
+def test_before_the_tail_the_ordinary_threshold_applies() -> None:
+    w = make_world()
+    w.gate.hold = {1}
+
+    async def main() -> None:
+        result: list[PartResult] = []
+        async with w.op.running(parts=2), anyio.create_task_group() as tg:
+            tg.start_soon(_call_into, w, result)  # one of two parts started
+            await wait_all_tasks_blocked()
+            assert w.timer.requested[-1] == pytest.approx(1.25)
+            w.gate.release[1].set()
+        assert w.hedges == []
+
+    run(main)

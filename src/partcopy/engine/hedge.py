@@ -7,6 +7,11 @@ as good as the other: the first one that the verifier accepts wins and the other
 is cancelled. Hedges are rationed (a share of the parts started) so a slow store is not
 sent twice the load.
 
+Near the end of a job (every part has started, so workers fall idle) the threshold drops
+to ``tail_quantile`` × ``tail_multiplier`` (about the median part time): like MapReduce's
+backup tasks, the last requests are hedged as soon as they run slower than a typical part,
+because a straggler in the last wave would otherwise set the whole job's makespan.
+
 ``HedgedPart`` wraps any ``PartOperation``. The original request runs inline in the
 worker that asked (no task per part: hedging must cost next to nothing when nothing
 straggles); one monitor task per job, started by ``async with hedged.running():`` around
@@ -59,12 +64,19 @@ class HedgePolicy:
     max_fraction: float = 0.1
     window: int = 512
     """How many recent part times the quantile is taken over."""
+    tail_quantile: float = 0.5
+    tail_multiplier: float = 1.1
+    """Once every part has started: hedge after this quantile × multiplier instead."""
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.quantile <= 1.0:
-            raise UsageError(f"invalid hedge quantile {self.quantile!r}: must be in (0, 1]")
-        if self.multiplier < 1.0:
-            raise UsageError(f"invalid hedge multiplier {self.multiplier!r}: must be >= 1")
+        for q in (self.quantile, self.tail_quantile):
+            if not 0.0 < q <= 1.0:
+                raise UsageError(f"invalid hedge quantile {q!r}: must be in (0, 1]")
+        if self.multiplier < 1.0 or self.tail_multiplier < 1.0:
+            raise UsageError(
+                f"invalid hedge multiplier {min(self.multiplier, self.tail_multiplier)!r}: "
+                "must be >= 1"
+            )
         if self.min_samples < 1 or self.window < self.min_samples:
             raise UsageError(
                 f"invalid hedge samples {self.min_samples!r} / window {self.window!r}: "
@@ -113,6 +125,7 @@ class HedgeTracker:
         self._samples: deque[float] = deque(maxlen=policy.window)
         self._recorded = 0
         self._threshold: float | None = None
+        self._tail_threshold: float | None = None
         self.started = 0
         self.hedged = 0
         self.won = 0
@@ -126,14 +139,26 @@ class HedgeTracker:
             return
         # Sorting a few hundred floats is microseconds; once every 8 parts is plenty.
         if self._threshold is None or self._recorded % 8 == 0:
+            policy = self.policy
             ordered = sorted(self._samples)
-            index = min(n - 1, max(0, math.ceil(self.policy.quantile * n) - 1))
-            self._threshold = max(self.policy.min_delay, ordered[index] * self.policy.multiplier)
+
+            def at(q: float) -> float:
+                return ordered[min(n - 1, max(0, math.ceil(q * n) - 1))]
+
+            self._threshold = max(policy.min_delay, at(policy.quantile) * policy.multiplier)
+            self._tail_threshold = max(
+                policy.min_delay, at(policy.tail_quantile) * policy.tail_multiplier
+            )
 
     @property
     def threshold(self) -> float | None:
         """Seconds after which a part request is hedged, or None while still learning."""
         return self._threshold
+
+    @property
+    def tail_threshold(self) -> float | None:
+        """The threshold once every part has started (None while still learning)."""
+        return self._tail_threshold
 
     def may_hedge(self) -> bool:
         """Whether the budget allows one more hedge (``max_fraction`` 0 turns hedging off)."""
@@ -176,18 +201,22 @@ class HedgedPart:
     _watch: dict[int, _Flight] = field(default_factory=dict, init=False, repr=False)
     _wake: anyio.Event | None = field(default=None, init=False, repr=False)
     _ids: int = field(default=0, init=False, repr=False)
+    _parts: int | None = field(default=None, init=False, repr=False)
 
     @property
     def name(self) -> str:
         return self.inner.name
 
     @asynccontextmanager
-    async def running(self) -> AsyncIterator[HedgedPart]:
+    async def running(self, parts: int | None = None) -> AsyncIterator[HedgedPart]:
         """Hedge calls made inside this block (one monitor task watches them).
 
-        An error raised in the block comes out as it is, not in an exception group.
+        ``parts`` is how many parts the block will copy: once that many calls have started,
+        the tail threshold applies. An error raised in the block comes out as it is, not in
+        an exception group.
         """
         error: Exception | None = None
+        self._parts = parts
         async with anyio.create_task_group() as tg:
             self._group = tg
             self._wake = anyio.Event()
@@ -211,8 +240,8 @@ class HedgedPart:
         key = self._ids
         flight = _Flight(upload_id, task, self.clock(), anyio.CancelScope())
         self._watch[key] = flight
-        if len(self._watch) == 1 and self._wake is not None:
-            self._wake.set()  # the monitor was idle: it has something to watch now
+        if self._wake is not None and (len(self._watch) == 1 or tracker.started == self._parts):
+            self._wake.set()  # the monitor was idle, or the tail begins: look again
         outcome: PartResult | Exception
         try:
             with flight.scope:
@@ -252,6 +281,8 @@ class HedgedPart:
         while True:
             assert self._wake is not None
             threshold = tracker.threshold
+            if self._parts is not None and tracker.started >= self._parts:
+                threshold = tracker.tail_threshold
             oldest = next(iter(self._watch.values()), None)
             if threshold is None or oldest is None:
                 # Still learning, or nothing in flight: woken when either changes.

@@ -529,7 +529,7 @@ class CopyJob:
         numbers = chosen.part_numbers if needed is None else needed
         workers = min(self.options.concurrency, len(numbers))
         if workers and isinstance(operation, HedgedPart):
-            async with operation.running():  # its monitor watches the pool's requests
+            async with operation.running(len(numbers)):  # a monitor watches the requests
                 await run_pool(numbers, copy_one, workers)
         elif workers:
             await run_pool(numbers, copy_one, workers)
