@@ -188,7 +188,9 @@ def single_run(world: World, emulators: Callable[[], EmulatorThread]) -> SingleR
     )
     assert len(twice) <= CONCURRENCY  # only objects caught in flight by the kill
     emu.call(lambda: check_destination(world, store))
-    assert emu.call(store.open_uploads) == 0
+    # (No check that no upload is left open: a kill between CreateMultipartUpload's answer
+    # and the journal's commit of its id leaves one the rerun cannot know; `partcopy
+    # uploads abort` is for those.)
     return SingleRun(outcomes(report), len(finished), summary)
 
 
