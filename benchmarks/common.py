@@ -154,7 +154,7 @@ def row_from_run(
         "parts_per_s": parts / seconds if seconds > 0 and parts else None,
         "cpu_s": float(out.get("cpu_s") or 0.0) or run.usage.cpu_s,
         "proc_cpu_s": run.usage.cpu_s,
-        "peak_rss_mib": run.usage.peak_rss_mib,
+        "peak_rss_mib": _peak_rss(run),
         "server_cpu_s": run.server_cpu_s,
         "retries": sum(int(v) for v in retries.values()) if isinstance(retries, dict) else 0,
         "retry_reasons": json.dumps(retries, sort_keys=True) if retries else "",
@@ -166,6 +166,13 @@ def row_from_run(
         metrics.update(extra)
     error = None if run.ok else str(out.get("error") or f"exit {run.usage.exit_status}")
     return Row(contender, case, run.ok, metrics, error)
+
+
+def _peak_rss(run: ContenderRun) -> float:
+    """The contender program's own peak RSS (VmHWM, reported by its child), else the kernel's
+    ru_maxrss from wait4 (which also counts the forked copy of the harness before exec)."""
+    own = run.outcome.get("rss_peak_mib")
+    return float(own) if isinstance(own, int | float) and own > 0 else run.usage.peak_rss_mib
 
 
 def absent_row(contender: str, case: str, why: str) -> Row:

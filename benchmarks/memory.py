@@ -64,11 +64,11 @@ def run(ctx: Context) -> ScenarioResult:
         (r for r in rows if r.contender == "partcopy" and r.get("rss_growth_mib") is not None),
         None,
     )
-    growth = pc.get("rss_growth_mib") if pc else None
+    measured = pc.get("rss_growth_mib") if pc else None
     targets = [
         Target(
             f"rss_growth_mib: partcopy {small} -> {large} parts",
-            growth if isinstance(growth, float) else None,
+            measured if isinstance(measured, float) else None,
             10.0,
             "<=",
         )

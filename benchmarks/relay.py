@@ -62,8 +62,8 @@ def run(ctx: Context) -> ScenarioResult:
     bare = rows[0].get("mib_per_s")
     final = []
     for r in rows:
-        rate = r.get("mib_per_s")
-        ratio = rate / bare if isinstance(rate, float) and isinstance(bare, float) else None
+        got = r.get("mib_per_s")
+        ratio = got / bare if isinstance(got, float) and isinstance(bare, float) else None
         final.append(Row(r.contender, r.case, r.ok, {**r.metrics, "vs_bare": ratio}, r.error))
     measured = final[1].get("vs_bare")
     return ScenarioResult(

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 
-from benchmarks.contenders.rclone_cli import rclone_env
-from benchmarks.contenders.spec import BulkSpec, Outcome, Stopwatch
+from benchmarks.contenders.rclone_cli import rclone_env, run_measured
+from benchmarks.contenders.spec import BulkSpec, Outcome
 
 __all__ = ["run_bulk"]
 
@@ -27,12 +26,13 @@ def run_bulk(spec: BulkSpec) -> Outcome:
         "--retries=10",
     ]
     env = rclone_env(spec.endpoint, spec.access_key, spec.secret_key)
-    with Stopwatch() as sw:
-        proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-    ok = proc.returncode == 0
+    code, cpu_s, rss_mib, stderr, sw = run_measured(argv, env)
+    ok = code == 0
     return Outcome(
         ok=ok,
         seconds=sw.seconds,
+        cpu_s=cpu_s,
         objects=spec.objects if ok else 0,
-        error=None if ok else (proc.stderr.strip().splitlines() or ["rclone failed"])[-1],
+        error=None if ok else (stderr.strip().splitlines() or ["rclone failed"])[-1],
+        extra={"rclone_peak_rss_mib": rss_mib},
     )

@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 
 from benchmarks.contenders.spec import CopySpec, Outcome, Stopwatch
 
-__all__ = ["rclone_env", "run"]
+__all__ = ["rclone_env", "run", "run_measured"]
 
 
 def rclone_env(endpoint: str, access_key: str, secret_key: str) -> dict[str, str]:
@@ -49,14 +50,25 @@ def run(spec: CopySpec) -> Outcome:
         "--retries=10",
     ]
     env = rclone_env(spec.endpoint, spec.access_key, spec.secret_key)
-    with Stopwatch() as sw:
-        proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-    ok = proc.returncode == 0
+    code, cpu_s, rss_mib, stderr, sw = run_measured(argv, env)
+    ok = code == 0
     return Outcome(
         ok=ok,
         seconds=sw.seconds,
-        cpu_s=0.0,  # rclone is a grandchild: the parent's wait4 accounting includes it
+        cpu_s=cpu_s,
         parts=spec.parts if ok else 0,
         bytes=spec.size if ok else 0,
-        error=None if ok else (proc.stderr.strip().splitlines() or ["rclone failed"])[-1],
+        error=None if ok else (stderr.strip().splitlines() or ["rclone failed"])[-1],
+        extra={"rclone_peak_rss_mib": rss_mib},
     )
+
+
+def run_measured(argv: list[str], env: dict[str, str]) -> tuple[int, float, float, str, Stopwatch]:
+    """Run ``argv``; its exit status, CPU seconds and peak RSS (wait4), stderr, wall time."""
+    with tempfile.TemporaryFile("w+") as err, Stopwatch() as sw:
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        _, status, ru = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read()
+    return proc.returncode, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0, stderr, sw
