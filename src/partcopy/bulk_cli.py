@@ -19,6 +19,7 @@ from partcopy.engine.bulk import BulkOptions, CopierSettings, bulk_copy, check_m
 from partcopy.engine.logs import LEVELS, configure_logging
 from partcopy.engine.report import BulkSummary, ObjectOutcome
 from partcopy.errors import PartcopyError, UsageError
+from partcopy.planners import PROFILES
 
 __all__ = ["add_bulk", "run_bulk_command"]
 
@@ -54,6 +55,21 @@ def add_bulk(sub: Any) -> None:
         type=positive_int("max attempts"),
         default=10,
         help="attempts per request before an object fails (default 10)",
+    )
+    p.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        help="destination limits profile (default: each destination's dialect)",
+    )
+    p.add_argument(
+        "--fixed-concurrency",
+        action="store_true",
+        help="keep --concurrency fixed instead of lowering it while a store throttles",
+    )
+    p.add_argument(
+        "--no-verify-tls",
+        action="store_true",
+        help="do not verify TLS certificates (insecure: anyone on the path can read keys)",
     )
     p.add_argument("--journal", help="SQLite journal: a rerun skips finished objects")
     p.add_argument("--report", help="write one JSON line per manifest line to this file")
@@ -107,6 +123,8 @@ def _settings(args: argparse.Namespace) -> tuple[BulkOptions, CopierSettings]:
         dst_region=args.dst_region,
         concurrency=args.concurrency,
         max_attempts=args.max_attempts,
+        adaptive=not args.fixed_concurrency,
+        verify_tls=not args.no_verify_tls,
     )
     return options, settings
 
@@ -147,6 +165,10 @@ def run_bulk_command(args: argparse.Namespace) -> int:
         check_manifest(args.manifest)
     except UsageError as exc:
         return fail_usage(exc)
+    if args.no_verify_tls:
+        sys.stderr.write(
+            "partcopy: warning: TLS certificate verification is off (--no-verify-tls)\n"
+        )
     bar = None if args.json or args.quiet or not sys.stderr.isatty() else _Progress()
     try:
         if args.dask_local is not None or args.dask is not None:

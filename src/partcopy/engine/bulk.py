@@ -44,6 +44,7 @@ from partcopy.engine.report import (
 from partcopy.engine.result import CopyResult
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import ConfigError, PartcopyError, UsageError
+from partcopy.planners import get_profile
 
 __all__ = ["BulkOptions", "CopierSettings", "bulk_copy", "check_manifest", "run_bulk"]
 
@@ -67,6 +68,8 @@ class BulkOptions:
     job_concurrency: int | None = None
     """Part workers of one object (and the planner's wave size); default: the Copier's.
     Dask shards keep the undivided value so every object gets the same plan."""
+    profile: str | None = None
+    """Destination limits profile for every object (default: each destination's dialect)."""
 
     def __post_init__(self) -> None:
         for value in (self.concurrency, self.job_concurrency):
@@ -76,6 +79,8 @@ class BulkOptions:
             raise UsageError(f"invalid part size {self.part_size!r}: must be positive")
         if self.mode not in ("auto", "copy", "relay"):
             raise UsageError(f"invalid mode {self.mode!r}: expected auto, copy or relay")
+        if self.profile is not None:
+            get_profile(self.profile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,9 @@ class CopierSettings:
     concurrency: int = 64
     """Requests in flight per endpoint, shared by every object of the run."""
     max_attempts: int = 10
+    adaptive: bool = True
+    """Lower the budget while a store throttles (False: keep it fixed)."""
+    verify_tls: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.concurrency, bool) or self.concurrency < 1:
@@ -114,6 +122,8 @@ class CopierSettings:
             dst_region=self.dst_region,
             retry=RetryPolicy(max_attempts=self.max_attempts),
             journal=journal,
+            adaptive=self.adaptive,
+            verify_tls=self.verify_tls,
         )
 
 
@@ -209,6 +219,7 @@ class _Run:
                 part_size=self.options.part_size,
                 concurrency=self.options.job_concurrency,
                 mode=mode,
+                profile=self.options.profile,
                 on_event=count,
             )
 
