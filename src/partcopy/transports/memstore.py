@@ -66,7 +66,9 @@ class _Bucket:
 
 
 def _valid_bucket_name(name: str) -> bool:
-    if not 3 <= len(name) <= 63 or name[0] in "-._" or name[-1] in "-.":
+    # AWS wants 3-63 characters; S3-compatible stores and the public contract's own
+    # example (``s3://b/src``) use shorter names, so the store accepts 1-63.
+    if not 1 <= len(name) <= 63 or name[0] in "-._" or name[-1] in "-.":
         return False
     return all(c.islower() or c.isdigit() or c in "-." for c in name)
 
