@@ -83,29 +83,45 @@ def test_without_a_writer_parts_are_committed_in_batches(tmp_path: Path) -> None
         assert j.commits == base + 2
 
 
-def test_the_writer_commits_buffered_parts_by_itself(tmp_path: Path) -> None:
-    path = tmp_path / "j.db"
-    with Journal(path, flush_parts=1000, flush_seconds=0.001) as j:
-        job_id = new_job(j)
-        base = j.commits
-        for n in (1, 2, 3):
-            j.record_part(job_id, n, f'"e{n}"', 1)
-        assert j.wait_committed(base + 1, timeout=30)
-        other = sqlite3.connect(path)
-        rows = other.execute("SELECT count(*) FROM parts").fetchone()[0]
-        other.close()
-        assert 1 <= rows <= 3
-        j.flush()
-        assert sorted(j.parts(job_id)) == [1, 2, 3]
+class FakeClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
-def test_a_full_batch_wakes_the_writer_early(tmp_path: Path) -> None:
-    with Journal(tmp_path / "j.db", flush_parts=4, flush_seconds=3600.0) as j:
+def test_record_part_commits_a_full_or_old_batch_itself(tmp_path: Path) -> None:
+    clock = FakeClock()
+    with Journal(tmp_path / "j.db", flush_parts=4, flush_seconds=5.0, clock=clock) as j:
         job_id = new_job(j)
         base = j.commits
         for n in range(1, 5):
             j.record_part(job_id, n, f'"e{n}"', 1)
+        assert j.commits == base + 1  # the fourth part filled the batch
+        j.record_part(job_id, 5, '"e5"', 1)
+        clock.now += 4.9
+        j.record_part(job_id, 6, '"e6"', 1)
+        assert j.commits == base + 1
+        clock.now += 0.1  # part 5 has now waited flush_seconds
+        j.record_part(job_id, 7, '"e7"', 1)
+        assert j.commits == base + 2
+        assert sorted(j.parts(job_id)) == list(range(1, 8))
+
+
+def test_the_writer_commits_a_straggler(tmp_path: Path) -> None:
+    """A part with no successor to commit it is committed by the writer thread."""
+    path = tmp_path / "j.db"
+    with Journal(path, flush_parts=1000, flush_seconds=0.01) as j:
+        job_id = new_job(j)
+        base = j.commits
+        j.record_part(job_id, 1, '"e1"', 1)
         assert j.wait_committed(base + 1, timeout=30)
+        other = sqlite3.connect(path)
+        assert other.execute("SELECT part_number FROM parts").fetchall() == [(1,)]
+        other.close()
 
 
 def test_state_change_and_reads_flush_buffered_parts(tmp_path: Path) -> None:

@@ -195,12 +195,14 @@ def test_ctrl_c_keeps_the_upload_and_resume_recopies_a_part_the_store_lost(
 
 
 def test_sigterm_without_a_journal_aborts_the_upload(store: Store) -> None:
-    proc = start(partcopy(*cp_args(store, None)))
+    proc = start(partcopy(*cp_args(store, None, "--json")))
     store.wait_for_parts(10, proc)
     proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM
-    assert "aborted" in err.decode()
+    assert "the upload was aborted" in err.decode()
+    summary = json.loads(out)
+    assert summary["status"] == "failed" and "aborted" in summary["error"]["message"]
     store.settled()
     assert store.open_uploads() == 0
 

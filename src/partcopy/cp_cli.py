@@ -235,10 +235,18 @@ def run_cp(args: argparse.Namespace) -> int:
         _report_failure(args, exc, tally, time.monotonic() - started)
         return 1
     except KeyboardInterrupt:
-        if args.journal is not None:
-            sys.stderr.write(f"partcopy: interrupted; {resume_hint(args.journal)}\n")
-        else:
-            sys.stderr.write("partcopy: interrupted; the upload was aborted\n")
+        why = "the upload was aborted" if args.journal is None else resume_hint(args.journal)
+        if args.json:  # --json still ends with exactly one object
+            print_json(
+                failure_dict(
+                    KeyboardInterrupt(f"interrupted; {why}"),
+                    source=args.source,
+                    destination=args.destination,
+                    retries=tally.retries,
+                    seconds=time.monotonic() - started,
+                )
+            )
+        sys.stderr.write(f"partcopy: interrupted; {why}\n")
         return interrupt_exit_status()
     if args.json:
         print_json(result.as_dict())

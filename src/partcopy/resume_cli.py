@@ -29,7 +29,7 @@ from partcopy.engine.orphans import (
     parse_prefix_url,
     split_by_age,
 )
-from partcopy.engine.result import failure_dict
+from partcopy.engine.result import error_dict, failure_dict
 from partcopy.engine.resume import ResumeOutcome, prepare_record, resume_hint, run_journaled
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import PartcopyError, UsageError
@@ -136,7 +136,11 @@ def run_resume(args: argparse.Namespace) -> int:
     except UsageError as exc:
         return fail_usage(exc)
     except KeyboardInterrupt:
-        sys.stderr.write(f"partcopy: interrupted; {resume_hint(args.journal)}\n")
+        message = f"interrupted; {resume_hint(args.journal)}"
+        if args.json:  # --json still ends with exactly one object
+            error = error_dict(KeyboardInterrupt(message))
+            print_json({"status": "failed", "journal": args.journal, "jobs": [], "error": error})
+        sys.stderr.write(f"partcopy: {message}\n")
         return interrupt_exit_status()
     finally:
         journal.close()

@@ -43,8 +43,6 @@ APPLICATION_ID: Final = 0x50435031
 SCHEMA_VERSION: Final = 1
 """``PRAGMA user_version``: the schema this module reads and writes."""
 _T = TypeVar("_T")
-_BACKSTOP: Final = 8
-"""With a writer thread, ``record_part`` commits itself once this many batches wait."""
 _SQLITE_MAGIC: Final = b"SQLite format 3\x00"
 _HEADER_SIZE: Final = 100
 _MAGIC: Final = "partcopy-journal"
@@ -177,14 +175,15 @@ def _check_header(path: Path) -> bool:
 
 
 class Journal:
-    """A partcopy journal file. Thread-safe for one process; no call blocks for long.
+    """A partcopy journal file. Thread-safe for one process; every call is short.
 
-    ``record_part`` only appends to a buffer. A background writer thread commits the
-    buffer ``flush_seconds`` after its first entry (sooner once ``flush_parts`` are
-    waiting), so every part is durable within about ``flush_seconds`` and the commits
-    happen off the caller's event loop. ``flush()``, every state change, every read and
-    ``close()`` commit the buffer at once. ``flush_seconds=None`` runs no thread: the
-    buffer is then committed only at ``flush_parts``, by ``flush()`` or a state change.
+    ``record_part`` appends to a buffer and commits it itself, on the caller's thread,
+    once ``flush_parts`` parts wait or the oldest has waited ``flush_seconds``: while parts
+    keep coming (a busy event loop) the commits are batched there, with no thread
+    contending for the GIL. A small writer thread commits what is left when no new part
+    arrives to do it, so every part is durable within ``2 * flush_seconds`` of being
+    recorded. ``flush()``, every state change, every read and ``close()`` commit at once.
+    ``flush_seconds=None`` commits only at ``flush_parts`` (and at those calls).
     """
 
     def __init__(
@@ -193,19 +192,25 @@ class Journal:
         *,
         flush_parts: int = 512,
         flush_seconds: float | None = 0.02,
+        clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = Path(path)
         self._flush_parts = max(1, flush_parts)
         self._flush_seconds = flush_seconds
+        self._clock = clock
         self._now = wall_clock
+        self._oldest = 0.0
+        """When the oldest buffered part was recorded (``clock``)."""
         # Lock order: _db_lock (SQLite use) before _cond (buffer and flags).
         self._db_lock = threading.RLock()
         self._cond = threading.Condition(threading.Lock())
+        self._committed = threading.Condition(threading.Lock())  # for wait_committed
         self._pending: list[tuple[int, int, str, int]] = []
         self._commits = 0
         self._closing = False
         self._writer: threading.Thread | None = None
+        self._writer_idle = False
         self._writer_error: JournalError | None = None
         self._conn: sqlite3.Connection | None = self._open()
 
@@ -283,8 +288,8 @@ class Journal:
 
     def wait_committed(self, count: int, timeout: float) -> bool:
         """Block until ``commits`` reaches ``count`` (False on timeout): for tests."""
-        with self._cond:
-            return self._cond.wait_for(lambda: self._commits >= count, timeout)
+        with self._committed:
+            return self._committed.wait_for(lambda: self._commits >= count, timeout)
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -316,9 +321,9 @@ class Journal:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise JournalError(f"journal {str(self.path)!r}: {what} failed: {exc}") from None
-        with self._cond:
+        with self._committed:
             self._commits += 1
-            self._cond.notify_all()
+            self._committed.notify_all()
         return result
 
     def _write(self, sql: str, params: Iterable[object] = ()) -> sqlite3.Cursor:
@@ -348,16 +353,29 @@ class Journal:
         self._writer = thread
         thread.start()
 
-    def _write_loop(self) -> None:
+    def _due(self) -> bool:
+        """Whether the buffer must be committed now (``_cond`` held)."""
+        if len(self._pending) >= self._flush_parts:
+            return True
         seconds = self._flush_seconds
+        return seconds is not None and self._clock() - self._oldest >= seconds
+
+    def _write_loop(self) -> None:
+        # The writer steps in only for a batch twice overdue: while parts keep coming the
+        # owner commits them, and two threads committing would fight over the GIL.
+        grace = 2 * (self._flush_seconds or 0.0)
         while True:
             with self._cond:
-                while not self._pending and not self._closing:
-                    self._cond.wait()
-                if self._closing:
-                    return
-                if len(self._pending) < self._flush_parts:
-                    self._cond.wait(timeout=seconds)  # the batching window
+                while not self._closing:
+                    if not self._pending:
+                        self._writer_idle = True
+                        self._cond.wait()
+                        self._writer_idle = False
+                        continue
+                    left = self._oldest + grace - self._clock()
+                    if left <= 0:
+                        break
+                    self._cond.wait(timeout=left)
                 if self._closing:
                     return  # close() commits what is left
             try:
@@ -537,22 +555,20 @@ class Journal:
     # --- parts ----------------------------------------------------------------------
 
     def record_part(self, job_id: int, part_number: int, etag: str, size: int) -> None:
-        """Buffer one proven part; the writer commits it within ``flush_seconds``."""
+        """Buffer one proven part; committed now if the batch is due, else soon."""
         with self._cond:
             if self._closing:
                 raise JournalError(f"journal {str(self.path)!r} is closed")
+            if not self._pending:
+                self._oldest = self._clock()
             self._pending.append((job_id, part_number, etag, size))
-            waiting = len(self._pending)
-            if self._flush_seconds is not None:
+            due = self._due()
+            if not due and len(self._pending) == 1 and self._flush_seconds is not None:
                 if self._writer is None:
                     self._start_writer()
-                if waiting == 1 or waiting >= self._flush_parts:
-                    self._cond.notify_all()
-                # A starved writer must not let the buffer grow without bound.
-                full = waiting >= _BACKSTOP * self._flush_parts
-            else:
-                full = waiting >= self._flush_parts
-        if full:
+                elif self._writer_idle:
+                    self._cond.notify_all()  # the writer times this batch
+        if due:
             self.flush()
 
     def forget_parts(self, job_id: int, part_numbers: Iterable[int] | None = None) -> None:
