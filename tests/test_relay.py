@@ -169,6 +169,16 @@ async def test_qingstor_numbers_from_zero_and_small_objects_are_one_part() -> No
     assert dst_bytes(dst) == data and dst_bytes(dst, "small.bin") == b"tiny"
 
 
+async def test_an_empty_object_relays_as_one_empty_part() -> None:
+    src, dst, src_t, dst_t = stores(b"x" * MiB)
+    src.put_object("src-bkt", "dir/", b"")  # a "directory marker", common in migrations
+    async with Copier(transport=src_t, dst_transport=dst_t, sleep=no_sleep) as copier:
+        result = await copier.copy("s3://src-bkt/dir/", "cos://dst-bkt/dir/")
+    assert (result.mode, result.parts, result.bytes) == ("relay", 1, 0)
+    assert dst_bytes(dst, "dir/") == b""
+    assert dst.stats().open_uploads == 0
+
+
 async def test_part_cut_mid_body_is_retried_from_a_fresh_get() -> None:
     data = os.urandom(12 * MiB)
     _src, dst, src_t, dst_t = stores(data)

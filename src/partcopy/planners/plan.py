@@ -69,7 +69,9 @@ class CopyPlan:
     @property
     def part_count(self) -> int:
         if self.size == 0:
-            return 0
+            # A multipart plan of an empty object (relay has no single copy) is one empty
+            # part: every dialect accepts a last part of 0 bytes.
+            return 0 if self.mode == "single" else 1
         if self.mode == "single":
             return 1
         return -(-self.size // self.part_size)
