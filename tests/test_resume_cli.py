@@ -31,9 +31,9 @@ SIZE = 2 * 1024**3
 PART = 8 * 1024**2
 PLANNED = SIZE // PART
 CONCURRENCY = 4
-# Parts a kill -9 may take with it from the journal's buffer: it commits within ~20 ms,
-# which at 4 workers x 20 ms per part is ~4 parts; 32 leaves room for a loaded machine.
-FLUSH_PARTS = 32
+# Parts a kill -9 may take with it from the journal's buffer: it commits within 20-40 ms,
+# which at 4 workers x 20 ms per part is 4-8 parts; 64 leaves room for a loaded machine.
+FLUSH_PARTS = 64
 SRC = "s3://src/big"
 DST = "s3://dst/big"
 ENV = {
