@@ -219,6 +219,15 @@ class EmulatorProcess:
         if proc.stdout is not None:
             proc.stdout.close()
 
+    def check_alive(self) -> None:
+        """Raise with the emulator's exit status and stderr if it is no longer running."""
+        if self._proc is None or self._proc.poll() is None:
+            return
+        raise RuntimeError(
+            f"the emulator at {self.url} exited with status {self._proc.returncode}:\n"
+            + self.stderr_tail()
+        )
+
     def cpu_seconds(self) -> float:
         """CPU seconds the running emulator has used so far (to bill it per contender)."""
         if self._proc is None or self._proc.poll() is not None:
