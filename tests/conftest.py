@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,6 +23,36 @@ def _reset_structlog() -> Iterator[None]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+@pytest.fixture
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For third-party clients (the vendors' SDKs): no proxies, no name lookups but loopback.
+
+    A stray lookup (a vendor domain, an "is this an IP?" probe) fails at once instead of
+    hanging on DNS, so every request provably goes to 127.0.0.1.
+    """
+    for name in list(os.environ):
+        if name.lower() in {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}:
+            monkeypatch.delenv(name)
+    real_getaddrinfo, real_gethostbyname = socket.getaddrinfo, socket.gethostbyname
+
+    def getaddrinfo(host: object, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name not in LOOPBACK_NAMES:
+            raise socket.gaierror(socket.EAI_NONAME, f"test resolves loopback only, not {name!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def gethostbyname(name: str) -> str:
+        if name not in LOOPBACK_NAMES:
+            raise socket.gaierror(socket.EAI_NONAME, f"test resolves loopback only, not {name!r}")
+        return real_gethostbyname(name)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "gethostbyname", gethostbyname)
 
 
 @pytest.fixture
