@@ -265,6 +265,12 @@ class Copier:
         src_end, src_key = self._endpoint(src, "source")
         dst_end, dst_key = self._endpoint(dst, "destination")
         same_store = src_key[:2] == dst_key[:2] and src.dialect == dst.dialect
+        if mode == "copy" and src.dialect != dst.dialect:
+            # No service copies from another vendor's store: it would be a malformed request.
+            raise UsageError(
+                f"invalid mode 'copy' from {src} to {dst}: a server-side copy cannot cross "
+                f"dialects ({src.dialect} to {dst.dialect}); use --mode relay or auto"
+            )
         part_mode: Literal["copy", "relay"] = (
             ("copy" if same_store else "relay") if mode == "auto" else mode
         )
