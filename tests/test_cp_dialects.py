@@ -93,7 +93,7 @@ def test_cp_completes_and_verifies_under_the_fault_mix(
         dialect=case.dialect,
         objects=[f"{case.bucket}/src.bin={case.size}"],
         faults=FAULT_MIX,
-        seed=3,
+        seed=7,  # every kind fires at least twice for every dialect with this seed
         sleep=instant,
     )
     status = cli(
