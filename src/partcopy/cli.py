@@ -197,6 +197,15 @@ def _add_cp(sub: argparse._SubParsersAction[_Parser]) -> None:
     add_cp(sub)
 
 
+# --- emulator --------------------------------------------------------------------------
+
+
+def _add_emulator(sub: argparse._SubParsersAction[_Parser]) -> None:
+    from partcopy.emulator.cli import add_emulator  # its own module, like cp
+
+    add_emulator(sub)
+
+
 # --- resume, uploads ------------------------------------------------------------------
 
 
@@ -229,6 +238,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
     _add_cp,
     _add_resume,
     _add_uploads,
+    _add_emulator,
     _add_bulk,
 ]
 
