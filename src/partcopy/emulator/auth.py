@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Protocol, TypeVar
 
 from partcopy.transports.memstore import StoreError
 from partcopy.transports.signing import cos, obs, qingstor, sigv4
@@ -36,6 +37,25 @@ class SignedRequest:
 Verifier = Callable[[SignedRequest], None]
 """Raises ``StoreError`` (403 ``SignatureDoesNotMatch`` and kin) when a request is refused."""
 Clock = Callable[[], datetime]
+
+_Auth = TypeVar("_Auth")
+_Auth_contra = TypeVar("_Auth_contra", contravariant=True)
+
+
+class _VerifyFn(Protocol[_Auth_contra]):
+    """A signing module's ``verify``: does the claimed signature match the request?"""
+
+    def __call__(
+        self,
+        auth: _Auth_contra,
+        *,
+        method: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        secret_key: str,
+    ) -> bool: ...
+
 
 MAX_SKEW = timedelta(minutes=15)
 """How far a signed request's time may be from the server's (S3, OBS, QingStor)."""
@@ -95,6 +115,29 @@ def _authorization(req: SignedRequest) -> str:
     return value
 
 
+def _parse(parse: Callable[[str], _Auth], req: SignedRequest) -> _Auth:
+    """The dialect's parsed Authorization; a malformed one is a plain 403 (as OBS/COS/QS)."""
+    try:
+        return parse(_authorization(req))
+    except MalformedAuthorization:
+        raise _denied() from None
+
+
+def _check_signature(
+    verify: _VerifyFn[_Auth], auth: _Auth, req: SignedRequest, secret_key: str
+) -> None:
+    """Refuse the request unless the signature recomputed from it matches the claimed one."""
+    if not verify(
+        auth,
+        method=req.method,
+        path=req.path,
+        query=req.query,
+        headers=req.headers,
+        secret_key=secret_key,
+    ):
+        raise _mismatch()
+
+
 def _s3(access_key: str, secret_key: str, clock: Clock) -> Verifier:
     def verify(req: SignedRequest) -> None:
         try:
@@ -119,85 +162,44 @@ def _s3(access_key: str, secret_key: str, clock: Clock) -> Verifier:
                 "XAmzContentSHA256Mismatch",
                 "The provided 'x-amz-content-sha256' header does not match what was computed.",
             )
-        if not sigv4.verify(
-            auth,
-            method=req.method,
-            path=req.path,
-            query=req.query,
-            headers=req.headers,
-            secret_key=secret_key,
-        ):
-            raise _mismatch()
+        _check_signature(sigv4.verify, auth, req, secret_key)
 
     return verify
 
 
 def _obs(access_key: str, secret_key: str, clock: Clock) -> Verifier:
     def verify(req: SignedRequest) -> None:
-        try:
-            auth = obs.parse_authorization(_authorization(req))
-        except MalformedAuthorization:
-            raise _denied() from None
+        auth = _parse(obs.parse_authorization, req)
         if auth.access_key != access_key:
             raise _unknown_key()
         prefix = "x-obs-" if auth.variant == "obs" else "x-amz-"
         _check_http_date(req, (prefix + "date", "date"), clock)
-        if not obs.verify(
-            auth,
-            method=req.method,
-            path=req.path,
-            query=req.query,
-            headers=req.headers,
-            secret_key=secret_key,
-        ):
-            raise _mismatch()
+        _check_signature(obs.verify, auth, req, secret_key)
 
     return verify
 
 
 def _cos(access_key: str, secret_key: str, clock: Clock) -> Verifier:
     def verify(req: SignedRequest) -> None:
-        try:
-            auth = cos.parse_authorization(_authorization(req))
-        except MalformedAuthorization:
-            raise _denied() from None
+        auth = _parse(cos.parse_authorization, req)
         if auth.access_key != access_key:
             raise _denied("InvalidAccessKeyId", "The SecretId you provided does not exist.")
         start, _, end = auth.sign_time.partition(";")
         now = clock().timestamp()
         if not int(start) <= now <= int(end):
             raise _denied("AccessDenied", "Request has expired")
-        if not cos.verify(
-            auth,
-            method=req.method,
-            path=req.path,
-            query=req.query,
-            headers=req.headers,
-            secret_key=secret_key,
-        ):
-            raise _mismatch()
+        _check_signature(cos.verify, auth, req, secret_key)
 
     return verify
 
 
 def _qingstor(access_key: str, secret_key: str, clock: Clock) -> Verifier:
     def verify(req: SignedRequest) -> None:
-        try:
-            auth = qingstor.parse_authorization(_authorization(req))
-        except MalformedAuthorization:
-            raise _denied() from None
+        auth = _parse(qingstor.parse_authorization, req)
         if auth.access_key != access_key:
             raise _unknown_key()
         _check_http_date(req, ("x-qs-date", "date"), clock)
-        if not qingstor.verify(
-            auth,
-            method=req.method,
-            path=req.path,
-            query=req.query,
-            headers=req.headers,
-            secret_key=secret_key,
-        ):
-            raise _mismatch()
+        _check_signature(qingstor.verify, auth, req, secret_key)
 
     return verify
 
