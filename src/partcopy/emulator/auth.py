@@ -184,9 +184,7 @@ def _cos(access_key: str, secret_key: str, clock: Clock) -> Verifier:
         auth = _parse(cos.parse_authorization, req)
         if auth.access_key != access_key:
             raise _denied("InvalidAccessKeyId", "The SecretId you provided does not exist.")
-        start, _, end = auth.sign_time.partition(";")
-        now = clock().timestamp()
-        if not int(start) <= now <= int(end):
+        if not auth.valid_from <= clock().timestamp() <= auth.valid_until:
             raise _denied("AccessDenied", "Request has expired")
         _check_signature(cos.verify, auth, req, secret_key)
 
