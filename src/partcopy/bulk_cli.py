@@ -14,12 +14,12 @@ from typing import Any
 
 import anyio
 
-from partcopy.cli import fail_usage, positive_int, print_json, size_arg
+from partcopy.cli import fail_usage, positive_int, print_json
+from partcopy.copy_flags import add_copier_flags, check_copier_flags, warn_insecure
 from partcopy.engine.bulk import BulkOptions, CopierSettings, bulk_copy, check_manifest
 from partcopy.engine.logs import LEVELS, configure_logging
 from partcopy.engine.report import BulkSummary, ObjectOutcome
 from partcopy.errors import PartcopyError, UsageError
-from partcopy.planners import PROFILES
 
 __all__ = ["add_bulk", "run_bulk_command"]
 
@@ -32,44 +32,12 @@ def add_bulk(sub: Any) -> None:
         metavar="MANIFEST",
         help='JSON lines {"src": URL, "dst": URL} or CSV src,dst (by extension or content)',
     )
-    p.add_argument("--endpoint-url", help="endpoint of the sources (and destinations)")
-    p.add_argument("--dst-endpoint-url", help="endpoint of the destinations, if different")
-    p.add_argument("--region", help="region (signing and default endpoints)")
-    p.add_argument("--dst-region", help="region of the destinations, if different")
-    p.add_argument("--part-size", type=size_arg("part size"), help="preferred part size")
-    p.add_argument(
-        "--concurrency",
-        type=positive_int("concurrency"),
-        default=64,
-        help="requests in flight per endpoint and objects in flight (default 64), "
+    add_copier_flags(
+        p,
+        many=True,
+        concurrency_help="requests in flight per endpoint and objects in flight (default 64), "
         "divided among Dask workers",
-    )
-    p.add_argument(
-        "--mode",
-        choices=("auto", "copy", "relay"),
-        default="auto",
-        help="auto: server-side copy within one store, relay between stores",
-    )
-    p.add_argument(
-        "--max-attempts",
-        type=positive_int("max attempts"),
-        default=10,
-        help="attempts per request before an object fails (default 10)",
-    )
-    p.add_argument(
-        "--profile",
-        choices=sorted(PROFILES),
-        help="destination limits profile (default: each destination's dialect)",
-    )
-    p.add_argument(
-        "--fixed-concurrency",
-        action="store_true",
-        help="keep --concurrency fixed instead of lowering it while a store throttles",
-    )
-    p.add_argument(
-        "--no-verify-tls",
-        action="store_true",
-        help="do not verify TLS certificates (insecure: anyone on the path can read keys)",
+        profile_help="destination limits profile (default: each destination's dialect)",
     )
     p.add_argument("--journal", help="SQLite journal: a rerun skips finished objects")
     p.add_argument("--report", help="write one JSON line per manifest line to this file")
@@ -113,8 +81,7 @@ class _Progress:
 
 
 def _settings(args: argparse.Namespace) -> tuple[BulkOptions, CopierSettings]:
-    if args.part_size == 0:
-        raise UsageError("invalid part size '0': must be positive")
+    check_copier_flags(args)
     options = BulkOptions(concurrency=args.concurrency, part_size=args.part_size, mode=args.mode)
     settings = CopierSettings(
         endpoint_url=args.endpoint_url,
@@ -165,10 +132,7 @@ def run_bulk_command(args: argparse.Namespace) -> int:
         check_manifest(args.manifest)
     except UsageError as exc:
         return fail_usage(exc)
-    if args.no_verify_tls:
-        sys.stderr.write(
-            "partcopy: warning: TLS certificate verification is off (--no-verify-tls)\n"
-        )
+    warn_insecure(args)
     bar = None if args.json or args.quiet or not sys.stderr.isatty() else _Progress()
     try:
         if args.dask_local is not None or args.dask is not None:

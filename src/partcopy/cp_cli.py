@@ -14,7 +14,8 @@ from typing import Any
 
 import anyio
 
-from partcopy.cli import fail_usage, positive_int, print_json, size_arg
+from partcopy.cli import fail_usage, print_json
+from partcopy.copy_flags import add_copier_flags, check_copier_flags, warn_insecure
 from partcopy.engine.copier import Copier
 from partcopy.engine.events import Event, PartCompleted, PartRetried, Planned
 from partcopy.engine.job import Mode
@@ -25,7 +26,6 @@ from partcopy.engine.resume import resume_hint
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import PartcopyError, UsageError
 from partcopy.interrupts import interrupt_exit_status, sigterm_as_sigint
-from partcopy.planners import PROFILES
 
 __all__ = ["add_cp"]
 
@@ -35,43 +35,12 @@ def add_cp(sub: Any) -> None:
     p = sub.add_parser("cp", help="copy one object, verified, server-side where possible")
     p.add_argument("source", metavar="SRC", help="s3://, obs://, cos:// or qs:// URL")
     p.add_argument("destination", metavar="DST", help="destination URL")
-    p.add_argument("--endpoint-url", help="endpoint of the source (and destination)")
-    p.add_argument("--dst-endpoint-url", help="endpoint of the destination, if different")
-    p.add_argument("--region", help="region (signing and default endpoints)")
-    p.add_argument("--dst-region", help="region of the destination, if different")
-    p.add_argument("--part-size", type=size_arg("part size"), help="preferred part size")
-    p.add_argument(
-        "--concurrency",
-        type=positive_int("concurrency"),
-        default=64,
-        help="requests in flight per endpoint (default 64)",
-    )
-    p.add_argument(
-        "--mode",
-        choices=("auto", "copy", "relay"),
-        default="auto",
-        help="auto: server-side copy within one store, relay between stores",
-    )
-    p.add_argument(
-        "--profile",
-        choices=sorted(PROFILES),
-        help="destination limits profile (default: the destination's dialect; obs2 for OBS 2.0)",
-    )
-    p.add_argument(
-        "--max-attempts",
-        type=positive_int("max attempts"),
-        default=10,
-        help="attempts per request before the copy fails (default 10)",
-    )
-    p.add_argument(
-        "--fixed-concurrency",
-        action="store_true",
-        help="keep --concurrency fixed instead of lowering it while the store throttles",
-    )
-    p.add_argument(
-        "--no-verify-tls",
-        action="store_true",
-        help="do not verify TLS certificates (insecure: anyone on the path can read keys)",
+    add_copier_flags(
+        p,
+        many=False,
+        concurrency_help="requests in flight per endpoint (default 64)",
+        profile_help="destination limits profile (default: the destination's dialect; "
+        "obs2 for OBS 2.0)",
     )
     p.add_argument(
         "--journal",
@@ -210,14 +179,10 @@ def run_cp(args: argparse.Namespace) -> int:
     """The ``cp`` handler: exit 0 done, 1 failed after retries, 2 bad input."""
     try:
         configure_logging(args.log_level)
-        if args.part_size == 0:
-            raise UsageError("invalid part size '0': must be positive")
+        check_copier_flags(args)
     except UsageError as exc:
         return fail_usage(exc)
-    if args.no_verify_tls:
-        sys.stderr.write(
-            "partcopy: warning: TLS certificate verification is off (--no-verify-tls)\n"
-        )
+    warn_insecure(args)
     tally = _Tally()
     bar = _Bar(tally) if not (args.json or args.quiet) and sys.stderr.isatty() else None
     started = time.monotonic()
