@@ -6,6 +6,7 @@ here reads a clock, logs, or puts a secret or a signature into a repr.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
@@ -18,11 +19,13 @@ __all__ = [
     "Credentials",
     "MalformedAuthorization",
     "QueryParams",
+    "base64_hmac",
     "get_header",
     "header_groups",
     "hmac_digest",
     "http_date",
     "signatures_equal",
+    "split_key_signature",
     "split_raw_query",
     "uri_encode",
     "utc",
@@ -94,6 +97,18 @@ def split_raw_query(query: str) -> list[tuple[str, str | None]]:
 def hmac_digest(key: bytes, message: str, algorithm: str) -> bytes:
     """HMAC of the UTF-8 ``message`` under ``key``."""
     return hmac.new(key, message.encode("utf-8"), getattr(hashlib, algorithm)).digest()
+
+
+def base64_hmac(secret_key: str, message: str, algorithm: str) -> str:
+    """Base64 of the HMAC of ``message`` under the UTF-8 ``secret_key`` (OBS, QingStor)."""
+    return base64.b64encode(hmac_digest(secret_key.encode("utf-8"), message, algorithm)).decode()
+
+
+def split_key_signature(value: str) -> tuple[str, str, str]:
+    """``SCHEME AK:signature`` as (scheme, access key, signature); a missing piece is ``""``."""
+    scheme, _, rest = value.strip().partition(" ")
+    access_key, _, signature = rest.rpartition(":")
+    return scheme, access_key, signature
 
 
 def signatures_equal(claimed: str, expected: str) -> bool:

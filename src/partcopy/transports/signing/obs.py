@@ -8,7 +8,6 @@ The ``aws`` variant is the same with ``x-amz-`` headers; the SDK uses it on IP e
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,10 +18,11 @@ from .common import (
     Credentials,
     MalformedAuthorization,
     QueryParams,
+    base64_hmac,
     header_groups,
-    hmac_digest,
     http_date,
     signatures_equal,
+    split_key_signature,
     split_raw_query,
     uri_encode,
 )
@@ -165,15 +165,14 @@ def sign(
     text = string_to_sign(
         method=method, path=path, query=query, headers=merged, bucket=bucket, variant=variant
     )
-    signature = _mac(credentials.secret_key, text)
+    signature = base64_hmac(credentials.secret_key, text, "sha1")
     added["Authorization"] = f"{_AUTH_PREFIX[variant]} {credentials.access_key}:{signature}"
     return added
 
 
 def parse_authorization(value: str) -> ObsAuthorization:
     """Parse ``OBS AK:signature`` or ``AWS AK:signature``."""
-    scheme, _, rest = value.strip().partition(" ")
-    access_key, sep, signature = rest.rpartition(":")
+    scheme, access_key, signature = split_key_signature(value)
     variant: Variant
     if scheme == "OBS":
         variant = "obs"
@@ -181,7 +180,7 @@ def parse_authorization(value: str) -> ObsAuthorization:
         variant = "aws"
     else:
         raise MalformedAuthorization("not an OBS or AWS (v2) authorization")
-    if not sep or not access_key or not signature:
+    if not access_key or not signature:
         raise MalformedAuthorization("authorization is not 'AK:signature'")
     return ObsAuthorization(variant, access_key, signature)
 
@@ -206,7 +205,7 @@ def expected_signature(
         bucket=bucket,
         variant=auth.variant,
     )
-    return _mac(secret_key, text)
+    return base64_hmac(secret_key, text, "sha1")
 
 
 def verify(
@@ -264,7 +263,3 @@ def _resource(path: str, query: QueryParams, bucket: str | None, prefix: str) ->
         if k.lower() in SUB_RESOURCES or k.lower().startswith(prefix)
     ]
     return resource + ("?" + "&".join(subs) if subs else "")
-
-
-def _mac(secret_key: str, text: str) -> str:
-    return base64.b64encode(hmac_digest(secret_key.encode("utf-8"), text, "sha1")).decode()

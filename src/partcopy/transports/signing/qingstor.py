@@ -7,7 +7,6 @@ plus the sorted sub-resources (``part_number``, ``upload_id``, ``uploads``, …)
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,10 +16,11 @@ from .common import (
     Credentials,
     MalformedAuthorization,
     QueryParams,
+    base64_hmac,
     header_groups,
-    hmac_digest,
     http_date,
     signatures_equal,
+    split_key_signature,
     split_raw_query,
     uri_encode,
 )
@@ -107,16 +107,15 @@ def sign(
     merged.update(added)
     raw_query = [(k, None if v is None else uri_encode(v, "/")) for k, v in query]
     text = string_to_sign(method=method, path=path, query=raw_query, headers=merged, bucket=bucket)
-    signature = _mac(credentials.secret_key, text)
+    signature = base64_hmac(credentials.secret_key, text, "sha256")
     added["Authorization"] = f"QS {credentials.access_key}:{signature}"
     return added
 
 
 def parse_authorization(value: str) -> QingStorAuthorization:
     """Parse ``QS AK:signature``."""
-    scheme, _, rest = value.strip().partition(" ")
-    access_key, sep, signature = rest.rpartition(":")
-    if scheme != "QS" or not sep or not access_key or not signature:
+    scheme, access_key, signature = split_key_signature(value)
+    if scheme != "QS" or not access_key or not signature:
         raise MalformedAuthorization("not a 'QS AK:signature' authorization")
     return QingStorAuthorization(access_key, signature)
 
@@ -136,7 +135,7 @@ def expected_signature(
     text = string_to_sign(
         method=method, path=path, query=split_raw_query(query), headers=headers, bucket=bucket
     )
-    return _mac(secret_key, text)
+    return base64_hmac(secret_key, text, "sha256")
 
 
 def verify(
@@ -190,7 +189,3 @@ def string_to_sign(
     if subs:
         resource += "?" + "&".join(subs)
     return "\n".join(lines) + "\n" + resource
-
-
-def _mac(secret_key: str, text: str) -> str:
-    return base64.b64encode(hmac_digest(secret_key.encode("utf-8"), text, "sha256")).decode()
