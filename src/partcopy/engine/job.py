@@ -130,8 +130,6 @@ class _Counters:
     """Mutable tallies of one job (never shared across jobs)."""
 
     retries: int = 0
-    bytes_done: int = 0
-    parts_done: int = 0
 
 
 class CopyJob:
@@ -487,7 +485,6 @@ class CopyJob:
         retrier = self.retrier
         emit = self.emit
         hooks = self.hooks if self._has_hooks else None
-        counters = self.counters
         job_id = self.job_id
         source = self.source
 
@@ -517,8 +514,6 @@ class CopyJob:
             except TransportError as exc:
                 raise PartFailed(number, attempts, exc) from exc
             etags[number] = etag
-            counters.bytes_done += task.size
-            counters.parts_done += 1
             if hooks is not None:
                 await hooks.on_part_done(number, etag, task.size)
             if emit is not None:
