@@ -189,19 +189,21 @@ class CopyJob:
 
     def _report_concurrency(self, emit: EventCallback) -> None:
         """Emit ``ConcurrencyChanged`` when the destination's shared limit has moved."""
-        stats = self.dst.limiter.statistics()
-        if stats.limit != self._last_limit:
-            self._last_limit = stats.limit
-            emit(
-                ConcurrencyChanged(
-                    self.job_id,
-                    self.dst.limiter.name,
-                    stats.limit,
-                    stats.in_flight,
-                    stats.min_limit,
-                    stats.throttled,
-                )
+        limiter = self.dst.limiter
+        if limiter.limit == self._last_limit:
+            return  # the common case on every part: no snapshot to build
+        stats = limiter.statistics()
+        self._last_limit = stats.limit
+        emit(
+            ConcurrencyChanged(
+                self.job_id,
+                limiter.name,
+                stats.limit,
+                stats.in_flight,
+                stats.min_limit,
+                stats.throttled,
             )
+        )
 
     async def _call(self, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
         return await self.retrier.call(operation, fn)
