@@ -30,13 +30,12 @@ from partcopy.transports.base import (
 )
 from partcopy.transports.http import Body, HttpCore, Reply, raise_service_error
 from partcopy.transports.signing.common import QueryParams
+from partcopy.transports.signing.sigv4 import EMPTY_SHA256, UNSIGNED_PAYLOAD
 from partcopy.transports.spec import DialectSpec, OutRequest, Signer
 from partcopy.transports.verdict import BodyVerdict
 
 __all__ = ["EMPTY_SHA256", "UNSIGNED_PAYLOAD", "HttpTransport"]
 
-EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 _MAX_SINGLE_COPY = 5 * 1024**3
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
