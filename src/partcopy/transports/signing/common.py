@@ -79,8 +79,9 @@ def header_groups(headers: Mapping[str, str]) -> dict[str, list[str]]:
 
 def get_header(headers: Mapping[str, str], name: str) -> str | None:
     """The value of header ``name`` (any case), repeated values joined by ``,``; else None."""
-    values = header_groups(headers).get(name.lower())
-    return None if values is None else ",".join(values)
+    wanted = name.lower()  # one pass, no dict of every header: called per request
+    values = [value for key, value in headers.items() if key.lower().strip() == wanted]
+    return ",".join(values) if values else None
 
 
 def split_raw_query(query: str) -> list[tuple[str, str | None]]:
