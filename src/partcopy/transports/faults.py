@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, get_args
 
 import anyio
 
@@ -40,7 +40,7 @@ __all__ = ["Fault", "FaultKind", "FaultyTransport"]
 
 T = TypeVar("T")
 FaultKind = Literal["slowdown", "500", "429", "noetag", "error200", "reset", "delay"]
-_KINDS = frozenset({"slowdown", "500", "429", "noetag", "error200", "reset", "delay"})
+_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 _ANSWERING_OPS = frozenset({"upload_part_copy", "upload_part", "complete", "copy_object"})
 """Operations whose 200 answer carries an ETag (where ``noetag``/``error200`` make sense)."""
 _OPS = _ANSWERING_OPS | {"head", "create_multipart", "abort", "list_parts", "list_uploads"}
