@@ -44,6 +44,7 @@ def run(ctx: Context) -> ScenarioResult:
                     module,
                     spec,
                     ctx.repeat,
+                    pick=ctx.pick,
                     emulator=emu,
                     profile=ctx.profile_path("memory", contender, f"{parts}"),
                 )

@@ -57,6 +57,7 @@ def run(ctx: Context) -> ScenarioResult:
                 module,
                 spec,
                 ctx.repeat,
+                pick=ctx.pick,
                 emulator=emu,
                 profile=ctx.profile_path("overhead", contender, f"c={conc}"),
             )
@@ -71,7 +72,7 @@ def run(ctx: Context) -> ScenarioResult:
                 concurrency=conc,
                 options={"warmup_key": WARM_KEY},
             )
-            best, _ = run_median("rclone_cli", spec, ctx.repeat, emulator=emu)
+            best, _ = run_median("rclone_cli", spec, ctx.repeat, pick=ctx.pick, emulator=emu)
             rows.append(_row("rclone", f"c={conc}", best))
         else:
             rows.append(absent_row("rclone", f"c={conc}", "rclone is not on PATH"))

@@ -52,6 +52,7 @@ def run(ctx: Context) -> ScenarioResult:
                 module,
                 spec,
                 ctx.repeat,
+                pick=ctx.pick,
                 emulator=(a, b),
                 profile=ctx.profile_path("relay", contender, f"c={concurrency}"),
             )

@@ -35,7 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     p.add_argument("scenario", choices=[*SCENARIOS, "all"], help="what to measure")
     p.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test in seconds")
-    p.add_argument("--repeat", type=int, default=1, help="runs per contender (median kept)")
+    p.add_argument("--repeat", type=int, default=1, help="runs per contender")
+    p.add_argument(
+        "--pick",
+        choices=("median", "best"),
+        default="median",
+        help="which of the repeated runs to report (best: the fastest, as timeit does)",
+    )
     p.add_argument("--out", type=Path, help="output directory for JSON and PNG files")
     p.add_argument(
         "--profile", action="store_true", help="pyinstrument each contender (<out>/profiles/)"
@@ -67,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command=command,
         repeat=args.repeat,
         profile=args.profile,
+        pick=args.pick,
         log=lambda msg: print(msg, file=sys.stderr, flush=True),
     )
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]

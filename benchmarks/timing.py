@@ -120,6 +120,7 @@ def run_cases(
                 case.module,
                 cspec,
                 repeat or ctx.repeat,
+                pick=ctx.pick,
                 emulator=emu,
                 profile=ctx.profile_path(tag, case.contender, case.case),
             )
@@ -130,6 +131,7 @@ def run_cases(
                 "vs_ideal": seconds / ideal if best.ok and ideal > 0 else None,
                 "completed": sum(1 for r in runs if r.ok),
                 "runs": len(runs),
+                "all_seconds": " ".join(f"{r.outcome.get('seconds') or 0:.3f}" for r in runs),
             }
             rows.append(row_from_run(case.contender, case.case, best, extra))
         stats = emulator_stats(emu.url)
