@@ -218,7 +218,7 @@ def test_sigint_stops_the_emulator(spawn: Spawn) -> None:
     [
         (["--dialect", "s3", "--fault", "slowdown:7"], "slowdown:7"),
         (["--dialect", "s3", "--object", "src-bkt/k=lots"], "lots"),
-        (["--dialect", "s3", "--object", "x/k=1"], "'x'"),
+        (["--dialect", "s3", "--object", "Bad_Bkt/k=1"], "'Bad_Bkt'"),
         (["--dialect", "s3", "--latency-ms", "-1"], "-1"),
         (["--dialect", "s3", "--port", "70000"], "70000"),
         (["--dialect", "gcs"], "gcs"),
