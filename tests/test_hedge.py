@@ -15,6 +15,7 @@ import anyio.lowlevel
 import pytest
 from anyio import wait_all_tasks_blocked
 
+from partcopy.engine.adaptive import AdaptiveLimiter
 from partcopy.engine.hedge import HedgedPart, HedgePolicy, HedgeTracker
 from partcopy.engine.parts import CopyPart, Endpoint
 from partcopy.errors import ServiceError, UsageError
@@ -360,5 +361,50 @@ def test_before_the_tail_the_ordinary_threshold_applies() -> None:
             assert w.timer.requested[-1] == pytest.approx(1.25)
             w.gate.release[1].set()
         assert w.hedges == []
+
+    run(main)
+
+
+def test_waiting_for_a_slot_is_not_straggling() -> None:
+    store = MemoryStore()
+    store.create_bucket("bkt")
+    src = store.put_virtual("bkt", "src", 12 * MiB)
+    upload = store.create_upload("bkt", "dst")
+    limiter = AdaptiveLimiter(1, adaptive=False)
+    part = CopyPart(
+        Endpoint(MemoryTransport(store), AdaptiveLimiter(1 << 20, adaptive=False)),
+        "bkt",
+        "dst",
+        CopySource("bkt", "src", if_match=f'"{src.etag}"'),
+    )
+    tracker = HedgeTracker(HedgePolicy(min_samples=4, window=8))
+    for _ in range(4):
+        tracker.record(1.0)
+    timer = ManualTimer()
+    op = HedgedPart(part, tracker, timer=timer, clock=timer.clock, limiter=limiter)
+    task = RangeTask(1, 0, 5 * MiB - 1)
+
+    async def main() -> None:
+        release = anyio.Event()
+        result: list[PartResult] = []
+
+        async def hold_the_only_slot() -> None:
+            async with limiter.slot():
+                await release.wait()
+
+        async def call() -> None:
+            result.append(await op(upload.upload_id, task))
+
+        async with op.running(), anyio.create_task_group() as tg:
+            tg.start_soon(hold_the_only_slot)
+            await wait_all_tasks_blocked()
+            tg.start_soon(call)
+            await wait_all_tasks_blocked()
+            assert all(math.isinf(s) for s in timer.requested)  # queued: nothing to watch
+            timer.now = 100.0  # however long it waits for the slot
+            release.set()
+        assert result[0].etag is not None
+        assert tracker.hedged == 0
+        assert limiter.statistics().in_flight == 0
 
     run(main)

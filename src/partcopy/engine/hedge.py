@@ -31,9 +31,10 @@ from typing import Protocol
 import anyio
 from anyio.abc import TaskGroup
 
+from partcopy.engine.adaptive import AdaptiveLimiter
 from partcopy.engine.parts import PartOperation
 from partcopy.engine.verify import verify_part
-from partcopy.errors import TransportError, UsageError
+from partcopy.errors import THROTTLE_CODES, TransportError, UsageError
 from partcopy.planners import RangeTask
 from partcopy.transports.base import PartResult
 
@@ -197,6 +198,9 @@ class HedgedPart:
     timer: Timer = field(default_factory=RealTimer)
     clock: Callable[[], float] = time.monotonic
     on_hedge: Callable[[int, float], None] | None = None
+    limiter: AdaptiveLimiter | None = None
+    """When set, every attempt (original and hedge) holds one of its slots, and ``inner``
+    must not take one itself."""
     _group: TaskGroup | None = field(default=None, init=False, repr=False)
     _watch: dict[int, _Flight] = field(default_factory=dict, init=False, repr=False)
     _wake: anyio.Event | None = field(default=None, init=False, repr=False)
@@ -239,13 +243,19 @@ class HedgedPart:
         self._ids += 1
         key = self._ids
         flight = _Flight(upload_id, task, self.clock(), anyio.CancelScope())
-        self._watch[key] = flight
-        if self._wake is not None and (len(self._watch) == 1 or tracker.started == self._parts):
-            self._wake.set()  # the monitor was idle, or the tail begins: look again
+
+        def admitted() -> None:
+            # A request's age counts from its slot, not from its wait for one: waiting for
+            # the limiter (a lowered AIMD limit, other jobs) is not straggling.
+            flight.start = self.clock()
+            self._watch[key] = flight
+            if self._wake is not None and (len(self._watch) == 1 or tracker.started == self._parts):
+                self._wake.set()  # the monitor was idle, or the tail begins: look again
+
         outcome: PartResult | Exception
         try:
             with flight.scope:
-                outcome = await self.inner(upload_id, task)
+                outcome = await self._request(upload_id, task, admitted)
         except Exception as exc:  # decided below: a hedge in flight may still succeed
             outcome = exc
         finally:
@@ -274,6 +284,21 @@ class HedgedPart:
             if learning and tracker.threshold is not None and self._wake is not None:
                 self._wake.set()  # learnt: the monitor can start watching
         return outcome
+
+    async def _request(
+        self, upload_id: str, task: RangeTask, admitted: Callable[[], None]
+    ) -> PartResult:
+        """One attempt, in a slot of ``limiter`` when there is one (throttles recorded)."""
+        limiter = self.limiter
+        if limiter is None:
+            admitted()
+            return await self.inner(upload_id, task)
+        async with limiter.slot() as ticket:
+            admitted()
+            result = await self.inner(upload_id, task)
+            if result.error_code in THROTTLE_CODES:  # a SlowDown inside a 200 throttles too
+                limiter.record_throttle(ticket)
+            return result
 
     async def _monitor(self) -> None:
         """Sleep until the oldest request in flight is due; hedge every due request."""
@@ -319,7 +344,7 @@ class HedgedPart:
         outcome: PartResult | Exception | None = None
         try:
             with flight.hedge_scope:
-                outcome = await self.inner(flight.upload_id, flight.task)
+                outcome = await self._request(flight.upload_id, flight.task, _nothing)
         except Exception as exc:  # the original may still succeed: it decides
             outcome = exc
         finally:
@@ -332,6 +357,10 @@ class HedgedPart:
         ):
             flight.hedge_won = True
             flight.scope.cancel()
+
+
+def _nothing() -> None:
+    return None
 
 
 def _verified(result: PartResult, task: RangeTask, operation: str) -> bool:

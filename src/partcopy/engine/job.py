@@ -20,6 +20,7 @@ from typing import Literal, TypeVar
 import anyio
 import structlog
 
+from partcopy.engine.adaptive import AdaptiveLimiter
 from partcopy.engine.events import (
     Completed,
     ConcurrencyChanged,
@@ -86,6 +87,11 @@ _log = structlog.get_logger("partcopy.engine")
 def _version(version_id: str | None) -> str | None:
     """A version id worth pinning: S3 says ``null`` for objects in unversioned buckets."""
     return None if not version_id or version_id == "null" else version_id
+
+
+def _unlimited() -> AdaptiveLimiter:
+    """A limiter that never makes anyone wait (fixed at a bound no pool reaches)."""
+    return AdaptiveLimiter(1 << 30, adaptive=False)
 
 
 def new_job_id() -> str:
@@ -375,17 +381,21 @@ class CopyJob:
     def _operation(self, info: ObjectInfo) -> PartOperation:
         if self._operation_factory is not None:
             return self._operation_factory(self, info)
+        hedge = self.options.hedge
+        # Hedged, the slots are taken by HedgedPart (a request's age starts with its slot),
+        # so the copy itself goes through a limiter that never blocks.
+        endpoint = self.dst if hedge is None else Endpoint(self.dst.transport, _unlimited())
         operation = CopyPart(
-            self.dst,
+            endpoint,
             self.destination.bucket,
             self.destination.key,
             self.copy_source(info),
             self.options.destination_sse_c,
         )
-        if self.options.hedge is None:
+        if hedge is None:
             return operation
-        self.hedges = HedgeTracker(self.options.hedge)
-        return HedgedPart(operation, self.hedges, on_hedge=self._on_hedge)
+        self.hedges = HedgeTracker(hedge)
+        return HedgedPart(operation, self.hedges, on_hedge=self._on_hedge, limiter=self.dst.limiter)
 
     def _on_hedge(self, part_number: int, waited: float) -> None:
         self._log.info("hedge", part_number=part_number, after=round(waited, 3))
