@@ -21,6 +21,7 @@ from partcopy.emulator.wire import (
     parse_copy_range,
     parse_part_number,
     parse_query,
+    query_int,
     sse_c_md5,
 )
 from partcopy.transports.base import ObjectAttributes
@@ -173,8 +174,8 @@ class QingStorWire:
                 bucket=bucket,
                 key=key,
                 upload_id=upload_id,
-                marker=_int(marker, -1, "part_number_marker") if marker else None,
-                max_items=_int(q.get("limit"), 1000, "limit"),
+                marker=query_int(marker, -1, "part_number_marker", minimum=-1) if marker else None,
+                max_items=query_int(q.get("limit"), 1000, "limit", minimum=-1),
             )
         if method in {"GET", "HEAD"}:
             return Call(
@@ -204,7 +205,7 @@ class QingStorWire:
                 prefix=q.get("prefix", ""),
                 key_marker=q.get("key_marker") or None,
                 upload_id_marker=q.get("upload_id_marker") or None,
-                max_items=_int(q.get("limit"), 200, "limit"),
+                max_items=query_int(q.get("limit"), 200, "limit", minimum=-1),
             )
         if method == "GET":
             return Call(
@@ -212,7 +213,7 @@ class QingStorWire:
                 bucket=bucket,
                 prefix=q.get("prefix", ""),
                 key_marker=q.get("marker") or None,
-                max_items=_int(q.get("limit"), 200, "limit"),
+                max_items=query_int(q.get("limit"), 200, "limit", minimum=-1),
             )
         raise StoreError(405, "MethodNotAllowed", f"{method} is not allowed on a bucket")
 
@@ -380,15 +381,3 @@ def _complete_parts(body: bytes) -> tuple[tuple[int, str], ...]:
             raise bad
         parts.append((number, etag))
     return tuple(parts)
-
-
-def _int(text: str | None, default: int, what: str) -> int:
-    if text is None or text == "":
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise StoreError(400, "InvalidArgument", f"{what} must be an integer") from None
-    if value < -1:
-        raise StoreError(400, "InvalidArgument", f"{what} must not be negative")
-    return value

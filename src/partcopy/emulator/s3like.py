@@ -18,7 +18,13 @@ from multidict import CIMultiDictProxy
 
 from partcopy.emulator.ops import Call, SourceRef
 from partcopy.emulator.s3answers import XmlAnswers
-from partcopy.emulator.wire import parse_copy_range, parse_part_number, parse_query, sse_c_md5
+from partcopy.emulator.wire import (
+    parse_copy_range,
+    parse_part_number,
+    parse_query,
+    query_int,
+    sse_c_md5,
+)
 from partcopy.emulator.xmldialects import cos_bucket_of_host, cos_bucket_of_source
 from partcopy.transports.base import ObjectAttributes
 from partcopy.transports.memstore import StoreError
@@ -199,7 +205,7 @@ class XmlWire(XmlAnswers):
                 key=key,
                 upload_id=upload_id,
                 marker=int(marker) if marker else None,
-                max_items=_int(q.get("max-parts"), 1000, "max-parts"),
+                max_items=query_int(q.get("max-parts"), 1000, "max-parts"),
             )
         if method in {"GET", "HEAD"}:
             return Call(
@@ -247,7 +253,7 @@ class XmlWire(XmlAnswers):
                 prefix=q.get("prefix", ""),
                 key_marker=q.get("key-marker") or None,
                 upload_id_marker=q.get("upload-id-marker") or None,
-                max_items=_int(q.get("max-uploads"), 1000, "max-uploads"),
+                max_items=query_int(q.get("max-uploads"), 1000, "max-uploads"),
             )
         if method == "GET" and "versioning" in q:
             return Call("get_versioning", bucket=bucket)
@@ -260,7 +266,7 @@ class XmlWire(XmlAnswers):
                 or q.get("start-after")
                 or q.get("marker")
                 or None,
-                max_items=_int(q.get("max-keys"), 1000, "max-keys"),
+                max_items=query_int(q.get("max-keys"), 1000, "max-keys"),
             )
         raise StoreError(
             405, "MethodNotAllowed", "The specified method is not allowed against this resource."
@@ -325,15 +331,3 @@ def _xml(body: bytes) -> Element:
         raise _malformed() from None
     assert isinstance(root, Element)
     return root
-
-
-def _int(text: str | None, default: int, what: str) -> int:
-    if text is None or text == "":
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise StoreError(400, "InvalidArgument", f"{what} must be an integer") from None
-    if value < 0:
-        raise StoreError(400, "InvalidArgument", f"{what} must not be negative")
-    return value

@@ -21,6 +21,7 @@ __all__ = [
     "parse_copy_range",
     "parse_part_number",
     "parse_query",
+    "query_int",
     "sse_c_md5",
     "xml_doc",
     "xml_elements",
@@ -94,6 +95,19 @@ def parse_part_number(text: str | None) -> int | None:
         return int(text)
     except ValueError:
         raise StoreError(400, "InvalidArgument", "Part number must be an integer") from None
+
+
+def query_int(text: str | None, default: int, what: str, minimum: int = 0) -> int:
+    """An integer query value (``default`` when absent or empty); ``InvalidArgument`` else."""
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise StoreError(400, "InvalidArgument", f"{what} must be an integer") from None
+    if value < minimum:
+        raise StoreError(400, "InvalidArgument", f"{what} must not be negative")
+    return value
 
 
 def parse_copy_range(text: str | None, header: str) -> tuple[int, int] | None:
