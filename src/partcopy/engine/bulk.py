@@ -23,7 +23,7 @@ import structlog
 from partcopy.config import check_endpoint_url
 from partcopy.engine.copier import Copier
 from partcopy.engine.events import Event, PartRetried
-from partcopy.engine.job import Mode
+from partcopy.engine.job import Mode, check_choices
 from partcopy.engine.journal import Journal
 from partcopy.engine.ledger import BulkLedger, FinishedObject
 from partcopy.engine.manifest import (
@@ -44,7 +44,6 @@ from partcopy.engine.report import (
 from partcopy.engine.result import CopyResult
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import ConfigError, PartcopyError, UsageError
-from partcopy.planners import get_profile
 
 __all__ = ["BulkOptions", "CopierSettings", "bulk_copy", "check_manifest", "run_bulk"]
 
@@ -75,12 +74,7 @@ class BulkOptions:
         for value in (self.concurrency, self.job_concurrency):
             if value is not None and (isinstance(value, bool) or value < 1):
                 raise UsageError(f"invalid concurrency {value!r}: must be at least 1")
-        if self.part_size is not None and self.part_size <= 0:
-            raise UsageError(f"invalid part size {self.part_size!r}: must be positive")
-        if self.mode not in ("auto", "copy", "relay"):
-            raise UsageError(f"invalid mode {self.mode!r}: expected auto, copy or relay")
-        if self.profile is not None:
-            get_profile(self.profile)
+        check_choices(self.part_size, self.mode, self.profile)
 
 
 @dataclass(frozen=True, slots=True)

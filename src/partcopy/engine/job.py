@@ -67,7 +67,7 @@ from partcopy.transports.base import (
 )
 from partcopy.urls import Location
 
-__all__ = ["DEFAULT_PROFILES", "CopyJob", "CopyOptions", "Mode", "new_job_id"]
+__all__ = ["DEFAULT_PROFILES", "CopyJob", "CopyOptions", "Mode", "check_choices", "new_job_id"]
 
 T = TypeVar("T")
 Mode = Literal["auto", "copy", "relay"]
@@ -99,6 +99,16 @@ def new_job_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
+def check_choices(part_size: int | None, mode: str, profile: str | None) -> None:
+    """``UsageError`` for a non-positive part size, an unknown mode or profile."""
+    if part_size is not None and part_size <= 0:
+        raise UsageError(f"invalid part size {part_size!r}: must be positive")
+    if mode not in ("auto", "copy", "relay"):
+        raise UsageError(f"invalid mode {mode!r}: expected auto, copy or relay")
+    if profile is not None:
+        get_profile(profile)
+
+
 @dataclass(frozen=True, slots=True)
 class CopyOptions:
     """Per-copy choices. ``None`` means "the default for this destination"."""
@@ -123,12 +133,7 @@ class CopyOptions:
     def __post_init__(self) -> None:
         if self.concurrency < 1:
             raise UsageError(f"invalid concurrency {self.concurrency!r}: must be at least 1")
-        if self.part_size is not None and self.part_size <= 0:
-            raise UsageError(f"invalid part size {self.part_size!r}: must be positive")
-        if self.mode not in ("auto", "copy", "relay"):
-            raise UsageError(f"invalid mode {self.mode!r}: expected auto, copy or relay")
-        if self.profile is not None:
-            get_profile(self.profile)
+        check_choices(self.part_size, self.mode, self.profile)
 
 
 @dataclass(slots=True)
