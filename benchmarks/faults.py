@@ -31,6 +31,7 @@ COLUMNS = (
     Column("vs_fault_free", "÷ fault-free", "{:.3f}"),
     Column("retries", "retries", "{:d}"),
     Column("retry_reasons", "retries by reason", "{}"),
+    Column("min_concurrency", "lowest concurrency", "{:d}"),
     Column("cpu_s", "CPU s"),
 )
 

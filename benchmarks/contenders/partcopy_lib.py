@@ -66,7 +66,12 @@ async def _copy(spec: CopySpec) -> Outcome:
         parts=result.parts,
         bytes=result.bytes,
         retries=dict(result.retries_by_reason),
-        extra={"hedges": result.hedges, "mode": result.mode},
+        extra={
+            "hedges": result.hedges,
+            "mode": result.mode,
+            "min_concurrency": None if result.concurrency is None else result.concurrency.min,
+            "throttled": None if result.concurrency is None else result.concurrency.throttled,
+        },
     )
 
 

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 LIGHT_FAULTS = (
-    "slowdown:0.02",
+    "slowdown:0.01",
     "noetag:0.01",
     "error200:0.01",
     "reset:0.01",
@@ -58,7 +58,7 @@ class DemoConfig:
     latency_ms: float = 30.0
     gbps: float = 1.0
     faults: tuple[str, ...] = LIGHT_FAULTS
-    seed: int = 4
+    seed: int = 1
     samples: int = 16
     """Byte ranges read back from source and destination and compared."""
     sample_size: int = 256 * KiB
@@ -134,6 +134,7 @@ class DemoReport:
             "retries": r.retries,
             "retries_by_reason": dict(r.retries_by_reason),
             "hedges": r.hedges,
+            "adaptive_concurrency": None if r.concurrency is None else r.concurrency.as_dict(),
             "faults_fired": dict(self.faults_fired),
             "sampled_ranges": self.sampled_ranges,
             "verified": self.verified,
@@ -239,12 +240,25 @@ def render_report(report: DemoReport) -> list[str]:
         f"  throughput   {format_size(int(report.bytes_per_second))}/s",
         f"  faults       injected by the emulator: {faults}",
         f"  retries      {r.retries} ({reasons}); hedged straggler requests {r.hedges}",
+        f"  concurrency  {_concurrency(r)}",
         f"  {mark}     ETag {r.etag} (the composite of {r.parts} verified part ETags); "
         f"size {report.destination_size} = source; {report.sampled_ranges} sampled ranges "
         f"byte-identical: {'yes' if report.ranges_equal else 'NO'}; every Complete listed "
         f"only ETags the store issued: {'yes' if report.every_complete_issued else 'NO'}; "
         f"uploads left open: {report.open_uploads}",
     ]
+
+
+def _concurrency(result: CopyResult) -> str:
+    c = result.concurrency
+    if c is None:
+        return "fixed"
+    if not c.adaptive:
+        return f"fixed at {c.max}"
+    return (
+        f"adaptive: {c.max} at most, {c.min} at the lowest, {c.final} at the end "
+        f"({c.throttled} throttled answer(s) lowered it)"
+    )
 
 
 class ProgressBar:
