@@ -7,6 +7,7 @@ then value, every header but a few hop-by-hop ones, and the payload hash from th
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -269,7 +270,13 @@ def _canonical_request(
 def _signature(secret_key: str, timestamp: str, scope: str, canonical_request: str) -> str:
     digest = hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
     string_to_sign = f"{ALGORITHM}\n{timestamp}\n{scope}\n{digest}"
+    return hmac_digest(_signing_key(secret_key, scope), string_to_sign, "sha256").hex()
+
+
+@functools.lru_cache(maxsize=64)
+def _signing_key(secret_key: str, scope: str) -> bytes:
+    """The scope's derived key: four HMACs that are the same for a whole day and region."""
     key = f"AWS4{secret_key}".encode()
     for part in scope.split("/"):
         key = hmac_digest(key, part, "sha256")
-    return hmac_digest(key, string_to_sign, "sha256").hex()
+    return key
