@@ -149,18 +149,9 @@ async def _copy(args: argparse.Namespace, on_event: Any, tally: _Tally) -> CopyR
         tally.copier = copier  # its concurrency summary goes into a failure's JSON
 
         async def attempt(mode: Mode) -> CopyResult:
-            if args.journal is not None:
-                # Resumes an unfinished run of the same copy from the journal (engine/resume.py).
-                return await copier.copy(
-                    args.source,
-                    args.destination,
-                    part_size=args.part_size,
-                    concurrency=args.concurrency,
-                    mode=mode,
-                    profile=args.profile,
-                )
-            # prepare() validates URLs, sizes and credentials before any request is sent.
-            job = copier.prepare(
+            # Validates URLs, sizes and credentials before any request; with --journal it
+            # resumes an unfinished run of the same copy (engine/resume.py).
+            return await copier.copy(
                 args.source,
                 args.destination,
                 part_size=args.part_size,
@@ -168,7 +159,6 @@ async def _copy(args: argparse.Namespace, on_event: Any, tally: _Tally) -> CopyR
                 mode=mode,
                 profile=args.profile,
             )
-            return await job.run()
 
         # In auto mode a server-side copy the store refuses (unsupported, another zone) is
         # done again as a relay (engine/relay.py).
