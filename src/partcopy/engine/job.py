@@ -251,7 +251,8 @@ class CopyJob:
             self.emit(Failed(self.job_id, type(exc).__name__, str(exc), kept))
         self._log.warning("failed", error=type(exc).__name__, message=str(exc), upload_id=kept)
 
-    async def _head_source(self) -> ObjectInfo:
+    async def head_source(self) -> ObjectInfo:
+        """HEAD the source (retried, under the source endpoint's limit)."""
         src = self.source
         transport = self.src.transport
         sse_c = self.options.source_sse_c
@@ -307,7 +308,7 @@ class CopyJob:
     async def _run(
         self, resume: ResumePoint | None, started: float, upload: list[str]
     ) -> CopyResult:
-        info = await self._head_source()
+        info = await self.head_source()
         if resume is not None and (
             (resume.source_etag and info.etag != resume.source_etag)
             or (resume.source_version_id and info.version_id != resume.source_version_id)

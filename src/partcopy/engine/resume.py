@@ -21,7 +21,7 @@ from partcopy.engine.journal import JobRecord, JobState, Journal, PlanRecord
 from partcopy.engine.reconcile import list_all_parts, reconcile, source_unchanged
 from partcopy.engine.result import CopyResult
 from partcopy.errors import CopyError, ServiceError, SourceChanged, TransportError
-from partcopy.transports.base import ObjectInfo, PartInfo
+from partcopy.transports.base import PartInfo
 
 if TYPE_CHECKING:
     from partcopy.engine.copier import Copier
@@ -132,18 +132,6 @@ async def _retried(job: CopyJob, operation: str, fn: Callable[[], Awaitable[T]])
     return await job.retrier.call(operation, fn)
 
 
-async def _head_source(job: CopyJob) -> ObjectInfo:
-    src, end, sse_c = job.source, job.src, job.options.source_sse_c
-
-    async def head() -> ObjectInfo:
-        async with end.limiter:
-            return await end.transport.head(
-                src.bucket, src.key, version_id=src.version_id, sse_c=sse_c
-            )
-
-    return await _retried(job, "head_source", head)
-
-
 async def _abort(job: CopyJob, upload_id: str) -> str | None:
     """Abort an upload left by an earlier run; None when done (or already gone)."""
     dst, end = job.destination, job.dst
@@ -193,7 +181,7 @@ async def prepare_resume(
     if upload_id is None or record.plan.mode == "single":
         journal.set_state(record.id, "aborted", error="superseded: nothing to resume")
         return None
-    info = await _head_source(job)
+    info = await job.head_source()
     if not source_unchanged(record, info):
         problem = await _abort(job, upload_id)
         what = (
