@@ -65,15 +65,18 @@ class _Progress:
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()
         )
         self.counts = {"ok": 0, "skipped": 0, "failed": 0}
-        self.done = 0
         self.task = self.progress.add_task(self._text(), total=None)
+
+    @property
+    def done(self) -> int:
+        """Objects finished so far, whatever their outcome."""
+        return sum(self.counts.values())
 
     def _text(self) -> str:
         c = self.counts
         return f"{self.done} objects: {c['ok']} ok, {c['skipped']} skipped, {c['failed']} failed"
 
     def __call__(self, outcome: ObjectOutcome) -> None:
-        self.done += 1
         key = "failed" if outcome.status in ("failed", "invalid") else outcome.status
         self.counts[key] += 1
         if self.done % 50 == 0:
