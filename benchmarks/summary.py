@@ -71,6 +71,19 @@ def _cell(value: Any, fmt: str) -> str:
         return str(value)
 
 
+def _params(params: dict[str, Any]) -> str:
+    from partcopy.units import format_size
+
+    shown = []
+    for key, value in params.items():
+        if key in {"size", "part_size", "bytes"} and isinstance(value, int):
+            value = format_size(value)
+        elif isinstance(value, float):
+            value = f"{value:g}"
+        shown.append(f"{key} {value}")
+    return ", ".join(shown)
+
+
 def render(data: dict[str, Any]) -> str:
     """One scenario as Markdown: a heading, its rows and its targets."""
     name = data["scenario"]
@@ -80,6 +93,8 @@ def render(data: dict[str, Any]) -> str:
     lines = [
         f"**{name}** — {data['title']} (`{data['command']}`, {data['date']}, "
         f"load average {load or '?'})",
+        "",
+        "Parameters: " + _params(data.get("params", {})),
         "",
         "| contender | case | " + " | ".join(h for _, h, _ in heads) + " |",
         "|---|---|" + "---|" * len(heads),
