@@ -88,6 +88,12 @@ def run(ctx: Context) -> ScenarioResult:
         ),
     ]
     params = {**workload(ctx.quick, FAULT_MIX).params(), "concurrency": concurrency}
+    stats = fault_emu.get("stats") or {}
+    notes = [
+        "under faults, the emulator saw every Complete list only ETags it issued: "
+        f"{stats.get('every_complete_issued')}; uploads left open: {stats.get('open_uploads')}; "
+        f"faults fired: {stats.get('faults')}"
+    ]
     return ScenarioResult(
         scenario="faults",
         title=TITLE,
@@ -99,6 +105,7 @@ def run(ctx: Context) -> ScenarioResult:
         columns=COLUMNS,
         rows=rows,
         targets=targets,
+        notes=notes,
         plot_key="seconds",
         plot_label="seconds (median of runs)",
         emulator={"fault_free": clean_emu, "faults": fault_emu},

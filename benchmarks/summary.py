@@ -107,6 +107,9 @@ def render(data: dict[str, Any]) -> str:
         else:
             cells = [_cell(row.get(key), fmt) for key, _, fmt in heads]
         lines.append(f"| {row['contender']} | {row['case']} | " + " | ".join(cells) + " |")
+    for note in data.get("notes", ()):
+        lines.append("")
+        lines.append(f"Note: {note}")
     for t in data.get("targets", ()):
         measured = "—" if t["measured"] is None else f"{t['measured']:.3g}"
         verdict = "met" if t["met"] else "**missed**"
