@@ -26,12 +26,13 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Protocol
 
 import anyio
 from anyio.abc import TaskGroup
 
-from partcopy.engine.adaptive import AdaptiveLimiter
+from partcopy.engine.adaptive import AdaptiveLimiter, Ticket
 from partcopy.engine.parts import PartOperation
 from partcopy.engine.verify import verify_part
 from partcopy.errors import THROTTLE_CODES, TransportError, UsageError
@@ -46,6 +47,7 @@ __all__ = [
     "HedgedPart",
     "RealTimer",
     "Timer",
+    "UnlimitedSlots",
 ]
 
 
@@ -242,20 +244,11 @@ class HedgedPart:
         tracker.started += 1
         self._ids += 1
         key = self._ids
-        flight = _Flight(upload_id, task, self.clock(), anyio.CancelScope())
-
-        def admitted() -> None:
-            # A request's age counts from its slot, not from its wait for one: waiting for
-            # the limiter (a lowered AIMD limit, other jobs) is not straggling.
-            flight.start = self.clock()
-            self._watch[key] = flight
-            if self._wake is not None and (len(self._watch) == 1 or tracker.started == self._parts):
-                self._wake.set()  # the monitor was idle, or the tail begins: look again
-
+        flight = _Flight(upload_id, task, 0.0, anyio.CancelScope())
         outcome: PartResult | Exception
         try:
             with flight.scope:
-                outcome = await self._request(upload_id, task, admitted)
+                outcome = await self._request(flight, key)
         except Exception as exc:  # decided below: a hedge in flight may still succeed
             outcome = exc
         finally:
@@ -285,20 +278,38 @@ class HedgedPart:
                 self._wake.set()  # learnt: the monitor can start watching
         return outcome
 
-    async def _request(
-        self, upload_id: str, task: RangeTask, admitted: Callable[[], None]
-    ) -> PartResult:
-        """One attempt, in a slot of ``limiter`` when there is one (throttles recorded)."""
+    def _admitted(self, flight: _Flight, key: int) -> None:
+        """An original request got its slot: its age counts from now, not from its wait for
+        one (waiting for the limiter, a lowered AIMD limit or other jobs, is not straggling)."""
+        flight.start = self.clock()
+        self._watch[key] = flight
+        if self._wake is not None and (
+            len(self._watch) == 1 or self.tracker.started == self._parts
+        ):
+            self._wake.set()  # the monitor was idle, or the tail begins: look again
+
+    async def _request(self, flight: _Flight, key: int | None) -> PartResult:
+        """One attempt, in a slot of ``limiter`` when there is one (throttles recorded).
+
+        ``key`` names an original request (watched from its admission); None, a hedge."""
         limiter = self.limiter
+        upload_id, task = flight.upload_id, flight.task
         if limiter is None:
-            admitted()
+            if key is not None:
+                self._admitted(flight, key)
             return await self.inner(upload_id, task)
-        async with limiter.slot() as ticket:
-            admitted()
+        ticket = await limiter.acquire()
+        try:
+            if key is not None:
+                self._admitted(flight, key)
             result = await self.inner(upload_id, task)
-            if result.error_code in THROTTLE_CODES:  # a SlowDown inside a 200 throttles too
-                limiter.record_throttle(ticket)
-            return result
+        except BaseException as exc:
+            limiter.finish(ticket, exc)
+            raise
+        if result.error_code in THROTTLE_CODES:  # a SlowDown inside a 200 throttles too
+            limiter.record_throttle(ticket)
+        limiter.finish(ticket, None)
+        return result
 
     async def _monitor(self) -> None:
         """Sleep until the oldest request in flight is due; hedge every due request."""
@@ -344,7 +355,7 @@ class HedgedPart:
         outcome: PartResult | Exception | None = None
         try:
             with flight.hedge_scope:
-                outcome = await self._request(flight.upload_id, flight.task, _nothing)
+                outcome = await self._request(flight, None)
         except Exception as exc:  # the original may still succeed: it decides
             outcome = exc
         finally:
@@ -359,8 +370,28 @@ class HedgedPart:
             flight.scope.cancel()
 
 
-def _nothing() -> None:
-    return None
+class UnlimitedSlots(AdaptiveLimiter):
+    """A limiter that never waits and records nothing, for an operation wrapped by a
+    ``HedgedPart`` that holds the endpoint's real slots itself (no double bookkeeping)."""
+
+    def __init__(self) -> None:
+        super().__init__(1 << 30, adaptive=False)
+
+    async def __aenter__(self) -> Ticket:
+        return Ticket(epoch=0)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def record_throttle(
+        self, ticket: Ticket | None = None, retry_after: float | None = None
+    ) -> bool:
+        return False
 
 
 def _verified(result: PartResult, task: RangeTask, operation: str) -> bool:

@@ -20,7 +20,6 @@ from typing import Literal, TypeVar
 import anyio
 import structlog
 
-from partcopy.engine.adaptive import AdaptiveLimiter
 from partcopy.engine.events import (
     Completed,
     ConcurrencyChanged,
@@ -31,7 +30,7 @@ from partcopy.engine.events import (
     PartStarted,
     Planned,
 )
-from partcopy.engine.hedge import HedgedPart, HedgePolicy, HedgeTracker
+from partcopy.engine.hedge import HedgedPart, HedgePolicy, HedgeTracker, UnlimitedSlots
 from partcopy.engine.hooks import JobHooks, JobPlan, NoHooks, ResumePoint
 from partcopy.engine.parts import CopyPart, Endpoint, PartOperation
 from partcopy.engine.pool import run_pool
@@ -87,11 +86,6 @@ _log = structlog.get_logger("partcopy.engine")
 def _version(version_id: str | None) -> str | None:
     """A version id worth pinning: S3 says ``null`` for objects in unversioned buckets."""
     return None if not version_id or version_id == "null" else version_id
-
-
-def _unlimited() -> AdaptiveLimiter:
-    """A limiter that never makes anyone wait (fixed at a bound no pool reaches)."""
-    return AdaptiveLimiter(1 << 30, adaptive=False)
 
 
 def new_job_id() -> str:
@@ -390,7 +384,7 @@ class CopyJob:
         hedge = self.options.hedge
         # Hedged, the slots are taken by HedgedPart (a request's age starts with its slot),
         # so the copy itself goes through a limiter that never blocks.
-        endpoint = self.dst if hedge is None else Endpoint(self.dst.transport, _unlimited())
+        endpoint = self.dst if hedge is None else Endpoint(self.dst.transport, UnlimitedSlots())
         operation = CopyPart(
             endpoint,
             self.destination.bucket,
