@@ -3,12 +3,15 @@
 Every request is authenticated with the dialect's signature, parsed into a ``Call``,
 offered to the fault injector, executed against the store (with the latency model:
 ``latency_ms + bytes / gbps`` per data request, an injectable sleep) and rendered back.
+With the real sleep the model is kept precisely: each request's modelled time is measured
+from its arrival, not from when the handler got round to sleeping (see ``precise_sleep``).
 ``async with Emulator(dialect="s3") as emu: emu.url`` binds 127.0.0.1 on a free port.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
@@ -48,6 +51,28 @@ SHUTDOWN_TIMEOUT = 1.0
 a body must not hold a test's teardown)."""
 
 Sleep = Callable[[float], Awaitable[None]]
+
+SPIN = 0.0015
+"""Seconds before a deadline at which a timer sleep hands over to yielding: asyncio rounds
+epoll timeouts up to whole milliseconds and a sleeping process takes a while to wake, so a
+plain ``asyncio.sleep`` answers 1-2 ms late."""
+
+_MODEL_TIME: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "partcopy_emulator_model_time", default=None
+)
+"""The loop time the current request's modelled work has reached (its arrival, at first)."""
+
+
+async def precise_sleep(deadline: float) -> None:
+    """Sleep until loop time ``deadline``: a timer sleep to ``SPIN`` before it, then yield
+    to the loop (serving other requests meanwhile) until it has passed."""
+    loop = asyncio.get_running_loop()
+    remaining = deadline - loop.time()
+    if remaining > SPIN:
+        await asyncio.sleep(remaining - SPIN)
+    # a bounded spin (at most SPIN seconds), not a wait for an event
+    while loop.time() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0)
 
 
 class Wire(Protocol):
@@ -224,8 +249,15 @@ class Emulator:
         seconds = self.latency_ms / 1000.0
         if self.gbps > 0:
             seconds += nbytes * 8 / (self.gbps * 1e9)
-        if seconds > 0:
-            await self.sleep(seconds)
+        if seconds <= 0:
+            return
+        start = _MODEL_TIME.get()
+        if self.sleep is not asyncio.sleep or start is None:
+            await self.sleep(seconds)  # an injected sleep (tests) gets the model's seconds
+            return
+        deadline = start + seconds
+        _MODEL_TIME.set(deadline)  # a second pause of the same request follows this one
+        await precise_sleep(deadline)
 
     def _refusal(self, spec: FaultSpec, head: bool) -> Answer:
         """The answer of a fault that refuses the request (nothing was done)."""
@@ -251,6 +283,7 @@ class Emulator:
         ):
             return await handle_admin(self, request)
         self.store.count_request()
+        _MODEL_TIME.set(asyncio.get_running_loop().time())
         body = await request.read()
         raw_path, _, raw_query = request.raw_path.partition("?")
         head = request.method == "HEAD"
@@ -266,6 +299,9 @@ class Emulator:
         for spec in verdict.delayed_by:
             self.store.count_fault(spec.kind)
         if verdict.delay > 0:
+            model_time = _MODEL_TIME.get()
+            if model_time is not None:
+                _MODEL_TIME.set(model_time + verdict.delay)  # the model starts after the delay
             await self.sleep(verdict.delay)
         fault = verdict.fault
         if fault is not None:
