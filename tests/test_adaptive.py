@@ -1,7 +1,9 @@
 """AdaptiveLimiter: AIMD on throttling, Retry-After pauses, fair waiting, no leaked slots.
 
 Every test asserts on ``statistics()``; pauses run on a fake clock and sleep, so nothing
-waits for real.
+waits for real. Tests of the decrease mechanics (windows, halving, holding back) pass
+``throttle_share=0.0`` (every throttle of a window lowers the limit); the default share
+policy has its own tests below.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ def throttle() -> ServiceError:
         ({"maximum": 4, "initial": 0}, "0"),
         ({"maximum": 4, "decrease_factor": 1.0}, "1.0"),
         ({"maximum": 4, "increase_after": 0}, "0"),
+        ({"maximum": 4, "throttle_share": 1.5}, "1.5"),
+        ({"maximum": 4, "min_sample": 0}, "0"),
     ],
 )
 def test_bad_settings_are_usage_errors_naming_the_value(
@@ -189,7 +193,7 @@ def test_a_burst_of_throttles_in_one_window_lowers_the_limit_once() -> None:
 
 def test_each_new_window_halves_again_down_to_one_never_below() -> None:
     async def main() -> None:
-        limiter = AdaptiveLimiter(8)
+        limiter = AdaptiveLimiter(8, throttle_share=0.0)
         limits = []
         for _ in range(6):
             ticket = await limiter.acquire()
@@ -205,7 +209,7 @@ def test_each_new_window_halves_again_down_to_one_never_below() -> None:
 
 def test_a_lowered_limit_holds_back_new_requests_until_in_flight_drops() -> None:
     async def main() -> None:
-        limiter = AdaptiveLimiter(4)
+        limiter = AdaptiveLimiter(4, throttle_share=0.0)
         tickets = await admit(limiter, 4)
         limiter.record_throttle(tickets[0])  # 4 -> 2 with 4 still in flight
         admitted = 0
@@ -270,7 +274,7 @@ def test_a_window_of_successes_raises_the_limit_by_one_up_to_the_maximum() -> No
 
 def test_successes_admitted_before_a_decrease_do_not_count_toward_growth() -> None:
     async def main() -> None:
-        limiter = AdaptiveLimiter(8, initial=4)
+        limiter = AdaptiveLimiter(8, initial=4, throttle_share=0.0)
         old = await admit(limiter, 4)
         limiter.record_throttle(old[0])  # 4 -> 2
         for t in old:
@@ -363,7 +367,7 @@ def test_is_throttle(exc: BaseException, throttled: bool) -> None:
 def test_slot_classifies_how_the_block_ended() -> None:
     async def main() -> None:
         ft = FakeTime()
-        limiter = AdaptiveLimiter(8, clock=ft.clock, sleep=ft.sleep)
+        limiter = AdaptiveLimiter(8, throttle_share=0.0, clock=ft.clock, sleep=ft.sleep)
         with pytest.raises(ServiceError):
             async with limiter.slot():
                 raise ServiceError(503, "SlowDown", retry_after=4)
@@ -393,7 +397,7 @@ def test_retry_after_of() -> None:
 
 def test_limiters_are_shared_per_endpoint_and_summarised() -> None:
     async def main() -> None:
-        limiters = AdaptiveLimiters(16)
+        limiters = AdaptiveLimiters(16, throttle_share=0.0)
         a = limiters.get("s3 http://127.0.0.1:9000")
         assert limiters.get("s3 http://127.0.0.1:9000") is a
         b = limiters.get("cos http://127.0.0.1:9001")
@@ -485,7 +489,7 @@ def test_adaptive_converges_and_throttles_far_less_than_fixed_4n(capacity: int) 
 
 def test_async_with_is_a_drop_in_for_a_capacity_limiter_and_classifies() -> None:
     async def main() -> None:
-        limiter = AdaptiveLimiter(8)
+        limiter = AdaptiveLimiter(8, throttle_share=0.0)
         async with limiter as outer:
             async with limiter as inner:  # nesting in one task keeps tickets apart
                 assert limiter.statistics().in_flight == 2
@@ -503,7 +507,10 @@ def test_every_change_of_the_limit_is_reported_with_its_endpoint() -> None:
     async def main() -> None:
         seen: list[tuple[str, int, int]] = []
         limiters = AdaptiveLimiters(
-            4, initial=2, on_change=lambda name, s: seen.append((name, s.limit, s.throttled))
+            4,
+            initial=2,
+            throttle_share=0.0,
+            on_change=lambda name, s: seen.append((name, s.limit, s.throttled)),
         )
         limiter = limiters.get("s3 http://127.0.0.1:1")
         for _ in range(2):
@@ -519,7 +526,7 @@ def test_every_change_of_the_limit_is_reported_with_its_endpoint() -> None:
 
 def test_the_step_back_to_a_throttled_level_waits_probe_windows() -> None:
     async def main() -> None:
-        limiter = AdaptiveLimiter(16, initial=6, probe_windows=3)
+        limiter = AdaptiveLimiter(16, initial=6, probe_windows=3, throttle_share=0.0)
         ticket = await limiter.acquire()
         limiter.record_throttle(ticket)  # throttled at 6 -> 3; the ceiling is 6
         limiter.release(ticket)

@@ -7,10 +7,15 @@ one endpoint and moves that bound the way TCP moves its window:
 * **additive increase** — after ``limit`` successes at the current limit, the limit grows by 1;
   the step back up to the level that was last throttled waits ``probe_windows`` windows, so
   the limit lingers just below a known ceiling instead of bumping into it every few windows;
-* **multiplicative decrease** — a throttled answer (503, 429, ``SlowDown``…) multiplies the
-  limit by ``decrease_factor``, at most once per *congestion window*: a throttle reported by
-  a request that was admitted before the last decrease belongs to the congestion already
-  answered, so a burst of 50 throttles from 50 requests in flight halves the limit once;
+* **multiplicative decrease** — when throttled answers (503, 429, ``SlowDown``…) are a
+  significant share of the recent answers (``throttle_share`` of at least ``min_sample``
+  answers, counts decayed by half as they grow: like DCTCP's marked fraction), the limit is
+  multiplied by ``decrease_factor``, at most once per *congestion window*: a throttle reported
+  by a request admitted before the last decrease belongs to the congestion already answered,
+  so a burst of 50 throttles from 50 requests in flight halves the limit once. A store that
+  throttles a few per cent of requests at random is not overloaded and keeps the limit; an
+  overloaded one throttles every request beyond its capacity, so its share is high at once.
+  ``throttle_share=0`` lowers the limit on every throttle of the current window;
 * **Retry-After** — a pause for every acquirer until the service's deadline has passed;
 * the limit stays within ``[1, maximum]``; with ``adaptive=False`` it stays at ``maximum``
   (fixed concurrency) while throttles are still counted.
@@ -51,6 +56,11 @@ OnChange = Callable[["LimiterStatistics"], None]
 
 # A service asking for longer than this is capped: the pause is a courtesy, not a hang.
 DEFAULT_MAX_PAUSE = 60.0
+DEFAULT_THROTTLE_SHARE = 0.25
+"""Share of recent answers that must be throttles before the limit is lowered."""
+DEFAULT_MIN_SAMPLE = 20
+"""Answers the share is taken of, at least (fewer count as this many): 5 throttles in a
+store's first 20 answers lower the limit, 1 in 20 at random (5 %) practically never does."""
 
 
 def is_throttle(exc: BaseException) -> bool:
@@ -170,6 +180,8 @@ class AdaptiveLimiter:
         increase_after: int | None = None,
         probe_windows: int = 4,
         max_pause: float = DEFAULT_MAX_PAUSE,
+        throttle_share: float = DEFAULT_THROTTLE_SHARE,
+        min_sample: int = DEFAULT_MIN_SAMPLE,
         clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
         name: str = "",
@@ -186,6 +198,10 @@ class AdaptiveLimiter:
             raise UsageError(f"invalid increase window {increase_after!r}: must be at least 1")
         if probe_windows < 1:
             raise UsageError(f"invalid probe windows {probe_windows!r}: must be at least 1")
+        if not 0.0 <= throttle_share <= 1.0:
+            raise UsageError(f"invalid throttle share {throttle_share!r}: must be in [0, 1]")
+        if isinstance(min_sample, bool) or not isinstance(min_sample, int) or min_sample < 1:
+            raise UsageError(f"invalid minimum sample {min_sample!r}: must be at least 1")
         self.name = name
         self.on_change = on_change
         self._maximum = maximum
@@ -196,6 +212,10 @@ class AdaptiveLimiter:
         self._probe_windows = probe_windows
         self._ceiling: int | None = None
         self._max_pause = max_pause
+        self._share = throttle_share
+        self._min_sample = min_sample
+        self._sample_answers = 0.0
+        self._sample_throttles = 0.0
         self._clock = clock
         self._sleep = sleep
         self._in_flight = 0
@@ -340,6 +360,7 @@ class AdaptiveLimiter:
             # A success admitted before the last decrease says nothing about the new limit.
             return
         self._window_successes += 1
+        self._sample(0.0)
         needed = self._increase_after or self._limit
         if self._ceiling is not None and self._limit + 1 >= self._ceiling:
             needed *= self._probe_windows  # the next step returns to a throttled level
@@ -357,8 +378,9 @@ class AdaptiveLimiter:
     ) -> bool:
         """The service throttled a request; returns whether the limit was lowered.
 
-        Only a request admitted in the current congestion window lowers the limit; others
-        are counted. ``retry_after`` (seconds) pauses every acquirer until it has passed.
+        Only a request admitted in the current congestion window counts toward the share
+        that lowers the limit; others are counted in the statistics only. ``retry_after``
+        (seconds) pauses every acquirer until it has passed.
         """
         self._throttled += 1
         if retry_after is not None:
@@ -367,6 +389,10 @@ class AdaptiveLimiter:
             return False
         if ticket is not None and ticket.epoch != self._decreases:
             return False
+        self._sample(1.0)
+        if self._sample_throttles < self._share * max(self._sample_answers, self._min_sample):
+            return False  # too rare a share of the answers to say the store is overloaded
+        self._sample_answers = self._sample_throttles = 0.0  # the new window judges anew
         self._decreases += 1
         self._window_successes = 0
         self._ceiling = self._limit
@@ -397,6 +423,14 @@ class AdaptiveLimiter:
     def _changed(self) -> None:
         if self.on_change is not None:
             self.on_change(self.statistics())
+
+    def _sample(self, throttle: float) -> None:
+        """Count one answer of the current window; halve old counts as the sample grows."""
+        self._sample_answers += 1.0
+        self._sample_throttles += throttle
+        if self._sample_answers >= 2 * max(self._min_sample, self._limit):
+            self._sample_answers /= 2
+            self._sample_throttles /= 2
 
     def _admit(self) -> None:
         self._in_flight += 1
@@ -434,11 +468,14 @@ class AdaptiveLimiters:
         *,
         adaptive: bool = True,
         initial: int | None = None,
+        throttle_share: float = DEFAULT_THROTTLE_SHARE,
         clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
         on_change: Callable[[str, LimiterStatistics], None] | None = None,
     ) -> None:
-        AdaptiveLimiter(maximum, initial=initial, adaptive=adaptive)  # validate early
+        # validate early
+        AdaptiveLimiter(maximum, initial=initial, adaptive=adaptive, throttle_share=throttle_share)
+        self._share = throttle_share
         self._maximum = maximum
         self._adaptive = adaptive
         self._initial = initial
@@ -455,6 +492,7 @@ class AdaptiveLimiters:
                 self._maximum,
                 initial=self._initial,
                 adaptive=self._adaptive,
+                throttle_share=self._share,
                 clock=self._clock,
                 sleep=self._sleep,
                 name=endpoint,
