@@ -2,8 +2,11 @@
 
 Exponential backoff with full jitter (a random wait in ``[0, min(cap, initial * m**n))``),
 at least the service's ``Retry-After`` when it sent one, a bounded number of attempts, and
-only errors the error tree marks ``retryable``. Built on tenacity with an injectable sleep
-and random source, so schedules are tested without waiting.
+only errors the error tree marks ``retryable``. A first failure that says nothing about load
+(an ETag-less or error-bodied 200, a reset or malformed answer) is retried after ``prompt``
+seconds instead: waiting would only idle a worker; throttles, 5xx and timeouts back off.
+Built on tenacity with an injectable sleep and random source, so schedules are tested
+without waiting.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TypeVar
 import anyio
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from partcopy.engine.adaptive import is_throttle
 from partcopy.errors import (
     ConnectError,
     ProtocolError,
@@ -26,7 +30,15 @@ from partcopy.errors import (
     UsageError,
 )
 
-__all__ = ["Retrier", "RetryHook", "RetryPolicy", "Sleep", "is_retryable", "reason_of"]
+__all__ = [
+    "Retrier",
+    "RetryHook",
+    "RetryPolicy",
+    "Sleep",
+    "is_overload",
+    "is_retryable",
+    "reason_of",
+]
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -44,11 +56,14 @@ class RetryPolicy:
     cap: float = 20.0
     max_retry_after: float = 60.0
     """Longest Retry-After honoured; a longer one is clamped to this."""
+    prompt: float = 0.0
+    """The wait after a first failure that is not overload (see ``is_overload``)."""
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise UsageError(f"invalid max attempts {self.max_attempts!r}: must be at least 1")
-        if self.initial < 0 or self.cap < 0 or self.multiplier < 1 or self.max_retry_after < 0:
+        negative = min(self.initial, self.cap, self.max_retry_after, self.prompt) < 0
+        if negative or self.multiplier < 1:
             raise UsageError(f"invalid retry policy {self!r}: negative wait or multiplier < 1")
 
     def backoff_ceiling(self, attempt: int) -> float:
@@ -56,7 +71,10 @@ class RetryPolicy:
         return min(self.cap, self.initial * self.multiplier ** (attempt - 1))
 
     def delay(self, attempt: int, error: BaseException | None, rng: random.Random) -> float:
-        """The wait after failed attempt ``attempt``: full jitter, at least Retry-After."""
+        """The wait after failed attempt ``attempt``: full jitter, at least Retry-After;
+        ``prompt`` after a first failure that is not overload."""
+        if attempt == 1 and error is not None and not is_overload(error):
+            return self.prompt
         wait = rng.uniform(0.0, self.backoff_ceiling(attempt))
         retry_after = getattr(error, "retry_after", None)
         if isinstance(retry_after, int | float) and retry_after > 0:
@@ -67,6 +85,15 @@ class RetryPolicy:
 def is_retryable(exc: BaseException) -> bool:
     """Only transport errors the error tree marks retryable are tried again."""
     return isinstance(exc, TransportError) and exc.retryable
+
+
+def is_overload(exc: BaseException) -> bool:
+    """Whether a failure may mean the service is loaded, so a retry must back off: throttles,
+    5xx and other error statuses, timeouts, anything carrying Retry-After or unknown."""
+    if getattr(exc, "retry_after", None) is not None or is_throttle(exc):
+        return True
+    # the store answered, or the connection broke: neither is the store pushing back
+    return not isinstance(exc, UnprovenSuccess | ConnectError | ProtocolError)
 
 
 def reason_of(exc: BaseException) -> str:
