@@ -408,3 +408,54 @@ def test_waiting_for_a_slot_is_not_straggling() -> None:
         assert limiter.statistics().in_flight == 0
 
     run(main)
+
+
+def test_a_straggler_left_without_budget_is_hedged_once_the_budget_grows() -> None:
+    w = make_world(HedgePolicy(min_samples=4, window=8, max_fraction=0.5))
+    w.gate.hold = {1, 2, 4, 5}  # originals A, B, then C, D; 3 and 6 are the hedges
+
+    async def main() -> None:
+        result: list[PartResult] = []
+        async with w.op.running(), anyio.create_task_group() as tg:
+            tg.start_soon(_call_into, w, result)  # A
+            tg.start_soon(_call_into, w, result)  # B
+            await wait_all_tasks_blocked()
+            w.timer.fire()  # both due; budget: 1 of 2 started
+            await wait_all_tasks_blocked()
+            assert len(w.hedges) == 1 and w.gate.cancelled == [1]  # A hedged and won
+            tg.start_soon(_call_into, w, result)  # C: 3 started, budget still 1
+            await wait_all_tasks_blocked()
+            assert len(w.hedges) == 1
+            tg.start_soon(_call_into, w, result)  # D: 4 started, budget 2
+            await wait_all_tasks_blocked()
+            assert len(w.hedges) == 2 and w.gate.cancelled == [1, 2]  # B was still watched
+            w.gate.release[4].set()
+            w.gate.release[5].set()
+        assert len(result) == 4 and all(r.etag is not None for r in result)
+        assert (w.tracker.hedged, w.tracker.won) == (2, 2)
+
+    run(main)
+
+
+def test_a_hedge_that_straggles_too_gets_one_successor() -> None:
+    w = make_world()
+    w.tracker.started = 20  # parts already copied: the budget (10 %) allows two hedges
+    w.gate.hold = {1, 2}  # the original and its first hedge both hang
+
+    async def main() -> None:
+        result: list[PartResult] = []
+        async with w.op.running(), anyio.create_task_group() as tg:
+            tg.start_soon(_call_into, w, result)
+            await wait_all_tasks_blocked()
+            w.timer.fire()  # first hedge (held)
+            await wait_all_tasks_blocked()
+            assert w.gate.calls == 2 and not result
+            w.timer.fire()  # one threshold later: a second hedge, which answers
+            await wait_all_tasks_blocked()
+        assert w.gate.calls == 3
+        assert sorted(w.gate.cancelled) == [1, 2]
+        assert result[0].etag is not None
+        assert (w.tracker.hedged, w.tracker.won) == (2, 1)
+        assert all(math.isinf(s) for s in w.timer.requested[-1:])  # nothing left to watch
+
+    run(main)

@@ -1,6 +1,7 @@
 """partcopy through its library API: ``async with Copier(...) as c: await c.copy(...)``.
 
 Options: ``hedge`` (default true: the Copier's default policy; false turns hedging off),
+``hedge_policy`` (``HedgePolicy`` fields, to try other thresholds),
 ``adaptive`` (default true; false fixes the concurrency instead of AIMD on throttling),
 ``mode`` (``auto``, ``copy`` or ``relay``), ``warmup_key`` (an object copied once, untimed,
 before the measured copy: connections and lazy imports are then warm for every contender).
@@ -35,6 +36,10 @@ async def _copy(spec: CopySpec) -> Outcome:
         kwargs["dst_endpoint_url"] = spec.dst_endpoint
     if not spec.options.get("hedge", True):
         kwargs["hedge"] = None
+    elif spec.options.get("hedge_policy"):
+        from partcopy.engine.hedge import HedgePolicy
+
+        kwargs["hedge"] = HedgePolicy(**spec.options["hedge_policy"])
     if not spec.options.get("adaptive", True):
         kwargs["adaptive"] = False
     error: str | None = None

@@ -70,6 +70,9 @@ class HedgePolicy:
     tail_quantile: float = 0.5
     tail_multiplier: float = 1.1
     """Once every part has started: hedge after this quantile × multiplier instead."""
+    max_hedges: int = 2
+    """Hedges per request at most: a hedge that straggles too (one threshold after it was
+    sent, the original still running) gets one successor."""
 
     def __post_init__(self) -> None:
         for q in (self.quantile, self.tail_quantile):
@@ -85,6 +88,8 @@ class HedgePolicy:
                 f"invalid hedge samples {self.min_samples!r} / window {self.window!r}: "
                 "need 1 <= min_samples <= window"
             )
+        if self.max_hedges < 1:
+            raise UsageError(f"invalid max hedges {self.max_hedges!r}: must be at least 1")
         if self.min_delay < 0 or not 0.0 <= self.max_fraction <= 1.0:
             raise UsageError(
                 f"invalid hedge limits: min_delay {self.min_delay!r} must not be negative, "
@@ -173,18 +178,28 @@ class HedgeTracker:
 
 
 @dataclass(eq=False, slots=True)
+class _Hedge:
+    """One hedge of a request: its scope (to cancel it) and what it answered."""
+
+    scope: anyio.CancelScope
+    done: anyio.Event
+    outcome: PartResult | Exception | None = None
+
+
+@dataclass(eq=False, slots=True)
 class _Flight:
-    """One part request in flight, and its hedge once there is one."""
+    """One part request in flight, and its hedges once there are some."""
 
     upload_id: str
     task: RangeTask
     start: float
     scope: anyio.CancelScope
+    due_from: float = 0.0
+    """When the monitor's clock for this request started: its admission, then its last
+    hedge (a hedge that straggles too gets a successor)."""
     primary_done: bool = False
-    hedge_scope: anyio.CancelScope | None = None
-    hedge_done: anyio.Event | None = None
-    hedge_outcome: PartResult | Exception | None = None
-    hedge_won: bool = False
+    hedges: list[_Hedge] = field(default_factory=list)
+    winner: PartResult | None = None
 
 
 @dataclass(eq=False)
@@ -208,6 +223,7 @@ class HedgedPart:
     _wake: anyio.Event | None = field(default=None, init=False, repr=False)
     _ids: int = field(default=0, init=False, repr=False)
     _parts: int | None = field(default=None, init=False, repr=False)
+    _starved: bool = field(default=False, init=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -242,6 +258,9 @@ class HedgedPart:
             return await self.inner(upload_id, task)
         tracker = self.tracker
         tracker.started += 1
+        if self._starved and self._wake is not None:
+            self._starved = False
+            self._wake.set()  # the hedge budget grew with this start
         self._ids += 1
         key = self._ids
         flight = _Flight(upload_id, task, 0.0, anyio.CancelScope())
@@ -254,21 +273,21 @@ class HedgedPart:
         finally:
             flight.primary_done = True
             self._watch.pop(key, None)
-        if flight.hedge_won:  # the hedge answered (verified) first and cancelled us
-            assert isinstance(flight.hedge_outcome, PartResult)
+        if flight.winner is not None:  # a hedge answered (verified) first and cancelled us
             tracker.won += 1
-            return flight.hedge_outcome
+            return flight.winner
         if flight.scope.cancelled_caught:
             raise RuntimeError("a hedged part request was cancelled without a winner")
         verified = isinstance(outcome, PartResult) and _verified(outcome, task, self.name)
-        if flight.hedge_done is not None and not verified:
-            await flight.hedge_done.wait()  # our answer proves nothing: is the hedge's better?
-            hedge = flight.hedge_outcome
-            if isinstance(hedge, PartResult) and _verified(hedge, task, self.name):
-                tracker.won += 1
-                return hedge
-        if flight.hedge_scope is not None:
-            flight.hedge_scope.cancel()
+        if flight.hedges and not verified:
+            for hedge in flight.hedges:  # our answer proves nothing: is a hedge's better?
+                await hedge.done.wait()
+                got = hedge.outcome
+                if isinstance(got, PartResult) and _verified(got, task, self.name):
+                    self._cancel_hedges(flight)
+                    tracker.won += 1
+                    return got
+        self._cancel_hedges(flight)
         if isinstance(outcome, Exception):
             raise outcome
         if verified:
@@ -278,10 +297,15 @@ class HedgedPart:
                 self._wake.set()  # learnt: the monitor can start watching
         return outcome
 
+    @staticmethod
+    def _cancel_hedges(flight: _Flight) -> None:
+        for hedge in flight.hedges:
+            hedge.scope.cancel()
+
     def _admitted(self, flight: _Flight, key: int) -> None:
         """An original request got its slot: its age counts from now, not from its wait for
         one (waiting for the limiter, a lowered AIMD limit or other jobs, is not straggling)."""
-        flight.start = self.clock()
+        flight.start = flight.due_from = self.clock()
         self._watch[key] = flight
         if self._wake is not None and (
             len(self._watch) == 1 or self.tracker.started == self._parts
@@ -324,50 +348,62 @@ class HedgedPart:
                 # Still learning, or nothing in flight: woken when either changes.
                 await self.timer.wait(self._wake, math.inf)
             else:
-                due = oldest.start + threshold - self.clock()
+                due = oldest.due_from + threshold - self.clock()
                 if due > 0:
                     await self.timer.wait(self._wake, due)
-                else:
-                    self._hedge_due(threshold)
+                elif self._hedge_due(threshold):
                     continue
+                else:  # out of budget: the next request to start widens it and wakes us
+                    await self.timer.wait(self._wake, math.inf)
             if self._wake.is_set():
                 self._wake = anyio.Event()
 
-    def _hedge_due(self, threshold: float) -> None:
-        """Start a hedge for every watched request past ``threshold`` (budget allowing)."""
+    def _hedge_due(self, threshold: float) -> bool:
+        """Hedge every watched request past ``threshold``, oldest first; False when the
+        budget ran out first (the requests left stay watched, to be hedged when it grows)."""
         now = self.clock()
         group = self._group
         for key, flight in list(self._watch.items()):
-            if flight.start + threshold > now:
-                break  # requests start in order: the rest are younger
-            del self._watch[key]  # hedged or not, it is not watched again
-            if group is None or not self.tracker.may_hedge():
-                continue
+            if flight.due_from + threshold > now:
+                break  # watched in the order their clocks started: the rest are younger
+            if group is None:
+                return True
+            if not self.tracker.may_hedge():
+                self._starved = True
+                return False
+            del self._watch[key]
             self.tracker.hedged += 1
-            flight.hedge_done = anyio.Event()
-            flight.hedge_scope = anyio.CancelScope()
+            hedge = _Hedge(anyio.CancelScope(), anyio.Event())
+            flight.hedges.append(hedge)
+            if len(flight.hedges) < self.tracker.policy.max_hedges:
+                flight.due_from = now  # watched again: this hedge may straggle too
+                self._watch[key] = flight
             if self.on_hedge is not None:
                 self.on_hedge(flight.task.part_number, now - flight.start)
-            group.start_soon(self._hedge, flight)
+            group.start_soon(self._hedge, flight, hedge)
+        return True
 
-    async def _hedge(self, flight: _Flight) -> None:
-        assert flight.hedge_scope is not None and flight.hedge_done is not None
+    async def _hedge(self, flight: _Flight, hedge: _Hedge) -> None:
         outcome: PartResult | Exception | None = None
         try:
-            with flight.hedge_scope:
+            with hedge.scope:
                 outcome = await self._request(flight, None)
         except Exception as exc:  # the original may still succeed: it decides
             outcome = exc
         finally:
-            flight.hedge_outcome = outcome
-            flight.hedge_done.set()
+            hedge.outcome = outcome
+            hedge.done.set()
         if (
             not flight.primary_done
+            and flight.winner is None
             and isinstance(outcome, PartResult)
             and _verified(outcome, flight.task, self.name)
         ):
-            flight.hedge_won = True
+            flight.winner = outcome
             flight.scope.cancel()
+            for other in flight.hedges:
+                if other is not hedge:
+                    other.scope.cancel()
 
 
 class UnlimitedSlots(AdaptiveLimiter):
