@@ -14,8 +14,12 @@ one endpoint and moves that bound the way TCP moves its window:
   by a request admitted before the last decrease belongs to the congestion already answered,
   so a burst of 50 throttles from 50 requests in flight halves the limit once. A store that
   throttles a few per cent of requests at random is not overloaded and keeps the limit; an
-  overloaded one throttles every request beyond its capacity, so its share is high at once.
-  ``throttle_share=0`` lowers the limit on every throttle of the current window;
+  overloaded one throttles every request beyond its capacity, so its share is high at once,
+  and ``burst`` throttles in a row (no success between: the slots beyond the capacity
+  churning) lower the limit before the share is known. Once a level was overloaded, one
+  throttle at that level lowers the limit again, until a window of clean answers there
+  shows the overload has passed. ``throttle_share=0`` lowers the limit on every throttle
+  of the current window;
 * **Retry-After** — a pause for every acquirer until the service's deadline has passed;
 * the limit stays within ``[1, maximum]``; with ``adaptive=False`` it stays at ``maximum``
   (fixed concurrency) while throttles are still counted.
@@ -61,6 +65,8 @@ DEFAULT_THROTTLE_SHARE = 0.25
 DEFAULT_MIN_SAMPLE = 20
 """Answers the share is taken of, at least (fewer count as this many): 5 throttles in a
 store's first 20 answers lower the limit, 1 in 20 at random (5 %) practically never does."""
+DEFAULT_BURST = 3
+"""Throttles in a row that lower the limit whatever the share (5 % at random: 1 in 8 000)."""
 
 
 def is_throttle(exc: BaseException) -> bool:
@@ -182,6 +188,7 @@ class AdaptiveLimiter:
         max_pause: float = DEFAULT_MAX_PAUSE,
         throttle_share: float = DEFAULT_THROTTLE_SHARE,
         min_sample: int = DEFAULT_MIN_SAMPLE,
+        burst: int = DEFAULT_BURST,
         clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
         name: str = "",
@@ -202,6 +209,8 @@ class AdaptiveLimiter:
             raise UsageError(f"invalid throttle share {throttle_share!r}: must be in [0, 1]")
         if isinstance(min_sample, bool) or not isinstance(min_sample, int) or min_sample < 1:
             raise UsageError(f"invalid minimum sample {min_sample!r}: must be at least 1")
+        if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
+            raise UsageError(f"invalid throttle burst {burst!r}: must be at least 1")
         self.name = name
         self.on_change = on_change
         self._maximum = maximum
@@ -216,6 +225,10 @@ class AdaptiveLimiter:
         self._min_sample = min_sample
         self._sample_answers = 0.0
         self._sample_throttles = 0.0
+        self._burst = burst
+        self._in_a_row = 0
+        self._overloaded_at: int | None = None
+        self._clean_at_overload = 0
         self._clock = clock
         self._sleep = sleep
         self._in_flight = 0
@@ -356,11 +369,16 @@ class AdaptiveLimiter:
     def record_success(self, ticket: Ticket | None = None) -> None:
         """A request succeeded: after ``limit`` of them (this window) the limit grows by 1."""
         self._successes += 1
+        self._in_a_row = 0
         if not self._adaptive or (ticket is not None and ticket.epoch != self._decreases):
             # A success admitted before the last decrease says nothing about the new limit.
             return
         self._window_successes += 1
         self._sample(0.0)
+        if self._overloaded_at is not None and self._limit >= self._overloaded_at:
+            self._clean_at_overload += 1
+            if self._clean_at_overload >= self._limit:
+                self._overloaded_at = None  # a clean window at that level: it has lifted
         needed = self._increase_after or self._limit
         if self._ceiling is not None and self._limit + 1 >= self._ceiling:
             needed *= self._probe_windows  # the next step returns to a throttled level
@@ -390,9 +408,15 @@ class AdaptiveLimiter:
         if ticket is not None and ticket.epoch != self._decreases:
             return False
         self._sample(1.0)
-        if self._sample_throttles < self._share * max(self._sample_answers, self._min_sample):
+        self._in_a_row += 1
+        self._clean_at_overload = 0
+        share = self._share * max(self._sample_answers, self._min_sample)
+        known = self._overloaded_at is not None and self._limit >= self._overloaded_at
+        if not known and self._sample_throttles < share and self._in_a_row < self._burst:
             return False  # too rare a share of the answers to say the store is overloaded
         self._sample_answers = self._sample_throttles = 0.0  # the new window judges anew
+        self._in_a_row = 0
+        self._overloaded_at = self._limit
         self._decreases += 1
         self._window_successes = 0
         self._ceiling = self._limit
