@@ -147,7 +147,7 @@ def _s3(access_key: str, secret_key: str, clock: Clock) -> Verifier:
             raise StoreError(400, "AuthorizationHeaderMalformed", str(exc)) from None
         if auth.access_key != access_key:
             raise _unknown_key()
-        when = datetime.strptime(stamp, sigv4.TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+        when = sigv4.parse_timestamp(stamp)
         if abs(clock() - when) > MAX_SKEW:
             raise _skewed()
         claimed = get_header(req.headers, "x-amz-content-sha256")

@@ -37,6 +37,7 @@ __all__ = [
     "encode_query",
     "expected_signature",
     "parse_authorization",
+    "parse_timestamp",
     "request_timestamp",
     "sign",
     "verify",
@@ -166,12 +167,19 @@ def parse_authorization(value: str) -> SigV4Authorization:
     return SigV4Authorization(parts[0], parts[1], parts[2], parts[3], names, signature)
 
 
+@functools.lru_cache(maxsize=256)
+def parse_timestamp(stamp: str) -> datetime:
+    """A ``YYYYMMDDTHHMMSSZ`` stamp as an aware UTC datetime; ValueError when malformed.
+    Cached: strptime is slow and every request of the same second carries the same stamp."""
+    return datetime.strptime(stamp, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+
+
 def request_timestamp(headers: Mapping[str, str]) -> str:
     """The signing time a request claims: ``X-Amz-Date``, else its ``Date`` converted."""
     amz_date = get_header(headers, "x-amz-date")
     if amz_date is not None:
         try:
-            datetime.strptime(amz_date, TIMESTAMP_FORMAT)
+            parse_timestamp(amz_date)
         except ValueError:
             raise MalformedAuthorization("malformed X-Amz-Date") from None
         return amz_date
