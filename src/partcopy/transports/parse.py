@@ -8,6 +8,7 @@ complete is a fact for the engine's verifier, not an exception.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from xml.etree.ElementTree import Element, ParseError
@@ -139,8 +140,24 @@ def parse_error(body: bytes) -> ErrorBody | None:
     return _error_fields(root)
 
 
+_PLAIN_COPY_RESULT = re.compile(
+    rb'(?:<\?xml version="1\.0" encoding="UTF-8"\?>)?\s*'
+    rb'<(CopyPartResult|CopyObjectResult)(?: xmlns="[\w:/.\-]*")?>'
+    rb"<LastModified>[\w:.\-+]*</LastModified>"
+    rb'<ETag>((?:[\w\-."]|&quot;)*)</ETag>'
+    rb"</\1>\s*"
+)
+"""The usual copy answer, whole: only letters, digits and a few marks, ``&quot;`` the one
+entity; no DTD, comment or other markup can match, so it needs no XML parser."""
+
+
 def copy_verdict(body: bytes) -> BodyVerdict:
     """Judge a 2xx body of UploadPartCopy, CopyObject or CompleteMultipartUpload."""
+    plain = _PLAIN_COPY_RESULT.fullmatch(body.lstrip())
+    if plain is not None:  # fast path: a tenth of the cost of parsing, same verdict
+        etag = plain.group(2).decode("ascii").replace("&quot;", '"').strip()
+        if etag:
+            return BodyVerdict(etag)
     if not body.strip():
         return BodyVerdict(None, detail="empty body")
     try:
