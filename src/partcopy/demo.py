@@ -255,9 +255,10 @@ def _concurrency(result: CopyResult) -> str:
         return "fixed"
     if not c.adaptive:
         return f"fixed at {c.max}"
+    lowered = "lowered it" if c.min < c.max else "were too few to lower it"
     return (
         f"adaptive: {c.max} at most, {c.min} at the lowest, {c.final} at the end "
-        f"({c.throttled} throttled answer(s) lowered it)"
+        f"({c.throttled} throttled answer(s) {lowered})"
     )
 
 
