@@ -11,6 +11,7 @@ from its arrival, not from when the handler got round to sleeping (see ``precise
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import socket
 from collections.abc import Awaitable, Callable, Iterable
@@ -326,12 +327,11 @@ class Emulator:
             resp = web.StreamResponse(status=answer.status, headers=answer.headers)
             resp.content_length = content.size
             await resp.prepare(request)
-            try:
+            # A client that goes away mid-body has nothing left to be told.
+            with contextlib.suppress(ConnectionError):
                 for chunk in content.chunks(0, content.size - 1, STREAM_CHUNK):
                     await resp.write(chunk)
                 await resp.write_eof()
-            except ConnectionError:
-                pass  # the client went away mid-body: nothing left to tell it
             return resp
         resp = web.Response(status=answer.status, headers=answer.headers, body=answer.body)
         if answer.head_length is not None:
