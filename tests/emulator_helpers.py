@@ -83,58 +83,24 @@ class RawClient:
         if body:
             sent["Content-Length"] = str(len(body))
         now = datetime.now(UTC)
-        d = self.dialect
-        if d == "s3":
-            encoded = sigv4.encode_query(query)
-            sent.update(
-                sigv4.sign(
-                    method=method,
-                    path=path,
-                    query=query,
-                    headers=sent,
-                    credentials=self.credentials,
-                    now=now,
-                    region="us-east-1",
-                    payload_hash=hashlib.sha256(body).hexdigest(),
-                )
+        module = {"s3": sigv4, "obs": obs, "cos": cos, "qingstor": qingstor}[self.dialect]
+        extra: dict[str, str] = {}
+        if self.dialect == "s3":
+            extra = {"region": "us-east-1", "payload_hash": hashlib.sha256(body).hexdigest()}
+        elif self.dialect == "obs":
+            extra = {"variant": self.obs_variant}
+        encoded = module.encode_query(query)
+        sent.update(
+            module.sign(
+                method=method,
+                path=path,
+                query=query,
+                headers=sent,
+                credentials=self.credentials,
+                now=now,
+                **extra,
             )
-        elif d == "obs":
-            encoded = obs.encode_query(query)
-            sent.update(
-                obs.sign(
-                    method=method,
-                    path=path,
-                    query=query,
-                    headers=sent,
-                    credentials=self.credentials,
-                    now=now,
-                    variant=self.obs_variant,
-                )
-            )
-        elif d == "cos":
-            encoded = cos.encode_query(query)
-            sent.update(
-                cos.sign(
-                    method=method,
-                    path=path,
-                    query=query,
-                    headers=sent,
-                    credentials=self.credentials,
-                    now=now,
-                )
-            )
-        else:
-            encoded = qingstor.encode_query(query)
-            sent.update(
-                qingstor.sign(
-                    method=method,
-                    path=path,
-                    query=query,
-                    headers=sent,
-                    credentials=self.credentials,
-                    now=now,
-                )
-            )
+        )
         target = URL(f"{self.url}{path}" + (f"?{encoded}" if encoded else ""), encoded=True)
         async with self.session.request(
             method,
