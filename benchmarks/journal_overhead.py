@@ -24,8 +24,8 @@ import anyio
 
 from benchmarks.procs import ACCESS_KEY, SECRET_KEY, EmulatorProcess, EmulatorSpec
 from partcopy import Copier
+from partcopy.cli.logs import configure_logging
 from partcopy.engine.journal import Journal
-from partcopy.engine.logs import configure_logging
 from partcopy.transports.memory import MemoryTransport
 from partcopy.transports.memstore import MemoryStore
 from partcopy.transports.signing.common import Credentials

@@ -22,10 +22,10 @@ import anyio
 from benchmarks.common import Context
 from benchmarks.machine import utc_now
 from benchmarks.report import Column, Row, ScenarioResult, Target
+from partcopy.cli.logs import configure_logging
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
 from partcopy.engine.adaptive import LimiterStatistics
 from partcopy.engine.copier import Copier
-from partcopy.engine.logs import configure_logging
 from partcopy.engine.retry import RetryPolicy
 
 __all__ = ["RunResult", "Scenario", "main", "run", "run_copy", "run_scenario"]

@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 from partcopy.cli import main
-from partcopy.demo import DemoConfig, DemoReport, ideal_seconds, render_report, run_demo
+from partcopy.cli.demo import DemoConfig, DemoReport, ideal_seconds, render_report, run_demo
 from partcopy.errors import UsageError
 
 MiB = 1024**2

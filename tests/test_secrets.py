@@ -25,11 +25,11 @@ import anyio.lowlevel
 import pytest
 import structlog
 
+from partcopy.cli.logs import configure_logging
 from partcopy.config import Credentials, EndpointConfig
 from partcopy.emulator import EmulatorThread
 from partcopy.emulator.server import Emulator
 from partcopy.engine.copier import Copier
-from partcopy.engine.logs import configure_logging
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import PartcopyError
 from partcopy.transports import make_transport

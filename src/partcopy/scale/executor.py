@@ -23,7 +23,7 @@ from partcopy.engine.bulk import BulkOptions, CopierSettings, check_manifest
 from partcopy.engine.ledger import BulkLedger
 from partcopy.engine.report import BulkSummary, open_report
 from partcopy.errors import ConfigError, UsageError
-from partcopy.scale.shard import ShardSpec, run_shard, shard_path
+from partcopy.scale.shard import LogSetup, ShardSpec, run_shard, shard_path
 
 __all__ = ["local_client", "require_distributed", "run_bulk", "shard_specs"]
 
@@ -71,6 +71,7 @@ def shard_specs(
     journal: str | None,
     report: str | None,
     log_level: str = "warning",
+    log_setup: LogSetup | None = None,
 ) -> list[ShardSpec]:
     """The ``count`` shard specs of a run, each with its share of the budgets."""
     shard_options = replace(
@@ -89,6 +90,7 @@ def shard_specs(
             journal=None if journal is None else shard_path(journal, k),
             report=None if report is None else shard_path(report, k),
             log_level=log_level,
+            log_setup=log_setup,
         )
         for k in range(count)
     ]
@@ -116,6 +118,7 @@ def run_bulk(
     report: str | os.PathLike[str] | None = None,
     shards: int | None = None,
     log_level: str = "warning",
+    log_setup: LogSetup | None = None,
 ) -> BulkSummary:
     """Run a bulk copy on the Dask cluster of ``client``; returns the merged summary.
 
@@ -141,6 +144,7 @@ def run_bulk(
         journal=journal_path,
         report=report_path,
         log_level=log_level,
+        log_setup=log_setup,
     )
     for spec in specs:  # every journal shard must open before any request is sent
         if spec.journal is not None:

@@ -8,15 +8,18 @@ per-endpoint budget.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio
 
 from partcopy.engine.bulk import BulkOptions, CopierSettings, bulk_copy
-from partcopy.engine.logs import configure_logging
 from partcopy.engine.report import BulkSummary
 
-__all__ = ["ShardSpec", "run_shard", "shard_path"]
+__all__ = ["LogSetup", "ShardSpec", "run_shard", "shard_path"]
+
+LogSetup = Callable[[str], None]
+"""Configures logging in a worker at a level name; a module-level function, so it pickles."""
 
 
 def shard_path(path: str, index: int) -> str:
@@ -39,11 +42,15 @@ class ShardSpec:
     report: str | None = None
     """The shard's own report file (``PATH.shardK``), or None."""
     log_level: str = "warning"
+    log_setup: LogSetup | None = None
+    """Called with ``log_level`` in the worker before the shard runs (the CLI passes its own
+    setup); None leaves the worker's logging as it is."""
 
 
 def run_shard(spec: ShardSpec) -> BulkSummary:
     """Run one shard to the end on a fresh event loop (the function Dask calls)."""
-    configure_logging(spec.log_level)
+    if spec.log_setup is not None:
+        spec.log_setup(spec.log_level)
 
     async def main() -> BulkSummary:
         return await bulk_copy(

@@ -14,12 +14,17 @@ from typing import Any
 
 import anyio
 
-from partcopy.cli import fail_usage, print_json
-from partcopy.copy_flags import add_copier_flags, check_copier_flags, warn_insecure
+from partcopy.cli.common import (
+    add_copier_flags,
+    check_copier_flags,
+    fail_usage,
+    print_json,
+    warn_insecure,
+)
+from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.engine.copier import Copier
 from partcopy.engine.events import Event, PartCompleted, PartRetried, Planned
 from partcopy.engine.job import Mode
-from partcopy.engine.logs import LEVELS, configure_logging
 from partcopy.engine.relay import copy_or_relay
 from partcopy.engine.result import CopyResult, failure_dict
 from partcopy.engine.resume import resume_hint

@@ -14,10 +14,16 @@ from typing import Any
 
 import anyio
 
-from partcopy.cli import fail_usage, positive_int, print_json
-from partcopy.copy_flags import add_copier_flags, check_copier_flags, warn_insecure
+from partcopy.cli.common import (
+    add_copier_flags,
+    check_copier_flags,
+    fail_usage,
+    positive_int,
+    print_json,
+    warn_insecure,
+)
+from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.engine.bulk import BulkOptions, CopierSettings, bulk_copy, check_manifest
-from partcopy.engine.logs import LEVELS, configure_logging
 from partcopy.engine.report import BulkSummary, ObjectOutcome
 from partcopy.errors import PartcopyError, UsageError
 
@@ -111,6 +117,7 @@ def _run_dask(
         "journal": args.journal,
         "report": args.report,
         "log_level": args.log_level,
+        "log_setup": configure_logging,
     }
     if args.dask_local is not None:
         # Workers as threads of this process: on the 2-core machines this is tuned for, one

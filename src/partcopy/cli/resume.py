@@ -1,9 +1,8 @@
-"""``partcopy resume`` and ``partcopy uploads list|abort``: arguments and output only.
+"""``partcopy resume``: arguments and output only.
 
 ``resume`` rebuilds every unfinished job of a journal from what the journal holds
-(endpoints, mode, plan; credentials from the environment) and finishes it. ``uploads``
-lists or aborts incomplete multipart uploads under a bucket/prefix, in any dialect.
-Exit status: 0 done; 1 a job or an abort failed; 2 bad input, before any request.
+(endpoints, mode, plan; credentials from the environment) and finishes it.
+Exit status: 0 done; 1 a job failed; 2 bad input, before any request.
 """
 
 from __future__ import annotations
@@ -13,33 +12,19 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
 import anyio
 
-from partcopy.cli import fail_usage, print_json
-from partcopy.config import resolve_endpoint
+from partcopy.cli.common import fail_usage, print_json
+from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.engine.copier import Copier
 from partcopy.engine.journal import JobRecord, Journal
-from partcopy.engine.logs import LEVELS, configure_logging
-from partcopy.engine.orphans import (
-    AbortOutcome,
-    PrefixLocation,
-    abort_uploads,
-    list_uploads,
-    parse_prefix_url,
-    split_by_age,
-)
 from partcopy.engine.result import error_dict, failure_dict
 from partcopy.engine.resume import ResumeOutcome, prepare_record, resume_hint, run_journaled
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import PartcopyError, UsageError
 from partcopy.interrupts import interrupt_exit_status, sigterm_as_sigint
-from partcopy.transports import make_transport
-from partcopy.transports.base import UploadInfo
-from partcopy.units import parse_duration
-from partcopy.urls import SCHEMES
 
-__all__ = ["add_resume", "add_uploads", "run_resume", "run_uploads"]
+__all__ = ["add_resume", "run_resume"]
 
 
 # --- resume ----------------------------------------------------------------------------
@@ -182,100 +167,3 @@ def _outcome_dict(o: ResumeOutcome) -> dict[str, object]:
         return {"job": o.job_id, **o.result.as_dict()}
     assert o.error is not None
     return {"job": o.job_id, **failure_dict(o.error, source=o.source, destination=o.destination)}
-
-
-# --- uploads ---------------------------------------------------------------------------
-
-
-def add_uploads(sub: Any) -> None:
-    """Register ``uploads list|abort`` on the CLI's subparsers."""
-    p = sub.add_parser("uploads", help="list or abort incomplete multipart uploads")
-    p.add_argument("action", choices=("list", "abort"), help="list, or abort them")
-    p.add_argument("url", metavar="URL", help="bucket and optional key prefix: s3://bkt/dir/")
-    p.add_argument("--endpoint-url", help="endpoint of the store")
-    p.add_argument("--region", help="region (signing and default endpoints)")
-    p.add_argument(
-        "--older-than",
-        type=_duration,
-        metavar="DURATION",
-        help="only uploads started at least this long ago (90s, 15m, 2h, 7d)",
-    )
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--log-level", choices=LEVELS, default="warning", help="stderr log level")
-    p.set_defaults(handler=run_uploads)
-
-
-def _duration(text: str) -> float:
-    try:
-        return parse_duration(text, what="--older-than")
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _upload_dict(u: UploadInfo) -> dict[str, object]:
-    initiated = u.initiated.isoformat() if u.initiated is not None else None
-    return {"bucket": u.bucket, "key": u.key, "upload_id": u.upload_id, "initiated": initiated}
-
-
-async def _uploads(
-    args: argparse.Namespace, loc: PrefixLocation
-) -> list[UploadInfo] | AbortOutcome:
-    config = resolve_endpoint(
-        SCHEMES[loc.scheme], endpoint_url=args.endpoint_url, region=args.region
-    )
-    async with aiohttp.ClientSession(auto_decompress=False) as session:
-        transport = make_transport(
-            config.dialect, config.endpoint_url, config.region, config.credentials, session
-        )
-        try:
-            if args.action == "abort":
-                return await abort_uploads(
-                    transport, loc.bucket, loc.prefix, older_than=args.older_than
-                )
-            found = await list_uploads(transport, loc.bucket, loc.prefix)
-            return split_by_age(found, args.older_than)[0]
-        finally:
-            await transport.aclose()
-
-
-def run_uploads(args: argparse.Namespace) -> int:
-    """The ``uploads`` handler: 0 done, 1 a request or an abort failed, 2 bad input."""
-    try:
-        configure_logging(args.log_level)
-        loc = parse_prefix_url(args.url)
-        resolve_endpoint(SCHEMES[loc.scheme], endpoint_url=args.endpoint_url, region=args.region)
-    except UsageError as exc:
-        return fail_usage(exc)
-    try:
-        outcome = anyio.run(_uploads, args, loc)
-    except UsageError as exc:
-        return fail_usage(exc)
-    except PartcopyError as exc:
-        sys.stderr.write(f"partcopy: uploads {args.action} failed: {exc.kind}: {exc}\n")
-        return 1
-    if isinstance(outcome, list):
-        if args.json:
-            print_json({"uploads": [_upload_dict(u) for u in outcome]})
-        else:
-            for u in outcome:
-                initiated = u.initiated.isoformat() if u.initiated is not None else "-"
-                sys.stdout.write(f"{initiated}\t{u.key}\t{u.upload_id}\n")
-        return 0
-    if args.json:
-        print_json(
-            {
-                "aborted": [_upload_dict(u) for u in outcome.aborted],
-                "kept": [_upload_dict(u) for u in outcome.kept],
-                "failed": [{**_upload_dict(u), "error": why} for u, why in outcome.failed],
-            }
-        )
-    else:
-        for u in outcome.aborted:
-            sys.stdout.write(f"aborted\t{u.key}\t{u.upload_id}\n")
-        for u, why in outcome.failed:
-            sys.stderr.write(f"partcopy: could not abort {u.key} {u.upload_id}: {why}\n")
-        sys.stderr.write(
-            f"{len(outcome.aborted)} aborted, {len(outcome.kept)} younger kept, "
-            f"{len(outcome.failed)} failed\n"
-        )
-    return 1 if outcome.failed else 0

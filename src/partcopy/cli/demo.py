@@ -9,6 +9,7 @@ record of what it issued) and summarised against the ideal schedule.
 
 from __future__ import annotations
 
+import argparse
 import math
 import random
 import time
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 
 import anyio
 
+from partcopy.cli.common import Parser, fail_usage, positive_int, size_arg
+from partcopy.cli.logs import configure_logging
 from partcopy.config import Credentials
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Emulator
 from partcopy.engine.copier import Copier
@@ -32,10 +35,12 @@ __all__ = [
     "DemoConfig",
     "DemoReport",
     "ProgressBar",
+    "add_demo",
     "ideal_seconds",
     "main",
     "render_report",
     "run_demo",
+    "run_demo_command",
 ]
 
 LIGHT_FAULTS = (
@@ -323,7 +328,6 @@ def main(
 
     from rich.console import Console
 
-    from partcopy.engine.logs import configure_logging
     from partcopy.errors import CopyError
 
     configure_logging("error")
@@ -344,3 +348,41 @@ def main(
         for line in render_report(report):
             console.print(line, highlight=False)
     return 0 if report.verified else 1
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+def add_demo(sub: argparse._SubParsersAction[Parser]) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="copy a multi-GiB object through the built-in emulator (no cloud account)",
+    )
+    p.add_argument("--size", type=size_arg("size"), help="object size (default 8GiB)")
+    p.add_argument("--part-size", type=size_arg("part size"), help="part size (default 64MiB)")
+    p.add_argument(
+        "--concurrency", type=positive_int("concurrency"), help="parts in flight (default 16)"
+    )
+    p.add_argument("--no-faults", action="store_true", help="turn off the light fault mix")
+    p.add_argument("--json", action="store_true", help="print one JSON summary")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=run_demo_command)
+
+
+def run_demo_command(args: argparse.Namespace) -> int:
+    overrides: dict[str, object] = {
+        name: value
+        for name, value in (
+            ("size", args.size),
+            ("part_size", args.part_size),
+            ("concurrency", args.concurrency),
+        )
+        if value is not None
+    }
+    if args.no_faults:
+        overrides["faults"] = ()
+    try:
+        config = DemoConfig(**overrides)  # type: ignore[arg-type]
+    except UsageError as exc:
+        return fail_usage(exc)
+    return main(config, json_output=args.json, quiet=args.quiet)

@@ -1,0 +1,135 @@
+"""Helpers every ``partcopy`` command shares: argument types, the copier flag group, JSON output
+and exit-status helpers. A leaf of cli/: it imports no command module.
+
+One place registers and checks the flags ``cp`` and ``bulk`` share (endpoints, regions, part
+size, budget, mode, TLS), so the two commands cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from partcopy.errors import PartcopyError, UsageError
+from partcopy.planners import PROFILES
+from partcopy.units import parse_size
+
+__all__ = [
+    "Handler",
+    "Parser",
+    "add_copier_flags",
+    "check_copier_flags",
+    "fail_usage",
+    "positive_int",
+    "print_json",
+    "size_arg",
+    "warn_insecure",
+]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"partcopy: error: {message}\n")
+
+
+def size_arg(what: str) -> Callable[[str], int]:
+    """An argparse type for SIZE values that names the option in its error."""
+
+    def convert(text: str) -> int:
+        try:
+            return parse_size(text, what=what)
+        except UsageError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
+
+
+def positive_int(what: str) -> Callable[[str], int]:
+    """An argparse type for counts that must be at least 1."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"invalid {what} {text!r}: expected a whole number"
+            ) from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: must be at least 1")
+        return value
+
+    return convert
+
+
+def print_json(obj: object) -> None:
+    """Print exactly one JSON object on stdout."""
+    sys.stdout.write(json.dumps(obj, sort_keys=False) + "\n")
+    sys.stdout.flush()
+
+
+def fail_usage(exc: PartcopyError) -> int:
+    """Report bad input as one line on stderr; return its exit status."""
+    sys.stderr.write(f"partcopy: error: {exc}\n")
+    return exc.exit_status
+
+
+# --- the flags cp and bulk share ---------------------------------------------------------
+
+
+def add_copier_flags(p: Any, *, many: bool, concurrency_help: str, profile_help: str) -> None:
+    """Register the shared flags on parser ``p``; ``many``: help speaks of many objects."""
+    s = "s" if many else ""
+    p.add_argument("--endpoint-url", help=f"endpoint of the source{s} (and destination{s})")
+    p.add_argument("--dst-endpoint-url", help=f"endpoint of the destination{s}, if different")
+    p.add_argument("--region", help="region (signing and default endpoints)")
+    p.add_argument("--dst-region", help=f"region of the destination{s}, if different")
+    p.add_argument("--part-size", type=size_arg("part size"), help="preferred part size")
+    p.add_argument(
+        "--concurrency", type=positive_int("concurrency"), default=64, help=concurrency_help
+    )
+    p.add_argument(
+        "--mode",
+        choices=("auto", "copy", "relay"),
+        default="auto",
+        help="auto: server-side copy within one store, relay between stores",
+    )
+    p.add_argument("--profile", choices=sorted(PROFILES), help=profile_help)
+    p.add_argument(
+        "--max-attempts",
+        type=positive_int("max attempts"),
+        default=10,
+        help=f"attempts per request before {'an object' if many else 'the copy'} fails "
+        "(default 10)",
+    )
+    p.add_argument(
+        "--fixed-concurrency",
+        action="store_true",
+        help="keep --concurrency fixed instead of lowering it while "
+        f"{'a' if many else 'the'} store throttles",
+    )
+    p.add_argument(
+        "--no-verify-tls",
+        action="store_true",
+        help="do not verify TLS certificates (insecure: anyone on the path can read keys)",
+    )
+
+
+def check_copier_flags(args: argparse.Namespace) -> None:
+    """``UsageError`` for values the argument types let through (a part size of 0)."""
+    if args.part_size == 0:
+        raise UsageError("invalid part size '0': must be positive")
+
+
+def warn_insecure(args: argparse.Namespace) -> None:
+    """Say on stderr that ``--no-verify-tls`` is in force."""
+    if args.no_verify_tls:
+        sys.stderr.write(
+            "partcopy: warning: TLS certificate verification is off (--no-verify-tls)\n"
+        )
