@@ -26,8 +26,8 @@ from benchmarks.procs import ACCESS_KEY, SECRET_KEY, EmulatorProcess, EmulatorSp
 from partcopy import Copier
 from partcopy.cli.logs import configure_logging
 from partcopy.engine.journal import Journal
+from partcopy.store.memory import MemoryStore
 from partcopy.transports.memory import MemoryTransport
-from partcopy.transports.memstore import MemoryStore
 from partcopy.transports.signing.common import Credentials
 
 PART = 5 * 1024**2

@@ -17,8 +17,8 @@ from partcopy.engine.copier import Copier
 from partcopy.engine.ledger import BulkLedger, FinishedObject
 from partcopy.engine.report import ObjectOutcome, ReportWriter, read_report
 from partcopy.errors import ConfigError, JournalError, UsageError
+from partcopy.store.memory import MemoryStore
 from partcopy.transports.memory import MemoryTransport
-from partcopy.transports.memstore import MemoryStore
 from partcopy.units import MiB
 
 pytestmark = pytest.mark.anyio

@@ -18,8 +18,8 @@ import pytest
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
 from partcopy.engine.ledger import BulkLedger
 from partcopy.engine.report import ObjectOutcome, read_report
-from partcopy.transports.memdata import Content
-from partcopy.transports.memstore import MemoryStore
+from partcopy.store.data import Content
+from partcopy.store.memory import MemoryStore
 from partcopy.units import KiB, MiB
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ import pytest
 
 from partcopy.cli import main
 from partcopy.emulator.thread import EmulatorThread
-from partcopy.transports.memstore import StoreError
+from partcopy.store.memory import StoreError
 
 CONTRACT_KEYS = {
     "status",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from partcopy.emulator.s3like import XmlWire, _parsed_complete_parts
-from partcopy.transports.memstore import StoreError
+from partcopy.store.memory import StoreError
 from partcopy.transports.parse import build_complete
 
 PARTS = [(1, '"0123456789abcdef0123456789abcdef"'), (2, '"fe-3"'), (10000, "plain.etag_1")]

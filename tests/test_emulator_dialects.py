@@ -13,7 +13,7 @@ from defusedxml import ElementTree
 
 from emulator_helpers import Raw, RawClient, cos_host
 from partcopy.emulator import Emulator
-from partcopy.transports.memdata import pattern_bytes
+from partcopy.store.data import pattern_bytes
 
 pytestmark = pytest.mark.anyio
 

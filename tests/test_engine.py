@@ -29,10 +29,10 @@ from partcopy.errors import (
     SourceChanged,
     VerificationFailed,
 )
+from partcopy.store.memory import MemoryStore, StoreError
 from partcopy.transports.base import ObjectAttributes, ObjectInfo, SSECustomerKey
 from partcopy.transports.faults import Fault, FaultyTransport
 from partcopy.transports.memory import MemoryTransport
-from partcopy.transports.memstore import MemoryStore, StoreError
 from partcopy.units import GiB, MiB
 
 SRC = "s3://src-bkt/obj"

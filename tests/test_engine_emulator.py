@@ -15,7 +15,7 @@ from partcopy.emulator.server import Emulator
 from partcopy.engine.events import Event, PartCompleted
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import SourceChanged
-from partcopy.transports.memstore import StoreError
+from partcopy.store.memory import StoreError
 from partcopy.units import GiB, MiB
 
 CREDS = Credentials("partcopy", "partcopy-secret")

@@ -20,9 +20,9 @@ from partcopy.engine.hedge import HedgedPart, HedgePolicy, HedgeTracker
 from partcopy.engine.parts import CopyPart, Endpoint
 from partcopy.errors import ServiceError, UsageError
 from partcopy.planners import RangeTask
+from partcopy.store.memory import MemoryStore
 from partcopy.transports.base import CopySource, PartResult
 from partcopy.transports.memory import MemoryTransport
-from partcopy.transports.memstore import MemoryStore
 
 MiB = 1024**2
 

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from partcopy.planners import PROFILES
+from partcopy.store.data import PATTERN_BLOCK, Content, Pattern, pattern_bytes
+from partcopy.store.memory import MemoryStore, StoreError
 from partcopy.transports.base import ObjectAttributes
-from partcopy.transports.memdata import PATTERN_BLOCK, Content, Pattern, pattern_bytes
-from partcopy.transports.memstore import MemoryStore, StoreError
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB

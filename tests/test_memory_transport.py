@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from partcopy.errors import PreconditionFailed, ServiceError, UsageError
+from partcopy.store.memory import MemoryStore
 from partcopy.transports.base import CopySource, ObjectAttributes, SSECustomerKey, Transport
 from partcopy.transports.memory import MemoryTransport
-from partcopy.transports.memstore import MemoryStore
 
 pytestmark = pytest.mark.anyio
 MiB = 1024 * 1024

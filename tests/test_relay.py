@@ -20,6 +20,7 @@ from partcopy.engine.relay import RelayPart, copy_or_relay, etag_is_md5, is_copy
 from partcopy.engine.result import CopyResult
 from partcopy.errors import ConnectError, PartFailed, ServiceError, SourceChanged
 from partcopy.planners import RangeTask
+from partcopy.store.memory import MemoryStore
 from partcopy.transports.base import (
     ObjectAttributes,
     PartResult,
@@ -27,7 +28,6 @@ from partcopy.transports.base import (
     Transport,
 )
 from partcopy.transports.memory import MemoryTransport
-from partcopy.transports.memstore import MemoryStore
 from partcopy.units import MiB
 
 pytestmark = pytest.mark.anyio

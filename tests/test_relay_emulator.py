@@ -17,8 +17,8 @@ import pytest
 from partcopy.config import EndpointConfig
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
 from partcopy.engine.copier import Copier, _default_factory
+from partcopy.store.memory import MemoryStore
 from partcopy.transports.base import Transport
-from partcopy.transports.memstore import MemoryStore
 from partcopy.units import GiB, MiB
 from test_relay import CutGet
 

@@ -15,9 +15,9 @@ from partcopy.engine.events import Event, PartCompleted
 from partcopy.engine.journal import Journal
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import PartFailed, SourceChanged, UsageError
+from partcopy.store.memory import MemoryStore
 from partcopy.transports.faults import Fault, FaultyTransport
 from partcopy.transports.memory import MemoryTransport
-from partcopy.transports.memstore import MemoryStore
 from partcopy.units import MiB
 
 SRC = "s3://src-bkt/obj"

@@ -8,9 +8,9 @@ import anyio
 
 from partcopy.engine.journal import JobRecord, Journal, PartRecord, PlanRecord
 from partcopy.engine.reconcile import list_all_parts, reconcile, source_unchanged
+from partcopy.store.memory import MemoryStore
 from partcopy.transports.base import CopySource, ObjectInfo, PartInfo
 from partcopy.transports.memory import MemoryTransport
-from partcopy.transports.memstore import MemoryStore
 
 MiB = 1024**2
 A = "a" * 32

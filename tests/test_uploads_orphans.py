@@ -11,9 +11,9 @@ import pytest
 
 from partcopy.engine.orphans import abort_uploads, list_uploads, parse_prefix_url
 from partcopy.errors import UsageError
+from partcopy.store.memory import MemoryStore
 from partcopy.transports.base import UploadsPage
 from partcopy.transports.memory import MemoryTransport
-from partcopy.transports.memstore import MemoryStore
 
 T = TypeVar("T")
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)

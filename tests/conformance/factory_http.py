@@ -21,9 +21,9 @@ from moto.server import ThreadedMotoServer
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Emulator
 from partcopy.planners import PartLimits
 from partcopy.planners.limits import get_profile
+from partcopy.store.memory import quote_etag
 from partcopy.transports import make_transport
 from partcopy.transports.base import Dialect, Transport
-from partcopy.transports.memstore import quote_etag
 from partcopy.transports.signing import Credentials
 
 EMULATOR_CREDS = Credentials(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY)

@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from conformance_registry import Harness, register
 
 from partcopy.planners import PartLimits
+from partcopy.store.memory import MemoryStore, quote_etag
 from partcopy.transports.base import Dialect, Transport
 from partcopy.transports.memory import MemoryTransport
-from partcopy.transports.memstore import MemoryStore, quote_etag
 
 
 class MemoryHarness:

@@ -10,8 +10,8 @@ import pytest
 from conformance_registry import Harness
 
 from partcopy.errors import PreconditionFailed, ServiceError
+from partcopy.store.data import pattern_bytes
 from partcopy.transports.base import CopySource, ObjectAttributes
-from partcopy.transports.memdata import pattern_bytes
 
 pytestmark = pytest.mark.anyio
 

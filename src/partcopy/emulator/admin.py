@@ -19,7 +19,7 @@ from aiohttp import web
 from partcopy.emulator.faults import fault_from_json
 from partcopy.emulator.objects import ObjectSpec, create_object, parse_object
 from partcopy.errors import UsageError
-from partcopy.transports.memstore import ObjectVersion, StoreError
+from partcopy.store.memory import ObjectVersion, StoreError
 
 if TYPE_CHECKING:
     from partcopy.emulator.server import Emulator

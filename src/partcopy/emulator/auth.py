@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Protocol, TypeVar
 
-from partcopy.transports.memstore import StoreError
+from partcopy.store.memory import StoreError
 from partcopy.transports.signing import cos, obs, qingstor, sigv4
 from partcopy.transports.signing.common import MalformedAuthorization, get_header
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from partcopy.errors import UsageError
-from partcopy.transports.memstore import MemoryStore, ObjectVersion, StoreError
+from partcopy.store.memory import MemoryStore, ObjectVersion, StoreError
 from partcopy.units import parse_size
 
 __all__ = ["ObjectSpec", "create_object", "parse_object"]

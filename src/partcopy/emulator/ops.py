@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from partcopy.transports.base import ObjectAttributes
-from partcopy.transports.memdata import Content
-from partcopy.transports.memstore import (
+from partcopy.store.data import Content
+from partcopy.store.memory import (
     MemoryStore,
     ObjectVersion,
     StoredPart,
     StoreError,
     Upload,
 )
+from partcopy.transports.base import ObjectAttributes
 
 __all__ = ["Call", "Executor", "Outcome", "SourceRef", "parse_get_range"]
 

@@ -24,8 +24,8 @@ from partcopy.emulator.wire import (
     query_int,
     sse_c_md5,
 )
+from partcopy.store.memory import ObjectVersion, StoreError, quote_etag
 from partcopy.transports.base import ObjectAttributes
-from partcopy.transports.memstore import ObjectVersion, StoreError, quote_etag
 
 __all__ = ["QingStorWire", "qingstor_code"]
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from partcopy.emulator.ops import Outcome
 from partcopy.emulator.wire import Answer, http_date, iso_date, xml_doc
 from partcopy.emulator.xmldialects import XmlDialect
-from partcopy.transports.memstore import (
+from partcopy.store.memory import (
     DELETE_MARKER_VERSION,
     ObjectVersion,
     StoreError,

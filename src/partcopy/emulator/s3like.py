@@ -27,8 +27,8 @@ from partcopy.emulator.wire import (
     sse_c_md5,
 )
 from partcopy.emulator.xmldialects import cos_bucket_of_host, cos_bucket_of_source
+from partcopy.store.memory import StoreError
 from partcopy.transports.base import ObjectAttributes
-from partcopy.transports.memstore import StoreError
 
 __all__ = ["XmlWire"]
 

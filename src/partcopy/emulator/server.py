@@ -37,9 +37,9 @@ from partcopy.emulator.s3like import XmlWire
 from partcopy.emulator.wire import Answer
 from partcopy.emulator.xmldialects import COS, OBS, S3, cos_bucket_of_host
 from partcopy.errors import UsageError
-from partcopy.transports.memdata import Content
+from partcopy.store.data import Content
+from partcopy.store.memory import MemoryStore, StoreError, StoreStats
 from partcopy.transports.memory import DEFAULT_PROFILES, RANGE_COPY_MIN_SOURCE
-from partcopy.transports.memstore import MemoryStore, StoreError, StoreStats
 
 __all__ = ["DIALECTS", "Emulator", "Wire"]
 

@@ -11,8 +11,8 @@ from email.utils import format_datetime
 from urllib.parse import unquote
 from xml.sax.saxutils import escape
 
-from partcopy.transports.memdata import Content
-from partcopy.transports.memstore import StoreError
+from partcopy.store.data import Content
+from partcopy.store.memory import StoreError
 
 __all__ = [
     "Answer",

@@ -13,6 +13,8 @@ from typing import TypeVar
 
 from partcopy.errors import PreconditionFailed, ServiceError, UsageError
 from partcopy.planners import PROFILES, PartLimits
+from partcopy.store.data import Content
+from partcopy.store.memory import MemoryStore, ObjectVersion, StoreError, quote_etag
 from partcopy.transports.base import (
     CompleteResult,
     CopySource,
@@ -26,8 +28,6 @@ from partcopy.transports.base import (
     UploadInfo,
     UploadsPage,
 )
-from partcopy.transports.memdata import Content
-from partcopy.transports.memstore import MemoryStore, ObjectVersion, StoreError, quote_etag
 
 __all__ = ["DEFAULT_PROFILES", "RANGE_COPY_MIN_SOURCE", "MemoryTransport", "store_error"]
 

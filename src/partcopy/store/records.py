@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from partcopy.planners import PartLimits
+from partcopy.store.data import Content
 from partcopy.transports.base import ObjectAttributes
-from partcopy.transports.memdata import Content
 
 __all__ = [
     "DELETE_MARKER_VERSION",

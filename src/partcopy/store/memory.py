@@ -1,7 +1,7 @@
 """An in-memory object store with S3 semantics: the state behind the memory transport
 and the emulator.
 
-Buckets, versioned objects (real or virtual content, see :mod:`.memdata`), multipart
+Buckets, versioned objects (real or virtual content, see :mod:`.data`), multipart
 uploads with the profile's limits, SSE-C key checks, and statistics that tests assert on
 ("every Complete listed only ETags the store issued"). Operations are synchronous and
 O(parts), never O(bytes) for virtual data. Failures raise ``StoreError`` with S3's status
@@ -20,9 +20,8 @@ from datetime import datetime
 from typing import Literal
 
 from partcopy.planners import PROFILES, PartLimits
-from partcopy.transports.base import ObjectAttributes
-from partcopy.transports.memdata import Content
-from partcopy.transports.memrecords import (
+from partcopy.store.data import Content
+from partcopy.store.records import (
     DELETE_MARKER_VERSION,
     ObjectVersion,
     StoredPart,
@@ -33,7 +32,8 @@ from partcopy.transports.memrecords import (
     now,
     quote_etag,
 )
-from partcopy.transports.memstats import CompletedPart, CompleteRecord, Counters, StoreStats
+from partcopy.store.stats import CompletedPart, CompleteRecord, Counters, StoreStats
+from partcopy.transports.base import ObjectAttributes
 
 __all__ = [
     "DELETE_MARKER_VERSION",
