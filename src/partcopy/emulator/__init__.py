@@ -1,4 +1,5 @@
-"""A dialect emulator: a real HTTP server on loopback over one in-memory store.
+"""A dialect emulator: a real HTTP server on loopback over a store/ ``MemoryStore`` (wire
+adapters, signatures, faults, admin). Imported by the CLI, tests and benchmarks, never the library.
 
 It speaks S3, OBS, COS or QingStor, verifies signatures, enforces the services' limits,
 holds virtual objects of any size, and injects seeded faults. Default credentials:

@@ -10,23 +10,39 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import Protocol
 from urllib.parse import unquote
 
 from aiohttp import web
 
-from partcopy.emulator.faults import fault_from_json
+from partcopy.emulator.faults import FaultInjector, FaultSpec, fault_from_json
 from partcopy.emulator.objects import ObjectSpec, create_object, parse_object
 from partcopy.errors import UsageError
-from partcopy.store.memory import ObjectVersion, StoreError
+from partcopy.store.memory import MemoryStore, ObjectVersion, StoreError, StoreStats
 
-if TYPE_CHECKING:
-    from partcopy.emulator.server import Emulator
-
-__all__ = ["ADMIN_PREFIX", "handle_admin"]
+__all__ = ["ADMIN_PREFIX", "AdminTarget", "handle_admin"]
 
 ADMIN_PREFIX = "/_emulator/"
+
+
+class AdminTarget(Protocol):
+    """What the admin endpoints need of an emulator: its store and faults. Narrow, so that
+    admin never imports the server that calls it."""
+
+    @property
+    def store(self) -> MemoryStore: ...
+
+    @property
+    def faults(self) -> FaultInjector: ...
+
+    def stats(self) -> StoreStats: ...
+
+    def set_faults(self, faults: Iterable[FaultSpec], seed: int | None = None) -> None: ...
+
+    def fault_texts(self) -> list[str]: ...
+
+    def reset(self) -> None: ...
 
 
 def _json(obj: object, status: int = 200) -> web.Response:
@@ -69,7 +85,7 @@ async def _body(request: web.Request) -> dict[str, object]:
     return data
 
 
-async def handle_admin(emu: Emulator, request: web.Request) -> web.StreamResponse:
+async def handle_admin(emu: AdminTarget, request: web.Request) -> web.StreamResponse:
     """Serve one admin request; errors are JSON ``{"error": message}`` with 400/404."""
     path = request.raw_path.split("?", 1)[0][len(ADMIN_PREFIX) :]
     try:
@@ -78,7 +94,7 @@ async def handle_admin(emu: Emulator, request: web.Request) -> web.StreamRespons
         return _json({"error": str(exc)}, 400)
 
 
-async def _route(emu: Emulator, request: web.Request, path: str) -> web.StreamResponse:
+async def _route(emu: AdminTarget, request: web.Request, path: str) -> web.StreamResponse:
     method = request.method
     if path == "stats" and method == "GET":
         stats = emu.stats().as_dict()
