@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import structlog
+
 from partcopy.errors import PartcopyError, ServiceError, UsageError
 from partcopy.transports.base import Transport, UploadInfo
 from partcopy.urls import SCHEMES, parse_url
@@ -25,6 +27,8 @@ __all__ = [
     "parse_prefix_url",
     "split_by_age",
 ]
+
+_log = structlog.get_logger("partcopy.uploads")
 
 _MAX_PAGES = 100_000
 """A bound on ListMultipartUploads pages, so a store that always says "truncated" with
@@ -64,9 +68,14 @@ def parse_prefix_url(text: str) -> PrefixLocation:
 async def iter_uploads(
     transport: Transport, bucket: str, prefix: str = "", *, page_size: int = 1000
 ) -> AsyncIterator[UploadInfo]:
-    """Every incomplete upload under ``prefix``, page by page."""
+    """Every incomplete upload under ``prefix``, page by page.
+
+    A truncated page that gives no way on (no markers, no uploads, or the markers just
+    sent) ends the listing with a warning that says how many uploads were seen.
+    """
     key_marker: str | None = None
     upload_id_marker: str | None = None
+    seen = 0
     for _ in range(_MAX_PAGES):
         page = await transport.list_uploads(
             bucket,
@@ -76,15 +85,27 @@ async def iter_uploads(
             max_uploads=page_size,
         )
         for upload in page.uploads:
+            seen += 1
             yield upload
-        if not page.is_truncated or not page.uploads:
+        if not page.is_truncated:
             return
-        last = page.uploads[-1]
-        next_key = page.next_key_marker or last.key
-        next_id = page.next_upload_id_marker or last.upload_id
-        if (next_key, next_id) == (key_marker, upload_id_marker):
+        markers = page.continuation()
+        if markers is None or markers == (key_marker, upload_id_marker):
+            _log.warning(
+                "uploads listing incomplete: the store said truncated but gave no next marker",
+                bucket=bucket,
+                prefix=prefix,
+                seen=seen,
+            )
             return
-        key_marker, upload_id_marker = next_key, next_id
+        key_marker, upload_id_marker = markers
+    _log.warning(
+        "uploads listing incomplete: page limit reached",
+        bucket=bucket,
+        prefix=prefix,
+        seen=seen,
+        pages=_MAX_PAGES,
+    )
 
 
 async def list_uploads(

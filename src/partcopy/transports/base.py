@@ -177,6 +177,21 @@ class UploadsPage:
     next_key_marker: str | None = None
     next_upload_id_marker: str | None = None
 
+    def continuation(self) -> tuple[str | None, str | None] | None:
+        """The (key marker, upload-id marker) that ask for the page after this one.
+
+        AWS names both. SeaweedFS names only NextUploadIdMarker and lists in upload-id
+        order, so that marker goes alone (a key marker there skips uploads of other keys).
+        A store naming neither continues after the last upload; None: no way on.
+        """
+        if self.next_key_marker is not None:
+            return self.next_key_marker, self.next_upload_id_marker
+        if self.next_upload_id_marker is not None:
+            return None, self.next_upload_id_marker
+        if self.uploads:
+            return self.uploads[-1].key, self.uploads[-1].upload_id
+        return None
+
 
 @runtime_checkable
 class Transport(Protocol):
