@@ -86,12 +86,12 @@ async def serve(behaviour: Behaviour) -> AsyncIterator[Server]:
             tg.cancel_scope.cancel()
 
 
-def transport(server: Server) -> HttpTransport:
+def transport(server: Server, timeouts: Timeouts = TIMEOUTS) -> HttpTransport:
     return make_s3_transport(
         f"http://127.0.0.1:{server.port}",
         "us-east-1",
         Credentials("AKIDHOSTILE", "hostile-secret-key"),
-        timeouts=TIMEOUTS,
+        timeouts=timeouts,
     )
 
 
@@ -130,11 +130,13 @@ OPERATIONS = [copy_part, create, list_parts, head]
 
 
 async def outcome(
-    behaviour: Behaviour, op: Callable[[HttpTransport], Awaitable[object]]
+    behaviour: Behaviour,
+    op: Callable[[HttpTransport], Awaitable[object]],
+    timeouts: Timeouts = TIMEOUTS,
 ) -> tuple[object, Server]:
     """Run ``op`` against a server behaving so; return the result or the error raised."""
     async with serve(behaviour) as server:
-        t = transport(server)
+        t = transport(server, timeouts)
         try:
             with anyio.fail_after(GUARD):
                 try:
@@ -355,5 +357,82 @@ def test_nothing_listening_is_a_connect_error() -> None:
                 await copy_part(t)
         finally:
             await t.aclose()
+
+    anyio.run(main)
+
+
+# --- total deadlines (a request as a whole, not each silence) ------------------------------
+
+QUICK = Timeouts(connect=0.2, read=0.3, copy_base=0.3, copy_min_rate=float(1 << 40))
+
+
+async def trickle_headers(stream: anyio.abc.SocketStream, server: Server) -> None:
+    """Headers one byte at a time, never silent for a whole read timeout: only a bound on
+    the request as a whole ends it (aiohttp's read timer restarts on every byte)."""
+    await send(stream, server, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nX-Pad: ")
+    while True:  # one endless header line
+        await send(stream, server, b"a")
+        await anyio.sleep(0.05)
+
+
+async def get_range(t: HttpTransport) -> object:
+    async with t.get_range("src-bkt", "big.bin", 0, 1023) as chunks:
+        return b"".join([chunk async for chunk in chunks])
+
+
+async def trickle_range_body(stream: anyio.abc.SocketStream, server: Server) -> None:
+    await send(stream, server, response("206 Partial Content", {"Content-Length": "1024"}))
+    while True:
+        await send(stream, server, b"x")
+        await anyio.sleep(0.05)
+
+
+@pytest.mark.parametrize("op", [*OPERATIONS, get_range], ids=lambda f: f.__name__)
+def test_headers_trickled_one_byte_at_a_time_hit_the_total_deadline(
+    op: Callable[[HttpTransport], Awaitable[object]],
+) -> None:
+    async def main() -> None:
+        result, _ = await outcome(trickle_headers, op, QUICK)
+        assert isinstance(result, ResponseTimeout), result
+
+    anyio.run(main)
+
+
+def test_a_trickled_range_body_hits_its_total_deadline() -> None:
+    async def main() -> None:
+        result, server = await outcome(trickle_range_body, get_range, QUICK)
+        assert isinstance(result, ResponseTimeout), result
+        assert server.sent < 1024 + 200  # given up on before the whole range came
+
+    anyio.run(main)
+
+
+def test_a_range_stream_closed_while_another_task_reads_it_ends_that_read_cleanly() -> None:
+    """The relay's upload reads the GET stream in aiohttp's writer task: closing the stream
+    under it must end that read with a transport error, not ``aclose(): asynchronous
+    generator is already running``."""
+
+    async def main() -> None:
+        async with serve(trickle_range_body) as server:
+            t = transport(server, QUICK)
+            seen: list[BaseException] = []
+            try:
+                with anyio.fail_after(GUARD):
+                    async with t.get_range("src-bkt", "big.bin", 0, 1023) as chunks:
+
+                        async def reader() -> None:
+                            try:
+                                async for _ in chunks:
+                                    pass
+                            except Exception as exc:
+                                seen.append(exc)
+
+                        async with anyio.create_task_group() as tg:
+                            tg.start_soon(reader)
+                            await anyio.sleep(0.1)
+                            await chunks.aclose()  # type: ignore[attr-defined]
+            finally:
+                await t.aclose()
+        assert all(isinstance(e, TransportError) for e in seen), seen
 
     anyio.run(main)

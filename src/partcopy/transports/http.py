@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import NoReturn
@@ -30,6 +30,7 @@ from partcopy.transports.verdict import ErrorBody
 
 __all__ = [
     "MAX_BODY",
+    "BodyStream",
     "HttpCore",
     "Reply",
     "Timeouts",
@@ -66,6 +67,19 @@ class Timeouts:
         """The whole-request bound for sending ``size`` bytes: a server that stops reading
         a body stalls the write, which no read timeout sees."""
         return self.copy_base + self.read + max(size, 0) / self.copy_min_rate
+
+    def deadline(self, read: float | None = None) -> float:
+        """The whole-request bound: connecting, the answer's headers and its (capped) body.
+
+        aiohttp's ``sock_read`` restarts on every byte, so a server trickling its headers
+        would otherwise never be given up on; this bound cannot be restarted.
+        """
+        return self.connect + (read or self.read)
+
+    def body_deadline(self, size: int) -> float:
+        """The bound on streaming ``size`` bytes of a GET body: shorter than the upload it
+        feeds (``upload_total``), so a trickling source fails on its own side first."""
+        return self.copy_read(size)
 
     def client_timeout(
         self, read: float | None = None, total: float | None = None
@@ -237,7 +251,14 @@ class HttpCore:
         read_timeout: float | None = None,
         total_timeout: float | None = None,
     ) -> Reply:
-        """Send one request and read its whole answer (at most ``max_body`` bytes)."""
+        """Send one request and read its whole answer (at most ``max_body`` bytes).
+
+        The request as a whole (connect, headers, body) ends by ``total_timeout``, else by
+        ``Timeouts.deadline(read_timeout)``, whatever the server trickles.
+        """
+        deadline = (
+            total_timeout if total_timeout is not None else self.timeouts.deadline(read_timeout)
+        )
         timeout = (
             self._default_timeout
             if read_timeout is None and total_timeout is None
@@ -246,23 +267,21 @@ class HttpCore:
         if isinstance(body, bytes) and len(body) > _SLICE:
             body = _slices(body)
         try:
-            async with self.session.request(
-                method,
-                URL(url, encoded=True),
-                headers=headers,
-                data=body,
-                timeout=timeout,
-                allow_redirects=False,
-                skip_auto_headers=_SKIP_AUTO,
-                auto_decompress=False,
-            ) as resp:
-                if method == "HEAD":  # Content-Length describes the object, not a body
-                    return Reply(resp.status, resp.headers, b"")
-                # A trickling server must not hold a capped read open forever: the whole
-                # body has the read timeout of this request, not just each silence.
-                with anyio.fail_after(read_timeout or self.timeouts.read):
+            with anyio.fail_after(deadline):
+                async with self.session.request(
+                    method,
+                    URL(url, encoded=True),
+                    headers=headers,
+                    data=body,
+                    timeout=timeout,
+                    allow_redirects=False,
+                    skip_auto_headers=_SKIP_AUTO,
+                    auto_decompress=False,
+                ) as resp:
+                    if method == "HEAD":  # Content-Length describes the object, not a body
+                        return Reply(resp.status, resp.headers, b"")
                     data = await _read_capped(resp, self.max_body, operation)
-                return Reply(resp.status, resp.headers, data)
+                    return Reply(resp.status, resp.headers, data)
         except TransportError:
             raise
         except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
@@ -279,37 +298,95 @@ class HttpCore:
         on_error: Callable[[Reply], NoReturn],
         chunk_size: int = 1 << 20,
     ) -> AsyncIterator[tuple[Reply, AsyncIterator[bytes]]]:
-        """Open a request whose 2xx body is streamed; a non-2xx goes to ``on_error``."""
+        """Open a request whose 2xx body is streamed; a non-2xx goes to ``on_error``.
+
+        The headers (and an error body) come within ``Timeouts.deadline()``; the streamed
+        body within ``Timeouts.body_deadline`` of its Content-Length.
+        """
         try:
-            async with self.session.request(
-                method,
-                URL(url, encoded=True),
-                headers=headers,
-                timeout=self._default_timeout,
-                allow_redirects=False,
-                skip_auto_headers=_SKIP_AUTO,
-                auto_decompress=False,  # an object stored gzipped is copied as stored
-            ) as resp:
-                if not 200 <= resp.status < 300:
-                    data = await _read_capped(resp, self.max_body, operation)
-                    on_error(Reply(resp.status, resp.headers, data))
-                head = Reply(resp.status, resp.headers, b"")
-                chunks = _chunks(resp, chunk_size, operation)
+            with anyio.fail_after(self.timeouts.deadline()):
+                resp = await self.session.request(
+                    method,
+                    URL(url, encoded=True),
+                    headers=headers,
+                    timeout=self._default_timeout,
+                    allow_redirects=False,
+                    skip_auto_headers=_SKIP_AUTO,
+                    auto_decompress=False,  # an object stored gzipped is copied as stored
+                )
                 try:
-                    yield head, chunks
-                finally:
-                    await chunks.aclose()  # a half-read stream is finalised here, not by GC
+                    error = None
+                    if not 200 <= resp.status < 300:
+                        data = await _read_capped(resp, self.max_body, operation)
+                        error = Reply(resp.status, resp.headers, data)
+                except BaseException:
+                    resp.close()
+                    raise
         except TransportError:
             raise
         except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
             raise map_client_error(exc, operation) from safe_cause(exc)
+        body = BodyStream(resp, chunk_size, operation, self.timeouts)
+        try:
+            if error is not None:
+                on_error(error)
+            yield Reply(resp.status, resp.headers, b""), body
+        finally:
+            body.aclose_now()  # a half-read stream is finalised here, not by GC
 
 
-async def _chunks(
-    resp: aiohttp.ClientResponse, chunk_size: int, operation: str
-) -> AsyncGenerator[bytes, None]:
-    try:
-        async for chunk in resp.content.iter_chunked(chunk_size):
-            yield chunk
-    except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
-        raise map_client_error(exc, operation) from safe_cause(exc)
+class BodyStream:
+    """The chunks of a streamed answer, with a total deadline for the whole body.
+
+    Not an async generator: the consumer may be another task (aiohttp's body writer reads
+    it while the upload runs), and closing must then stop it, not fail with "asynchronous
+    generator is already running". Closing closes the response, which ends any read.
+    """
+
+    def __init__(
+        self, resp: aiohttp.ClientResponse, chunk_size: int, operation: str, timeouts: Timeouts
+    ) -> None:
+        self._resp = resp
+        self._chunk_size = chunk_size
+        self._operation = operation
+        length = resp.content_length
+        budget = timeouts.body_deadline(length if length is not None else 0)
+        self._deadline = anyio.current_time() + budget
+        self._budget = budget
+        self._closed = False
+
+    def __aiter__(self) -> BodyStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._closed:
+            raise StopAsyncIteration
+        op = self._operation
+        remaining = self._deadline - anyio.current_time()
+        try:
+            if remaining <= 0:
+                raise TimeoutError
+            with anyio.fail_after(remaining):
+                chunk = await self._resp.content.read(self._chunk_size)
+        except TimeoutError:
+            self.aclose_now()
+            raise ResponseTimeout(
+                f"{op}: body not received within {self._budget:.0f}s", operation=op
+            ) from None
+        except (aiohttp.ClientError, ConnectionError) as exc:
+            self.aclose_now()
+            raise map_client_error(exc, op) from safe_cause(exc)
+        if not chunk:
+            self._closed = True
+            raise StopAsyncIteration
+        return chunk
+
+    def aclose_now(self) -> None:
+        """Close the response (idempotent); a pending read ends with an error."""
+        if not self._closed:
+            self._closed = True
+        self._resp.close()
+
+    async def aclose(self) -> None:
+        """Async form of :meth:`aclose_now`, for callers that ``await`` closing."""
+        self.aclose_now()
