@@ -21,6 +21,7 @@ from partcopy.cli.common import (
     print_json,
     warn_insecure,
 )
+from partcopy.cli.interrupts import interrupt_exit_status, sigterm_as_sigint
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.engine.copier import Copier
 from partcopy.engine.events import Event, PartCompleted, PartRetried, Planned
@@ -30,7 +31,6 @@ from partcopy.engine.result import CopyResult, failure_dict
 from partcopy.engine.resume import resume_hint
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import PartcopyError, UsageError
-from partcopy.interrupts import interrupt_exit_status, sigterm_as_sigint
 
 __all__ = ["add_cp"]
 

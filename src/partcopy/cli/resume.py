@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 
 from partcopy.cli.common import fail_usage, print_json
+from partcopy.cli.interrupts import interrupt_exit_status, sigterm_as_sigint
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.engine.copier import Copier
 from partcopy.engine.journal import JobRecord, Journal
@@ -22,7 +23,6 @@ from partcopy.engine.result import error_dict, failure_dict
 from partcopy.engine.resume import ResumeOutcome, prepare_record, resume_hint, run_journaled
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import PartcopyError, UsageError
-from partcopy.interrupts import interrupt_exit_status, sigterm_as_sigint
 
 __all__ = ["add_resume", "run_resume"]
 
