@@ -1,6 +1,7 @@
 """partcopy: verified multipart copy of large objects within and between object stores."""
 
 from partcopy.engine.copier import Copier, copy
+from partcopy.engine.prefixcopy import PrefixOptions  # also registers the prefix runner
 from partcopy.engine.relay import copy_or_relay  # also registers the relay part mode
 from partcopy.engine.result import CopyResult
 from partcopy.errors import (
@@ -23,6 +24,7 @@ __all__ = [
     "PartLimits",
     "PartcopyError",
     "PlanError",
+    "PrefixOptions",
     "RangeTask",
     "SourceChanged",
     "TransportError",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import anyio
@@ -45,7 +45,14 @@ from partcopy.engine.result import CopyResult
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import ConfigError, PartcopyError, UsageError
 
-__all__ = ["BulkOptions", "CopierSettings", "bulk_copy", "check_manifest", "run_bulk"]
+__all__ = [
+    "BulkOptions",
+    "BulkRun",
+    "CopierSettings",
+    "bulk_copy",
+    "check_manifest",
+    "run_bulk",
+]
 
 _log = structlog.get_logger("partcopy.bulk")
 _YIELD_EVERY = 256
@@ -133,12 +140,12 @@ def check_manifest(path: str | os.PathLike[str]) -> None:
         raise ConfigError(f"cannot read manifest {name!r}: {exc.strerror}") from None
 
 
-class _Run:
+class BulkRun:
     """One bulk run's state: the shared iterator, the report and the ledger."""
 
     def __init__(
         self,
-        items: Generator[ManifestItem, None, None],
+        items: Iterator[ManifestItem],
         copier: Copier,
         options: BulkOptions,
         report: ReportWriter,
@@ -215,6 +222,7 @@ class _Run:
                 mode=mode,
                 profile=self.options.profile,
                 on_event=count,
+                source_facts=entry.facts,
             )
 
         try:
@@ -236,21 +244,27 @@ class _Run:
             result.mode,
         )
 
+    async def process(self, item: ManifestItem) -> bool:
+        """Copy, skip or report one item; True when it sent requests (a real copy)."""
+        outcome = self.without_copy(item)
+        copied = outcome is None
+        if outcome is None:
+            assert isinstance(item, ManifestEntry)
+            outcome = await self.copy(item)
+        self.finish(outcome)
+        return copied
+
     async def worker(self) -> None:
         # Every worker pulls from the one shared iterator: next() never awaits, so no two
         # workers ever take the same line.
         quiet = 0
         for item in self.items:
-            outcome = self.without_copy(item)
-            if outcome is None:
-                assert isinstance(item, ManifestEntry)
-                outcome = await self.copy(item)
+            if await self.process(item):
                 quiet = 0
             else:
                 quiet += 1
                 if quiet % _YIELD_EVERY == 0:
                     await anyio.lowlevel.checkpoint()
-            self.finish(outcome)
 
 
 async def run_bulk(
@@ -274,7 +288,7 @@ async def run_bulk(
     check_manifest(manifest)
     writer = report or ReportWriter()
     items = read_manifest(manifest, fmt=options.manifest_format, shard=shard)
-    run = _Run(items, copier, options, writer, ledger, on_outcome)
+    run = BulkRun(items, copier, options, writer, ledger, on_outcome)
     started = clock()
     try:
         async with anyio.create_task_group() as tg:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import aiohttp
 import anyio
@@ -24,7 +24,10 @@ from partcopy.engine.hedge import DEFAULT_HEDGE, HedgePolicy
 from partcopy.engine.hooks import JobHooks, ResumePoint
 from partcopy.engine.job import CopyJob, CopyOptions, Mode
 from partcopy.engine.journal import Journal, open_journal
+from partcopy.engine.listing import PAGE_SIZE, ListedPrefix, iter_listing
+from partcopy.engine.orphans import PrefixLocation, parse_prefix_url
 from partcopy.engine.parts import Endpoint, PartOperation
+from partcopy.engine.report import BulkSummary
 from partcopy.engine.result import CopyResult
 from partcopy.engine.resume import (
     JournalHooks,
@@ -36,7 +39,13 @@ from partcopy.engine.resume import (
 from partcopy.engine.retry import Retrier, RetryHook, RetryPolicy, Sleep
 from partcopy.errors import UsageError
 from partcopy.transports import make_transport
-from partcopy.transports.base import ObjectAttributes, ObjectInfo, SSECustomerKey, Transport
+from partcopy.transports.base import (
+    ListedObject,
+    ObjectAttributes,
+    ObjectInfo,
+    SSECustomerKey,
+    Transport,
+)
 from partcopy.units import parse_size
 from partcopy.urls import Location, parse_url
 
@@ -49,8 +58,13 @@ OperationFactory = Callable[[CopyJob, ObjectInfo], PartOperation]
 
 PART_OPERATIONS: dict[str, OperationFactory] = {}
 """Extra part modes by name (``relay``); ``copy`` is the job's built-in UploadPartCopy."""
+PrefixRunner = Callable[..., Awaitable[BulkSummary]]
+PREFIX_RUNNER: list[PrefixRunner] = []
+"""The prefix copy/sync runner (``engine.prefixcopy`` registers it; it imports this
+module, so the copier reaches it through this slot instead of an import cycle)."""
 
 Role = Literal["source", "destination"]
+T = TypeVar("T")
 _EndpointKey = tuple[object, ...]
 
 
@@ -233,10 +247,12 @@ class Copier:
         on_event: EventCallback | None = None,
         hooks: JobHooks | None = None,
         job_id: str | None = None,
+        source_facts: ListedObject | None = None,
     ) -> CopyJob:
         """Validate everything and build the job, without sending any request.
 
         Bad input raises ``UsageError`` (``ConfigError`` for missing credentials) here.
+        ``source_facts`` (the source's listing entry) spare the HEAD where they suffice.
         """
         if self._closed:
             raise UsageError("this Copier is closed")
@@ -300,6 +316,7 @@ class Copier:
             hooks=hooks,
             job_id=job_id,
             operation_factory=operation,
+            source_facts=source_facts,
         )
 
     async def copy(
@@ -319,6 +336,7 @@ class Copier:
         hooks: JobHooks | None = None,
         job_id: str | None = None,
         resume: ResumePoint | None = None,
+        source_facts: ListedObject | None = None,
     ) -> CopyResult:
         """Copy ``source`` to ``destination`` and verify it; see ``CopyResult``.
 
@@ -342,17 +360,88 @@ class Copier:
             on_event=on_event,
             hooks=hooks,
             job_id=job_id,
+            source_facts=source_facts,
         )
         if journaled is not None:
             journaled.options = job_options(job, self.endpoint_settings())
             return await run_journaled(job, journaled, restart_on_change=self.restart_on_change)
         return await job.run(resume)
 
+    def _prefix_runner(self) -> PrefixRunner:
+        # Registered when the package is imported (partcopy/__init__ imports prefixcopy).
+        return PREFIX_RUNNER[0]
+
+    async def copy_prefix(self, source: str, destination: str, **options: Any) -> BulkSummary:
+        """Copy every object under ``source`` (``s3://bucket/prefix/``) to ``destination``.
+
+        Keys map to ``destination + key[len(source):]``; ``options`` are those of
+        :func:`partcopy.engine.prefixcopy.run_prefix` (``options``, ``bulk``, ``report``,
+        ``ledger``, ``on_outcome``, ``on_listed``). Returns the bulk summary.
+        """
+        return await self._prefix_runner()(self, source, destination, sync=False, **options)
+
+    async def sync(self, source: str, destination: str, **options: Any) -> BulkSummary:
+        """Copy only what is missing or differs under ``destination`` (and with
+        ``PrefixOptions(delete=True)`` delete what the source lacks); as ``copy_prefix``."""
+        return await self._prefix_runner()(self, source, destination, sync=True, **options)
+
     async def resume(self) -> list[ResumeOutcome]:
         """Resume every unfinished job of this copier's journal, one after another."""
         if self.journal is None:
             raise UsageError("nothing to resume: this Copier has no journal")
         return await resume_all(self, self.journal, restart_on_change=self.restart_on_change)
+
+    # --- listing and deleting ----------------------------------------------------------
+
+    def _limited_call(self, endpoint: Endpoint) -> LimitedCall:
+        """Run requests under ``endpoint``'s limit, with this copier's retries."""
+        return LimitedCall(endpoint, self._retrier(_quiet))
+
+    def same_store(self, source: str | Location, destination: str | Location) -> bool:
+        """Whether both locations reach one store (endpoint, dialect): no request is sent."""
+        src = source if isinstance(source, Location) else parse_url(source)
+        dst = destination if isinstance(destination, Location) else parse_url(destination)
+        _, src_key = self._endpoint(src, "source")
+        _, dst_key = self._endpoint(dst, "destination")
+        return src_key[:2] == dst_key[:2] and src.dialect == dst.dialect
+
+    def list_objects(
+        self,
+        prefix: str | PrefixLocation,
+        *,
+        recursive: bool = True,
+        role: Role = "source",
+        ordered: bool = False,
+        page_size: int = PAGE_SIZE,
+    ) -> AsyncIterator[ListedObject | ListedPrefix]:
+        """The objects under ``prefix`` (``s3://bucket/some/prefix``), paged, as they come.
+
+        ``recursive=False`` lists one level: objects and ``ListedPrefix`` "directories".
+        Memory is one page whatever the number of keys; ``role`` picks the endpoint
+        settings (source or destination). ``UsageError`` here for a bad URL.
+        """
+        loc = prefix if isinstance(prefix, PrefixLocation) else parse_prefix_url(prefix)
+        endpoint, _ = self._endpoint(Location(loc.scheme, loc.bucket, loc.prefix), role)
+        return iter_listing(
+            endpoint.transport,
+            loc.bucket,
+            loc.prefix,
+            delimiter=None if recursive else "/",
+            page_size=page_size,
+            call=self._limited_call(endpoint),
+            ordered=ordered,
+        )
+
+    async def delete(self, location: str | Location, *, role: Role = "destination") -> None:
+        """Delete one object (retried, under its endpoint's limit)."""
+        loc = location if isinstance(location, Location) else parse_url(location)
+        endpoint, _ = self._endpoint(loc, role)
+        transport = endpoint.transport
+
+        async def delete() -> None:
+            await transport.delete_object(loc.bucket, loc.key)
+
+        await self._limited_call(endpoint)("delete_object", delete)
 
     def endpoint_settings(self) -> dict[str, str | None]:
         """Endpoint URLs and regions given to this copier (never credentials)."""
@@ -364,6 +453,25 @@ class Copier:
             "region": src_region,
             "dst_region": dst_region,
         }
+
+
+class LimitedCall:
+    """Runs one request at a time under an endpoint's limit, retried by ``retrier``."""
+
+    def __init__(self, endpoint: Endpoint, retrier: Retrier) -> None:
+        self.endpoint = endpoint
+        self.retrier = retrier
+
+    async def __call__(self, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
+        async def limited() -> T:
+            async with self.endpoint.limiter:
+                return await fn()
+
+        return await self.retrier.call(operation, limited)
+
+
+def _quiet(operation: str, part: int | None, attempt: int, reason: str, delay: float) -> None:
+    """A retry hook that reports nothing (listing and delete retries are logged by none)."""
 
 
 def _default_factory(config: EndpointConfig, session: aiohttp.ClientSession) -> Transport:

@@ -60,6 +60,7 @@ from partcopy.planners import CopyPlan, get_profile, plan
 from partcopy.transports.base import (
     CopySource,
     Dialect,
+    ListedObject,
     ObjectAttributes,
     ObjectInfo,
     SSECustomerKey,
@@ -154,8 +155,11 @@ class CopyJob:
         hooks: JobHooks | None = None,
         job_id: str | None = None,
         operation_factory: Callable[[CopyJob, ObjectInfo], PartOperation] | None = None,
+        source_facts: ListedObject | None = None,
     ) -> None:
         self.job_id = job_id or new_job_id()
+        self.source_facts = source_facts
+        self._attributes_known = True
         self.source = source
         self.destination = destination
         self.src = src
@@ -259,6 +263,42 @@ class CopyJob:
 
         return await self._call("head_source", head)
 
+    def _listed_info(self) -> ObjectInfo | None:
+        """The source as the listing saw it, when that is enough to plan and pin a copy.
+
+        The listing says size, ETag and class but not Content-* or metadata: a single
+        CopyObject keeps those itself (no directive), anything else still needs a HEAD.
+        """
+        facts = self.source_facts
+        if (
+            facts is None
+            or not facts.etag
+            or self.source.version_id is not None
+            or facts.storage_class not in (None, "STANDARD")
+        ):
+            return None
+        return ObjectInfo(
+            bucket=self.source.bucket,
+            key=self.source.key,
+            size=facts.size,
+            etag=facts.etag,
+            last_modified=facts.last_modified,
+            attributes=ObjectAttributes(),
+        )
+
+    async def _source_info(self, resume: ResumePoint | None) -> tuple[ObjectInfo, CopyPlan]:
+        """HEAD the source, or trust its listing where the plan allows; and the plan."""
+        info = None if resume is not None else self._listed_info()
+        if info is not None:
+            chosen = self._plan(info, resume)
+            if self.options.attributes is not None:
+                return info, chosen
+            if chosen.mode == "single" and self.options.destination_sse_c is None:
+                self._attributes_known = False
+                return info, chosen
+        info = await self.head_source()
+        return info, self._plan(info, resume)
+
     def _plan(self, info: ObjectInfo, resume: ResumePoint | None) -> CopyPlan:
         profile = self.options.profile or DEFAULT_PROFILES[self.destination.dialect]
         limits = get_profile(profile)
@@ -302,7 +342,7 @@ class CopyJob:
     async def _run(
         self, resume: ResumePoint | None, started: float, upload: list[str]
     ) -> CopyResult:
-        info = await self.head_source()
+        info, chosen = await self._source_info(resume)
         if resume is not None and (
             (resume.source_etag and info.etag != resume.source_etag)
             or (resume.source_version_id and info.version_id != resume.source_version_id)
@@ -312,7 +352,6 @@ class CopyJob:
                 f"(was {resume.source_etag})",
                 upload_id=resume.upload_id,
             )
-        chosen = self._plan(info, resume)
         mode = "single" if chosen.mode == "single" else self.part_mode
         await self.hooks.on_planned(
             JobPlan(self.job_id, self.source, self.destination, info, chosen, mode)
@@ -361,7 +400,7 @@ class CopyJob:
         dst = self.destination
         transport = self.dst.transport
         source = self.copy_source(info)
-        attrs = self.attributes(info)
+        attrs = self.attributes(info) if self._attributes_known else None
 
         async def copy() -> str:
             async with self.dst.limiter:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from partcopy.errors import ConfigError, UsageError
+from partcopy.transports.base import ListedObject
 from partcopy.urls import parse_url
 
 __all__ = [
@@ -37,11 +38,15 @@ _MAX_LINE = 64 * 1024
 
 @dataclass(frozen=True, slots=True)
 class ManifestEntry:
-    """One object to copy: manifest line number (1-based), source and destination URLs."""
+    """One object to copy: manifest line number (1-based), source and destination URLs.
+
+    ``facts`` are what a listing said of the source (size, ETag): they spare its HEAD.
+    """
 
     line: int
     src: str
     dst: str
+    facts: ListedObject | None = None
 
 
 @dataclass(frozen=True, slots=True)

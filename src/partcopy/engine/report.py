@@ -1,7 +1,8 @@
 """Bulk reports: one JSON line per object, and a summary kept in O(1) memory.
 
 A report line says what happened to one manifest line (``ok``, ``failed``, ``skipped``
-because a journal proved it done, or ``invalid`` for a malformed line). The summary is
+because a journal proved it done, or ``invalid`` for a malformed line); a sync adds
+``deleted`` destination keys, and a dry run ``would_copy``/``would_delete`` lines. The summary is
 counted as lines are written, so a run of millions of objects never holds them all.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any, Literal
 
 from partcopy.errors import ConfigError
@@ -25,8 +26,18 @@ __all__ = [
     "read_report",
 ]
 
-Status = Literal["ok", "failed", "skipped", "invalid"]
-STATUSES: tuple[Status, ...] = ("ok", "failed", "skipped", "invalid")
+Status = Literal["ok", "failed", "skipped", "invalid", "deleted", "would_copy", "would_delete"]
+STATUSES: tuple[Status, ...] = (
+    "ok",
+    "failed",
+    "skipped",
+    "invalid",
+    "deleted",
+    "would_copy",
+    "would_delete",
+)
+_OBJECT_STATUSES: tuple[Status, ...] = ("ok", "failed", "skipped", "invalid")
+"""What ``objects`` counts: outcomes of objects to copy (not deletions, not dry runs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +118,15 @@ class BulkSummary:
     retries: int = 0
     seconds: float = 0.0
     modes: Mapping[str, int] = field(default_factory=dict)
+    listed: int = 0
+    """Source objects a prefix copy or sync listed and selected (0 for a manifest)."""
+    skipped_same: int = 0
+    """Objects a sync left alone because the destination already had them."""
+    deleted: int = 0
+    """Destination objects a sync with ``delete`` removed."""
+    would_copy: int = 0
+    would_delete: int = 0
+    """What a dry run would have copied and deleted."""
 
     @property
     def objects_per_second(self) -> float:
@@ -132,20 +152,15 @@ class BulkSummary:
             retries=self.retries + other.retries,
             seconds=max(self.seconds, other.seconds),
             modes=modes,
+            listed=self.listed + other.listed,
+            skipped_same=self.skipped_same + other.skipped_same,
+            deleted=self.deleted + other.deleted,
+            would_copy=self.would_copy + other.would_copy,
+            would_delete=self.would_delete + other.would_delete,
         )
 
     def with_seconds(self, seconds: float) -> BulkSummary:
-        return BulkSummary(
-            self.objects,
-            self.ok,
-            self.failed,
-            self.skipped,
-            self.invalid,
-            self.bytes,
-            self.retries,
-            seconds,
-            dict(self.modes),
-        )
+        return replace(self, seconds=seconds, modes=dict(self.modes))
 
     def as_dict(self) -> dict[str, object]:
         """The summary's JSON object (``partcopy bulk --json``)."""
@@ -161,6 +176,11 @@ class BulkSummary:
             "modes": dict(sorted(self.modes.items())),
             "seconds": round(self.seconds, 3),
             "objects_per_second": round(self.objects_per_second, 1),
+            "listed": self.listed,
+            "skipped_same": self.skipped_same,
+            "deleted": self.deleted,
+            "would_copy": self.would_copy,
+            "would_delete": self.would_delete,
         }
 
 
@@ -176,6 +196,10 @@ class ReportWriter:
         self._bytes = 0
         self._retries = 0
         self._modes: dict[str, int] = {}
+        self.listed = 0
+        """Counted by a prefix copy or sync as it lists (no report line)."""
+        self.skipped_same = 0
+        """Counted by a sync for objects already at the destination (no report line)."""
 
     def write(self, outcome: ObjectOutcome) -> None:
         self._counts[outcome.status] += 1
@@ -191,7 +215,7 @@ class ReportWriter:
     def summary(self, seconds: float) -> BulkSummary:
         c = self._counts
         return BulkSummary(
-            objects=sum(c.values()),
+            objects=sum(c[status] for status in _OBJECT_STATUSES),
             ok=c["ok"],
             failed=c["failed"],
             skipped=c["skipped"],
@@ -200,6 +224,11 @@ class ReportWriter:
             retries=self._retries,
             seconds=seconds,
             modes=dict(self._modes),
+            listed=self.listed,
+            skipped_same=self.skipped_same,
+            deleted=c["deleted"],
+            would_copy=c["would_copy"],
+            would_delete=c["would_delete"],
         )
 
 

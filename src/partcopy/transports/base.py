@@ -26,8 +26,10 @@ __all__ = [
     "CompleteResult",
     "CopySource",
     "Dialect",
+    "ListedObject",
     "ObjectAttributes",
     "ObjectInfo",
+    "ObjectsPage",
     "PartInfo",
     "PartResult",
     "PartsPage",
@@ -193,6 +195,31 @@ class UploadsPage:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class ListedObject:
+    """One object as a listing shows it: enough to plan and pin a copy without a HEAD."""
+
+    key: str
+    size: int
+    etag: str | None
+    last_modified: datetime | None = None
+    storage_class: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectsPage:
+    """One page of a bucket listing (ListObjectsV2, ListObjects, QingStor's GET Bucket).
+
+    ``prefixes`` are the CommonPrefixes of a delimited listing. ``next_token`` goes back
+    as ``token``: a continuation token (S3) or a marker (OBS, COS, QingStor).
+    """
+
+    objects: tuple[ListedObject, ...]
+    prefixes: tuple[str, ...]
+    is_truncated: bool
+    next_token: str | None = None
+
+
 @runtime_checkable
 class Transport(Protocol):
     """Multipart copy verbs for one store. See the module docstring for the rules."""
@@ -284,9 +311,12 @@ class Transport(Protocol):
         source: CopySource,
         bucket: str,
         key: str,
-        attrs: ObjectAttributes,
+        attrs: ObjectAttributes | None,
     ) -> CompleteResult:
-        """Copy a whole object (up to 5 GiB) in one request, with ``attrs`` replacing."""
+        """Copy a whole object (up to 5 GiB) in one request, with ``attrs`` replacing.
+
+        ``attrs=None`` keeps the source's attributes (the store copies them itself).
+        """
         ...
 
     async def list_uploads(
@@ -298,6 +328,26 @@ class Transport(Protocol):
         upload_id_marker: str | None = None,
         max_uploads: int = 1000,
     ) -> UploadsPage: ...
+
+    async def list_objects(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str | None = None,
+        token: str | None = None,
+        start_after: str | None = None,
+        max_keys: int = 1000,
+    ) -> ObjectsPage:
+        """One page of the keys under ``prefix`` in key order, after ``token``.
+
+        ``start_after`` only applies to the first page (no ``token``).
+        """
+        ...
+
+    async def delete_object(self, bucket: str, key: str) -> None:
+        """Delete the object (a delete marker where versioning is on)."""
+        ...
 
     async def aclose(self) -> None:
         """Release what the transport owns (not a session the caller passed in)."""

@@ -29,6 +29,7 @@ from partcopy.transports.base import (
     Dialect,
     ObjectAttributes,
     ObjectInfo,
+    ObjectsPage,
     PartResult,
     PartsPage,
     SSECustomerKey,
@@ -43,7 +44,15 @@ FaultKind = Literal["slowdown", "500", "429", "noetag", "error200", "reset", "de
 _KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 _ANSWERING_OPS = frozenset({"upload_part_copy", "upload_part", "complete", "copy_object"})
 """Operations whose 200 answer carries an ETag (where ``noetag``/``error200`` make sense)."""
-_OPS = _ANSWERING_OPS | {"head", "create_multipart", "abort", "list_parts", "list_uploads"}
+_OPS = _ANSWERING_OPS | {
+    "head",
+    "create_multipart",
+    "abort",
+    "list_parts",
+    "list_uploads",
+    "list_objects",
+    "delete_object",
+}
 _SERVICE_FAULTS: dict[str, tuple[int, str, str]] = {
     "slowdown": (503, "SlowDown", "Please reduce your request rate."),
     "500": (500, "InternalError", "We encountered an internal error. Please try again."),
@@ -305,7 +314,7 @@ class FaultyTransport:
         source: CopySource,
         bucket: str,
         key: str,
-        attrs: ObjectAttributes,
+        attrs: ObjectAttributes | None,
     ) -> CompleteResult:
         def unproven(code: str | None) -> CompleteResult:
             detail = "error document in a 200" if code else "200 without an ETag"
@@ -337,6 +346,34 @@ class FaultyTransport:
                 upload_id_marker=upload_id_marker,
                 max_uploads=max_uploads,
             ),
+        )
+
+    async def list_objects(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str | None = None,
+        token: str | None = None,
+        start_after: str | None = None,
+        max_keys: int = 1000,
+    ) -> ObjectsPage:
+        return await self._run(
+            "list_objects",
+            f"{bucket}/{prefix}/{delimiter}/{token}/{start_after}",
+            lambda: self.inner.list_objects(
+                bucket,
+                prefix=prefix,
+                delimiter=delimiter,
+                token=token,
+                start_after=start_after,
+                max_keys=max_keys,
+            ),
+        )
+
+    async def delete_object(self, bucket: str, key: str) -> None:
+        await self._run(
+            "delete_object", f"{bucket}/{key}", lambda: self.inner.delete_object(bucket, key)
         )
 
     async def aclose(self) -> None:

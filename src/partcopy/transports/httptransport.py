@@ -23,6 +23,7 @@ from partcopy.transports.base import (
     Dialect,
     ObjectAttributes,
     ObjectInfo,
+    ObjectsPage,
     PartResult,
     PartsPage,
     SSECustomerKey,
@@ -475,13 +476,17 @@ class HttpTransport:
         source: CopySource,
         bucket: str,
         key: str,
-        attrs: ObjectAttributes,
+        attrs: ObjectAttributes | None,
     ) -> CompleteResult:
-        """Copy a whole object in one request, replacing its attributes with ``attrs``."""
+        """Copy a whole object in one request, replacing its attributes with ``attrs``.
+
+        ``attrs=None`` sends no directive: the store copies the source's attributes.
+        """
         headers: dict[str, str] = {}
         self._source_headers(source, headers)
-        headers[self.spec.h("metadata-directive")] = self.spec.replace_directive
-        self._attr_headers(attrs, headers)
+        if attrs is not None:
+            headers[self.spec.h("metadata-directive")] = self.spec.replace_directive
+            self._attr_headers(attrs, headers)
         reply = await self._send(
             "PUT",
             bucket,
@@ -515,3 +520,39 @@ class HttpTransport:
             query.append((spec.q_upload_id_marker, upload_id_marker))
         reply = await self._send("GET", bucket, "", query, {}, operation="list_uploads")
         return spec.codec.list_uploads(reply.body, bucket)
+
+    async def list_objects(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str | None = None,
+        token: str | None = None,
+        start_after: str | None = None,
+        max_keys: int = 1000,
+    ) -> ObjectsPage:
+        """One page of the bucket's keys under ``prefix``: ListObjectsV2 or v1 or JSON."""
+        spec = self.spec
+        query: list[tuple[str, str | None]] = []
+        if spec.list_v2:
+            query.append(("list-type", "2"))
+        query.append((spec.q_max_keys, str(max_keys)))
+        if prefix:
+            query.append(("prefix", prefix))
+        if delimiter:
+            query.append(("delimiter", delimiter))
+        if spec.list_url_encoding:
+            query.append(("encoding-type", "url"))
+        if spec.list_v2:
+            if token is not None:
+                query.append(("continuation-token", token))
+            elif start_after:
+                query.append(("start-after", start_after))
+        elif token is not None or start_after:
+            query.append((spec.q_list_marker, token if token is not None else start_after))
+        reply = await self._send("GET", bucket, "", query, {}, operation="list_objects")
+        return spec.codec.list_objects(reply.body)
+
+    async def delete_object(self, bucket: str, key: str) -> None:
+        """Delete the object (S3 answers 204 whether or not it existed)."""
+        await self._send("DELETE", bucket, key, [], {}, operation="delete_object")

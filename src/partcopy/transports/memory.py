@@ -7,6 +7,7 @@ at memory speed.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypeVar
@@ -19,8 +20,10 @@ from partcopy.transports.base import (
     CompleteResult,
     CopySource,
     Dialect,
+    ListedObject,
     ObjectAttributes,
     ObjectInfo,
+    ObjectsPage,
     PartInfo,
     PartResult,
     PartsPage,
@@ -274,7 +277,7 @@ class MemoryTransport:
         source: CopySource,
         bucket: str,
         key: str,
-        attrs: ObjectAttributes,
+        attrs: ObjectAttributes | None,
     ) -> CompleteResult:
         self._check_source(source)
         version = self._call(
@@ -288,7 +291,7 @@ class MemoryTransport:
                 src_version_id=source.version_id,
                 if_match=source.if_match,
                 src_sse_c_md5=_md5(source.sse_c),
-                sse_c_md5=_md5(attrs.sse_c),
+                sse_c_md5=_md5(attrs.sse_c) if attrs is not None else None,
                 max_size=self.limits.single_max,
             ),
         )
@@ -321,6 +324,59 @@ class MemoryTransport:
             last.key if last else None,
             last.upload_id if last else None,
         )
+
+    async def list_objects(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str | None = None,
+        token: str | None = None,
+        start_after: str | None = None,
+        max_keys: int = 1000,
+    ) -> ObjectsPage:
+        keys = self._call("list_objects", lambda: self.store.keys(bucket))
+        after = token if token is not None else (start_after or "")
+        objects: list[ListedObject] = []
+        prefixes: list[str] = []
+        last = ""
+        index = (
+            bisect.bisect_right(keys, max(after, prefix))
+            if after
+            else bisect.bisect_left(keys, prefix)
+        )
+        while index < len(keys) and keys[index].startswith(prefix):
+            key = keys[index]
+            index += 1
+            if delimiter and after.endswith(delimiter) and key.startswith(after):
+                continue  # inside the common prefix the previous page ended on
+            cut = key.find(delimiter, len(prefix)) if delimiter else -1
+            if cut >= 0 and delimiter:
+                group = key[: cut + len(delimiter)]
+                if prefixes and prefixes[-1] == group:
+                    continue
+                if len(objects) + len(prefixes) == max_keys:
+                    return ObjectsPage(tuple(objects), tuple(prefixes), True, last)
+                prefixes.append(group)
+                last = group
+                continue
+            if len(objects) + len(prefixes) == max_keys:
+                return ObjectsPage(tuple(objects), tuple(prefixes), True, last)
+            version = self.store.versions(bucket, key)[-1]
+            objects.append(
+                ListedObject(
+                    key,
+                    version.size,
+                    quote_etag(version.etag),
+                    version.last_modified,
+                    version.attrs.storage_class or "STANDARD",
+                )
+            )
+            last = key
+        return ObjectsPage(tuple(objects), tuple(prefixes), False, None)
+
+    async def delete_object(self, bucket: str, key: str) -> None:
+        self._call("delete_object", lambda: self.store.delete_object(bucket, key))
 
     async def aclose(self) -> None:
         """Nothing to release: the store belongs to the caller."""

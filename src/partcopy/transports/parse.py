@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from urllib.parse import unquote_plus
 from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape
 
@@ -18,7 +19,14 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 
 from partcopy.errors import ProtocolError
-from partcopy.transports.base import PartInfo, PartsPage, UploadInfo, UploadsPage
+from partcopy.transports.base import (
+    ListedObject,
+    ObjectsPage,
+    PartInfo,
+    PartsPage,
+    UploadInfo,
+    UploadsPage,
+)
 from partcopy.transports.verdict import BodyVerdict, ErrorBody
 
 __all__ = [
@@ -26,6 +34,7 @@ __all__ = [
     "copy_verdict",
     "parse_error",
     "parse_initiate",
+    "parse_list_objects",
     "parse_list_parts",
     "parse_list_uploads",
     "parse_time",
@@ -228,6 +237,58 @@ def parse_list_uploads(body: bytes, bucket: str) -> UploadsPage:
         _text(root, "NextKeyMarker") or None,
         _text(root, "NextUploadIdMarker") or None,
     )
+
+
+def parse_list_objects(body: bytes) -> ObjectsPage:
+    """One page of ``ListBucketResult``, v2 (S3) or v1 (OBS, COS).
+
+    Keys are URL-decoded when the answer says ``EncodingType`` url. The next token is the
+    continuation token (v2), else ``NextMarker``, else the last key or prefix of the page
+    (v1 sends NextMarker only with a delimiter).
+    """
+    what = "ListObjects"
+    root = _strict_root(body, what)
+    _refuse_error_root(root, what)
+    _refuse_non_list_root(root, what)
+    encoded = (_text(root, "EncodingType") or "").lower() == "url"
+
+    def name(elem: Element, tag: str) -> str | None:
+        # Keys are taken verbatim (a key may start or end with spaces); S3 encodes a
+        # space as "+" and a plus as "%2B" (botocore decodes with unquote_plus too).
+        sub = _child(elem, tag)
+        if sub is None:
+            return None
+        raw = sub.text or ""
+        return unquote_plus(raw.strip()) if encoded else raw
+
+    objects = []
+    for elem in _children(root, "Contents"):
+        key = name(elem, "Key")
+        size = _int(elem, "Size", what)
+        if not key or size < 0:
+            raise ProtocolError(f"{what}: an entry lacks Key or Size")
+        objects.append(
+            ListedObject(
+                key,
+                size,
+                _text(elem, "ETag") or None,
+                parse_time(_text(elem, "LastModified")),
+                _text(elem, "StorageClass") or None,
+            )
+        )
+    prefixes = []
+    for elem in _children(root, "CommonPrefixes"):
+        prefix = name(elem, "Prefix")
+        if prefix:
+            prefixes.append(prefix)
+    truncated = _bool(root, "IsTruncated")
+    token: str | None = None
+    if truncated:
+        token = _text(root, "NextContinuationToken") or name(root, "NextMarker") or None
+        if token is None:
+            last = [objects[-1].key] if objects else []
+            token = max(last + prefixes[-1:], default=None)
+    return ObjectsPage(tuple(objects), tuple(prefixes), truncated, token)
 
 
 def build_complete(parts: Sequence[tuple[int, str]]) -> bytes:

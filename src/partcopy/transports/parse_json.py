@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from partcopy.errors import ProtocolError
-from partcopy.transports.base import PartInfo, PartsPage, UploadInfo, UploadsPage
+from partcopy.transports.base import (
+    ListedObject,
+    ObjectsPage,
+    PartInfo,
+    PartsPage,
+    UploadInfo,
+    UploadsPage,
+)
 from partcopy.transports.parse import parse_time
 from partcopy.transports.verdict import BodyVerdict, ErrorBody
 
@@ -20,6 +28,7 @@ __all__ = [
     "json_error",
     "json_verdict",
     "parse_initiate_json",
+    "parse_list_objects_json",
     "parse_list_parts_json",
     "parse_list_uploads_json",
 ]
@@ -152,6 +161,51 @@ def parse_list_uploads_json(body: bytes, bucket: str) -> UploadsPage:
         _str(doc, "next_key_marker") or None,
         _str(doc, "next_upload_id_marker") or None,
     )
+
+
+def _modified(item: dict[str, Any]) -> datetime | None:
+    value = item.get("modified")
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    return parse_time(_str(item, "modified") or _str(item, "created"))
+
+
+def parse_list_objects_json(body: bytes) -> ObjectsPage:
+    """One page of QingStor's GET Bucket: ``keys``, ``common_prefixes``, ``has_more``.
+
+    The next marker is ``next_marker``, else the page's last key or prefix.
+    """
+    what = "ListObjects"
+    doc = _strict(body, what)
+    raw_keys = doc.get("keys") or []
+    raw_prefixes = doc.get("common_prefixes") or []
+    if not isinstance(raw_keys, list) or not isinstance(raw_prefixes, list):
+        raise ProtocolError(f"{what}: keys or common_prefixes is not a list")
+    objects = []
+    for item in raw_keys:
+        if not isinstance(item, dict):
+            raise ProtocolError(f"{what}: a key is not an object")
+        key = _str(item, "key")
+        if not key:
+            raise ProtocolError(f"{what}: an entry has no key")
+        size = _int(item.get("size"), what)
+        objects.append(
+            ListedObject(
+                key, size, _str(item, "etag"), _modified(item), _str(item, "storage_class")
+            )
+        )
+    prefixes = tuple(p for p in raw_prefixes if isinstance(p, str) and p)
+    truncated = doc.get("has_more") is True
+    token: str | None = None
+    if truncated:
+        token = _str(doc, "next_marker") or None
+        if token is None:
+            last = [objects[-1].key] if objects else []
+            token = max(last + list(prefixes[-1:]), default=None)
+    return ObjectsPage(tuple(objects), prefixes, truncated, token)
 
 
 def build_complete_json(parts: Sequence[tuple[int, str]]) -> bytes:

@@ -16,7 +16,9 @@ from partcopy.transports.spec import XML_CODEC, DialectSpec, OutRequest
 
 __all__ = ["S3_SPEC", "SigV4Signer", "make_s3_transport", "s3_copy_source"]
 
-S3_SPEC = DialectSpec(name="s3", prefix="x-amz-", codec=XML_CODEC, encode_query=sigv4.encode_query)
+S3_SPEC = DialectSpec(
+    name="s3", prefix="x-amz-", codec=XML_CODEC, encode_query=sigv4.encode_query, list_v2=True
+)
 
 
 def s3_copy_source(source: CopySource) -> str:

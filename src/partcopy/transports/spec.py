@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from partcopy.transports import parse, parse_json
-from partcopy.transports.base import Dialect, PartsPage, UploadsPage
+from partcopy.transports.base import Dialect, ObjectsPage, PartsPage, UploadsPage
 from partcopy.transports.signing.common import QueryParams
 from partcopy.transports.verdict import BodyVerdict, ErrorBody
 
@@ -56,6 +56,7 @@ class Codec:
     error: Callable[[bytes], ErrorBody | None]
     list_parts: Callable[[bytes, int], PartsPage]
     list_uploads: Callable[[bytes, str], UploadsPage]
+    list_objects: Callable[[bytes], ObjectsPage]
     complete_body: Callable[[Sequence[tuple[int, str]]], bytes]
     complete_content_type: str
 
@@ -75,6 +76,7 @@ XML_CODEC = Codec(
     error=parse.parse_error,
     list_parts=_xml_list_parts,
     list_uploads=parse.parse_list_uploads,
+    list_objects=parse.parse_list_objects,
     complete_body=parse.build_complete,
     complete_content_type="application/xml",
 )
@@ -85,6 +87,7 @@ JSON_CODEC = Codec(
     error=parse_json.json_error,
     list_parts=parse_json.parse_list_parts_json,
     list_uploads=parse_json.parse_list_uploads_json,
+    list_objects=parse_json.parse_list_objects_json,
     complete_body=parse_json.build_complete_json,
     complete_content_type="application/json",
 )
@@ -108,6 +111,12 @@ class DialectSpec:
     q_key_marker: str = "key-marker"
     q_upload_id_marker: str = "upload-id-marker"
     q_max_uploads: str = "max-uploads"
+    list_v2: bool = False
+    """List with ListObjectsV2 (``list-type=2``, continuation tokens); else markers."""
+    q_list_marker: str = "marker"
+    q_max_keys: str = "max-keys"
+    list_url_encoding: bool = True
+    """Ask for ``encoding-type=url`` so any key survives XML 1.0."""
     copy_range: str = "copy-source-range"
     sse_c: str = "server-side-encryption-customer-"
     """Prefix (after the vendor prefix) of the destination SSE-C headers."""

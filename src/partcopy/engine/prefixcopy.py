@@ -1,0 +1,241 @@
+"""Prefix copies and syncs: listings turned into work for the bulk runner's workers.
+
+The source prefix (and for a sync the destination prefix) is listed as a stream and
+planned by :mod:`partcopy.engine.syncplan`; each copy goes to a fixed set of workers
+through a bounded channel, so memory is one listing page per side plus the objects in
+flight, whatever the number of keys. Copies reuse the bulk runner (journal, report,
+summary) with the listing's size and ETag as source facts; deletions are retried requests
+of their own. A dry run sends no write: it reports what it would copy and delete.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import anyio
+import structlog
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from partcopy.engine.bulk import BulkOptions, BulkRun
+from partcopy.engine.copier import PREFIX_RUNNER, Copier
+from partcopy.engine.filters import KeyFilter
+from partcopy.engine.ledger import BulkLedger
+from partcopy.engine.manifest import ManifestEntry
+from partcopy.engine.orphans import PrefixLocation, parse_prefix_url
+from partcopy.engine.report import BulkSummary, ErrorInfo, ObjectOutcome, ReportWriter
+from partcopy.engine.syncplan import (
+    Action,
+    CompareMode,
+    CopyAction,
+    DeleteAction,
+    SameAction,
+    plan_copy,
+    plan_sync,
+)
+from partcopy.errors import PartcopyError, ServiceError, UsageError
+from partcopy.transports.base import ListedObject
+from partcopy.urls import Location
+
+__all__ = ["PrefixOptions", "as_directory", "check_prefixes", "run_prefix"]
+
+_log = structlog.get_logger("partcopy.prefix")
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixOptions:
+    """What a prefix copy or sync selects and how a sync decides."""
+
+    keys: KeyFilter = field(default_factory=KeyFilter)
+    compare: CompareMode = "mtime"
+    delete: bool = False
+    """Sync only: delete destination keys the source does not have."""
+    dry_run: bool = False
+    max_objects: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.compare not in ("size", "etag", "mtime"):
+            raise UsageError(f"invalid compare mode {self.compare!r}: expected size, etag or mtime")
+        if self.max_objects is not None and (
+            isinstance(self.max_objects, bool) or self.max_objects < 1
+        ):
+            raise UsageError(f"invalid max objects {self.max_objects!r}: must be at least 1")
+
+
+def as_directory(location: str | PrefixLocation) -> PrefixLocation:
+    """The prefix as a directory (``s3://b/photos`` means ``photos/``), as aws-cli does.
+
+    An empty prefix is the whole bucket; a prefix with a version id is no prefix.
+    """
+    loc = location if isinstance(location, PrefixLocation) else parse_prefix_url(location)
+    if loc.prefix and not loc.prefix.endswith("/"):
+        loc = PrefixLocation(loc.scheme, loc.bucket, loc.prefix + "/")
+    return loc
+
+
+def check_prefixes(
+    source: PrefixLocation, destination: PrefixLocation, *, same_store: bool = True
+) -> None:
+    """Refuse (``UsageError``) a destination inside the source or the other way round:
+    the copy would list and copy its own output."""
+    if not same_store or (source.scheme, source.bucket) != (
+        destination.scheme,
+        destination.bucket,
+    ):
+        return
+    if source.prefix.startswith(destination.prefix) or destination.prefix.startswith(source.prefix):
+        raise UsageError(
+            f"invalid destination {destination.url!r}: it overlaps the source "
+            f"{source.url!r} in the same bucket, so the copy would copy its own output"
+        )
+
+
+class _PrefixRun:
+    """One prefix copy or sync: the bulk run it feeds and its own counts."""
+
+    def __init__(
+        self,
+        copier: Copier,
+        source: PrefixLocation,
+        destination: PrefixLocation,
+        options: PrefixOptions,
+        run: BulkRun,
+        report: ReportWriter,
+        on_listed: Callable[[ListedObject], None] | None,
+    ) -> None:
+        self.copier = copier
+        self.source = source
+        self.destination = destination
+        self.options = options
+        self.run = run
+        self.report = report
+        self.on_listed = on_listed
+        self.line = 0
+
+    def src_url(self, relative: str) -> str:
+        return f"{self.source.scheme}://{self.source.bucket}/{self.source.prefix}{relative}"
+
+    def dst_url(self, relative: str) -> str:
+        d = self.destination
+        return f"{d.scheme}://{d.bucket}/{d.prefix}{relative}"
+
+    def actions(self, sync: bool) -> AsyncIterator[Action]:
+        opts = self.options
+        listing = self.copier.list_objects(self.source, ordered=sync)
+        if not sync:
+            return plan_copy(listing, self.source.prefix, opts.keys, max_objects=opts.max_objects)
+        target = self.copier.list_objects(self.destination, role="destination", ordered=True)
+        return plan_sync(
+            listing,
+            self.source.prefix,
+            target,
+            self.destination.prefix,
+            opts.keys,
+            compare=opts.compare,
+            delete=opts.delete,
+            max_objects=opts.max_objects,
+        )
+
+    def work(self, action: Action) -> ManifestEntry | DeleteAction | None:
+        """Count ``action``; the work a worker must do for it (None: nothing to send)."""
+        if not isinstance(action, DeleteAction):
+            self.line += 1
+            self.report.listed += 1
+            if self.on_listed is not None:
+                self.on_listed(action.source)
+        if isinstance(action, SameAction):
+            self.report.skipped_same += 1
+            return None
+        if isinstance(action, CopyAction):
+            src, dst = self.src_url(action.relative), self.dst_url(action.relative)
+            if self.options.dry_run:
+                outcome = ObjectOutcome(self.line, src, dst, "would_copy", action.source.size)
+                self.run.finish(outcome)
+                return None
+            return ManifestEntry(self.line, src, dst, action.source)
+        if self.options.dry_run:
+            url = self.dst_url(action.relative)
+            self.run.finish(ObjectOutcome(0, None, url, "would_delete", action.target.size))
+            return None
+        return action
+
+    async def delete(self, action: DeleteAction) -> None:
+        url = self.dst_url(action.relative)
+        try:
+            await self.copier.delete(url)
+        except ServiceError as exc:
+            if exc.status != 404:
+                self._delete_failed(url, exc)
+                return
+        except PartcopyError as exc:
+            self._delete_failed(url, exc)
+            return
+        self.run.finish(ObjectOutcome(0, None, url, "deleted", action.target.size, mode="delete"))
+
+    def _delete_failed(self, url: str, exc: PartcopyError) -> None:
+        _log.warning("delete failed", dst=url, error=type(exc).__name__)
+        error = ErrorInfo.of(exc)
+        self.run.finish(ObjectOutcome(0, None, url, "failed", mode="delete", error=error))
+
+    async def worker(self, items: MemoryObjectReceiveStream[ManifestEntry | DeleteAction]) -> None:
+        async with items:
+            async for item in items:
+                if isinstance(item, DeleteAction):
+                    await self.delete(item)
+                else:
+                    await self.run.process(item)
+
+
+async def run_prefix(
+    copier: Copier,
+    source: str | PrefixLocation,
+    destination: str | PrefixLocation,
+    *,
+    sync: bool = False,
+    options: PrefixOptions | None = None,
+    bulk: BulkOptions | None = None,
+    report: ReportWriter | None = None,
+    ledger: BulkLedger | None = None,
+    on_outcome: Callable[[ObjectOutcome], None] | None = None,
+    on_listed: Callable[[ListedObject], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> BulkSummary:
+    """Copy every selected object under ``source`` to ``destination`` (``sync``: only
+    what is missing or differs, and with ``options.delete`` remove the extras).
+
+    Prefixes are directories (``as_directory``); overlapping prefixes in one bucket are
+    refused before any request. Returns the bulk summary with ``listed``,
+    ``skipped_same`` and ``deleted`` filled in.
+    """
+    options = options or PrefixOptions()
+    bulk = bulk or BulkOptions()
+    if options.delete and not sync:
+        raise UsageError("--delete needs sync: a recursive copy never deletes")
+    src, dst = as_directory(source), as_directory(destination)
+    same = copier.same_store(
+        Location(src.scheme, src.bucket, src.prefix), Location(dst.scheme, dst.bucket, dst.prefix)
+    )
+    check_prefixes(src, dst, same_store=same)
+    writer = report or ReportWriter()
+    run = BulkRun(iter(()), copier, bulk, writer, ledger, on_outcome)
+    job = _PrefixRun(copier, src, dst, options, run, writer, on_listed)
+    started = clock()
+    send, receive = anyio.create_memory_object_stream[ManifestEntry | DeleteAction](
+        bulk.concurrency
+    )
+    async with anyio.create_task_group() as tg:
+        async with receive:
+            for _ in range(bulk.concurrency):
+                tg.start_soon(job.worker, receive.clone())
+        async with send:
+            async for action in job.actions(sync):
+                item = job.work(action)
+                if item is not None:
+                    await send.send(item)
+    summary = writer.summary(clock() - started)
+    _log.info("prefix run finished", sync=sync, **summary.as_dict())
+    return summary
+
+
+PREFIX_RUNNER[:] = [run_prefix]
