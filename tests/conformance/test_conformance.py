@@ -243,3 +243,63 @@ async def test_versioned_source_copies_the_named_version(harness: Harness) -> No
     assert await harness.read(DST, "v-copy.bin") == old
     info = await t.head(SRC, "v.bin", version_id=old_version)
     assert info.etag == old_etag and info.version_id == old_version
+
+
+ODD_KEYS = (
+    "tree/a b/c d.bin",
+    "tree/dir/ü ñ 漢字.txt",
+    "tree/dir/plus+sign.bin",
+    "tree/dir/pct%20lit%2B.bin",
+    "tree/dir/sub/deep.bin",
+    "tree/top.bin",
+    "tree/~tilde&amp.bin",
+)
+"""Keys that trip URL and XML encoding: spaces, unicode, '+', a literal '%', '&'."""
+
+
+async def _put_tree(h: Harness) -> dict[str, str]:
+    await h.make_bucket(SRC)
+    etags = {}
+    for index, key in enumerate(ODD_KEYS):
+        etags[key], _ = await h.put(SRC, key, _data(index, 10 + index))
+    await h.put(SRC, "treeless.bin", b"outside the prefix")
+    return etags
+
+
+async def test_list_objects_pages_in_key_order(harness: Harness) -> None:
+    etags = await _put_tree(harness)
+    seen = []
+    token = None
+    pages = 0
+    while True:
+        page = await harness.transport.list_objects(SRC, prefix="tree/", token=token, max_keys=3)
+        pages += 1
+        seen.extend(page.objects)
+        if not page.is_truncated:
+            break
+        assert page.next_token
+        token = page.next_token
+    assert pages == 3
+    assert [o.key for o in seen] == sorted(ODD_KEYS)
+    for index, obj in enumerate(sorted(seen, key=lambda o: ODD_KEYS.index(o.key))):
+        assert obj.size == 10 + index
+        assert (obj.etag or "").strip('"') == etags[obj.key].strip('"')
+        assert obj.last_modified is not None
+
+
+async def test_list_objects_one_level_with_a_delimiter(harness: Harness) -> None:
+    await _put_tree(harness)
+    page = await harness.transport.list_objects(SRC, prefix="tree/", delimiter="/")
+    assert not page.is_truncated
+    assert [o.key for o in page.objects] == ["tree/top.bin", "tree/~tilde&amp.bin"]
+    assert page.prefixes == ("tree/a b/", "tree/dir/")
+
+
+async def test_delete_object_removes_it(harness: Harness) -> None:
+    await _put_tree(harness)
+    await harness.transport.delete_object(SRC, "tree/top.bin")
+    with pytest.raises(ServiceError) as exc:
+        await harness.transport.head(SRC, "tree/top.bin")
+    assert exc.value.status == 404
+    page = await harness.transport.list_objects(SRC, prefix="tree/")
+    assert "tree/top.bin" not in [o.key for o in page.objects]

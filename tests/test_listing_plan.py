@@ -1,0 +1,222 @@
+"""Listing, filters and the sync merge, over the memory transport and plain entries."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import anyio
+import pytest
+
+from partcopy.engine.filters import KeyFilter, compile_glob
+from partcopy.engine.listing import ListedPrefix, iter_listing
+from partcopy.engine.syncplan import (
+    CopyAction,
+    DeleteAction,
+    SameAction,
+    differs,
+    etags_comparable,
+    plan_copy,
+    plan_sync,
+)
+from partcopy.errors import ProtocolError, UsageError
+from partcopy.transports.base import ListedObject, ObjectsPage
+from partcopy.transports.memory import MemoryTransport
+from partcopy.transports.memstore import MemoryStore
+
+MD5_A = '"' + "a" * 32 + '"'
+MD5_B = '"' + "b" * 32 + '"'
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def obj(key: str, size: int = 1, etag: str | None = MD5_A, at: datetime = T0) -> ListedObject:
+    return ListedObject(key, size, etag, at)
+
+
+async def stream(
+    items: Iterable[ListedObject | ListedPrefix],
+) -> AsyncIterator[ListedObject | ListedPrefix]:
+    for item in items:
+        yield item
+
+
+def collect(it: AsyncIterator[Any]) -> list[Any]:
+    async def main() -> list[Any]:
+        return [x async for x in it]
+
+    return anyio.run(main)
+
+
+# --- listing -------------------------------------------------------------------------------
+
+
+def test_listing_pages_through_the_memory_store_with_a_delimiter() -> None:
+    store = MemoryStore()
+    store.create_bucket("b")
+    for key in ("p/a", "p/d/1", "p/d/2", "p/e/1", "p/z", "q/x"):
+        store.put_object("b", key, b"x")
+    t = MemoryTransport(store)
+    flat = collect(iter_listing(t, "b", "p/", page_size=2))
+    assert [o.key for o in flat] == ["p/a", "p/d/1", "p/d/2", "p/e/1", "p/z"]
+    level = collect(iter_listing(t, "b", "p/", delimiter="/", page_size=2))
+    names = [(type(e).__name__, getattr(e, "key", getattr(e, "prefix", None))) for e in level]
+    assert names == [
+        ("ListedObject", "p/a"),
+        ("ListedPrefix", "p/d/"),
+        ("ListedPrefix", "p/e/"),
+        ("ListedObject", "p/z"),
+    ]
+
+
+class _Pages:
+    """A transport that answers scripted listing pages (the store misbehaving)."""
+
+    def __init__(self, pages: list[ObjectsPage]) -> None:
+        self.pages = pages
+        self.tokens: list[str | None] = []
+
+    async def list_objects(self, bucket: str, **kw: object) -> ObjectsPage:
+        self.tokens.append(kw.get("token"))
+        return self.pages[len(self.tokens) - 1]
+
+
+def test_a_truncated_page_without_a_marker_fails_loudly() -> None:
+    pages = [
+        ObjectsPage((obj("k1"),), (), True, "k1"),
+        ObjectsPage((), (), True, None),
+    ]
+    fake = _Pages(pages)
+    with pytest.raises(ProtocolError, match="after 1 entries"):
+        collect(iter_listing(fake, "b"))
+    assert fake.tokens == [None, "k1"]
+
+
+def test_the_same_marker_twice_fails_instead_of_looping() -> None:
+    page = ObjectsPage((obj("k1"),), (), True, "k1")
+    with pytest.raises(ProtocolError, match="marker 'k1' again"):
+        collect(iter_listing(_Pages([page, page, page]), "b"))  # type: ignore[arg-type]
+
+
+def test_an_empty_truncated_page_with_a_marker_goes_on() -> None:
+    pages = [
+        ObjectsPage((), (), True, "t1"),
+        ObjectsPage((obj("k1"),), (), False, None),
+    ]
+    assert [o.key for o in collect(iter_listing(_Pages(pages), "b"))] == ["k1"]
+
+
+def test_ordered_listing_refuses_keys_out_of_order() -> None:
+    pages = [ObjectsPage((obj("b"), obj("a")), (), False, None)]
+    with pytest.raises(ProtocolError, match="not list in key order"):
+        collect(iter_listing(_Pages(pages), "b", ordered=True))  # type: ignore[arg-type]
+
+
+# --- filters -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("glob", "key", "hit"),
+    [
+        ("*.jpg", "a/b/c.jpg", True),
+        ("*.jpg", "a/b/c.jpeg", False),
+        ("a/?.txt", "a/1.txt", True),
+        ("a/?.txt", "a/12.txt", False),
+        ("[a-c]*", "b/x", True),
+        ("[!a-c]*", "b/x", False),
+        ("file\\*", "file*", True),
+        ("file\\*", "file1", False),
+        ("dir/**", "dir/x/y", True),
+        ("100%+ ü.bin", "100%+ ü.bin", True),
+    ],
+)
+def test_globs(glob: str, key: str, hit: bool) -> None:
+    assert bool(compile_glob(glob).match(key)) is hit
+
+
+@pytest.mark.parametrize("glob", ["[abc", "", "trailing\\", "[z-a]"])
+def test_bad_globs_are_usage_errors_naming_them(glob: str) -> None:
+    with pytest.raises(UsageError, match="invalid glob"):
+        compile_glob(glob)
+
+
+def test_the_last_matching_rule_wins_as_in_aws_cli() -> None:
+    keys = KeyFilter.of([("exclude", "*"), ("include", "*.jpg"), ("exclude", "raw/*")])
+    assert keys.keeps("a.jpg") and keys.keeps("d/b.jpg")
+    assert not keys.keeps("a.png") and not keys.keeps("raw/c.jpg")
+    assert KeyFilter().keeps("anything")
+
+
+# --- compare -------------------------------------------------------------------------------
+
+
+def test_etags_are_comparable_when_both_plain_or_both_of_the_same_part_count() -> None:
+    m1, m2 = '"' + "c" * 32 + '-3"', '"' + "d" * 32 + '-3"'
+    assert etags_comparable(MD5_A, MD5_B)
+    assert etags_comparable(m1, m2)
+    assert not etags_comparable(MD5_A, m1)
+    assert not etags_comparable(m1, '"' + "d" * 32 + '-4"')
+    assert not etags_comparable(None, MD5_A)
+
+
+def test_differs_by_size_then_comparable_etags_then_the_compare_mode() -> None:
+    later = T0 + timedelta(hours=1)
+    multi = '"' + "c" * 32 + '-2"'
+    assert differs(obj("k", 1), obj("k", 2))
+    assert differs(obj("k", etag=MD5_A), obj("k", etag=MD5_B), "size")  # comparable: ETag
+    assert not differs(obj("k", etag=MD5_A, at=later), obj("k", etag=MD5_A), "mtime")
+    # Not comparable (plain vs multipart): the mode decides.
+    assert not differs(obj("k", etag=MD5_A), obj("k", etag=multi), "size")
+    assert differs(obj("k", etag=MD5_A), obj("k", etag=multi), "etag")
+    assert differs(obj("k", etag=MD5_A, at=later), obj("k", etag=multi), "mtime")
+    assert not differs(obj("k", etag=MD5_A), obj("k", etag=multi, at=later), "mtime")
+
+
+# --- plans ---------------------------------------------------------------------------------
+
+
+def test_plan_copy_maps_relative_keys_filters_and_stops_at_max() -> None:
+    src: list[ListedObject | ListedPrefix] = [
+        obj("p/a.jpg"),
+        ListedPrefix("p/d/"),
+        obj("p/b.png"),
+        obj("p/c.jpg"),
+        obj("p/e.jpg"),
+    ]
+    keys = KeyFilter.of([("exclude", "*.png")])
+    actions = collect(plan_copy(stream(src), "p/", keys, max_objects=2))
+    assert actions == [CopyAction(src[0], "a.jpg"), CopyAction(src[3], "c.jpg")]
+
+
+def test_plan_sync_merges_copies_skips_and_deletes() -> None:
+    src = [obj("s/a"), obj("s/b", 2), obj("s/c"), obj("s/e")]
+    dst = [obj("d/0"), obj("d/a"), obj("d/b", 3), obj("d/d"), obj("d/e"), obj("d/f")]
+    actions = collect(plan_sync(stream(src), "s/", stream(dst), "d/", delete=True))
+    assert actions == [
+        DeleteAction(dst[0], "0"),
+        SameAction(src[0], "a"),
+        CopyAction(src[1], "b"),
+        CopyAction(src[2], "c"),
+        DeleteAction(dst[3], "d"),
+        SameAction(src[3], "e"),
+        DeleteAction(dst[5], "f"),
+    ]
+    no_delete = collect(plan_sync(stream(src), "s/", stream(dst), "d/"))
+    assert not any(isinstance(a, DeleteAction) for a in no_delete)
+
+
+def test_plan_sync_never_deletes_past_max_objects_or_excluded_keys() -> None:
+    src = [obj("s/a"), obj("s/c"), obj("s/e")]
+    dst = [obj("d/b"), obj("d/d"), obj("d/keep.log"), obj("d/z")]
+    keys = KeyFilter.of([("exclude", "*.log")])
+    actions = collect(
+        plan_sync(stream(src), "s/", stream(dst), "d/", keys, delete=True, max_objects=2)
+    )
+    assert actions == [
+        CopyAction(src[0], "a"),
+        DeleteAction(dst[0], "b"),
+        CopyAction(src[1], "c"),
+    ]
+    everything = collect(plan_sync(stream(src), "s/", stream(dst), "d/", keys, delete=True))
+    deleted = [a.relative for a in everything if isinstance(a, DeleteAction)]
+    assert deleted == ["b", "d", "z"]
