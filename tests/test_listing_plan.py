@@ -21,9 +21,9 @@ from partcopy.engine.syncplan import (
     plan_sync,
 )
 from partcopy.errors import ProtocolError, UsageError
+from partcopy.store.memory import MemoryStore
 from partcopy.transports.base import ListedObject, ObjectsPage
 from partcopy.transports.memory import MemoryTransport
-from partcopy.transports.memstore import MemoryStore
 
 MD5_A = '"' + "a" * 32 + '"'
 MD5_B = '"' + "b" * 32 + '"'
