@@ -24,7 +24,7 @@ from partcopy.cli.common import (
 from partcopy.cli.interrupts import interrupt_exit_status, sigterm_as_sigint
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.engine.copier import Copier
-from partcopy.engine.events import Event, PartCompleted, PartRetried, Planned
+from partcopy.engine.events import Event, Failed, PartCompleted, PartRetried, Planned
 from partcopy.engine.job import Mode
 from partcopy.engine.relay import copy_or_relay
 from partcopy.engine.result import CopyResult, failure_dict
@@ -73,6 +73,7 @@ class _Tally:
         self.parts_done = 0
         self.retries = 0
         self.copier: Copier | None = None
+        self.failed: Failed | None = None
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, PartCompleted):
@@ -82,6 +83,8 @@ class _Tally:
             self.retries += 1
         elif isinstance(event, Planned):
             self.planned = event
+        elif isinstance(event, Failed):
+            self.failed = event
 
 
 class _Bar:
@@ -195,18 +198,7 @@ def run_cp(args: argparse.Namespace) -> int:
         _report_failure(args, exc, tally, time.monotonic() - started)
         return 1
     except KeyboardInterrupt:
-        why = "the upload was aborted" if args.journal is None else resume_hint(args.journal)
-        if args.json:  # --json still ends with exactly one object
-            print_json(
-                failure_dict(
-                    KeyboardInterrupt(f"interrupted; {why}"),
-                    source=args.source,
-                    destination=args.destination,
-                    retries=tally.retries,
-                    seconds=time.monotonic() - started,
-                )
-            )
-        sys.stderr.write(f"partcopy: interrupted; {why}\n")
+        _report_interrupt(args, tally, time.monotonic() - started)
         return interrupt_exit_status()
     if args.json:
         print_json(result.as_dict())
@@ -217,6 +209,36 @@ def run_cp(args: argparse.Namespace) -> int:
             f"{result.retries} retries, {result.seconds:.2f}s\n"
         )
     return 0
+
+
+def _report_interrupt(args: argparse.Namespace, tally: _Tally, seconds: float) -> None:
+    """Say truthfully what an interrupt left: the job's own ``Failed`` event names an
+    upload that is kept (journal) or that could not be aborted."""
+    failed = tally.failed
+    upload_id = failed.upload_id if failed is not None else None
+    if args.journal is not None and upload_id is not None:
+        why = resume_hint(args.journal)
+    elif failed is not None:
+        why = failed.message.removeprefix("interrupted; ")
+    else:
+        why = "no upload was started"
+    planned = tally.planned
+    if args.json:  # --json still ends with exactly one object
+        print_json(
+            failure_dict(
+                KeyboardInterrupt(f"interrupted; {why}"),
+                source=args.source,
+                destination=args.destination,
+                mode=planned.mode if planned else None,
+                size=planned.size if planned else None,
+                parts=planned.part_count if planned else None,
+                part_size=planned.part_size if planned else None,
+                retries=tally.retries,
+                seconds=seconds,
+                upload_id=upload_id,
+            )
+        )
+    sys.stderr.write(f"partcopy: interrupted; {why}\n")
 
 
 def _report_failure(

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Literal, TypeVar
 
 import anyio
@@ -32,6 +33,7 @@ from partcopy.engine.events import (
 )
 from partcopy.engine.hedge import HedgedPart, HedgePolicy, HedgeTracker, UnlimitedSlots
 from partcopy.engine.hooks import JobHooks, JobPlan, NoHooks, ResumePoint
+from partcopy.engine.orphans import list_uploads
 from partcopy.engine.parts import CopyPart, Endpoint, PartOperation
 from partcopy.engine.pool import run_pool
 from partcopy.engine.result import CopyResult
@@ -80,6 +82,9 @@ DEFAULT_PROFILES: dict[Dialect, str] = {
 }
 """Destination dialect -> planner profile (override with ``CopyOptions.profile``)."""
 
+CREATE_SKEW = 5.0
+"""Seconds of clock difference allowed between this host and the store when telling the
+uploads a job's lost CreateMultipartUpload attempts made from other clients' uploads."""
 _COMPOSITE_RE = re.compile(r'^"?[0-9a-fA-F]{32}-\d+"?$')
 _log = structlog.get_logger("partcopy.engine")
 
@@ -87,6 +92,14 @@ _log = structlog.get_logger("partcopy.engine")
 def _version(version_id: str | None) -> str | None:
     """A version id worth pinning: S3 says ``null`` for objects in unversioned buckets."""
     return None if not version_id or version_id == "null" else version_id
+
+
+def _cancel_message(kept: str | None, upload: list[str]) -> str:
+    if kept is not None:
+        return f"interrupted; the upload {kept} could not be aborted and is left open"
+    if upload:
+        return f"interrupted; the upload was aborted ({upload[0]})"
+    return "interrupted before an upload was started"
 
 
 def new_job_id() -> str:
@@ -176,6 +189,8 @@ class CopyJob:
         self._operation_factory = operation_factory
         self._log = _log
         self._last_limit = self.dst.limiter.limit
+        self.left_open: str | None = None
+        """An upload whose abort failed after a cancellation (left open, not journaled)."""
 
     # --- events and retries ------------------------------------------------------------
 
@@ -238,16 +253,24 @@ class CopyJob:
         return result
 
     async def _report_failure(self, exc: BaseException, upload: list[str]) -> None:
+        """Tell the hooks and the events how the job ended and which upload is left open.
+
+        Cancelled too: ``Failed(..., "Cancelled", ...)`` names the upload when it is kept
+        (journal) or when its abort failed, so an interrupted caller reports the truth.
+        """
         if not isinstance(exc, Exception):
-            kept = upload[0] if upload and not self.options.abort_on_cancel else None
+            kept = upload[0] if upload and not self.options.abort_on_cancel else self.left_open
+            if self.emit is not None:
+                self.emit(Failed(self.job_id, "Cancelled", _cancel_message(kept, upload), kept))
             with anyio.CancelScope(shield=True):
                 await self.hooks.on_failed(exc, kept)
             return
         kept = exc.upload_id if isinstance(exc, CopyError) else None
-        await self.hooks.on_failed(exc, kept)
         if self.emit is not None:
             self.emit(Failed(self.job_id, type(exc).__name__, str(exc), kept))
         self._log.warning("failed", error=type(exc).__name__, message=str(exc), upload_id=kept)
+        with anyio.CancelScope(shield=True):
+            await self.hooks.on_failed(exc, kept)
 
     async def head_source(self) -> ObjectInfo:
         """HEAD the source (retried, under the source endpoint's limit)."""
@@ -443,12 +466,50 @@ class CopyJob:
         dst = self.destination
         transport = self.dst.transport
         attrs = self.attributes(info)
+        attempts = 0
+        started = datetime.now(UTC)
 
         async def create() -> str:
+            nonlocal attempts
+            attempts += 1
             async with self.dst.limiter:
                 return await transport.create_multipart(dst.bucket, dst.key, attrs)
 
-        return await self._call("create_multipart", create)
+        upload_id = await self._call("create_multipart", create)
+        if attempts > 1:  # an attempt whose answer was lost may have created an upload
+            await self._abort_lost_creates(upload_id, started)
+        return upload_id
+
+    async def _abort_lost_creates(self, upload_id: str, started: datetime) -> None:
+        """Abort this key's other uploads initiated since this job's first create attempt.
+
+        A CreateMultipartUpload whose answer was lost (reset, truncated, timed out) may
+        still have created an upload that no one knows the id of; the retry made another.
+        Only uploads of the same key started within this job's window (less
+        ``CREATE_SKEW`` for clocks) are taken as its own; one of unknown age is left.
+        """
+        dst = self.destination
+        since = started - timedelta(seconds=CREATE_SKEW)
+        try:
+            uploads = await self._call(
+                "list_uploads",
+                lambda: list_uploads(self.dst.transport, dst.bucket, dst.key),
+            )
+        except TransportError as exc:
+            self._log.warning("could not list uploads after a lost create", error=str(exc))
+            return
+        for upload in uploads:
+            initiated = upload.initiated
+            if upload.key != dst.key or upload.upload_id == upload_id or initiated is None:
+                continue
+            if initiated.tzinfo is None:
+                initiated = initiated.replace(tzinfo=UTC)
+            if initiated < since:
+                continue
+            problem = await self._abort(upload.upload_id)
+            self._log.info(
+                "aborted an upload a lost create left", upload_id=upload.upload_id, error=problem
+            )
 
     async def _multipart(
         self,
@@ -496,6 +557,8 @@ class CopyJob:
             if cancelled and not self.options.abort_on_cancel:
                 raise
             problem = await self._abort(upload_id)
+            if problem is not None:
+                self.left_open = upload_id
             if cancelled:
                 raise
             error = self._as_copy_error(exc)
@@ -620,8 +683,9 @@ class CopyJob:
         transport = self.dst.transport
 
         async def abort() -> None:
-            async with self.dst.limiter:
-                await transport.abort(dst.bucket, dst.key, upload_id)
+            # Not through the endpoint's limiter: a Retry-After pause (or a full limit)
+            # must not hold back the one request that frees the parts.
+            await transport.abort(dst.bucket, dst.key, upload_id)
 
         with anyio.move_on_after(self.options.cleanup_timeout, shield=True):
             try:

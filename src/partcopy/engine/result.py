@@ -52,9 +52,11 @@ class CopyResult:
         }
 
 
-def error_dict(exc: BaseException) -> dict[str, object]:
-    """``{"type", "message", "upload_id"}``: ``upload_id`` names an upload left open."""
-    upload_id = exc.upload_id if isinstance(exc, CopyError) else None
+def error_dict(exc: BaseException, upload_id: str | None = None) -> dict[str, object]:
+    """``{"type", "message", "upload_id"}``: ``upload_id`` names an upload left open
+    (the error's own, else the one given: an interrupt carries none)."""
+    if isinstance(exc, CopyError):
+        upload_id = exc.upload_id
     return {"type": type(exc).__name__, "message": str(exc), "upload_id": upload_id}
 
 
@@ -70,8 +72,10 @@ def failure_dict(
     retries: int = 0,
     seconds: float = 0.0,
     concurrency: ConcurrencySummary | None = None,
+    upload_id: str | None = None,
 ) -> dict[str, object]:
-    """The contract's ``cp --json`` object for a failed copy."""
+    """The contract's ``cp --json`` object for a failed copy (``upload_id``: see
+    :func:`error_dict`)."""
     return {
         "status": "failed",
         "source": source,
@@ -83,6 +87,6 @@ def failure_dict(
         "etag": None,
         "retries": retries,
         "seconds": round(seconds, 6),
-        "error": error_dict(exc),
+        "error": error_dict(exc, upload_id),
         **({} if concurrency is None else {"concurrency": concurrency.as_dict()}),
     }

@@ -1,0 +1,181 @@
+"""Aborts that must happen, and reports that must say whether they did (issue 15, item 3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+from partcopy import Copier
+from partcopy.engine.events import Event, Failed, PartCompleted
+from partcopy.engine.retry import RetryPolicy
+from partcopy.errors import PartFailed
+from partcopy.store.memory import MemoryStore
+from partcopy.transports.faults import Fault, FaultyTransport
+from partcopy.transports.memory import MemoryTransport
+from partcopy.units import MiB
+
+SRC = "s3://src-bkt/obj"
+DST = "s3://dst-bkt/obj"
+
+
+def new_store(size: int = 40 * MiB) -> MemoryStore:
+    store = MemoryStore(seed=1)
+    store.create_bucket("src-bkt")
+    store.create_bucket("dst-bkt")
+    store.put_virtual("src-bkt", "obj", size)
+    return store
+
+
+async def no_sleep(seconds: float) -> None:
+    await anyio.lowlevel.checkpoint()
+
+
+async def long_sleeps_never_end(seconds: float) -> None:
+    """Short backoffs pass at once; a long wait (a Retry-After pause) never ends."""
+    if seconds > 5:
+        await anyio.sleep_forever()
+    await anyio.lowlevel.checkpoint()
+
+
+def test_a_huge_retry_after_on_parts_does_not_hold_back_the_abort() -> None:
+    store = new_store()
+    faults = [Fault("429", 1.0, arg=100000.0)]
+    transport = FaultyTransport(MemoryTransport(store), faults)
+
+    async def main() -> None:
+        async with Copier(
+            transport=transport,
+            sleep=long_sleeps_never_end,
+            retry=RetryPolicy(max_attempts=1),
+            seed=3,
+        ) as c:
+            with anyio.fail_after(10):  # a guard only: the abort used to wait out the pause
+                await c.copy(SRC, DST, part_size="5MiB")
+
+    with pytest.raises(PartFailed):
+        anyio.run(main)
+    assert store.open_uploads() == 0
+
+
+def test_a_lost_create_answer_leaves_no_second_upload() -> None:
+    store = new_store()
+    # The first CreateMultipartUpload happens, then its answer is lost; the retry makes a
+    # second upload. The first must not be left open.
+    faults = [Fault("reset", 1.0, ops=frozenset({"create_multipart"}), limit=1)]
+    transport = FaultyTransport(MemoryTransport(store), faults)
+
+    async def main() -> None:
+        async with Copier(transport=transport, sleep=no_sleep, seed=3) as c:
+            await c.copy(SRC, DST, part_size="5MiB")
+
+    anyio.run(main)
+    assert store.open_uploads() == 0
+    assert store.get("dst-bkt", "obj").size == 40 * MiB
+
+
+def test_an_interrupted_copy_whose_abort_fails_names_the_open_upload() -> None:
+    store = new_store(200 * MiB)
+    faults = [Fault("500", 1.0, ops=frozenset({"abort"}))]
+    transport = FaultyTransport(MemoryTransport(store), faults)
+    seen: list[Event] = []
+    scopes: list[anyio.CancelScope] = []
+
+    def on_event(event: Event) -> None:
+        seen.append(event)
+        if sum(isinstance(e, PartCompleted) for e in seen) == 3:
+            scopes[0].cancel()
+
+    async def main() -> None:
+        with anyio.CancelScope() as scope:
+            scopes.append(scope)
+            async with Copier(
+                transport=transport,
+                sleep=no_sleep,
+                retry=RetryPolicy(max_attempts=2, initial=0.0),
+                seed=3,
+                concurrency=2,
+                on_event=on_event,
+            ) as c:
+                await c.copy(SRC, DST, part_size="5MiB")
+
+    anyio.run(main)
+    (failed,) = [e for e in seen if isinstance(e, Failed)]
+    uploads, _ = store.list_uploads("dst-bkt")
+    assert [u.upload_id for u in uploads] == [failed.upload_id]
+    assert failed.error_type == "Cancelled" and "left open" in failed.message
+
+
+def test_an_interrupted_copy_whose_abort_succeeds_says_so() -> None:
+    store = new_store(200 * MiB)
+    seen: list[Event] = []
+    scopes: list[anyio.CancelScope] = []
+
+    def on_event(event: Event) -> None:
+        seen.append(event)
+        if sum(isinstance(e, PartCompleted) for e in seen) == 3:
+            scopes[0].cancel()
+
+    async def main() -> None:
+        with anyio.CancelScope() as scope:
+            scopes.append(scope)
+            kwargs: dict[str, Any] = {"sleep": no_sleep, "seed": 3, "concurrency": 2}
+            async with Copier(transport=MemoryTransport(store), on_event=on_event, **kwargs) as c:
+                await c.copy(SRC, DST, part_size="5MiB")
+
+    anyio.run(main)
+    (failed,) = [e for e in seen if isinstance(e, Failed)]
+    assert failed.upload_id is None and "was aborted" in failed.message
+    assert store.open_uploads() == 0
+
+
+# --- the CLI's report of an interrupt (a real process, a real signal) ----------------------
+
+CTRL_C_ENTRY = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'partcopy'; from partcopy.cli import main; sys.exit(main())"
+)
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_the_abort_is_refused_says_the_upload_is_open() -> None:
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from partcopy.emulator.auth import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
+    from partcopy.emulator.thread import EmulatorThread
+
+    env = {
+        **os.environ,
+        "PARTCOPY_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY,
+        "PARTCOPY_SECRET_ACCESS_KEY": DEFAULT_SECRET_KEY,
+    }
+    with EmulatorThread(
+        dialect="s3", latency_ms=20, objects=["src/big=1GiB"], faults=["500:1@abort"]
+    ) as emu:
+        emu.call(lambda: emu.emulator.store.create_bucket("dst"))
+        args = ["cp", "s3://src/big", "s3://dst/big", "--endpoint-url", emu.url]
+        args += ["--part-size", "8MiB", "--concurrency", "4", "--max-attempts", "2", "--json"]
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CTRL_C_ENTRY, *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        while emu.call(lambda: emu.emulator.stats().parts_copied) < 8:
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        (upload,) = emu.call(lambda: emu.emulator.store.list_uploads("dst")[0])
+    assert proc.returncode == 130, err
+    summary = json.loads(out)
+    assert summary["error"]["upload_id"] == upload.upload_id
+    assert (summary["mode"], summary["parts"]) == ("copy", 128)
+    assert "left open" in err.decode() and "was aborted" not in err.decode()
