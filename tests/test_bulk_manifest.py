@@ -181,3 +181,37 @@ def test_report_lines_and_summary(tmp_path: Path) -> None:
     merged = summary.merged(BulkSummary(objects=2, ok=2, bytes=4, seconds=3.0))
     assert merged.as_dict()["objects"] == 5 and merged.seconds == 3.0
     assert merged.as_dict()["status"] == "failed"
+
+
+def test_lines_may_carry_the_source_size_and_etag(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "m.jsonl",
+        '{"src": "s3://a/k1", "dst": "s3://b/k1", "size": 12, "etag": "\\"0123\\""}\n'
+        '{"src": "s3://a/k2", "dst": "s3://b/k2", "size": 12}\n'
+        '{"src": "s3://a/k3", "dst": "s3://b/k3", "size": -1, "etag": "e"}\n'
+        '{"src": "s3://a/k4", "dst": "s3://b/k4", "size": true, "etag": "e"}\n'
+        '{"src": "s3://a/k5", "dst": "s3://b/k5", "size": 5, "etag": ""}\n',
+    )
+    items = list(read_manifest(path))
+    first = items[0]
+    assert isinstance(first, ManifestEntry) and first.facts is not None
+    assert (first.facts.key, first.facts.size, first.facts.etag) == ("k1", 12, '"0123"')
+    reasons = [p.reason for p in items[1:] if isinstance(p, ManifestProblem)]
+    assert len(reasons) == 4
+    assert "go together" in reasons[0]
+    assert "-1" in reasons[1] and "True" in reasons[2] and "'etag'" in reasons[3]
+
+
+def test_csv_lines_may_carry_size_and_etag(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "m.csv",
+        "src,dst,size,etag\ns3://a/k1,s3://b/k1,7,abc\ns3://a/k2,s3://b/k2,x,abc\n"
+        "s3://a/k3,s3://b/k3,7\n",
+    )
+    items = list(read_manifest(path))
+    assert isinstance(items[0], ManifestEntry) and items[0].facts is not None
+    assert (items[0].facts.size, items[0].facts.etag) == (7, "abc")
+    assert isinstance(items[1], ManifestProblem) and "'x'" in items[1].reason
+    assert isinstance(items[2], ManifestProblem) and "found 3" in items[2].reason

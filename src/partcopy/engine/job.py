@@ -40,6 +40,8 @@ from partcopy.engine.result import CopyResult
 from partcopy.engine.retry import Retrier
 from partcopy.engine.verify import (
     composite_etag,
+    copy_proven_by_answer,
+    etag_is_md5,
     normalize_etag,
     verify_complete,
     verify_destination,
@@ -425,18 +427,32 @@ class CopyJob:
         source = self.copy_source(info)
         attrs = self.attributes(info) if self._attributes_known else None
 
+        version: list[str | None] = [None]
+
         async def copy() -> str:
             async with self.dst.limiter:
                 result = await transport.copy_object(source, dst.bucket, dst.key, attrs)
+            version[0] = _version(result.version_id)
             return verify_complete(result, "copy_object")
 
         try:
             etag = await self._call("copy_object", copy)
         except PreconditionFailed as exc:
             raise SourceChanged(f"source {self.source} changed during the copy: {exc}") from exc
+        if self._proven_by_answer(info, etag):
+            return etag, version[0]
         head = await self._head_destination(None)
         verify_destination(head, size=info.size, expected_etag=etag)
         return etag, _version(head.version_id)
+
+    def _proven_by_answer(self, info: ObjectInfo, etag: str) -> bool:
+        """Whether CopyObject's answer proves the copy (see ``copy_proven_by_answer``)."""
+        md5_etags = (
+            self.options.source_sse_c is None
+            and etag_is_md5(self.source.dialect, info.attributes)
+            and etag_is_md5(self.destination.dialect, self.attributes(info))
+        )
+        return copy_proven_by_answer(info.etag, etag, md5_etags=md5_etags)
 
     # --- multipart ---------------------------------------------------------------------
 

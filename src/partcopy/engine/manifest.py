@@ -1,5 +1,9 @@
 """Bulk manifests: JSON lines ``{"src": URL, "dst": URL}`` or CSV ``src,dst``, streamed.
 
+A line may also carry the source's ``size`` and ``etag`` (JSON keys, or CSV
+``src,dst,size,etag``), as a listing gives them: the copy is then pinned to that ETag
+and planned from that size, sparing the source's HEAD.
+
 A manifest is read one line at a time (O(1) memory whatever its length). Every line
 becomes either a :class:`ManifestEntry` or a :class:`ManifestProblem` naming its line
 number and what is wrong with it, so a bad line is reported and never stops a run.
@@ -97,7 +101,7 @@ def _parse_jsonl(line_no: int, text: str) -> ManifestItem:
         return ManifestProblem(line_no, f"not valid JSON: {exc}")
     if not isinstance(doc, dict):
         return ManifestProblem(line_no, 'expected a JSON object {"src": URL, "dst": URL}')
-    return _entry(line_no, doc.get("src"), doc.get("dst"))
+    return _entry(line_no, doc.get("src"), doc.get("dst"), doc.get("size"), doc.get("etag"))
 
 
 def _parse_csv(line_no: int, text: str) -> ManifestItem:
@@ -105,12 +109,30 @@ def _parse_csv(line_no: int, text: str) -> ManifestItem:
         fields = next(csv.reader([text], strict=True, skipinitialspace=True))
     except csv.Error as exc:
         return ManifestProblem(line_no, f"not valid CSV: {exc}")
+    if len(fields) == 4:
+        size: object = fields[2]
+        if isinstance(size, str) and size.strip().isdigit():
+            size = int(size)
+        return _entry(line_no, fields[0], fields[1], size, fields[3])
     if len(fields) != 2:
-        return ManifestProblem(line_no, f"expected 2 fields src,dst; found {len(fields)}")
+        return ManifestProblem(
+            line_no, f"expected 2 fields src,dst or 4 src,dst,size,etag; found {len(fields)}"
+        )
     return _entry(line_no, fields[0], fields[1])
 
 
-def _entry(line_no: int, src: object, dst: object) -> ManifestItem:
+def _facts(src: str, size: object, etag: object) -> ListedObject | str:
+    """The source facts of a line, or why they are unusable."""
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        return f"'size' {size!r} is not a whole number of bytes"
+    if not isinstance(etag, str) or not etag.strip('"') or len(etag) > 256:
+        return f"'etag' {etag!r} is not an ETag"
+    return ListedObject(key=parse_url(src).key, size=size, etag=etag)
+
+
+def _entry(
+    line_no: int, src: object, dst: object, size: object = None, etag: object = None
+) -> ManifestItem:
     for what, value in (("src", src), ("dst", dst)):
         if value is None:
             return ManifestProblem(line_no, f"missing {what!r}")
@@ -122,12 +144,22 @@ def _entry(line_no: int, src: object, dst: object) -> ManifestItem:
     assert isinstance(src, str) and isinstance(dst, str)
     if src == dst:
         return ManifestProblem(line_no, f"src and dst are the same object {src!r}")
-    return ManifestEntry(line_no, src, dst)
+    if size is None and etag is None:
+        return ManifestEntry(line_no, src, dst)
+    if size is None or etag is None:
+        return ManifestProblem(line_no, "'size' and 'etag' go together: give both or neither")
+    facts = _facts(src, size, etag)
+    if isinstance(facts, str):
+        return ManifestProblem(line_no, facts)
+    return ManifestEntry(line_no, src, dst, facts)
 
 
 def _is_csv_header(text: str) -> bool:
     fields = [f.strip().lower() for f in text.split(",")]
-    return fields == ["src", "dst"] or fields == ["source", "destination"]
+    return fields[:2] in (["src", "dst"], ["source", "destination"]) and fields[2:] in (
+        [],
+        ["size", "etag"],
+    )
 
 
 def read_manifest(

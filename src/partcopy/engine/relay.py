@@ -30,12 +30,10 @@ from partcopy.engine.copier import PART_OPERATIONS
 from partcopy.engine.job import CopyJob, Mode
 from partcopy.engine.parts import Endpoint
 from partcopy.engine.result import CopyResult
-from partcopy.engine.verify import normalize_etag
+from partcopy.engine.verify import etag_is_md5, normalize_etag
 from partcopy.errors import PartcopyError, ProtocolError, ServiceError, UnprovenSuccess
 from partcopy.planners import RangeTask
 from partcopy.transports.base import (
-    Dialect,
-    ObjectAttributes,
     ObjectInfo,
     PartResult,
     SSECustomerKey,
@@ -54,8 +52,6 @@ RELAY_CHUNK = 1024 * 1024
 """Largest slice of a buffered part handed to the transport at once."""
 
 _log = structlog.get_logger("partcopy.relay")
-_MD5_ETAG_DIALECTS: frozenset[Dialect] = frozenset({"s3", "obs", "cos", "qingstor"})
-_PLAIN_SSE = frozenset({None, "", "AES256"})
 
 # What stores answer when they will not copy server-side: the operation is not implemented
 # (GCS, Storj), or the source is in another region or zone (QingStor copies within a zone
@@ -73,15 +69,6 @@ _REFUSED_CODES = frozenset(
         "bucket_not_in_same_zone",
     }
 )
-
-
-def etag_is_md5(dialect: Dialect, attrs: ObjectAttributes) -> bool:
-    """Whether a part uploaded to ``dialect`` with ``attrs`` gets its bytes' MD5 as ETag.
-
-    True for plain uploads and SSE with service-managed AES256 keys; false for SSE-KMS and
-    SSE-C, where the ETag is not the MD5 of the plaintext.
-    """
-    return dialect in _MD5_ETAG_DIALECTS and attrs.sse_c is None and attrs.sse in _PLAIN_SSE
 
 
 def is_copy_refused(exc: BaseException) -> bool:

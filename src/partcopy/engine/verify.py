@@ -13,10 +13,18 @@ import re
 from collections.abc import Sequence
 
 from partcopy.errors import UnprovenSuccess, VerificationFailed
-from partcopy.transports.base import CompleteResult, ObjectInfo, PartResult
+from partcopy.transports.base import (
+    CompleteResult,
+    Dialect,
+    ObjectAttributes,
+    ObjectInfo,
+    PartResult,
+)
 
 __all__ = [
     "composite_etag",
+    "copy_proven_by_answer",
+    "etag_is_md5",
     "normalize_etag",
     "verify_complete",
     "verify_destination",
@@ -27,6 +35,8 @@ __all__ = [
 # with no quotes, spaces or control characters inside, not absurdly long.
 _ETAG_RE = re.compile(r'^(?:W/)?(?:"[\x21\x23-\x7e]{1,256}"|[\x21\x23-\x7e]{1,256})$')
 _MD5_RE = re.compile(r"^[0-9a-fA-F]{32}$")
+_MD5_ETAG_DIALECTS: frozenset[Dialect] = frozenset({"s3", "obs", "cos", "qingstor"})
+_PLAIN_SSE = frozenset({None, "", "AES256"})
 
 
 def normalize_etag(etag: str) -> str:
@@ -125,3 +135,25 @@ def verify_destination(
             f"destination {info.bucket}/{info.key} has ETag {info.etag}, expected {expected_etag}",
             upload_id=upload_id,
         )
+
+
+def etag_is_md5(dialect: Dialect, attrs: ObjectAttributes) -> bool:
+    """Whether a part uploaded to ``dialect`` with ``attrs`` gets its bytes' MD5 as ETag.
+
+    True for plain uploads and SSE with service-managed AES256 keys; false for SSE-KMS and
+    SSE-C, where the ETag is not the MD5 of the plaintext.
+    """
+    return dialect in _MD5_ETAG_DIALECTS and attrs.sse_c is None and attrs.sse in _PLAIN_SSE
+
+
+def copy_proven_by_answer(source_etag: str | None, answer_etag: str, *, md5_etags: bool) -> bool:
+    """Whether a single copy's own answer proves the destination, sparing its HEAD.
+
+    True only where plain ETags are the MD5 of the bytes (``md5_etags``: no SSE-KMS/SSE-C
+    on either side) and the answer's ETag is the source's plain MD5 ETag: equal MD5s,
+    equal bytes (and so equal sizes). A multipart source's ``…-N`` ETag never matches.
+    """
+    if not md5_etags or source_etag is None:
+        return False
+    expected = normalize_etag(source_etag)
+    return _MD5_RE.match(expected) is not None and normalize_etag(answer_etag) == expected

@@ -1,0 +1,58 @@
+"""Small objects by one CopyObject: the answer's ETag proves the copy where plain ETags
+are MD5s (no HEAD of the destination); otherwise one HEAD checks it. The emulator's request
+counter says how many requests each copy took."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import anyio
+import pytest
+
+from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
+from partcopy.engine.copier import Copier
+from partcopy.store.memory import MemoryStore
+from partcopy.transports.base import ObjectAttributes
+from partcopy.transports.signing.common import Credentials
+
+BODY = b"small object body " * 50
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorThread]:
+    store = MemoryStore("s3")
+    store.create_bucket("src")
+    store.create_bucket("dst")
+    store.put_object("src", "plain", BODY)
+    store.put_object("src", "kms", BODY, ObjectAttributes(sse="aws:kms"))
+    store.put_object("src", "parts", BODY, etag="0123456789abcdef0123456789abcdef-2")
+    with EmulatorThread(dialect="s3", store=store) as emu:
+        yield emu
+
+
+def copy_counted(emu: EmulatorThread, key: str) -> tuple[int, str]:
+    """Copy ``src/key`` to ``dst/key``: the requests the store saw, and the copy's ETag."""
+
+    async def go() -> str:
+        creds = Credentials(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY)
+        async with Copier(endpoint_url=emu.url, credentials=creds, concurrency=4) as copier:
+            result = await copier.copy(f"s3://src/{key}", f"s3://dst/{key}")
+        assert result.mode == "single" and result.bytes == len(BODY)
+        return result.etag
+
+    before = emu.call(emu.emulator.stats).requests
+    etag = anyio.run(go)
+    return emu.call(emu.emulator.stats).requests - before, etag
+
+
+def test_a_plain_copy_is_proven_by_its_answer(emulator: EmulatorThread) -> None:
+    requests, etag = copy_counted(emulator, "plain")
+    assert requests == 2  # HEAD of the source, CopyObject; no HEAD of the destination
+    stored = emulator.call(lambda: emulator.emulator.store.get("dst", "plain").etag)
+    assert etag.strip('"') == stored
+
+
+@pytest.mark.parametrize("key", ["kms", "parts"])
+def test_a_copy_whose_etag_proves_nothing_is_headed(emulator: EmulatorThread, key: str) -> None:
+    requests, _ = copy_counted(emulator, key)
+    assert requests == 3  # the answer's ETag is not an MD5 of the bytes: HEAD the copy
