@@ -4,13 +4,16 @@ counter says how many requests each copy took."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import anyio
 import pytest
 
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
 from partcopy.engine.copier import Copier
+from partcopy.engine.report import BulkSummary
 from partcopy.store.memory import MemoryStore
 from partcopy.transports.base import ObjectAttributes
 from partcopy.transports.signing.common import Credentials
@@ -56,3 +59,31 @@ def test_a_plain_copy_is_proven_by_its_answer(emulator: EmulatorThread) -> None:
 def test_a_copy_whose_etag_proves_nothing_is_headed(emulator: EmulatorThread, key: str) -> None:
     requests, _ = copy_counted(emulator, key)
     assert requests == 3  # the answer's ETag is not an MD5 of the bytes: HEAD the copy
+
+
+def test_a_bulk_run_with_source_facts_sends_one_request_per_object(
+    emulator: EmulatorThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from partcopy.engine.bulk import BulkOptions, CopierSettings, bulk_copy
+
+    monkeypatch.setenv("PARTCOPY_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY)
+    monkeypatch.setenv("PARTCOPY_SECRET_ACCESS_KEY", DEFAULT_SECRET_KEY)
+    etag = emulator.call(lambda: emulator.emulator.store.get("src", "plain").etag)
+    count = 40
+    lines = [
+        {"src": "s3://src/plain", "dst": f"s3://dst/many/{i}", "size": len(BODY), "etag": etag}
+        for i in range(count)
+    ]
+    lines.append({"src": "s3://src/plain", "dst": "s3://dst/stale", "size": 1, "etag": "0" * 32})
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    settings = CopierSettings(endpoint_url=emulator.url, concurrency=8)
+
+    async def go() -> BulkSummary:
+        return await bulk_copy(manifest, options=BulkOptions(concurrency=8), settings=settings)
+
+    before = emulator.call(emulator.emulator.stats).requests
+    summary = anyio.run(go)
+    requests = emulator.call(emulator.emulator.stats).requests - before
+    assert (summary.ok, summary.failed) == (count, 1)  # the stale ETag fails its If-Match
+    assert requests == count + 1  # one CopyObject per object, nothing else
