@@ -31,7 +31,7 @@ CONTRACT_KEYS = {
     "seconds",
     "error",
 }
-ADDITIVE_KEYS = {"concurrency"}
+ADDITIVE_KEYS = {"concurrency", "verification"}
 """Fields added after the contract (issue 9: adaptive concurrency); the contract's stay."""
 PY = (sys.executable, "-m", "partcopy")
 ENV = {"PARTCOPY_ACCESS_KEY_ID": "partcopy", "PARTCOPY_SECRET_ACCESS_KEY": "partcopy-secret"}
@@ -122,6 +122,7 @@ def test_cp_json_is_exactly_the_contract(creds: None, capsys: pytest.CaptureFixt
     doc = json.loads(out)
     assert status == 0 and out.count("\n") == 1
     assert set(doc) - ADDITIVE_KEYS == CONTRACT_KEYS
+    assert doc["verification"] == "composite-etag"
     assert doc["status"] == "completed" and doc["error"] is None
     assert doc["mode"] == "copy" and doc["bytes"] == 300 * 1024**2
     assert doc["parts"] * doc["part_size"] >= doc["bytes"]

@@ -39,6 +39,7 @@ from partcopy.engine.pool import run_pool
 from partcopy.engine.result import CopyResult
 from partcopy.engine.retry import Retrier
 from partcopy.engine.verify import (
+    Verification,
     composite_etag,
     copy_proven_by_answer,
     etag_is_md5,
@@ -192,6 +193,8 @@ class CopyJob:
         self._log = _log
         self._last_limit = self.dst.limiter.limit
         self.left_open: str | None = None
+        self.verification = Verification.SIZE_ONLY
+        """What proved the destination (set by the step that proved it)."""
         """An upload whose abort failed after a cancellation (left open, not journaled)."""
 
     # --- events and retries ------------------------------------------------------------
@@ -417,6 +420,7 @@ class CopyJob:
             version_id=version,
             job_id=self.job_id,
             concurrency=self.dst.limiter.summary(),
+            verification=self.verification,
         )
 
     # --- single ------------------------------------------------------------------------
@@ -443,6 +447,7 @@ class CopyJob:
             return etag, version[0]
         head = await self._head_destination(None)
         verify_destination(head, size=info.size, expected_etag=etag)
+        self.verification = Verification.ETAG_SIZE
         return etag, _version(head.version_id)
 
     def _proven_by_answer(self, info: ObjectInfo, etag: str) -> bool:
@@ -552,19 +557,19 @@ class CopyJob:
             listed = self._listing(chosen, etags, upload_id)
             complete_etag, version = await self._complete(upload_id, listed)
             completed = True
-            expected = complete_etag
-            if _COMPOSITE_RE.match(complete_etag):
-                composite = composite_etag([etag for _, etag in listed])
-                if composite is not None and normalize_etag(composite) != normalize_etag(
-                    complete_etag
-                ):
+            self.verification = Verification.PART_ETAGS_SIZE
+            composite = composite_etag([etag for _, etag in listed])
+            if composite is not None and _COMPOSITE_RE.match(complete_etag):
+                if normalize_etag(composite) != normalize_etag(complete_etag):
                     raise VerificationFailed(
                         f"Complete returned ETag {complete_etag}, but the verified parts "
                         f"make {composite}"
                     )
-                expected = composite or complete_etag
+                self.verification = Verification.COMPOSITE_ETAG
+            elif composite is None:
+                self._log.info("part ETags are not MD5s: no composite ETag to check")
             head = await self._head_destination(version)
-            verify_destination(head, size=info.size, expected_etag=expected)
+            verify_destination(head, size=info.size, expected_etag=complete_etag)
             return complete_etag, version or _version(head.version_id), upload_id
         except BaseException as exc:
             if completed:

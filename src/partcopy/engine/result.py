@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from partcopy.engine.adaptive import ConcurrencySummary
+from partcopy.engine.verify import Verification
 from partcopy.errors import CopyError
 
 __all__ = ["CopyResult", "error_dict", "failure_dict"]
@@ -33,6 +34,8 @@ class CopyResult:
     job_id: str = ""
     concurrency: ConcurrencySummary | None = None
     """The destination endpoint's adaptive concurrency at the end (shared by its jobs)."""
+    verification: Verification = Verification.SIZE_ONLY
+    """What proved the copy (the weakest unless the job says otherwise)."""
 
     def as_dict(self) -> dict[str, object]:
         """The contract's ``cp --json`` object for a completed copy."""
@@ -48,6 +51,7 @@ class CopyResult:
             "retries": self.retries,
             "seconds": round(self.seconds, 6),
             "error": None,
+            "verification": str(self.verification),
             **({} if self.concurrency is None else {"concurrency": self.concurrency.as_dict()}),
         }
 
@@ -88,5 +92,6 @@ def failure_dict(
         "retries": retries,
         "seconds": round(seconds, 6),
         "error": error_dict(exc, upload_id),
+        "verification": None,
         **({} if concurrency is None else {"concurrency": concurrency.as_dict()}),
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from enum import StrEnum
 
 from partcopy.errors import UnprovenSuccess, VerificationFailed
 from partcopy.transports.base import (
@@ -22,6 +23,7 @@ from partcopy.transports.base import (
 )
 
 __all__ = [
+    "Verification",
     "composite_etag",
     "copy_proven_by_answer",
     "etag_is_md5",
@@ -30,6 +32,26 @@ __all__ = [
     "verify_destination",
     "verify_part",
 ]
+
+class Verification(StrEnum):
+    """What proved a copy: ``CopyResult.verification`` and ``"verification"`` in JSON.
+
+    Strongest first. The set grows (content checksums), so a reader must accept values
+    it does not know. A weaker proof is named, never silent.
+    """
+
+    CHECKSUM = "checksum"
+    """A content checksum of the destination matched the source's."""
+    COMPOSITE_ETAG = "composite-etag"
+    """The destination's ETag is ``md5(md5_1 ‖ … ‖ md5_n)-n`` of the verified part ETags."""
+    PART_ETAGS_SIZE = "part-etags+size"
+    """Every part proven by its ETag, the destination has the Complete's ETag and the
+    source's size; the part ETags are not MD5s (SSE-KMS, SeaweedFS), so no composite."""
+    ETAG_SIZE = "etag+size"
+    """A single CopyObject: the destination has the ETag the copy returned and the size."""
+    SIZE_ONLY = "size-only"
+    """Only the destination's size was checked."""
+
 
 # An entity tag as stores send it: optionally weak, optionally quoted, printable ASCII
 # with no quotes, spaces or control characters inside, not absurdly long.
@@ -128,8 +150,14 @@ def verify_destination(
             f"destination {info.bucket}/{info.key} has {info.size} bytes, the source has {size}",
             upload_id=upload_id,
         )
-    if expected_etag is None or info.etag is None:
+    if expected_etag is None:
         return
+    if info.etag is None:
+        raise VerificationFailed(
+            f"destination {info.bucket}/{info.key} answered HEAD without an ETag: "
+            f"nothing shows it holds the copy (expected {expected_etag})",
+            upload_id=upload_id,
+        )
     if normalize_etag(info.etag) != normalize_etag(expected_etag):
         raise VerificationFailed(
             f"destination {info.bucket}/{info.key} has ETag {info.etag}, expected {expected_etag}",

@@ -339,7 +339,7 @@ class HttpTransport:
             operation="upload_part_copy",
             read_timeout=self.core.timeouts.copy_read(last - first + 1),
         )
-        verdict = self.spec.codec.verdict(reply.headers.get("ETag"), reply.body)
+        verdict = self.spec.codec.verdict(reply.headers.get("ETag"), reply.body, "CopyPartResult")
         return self._part_result(part_number, reply, verdict)
 
     async def upload_part(
@@ -444,7 +444,10 @@ class HttpTransport:
             payload_sha256=hashlib.sha256(body).hexdigest(),
             read_timeout=self.core.timeouts.copy_base,
         )
-        return self._complete_result(reply, codec.verdict(reply.headers.get("ETag"), reply.body))
+        verdict = codec.verdict(
+            reply.headers.get("ETag"), reply.body, "CompleteMultipartUploadResult"
+        )
+        return self._complete_result(reply, verdict)
 
     async def abort(self, bucket: str, key: str, upload_id: str) -> None:
         """Abort the upload (the service frees its parts)."""
@@ -496,7 +499,7 @@ class HttpTransport:
             operation="copy_object",
             read_timeout=self.core.timeouts.copy_read(_MAX_SINGLE_COPY),
         )
-        verdict = self.spec.codec.verdict(reply.headers.get("ETag"), reply.body)
+        verdict = self.spec.codec.verdict(reply.headers.get("ETag"), reply.body, "CopyObjectResult")
         return self._complete_result(reply, verdict)
 
     async def list_uploads(

@@ -83,8 +83,9 @@ def json_error(body: bytes) -> ErrorBody | None:
         return None
 
 
-def json_verdict(etag_header: str | None, body: bytes) -> BodyVerdict:
-    """Judge a 2xx answer to a copy part, copy or complete: the ETag header proves it."""
+def json_verdict(etag_header: str | None, body: bytes, root: str = "") -> BodyVerdict:
+    """Judge a 2xx answer to a copy part, copy or complete: the ETag header proves it
+    (``root`` names the XML dialects' result document; QingStor has none)."""
     error: ErrorBody | None = None
     if body.strip():
         try:

@@ -51,8 +51,9 @@ class Codec:
     """How a dialect's bodies are read and written (XML for the S3 family, JSON for QingStor)."""
 
     initiate: Callable[[bytes], str]
-    verdict: Callable[[str | None, bytes], BodyVerdict]
-    """Judge a 2xx copy/complete answer from its ETag header and body."""
+    verdict: Callable[[str | None, bytes, str], BodyVerdict]
+    """Judge a 2xx copy/complete answer from its ETag header, body and the result root
+    the operation answers with (``CopyPartResult``, ``CopyObjectResult``, ...)."""
     error: Callable[[bytes], ErrorBody | None]
     list_parts: Callable[[bytes, int], PartsPage]
     list_uploads: Callable[[bytes, str], UploadsPage]
@@ -61,9 +62,9 @@ class Codec:
     complete_content_type: str
 
 
-def _xml_verdict(etag_header: str | None, body: bytes) -> BodyVerdict:
+def _xml_verdict(etag_header: str | None, body: bytes, root: str) -> BodyVerdict:
     # The S3 family proves a copy by the ETag in the body; the header is not evidence.
-    return parse.copy_verdict(body)
+    return parse.copy_verdict(body, root)
 
 
 def _xml_list_parts(body: bytes, limit: int) -> PartsPage:
