@@ -14,7 +14,7 @@ from partcopy.engine.verify import Verification
 from partcopy.errors import VerificationFailed
 from partcopy.store.memory import MemoryStore
 from partcopy.transports import parse
-from partcopy.transports.base import CompleteResult, ObjectInfo, PartResult
+from partcopy.transports.base import CompleteResult, ObjectAttributes, ObjectInfo, PartResult
 from partcopy.transports.memory import MemoryTransport
 from partcopy.units import MiB
 
@@ -75,7 +75,8 @@ def new_store(size: int) -> MemoryStore:
     store = MemoryStore(seed=1)
     store.create_bucket("src-bkt")
     store.create_bucket("dst-bkt")
-    store.put_virtual("src-bkt", "obj", size)
+    if size:
+        store.put_virtual("src-bkt", "obj", size)
     return store
 
 
@@ -110,11 +111,13 @@ def copy_with(transport: MemoryTransport, **kwargs: Any) -> Any:
     return anyio.run(main)
 
 
-@pytest.mark.parametrize("part_size", ["5MiB", None])
-def test_a_destination_head_without_an_etag_proves_nothing(part_size: str | None) -> None:
-    store = new_store(20 * MiB if part_size else 1 * MiB)
+def test_a_destination_head_without_an_etag_proves_nothing() -> None:
     with pytest.raises(VerificationFailed, match="without an ETag"):
-        copy_with(_EtaglessHead(store), part_size=part_size)
+        copy_with(_EtaglessHead(new_store(20 * MiB)), part_size="5MiB")
+    kms = new_store(0)  # a single copy whose answer cannot prove it: the HEAD must
+    kms.put_object("src-bkt", "obj", b"k" * MiB, ObjectAttributes(sse="aws:kms"))
+    with pytest.raises(VerificationFailed, match="without an ETag"):
+        copy_with(_EtaglessHead(kms))
 
 
 def test_each_result_names_what_proved_it() -> None:
@@ -126,4 +129,9 @@ def test_each_result_names_what_proved_it() -> None:
     assert opaque.verification is Verification.PART_ETAGS_SIZE
     assert json.loads(json.dumps(opaque.as_dict()))["verification"] == "part-etags+size"
     single = copy_with(MemoryTransport(new_store(1 * MiB)))
-    assert (single.mode, single.verification) == ("single", Verification.ETAG_SIZE)
+    assert (single.mode, single.verification) == ("single", Verification.SOURCE_MD5)
+    # A source whose ETag is not a plain MD5 (SSE-KMS): the destination's HEAD decides.
+    kms = new_store(0)
+    kms.put_object("src-bkt", "obj", b"k" * MiB, ObjectAttributes(sse="aws:kms"))
+    single_kms = copy_with(MemoryTransport(kms))
+    assert (single_kms.mode, single_kms.verification) == ("single", Verification.ETAG_SIZE)

@@ -444,6 +444,7 @@ class CopyJob:
         except PreconditionFailed as exc:
             raise SourceChanged(f"source {self.source} changed during the copy: {exc}") from exc
         if self._proven_by_answer(info, etag):
+            self.verification = Verification.SOURCE_MD5
             return etag, version[0]
         head = await self._head_destination(None)
         verify_destination(head, size=info.size, expected_etag=etag)

@@ -44,6 +44,8 @@ class Verification(StrEnum):
     """A content checksum of the destination matched the source's."""
     COMPOSITE_ETAG = "composite-etag"
     """The destination's ETag is ``md5(md5_1 ‖ … ‖ md5_n)-n`` of the verified part ETags."""
+    SOURCE_MD5 = "source-md5"
+    """A single copy answered with the source's plain MD5 ETag: equal MD5s, equal bytes."""
     PART_ETAGS_SIZE = "part-etags+size"
     """Every part proven by its ETag, the destination has the Complete's ETag and the
     source's size; the part ETags are not MD5s (SSE-KMS, SeaweedFS), so no composite."""
