@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
+from partcopy.checksums import ObjectChecksum
+
 __all__ = [
+    "CompleteChecksums",
     "CompleteResult",
     "CopySource",
     "Dialect",
@@ -79,7 +82,15 @@ class ObjectAttributes:
     """URL-encoded tag set (``k1=v1&k2=v2``), as the x-*-tagging header carries it."""
     sse: str | None = None
     """Server-side encryption with service keys (``AES256``, ``aws:kms``, ``kms``)."""
+    sse_kms_key_id: str | None = None
+    """The KMS key of ``aws:kms``/``kms`` encryption, when one was named."""
     sse_c: SSECustomerKey | None = None
+    acl: str | None = None
+    """A canned ACL to apply (``private``, ``bucket-owner-full-control``...); None: the
+    store's default. Never read from a source: ACLs are not copied."""
+    checksum_algorithm: str | None = None
+    """The flexible checksum a new upload is created with (``CRC64NVME``...); CRCs ask
+    for the full-object type. Never read from a source (see ``ObjectInfo.checksum``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +105,10 @@ class ObjectInfo:
     last_modified: datetime | None = None
     attributes: ObjectAttributes = field(default_factory=ObjectAttributes)
     parts_count: int | None = None
-    """How many parts the object was uploaded in, when the ETag says (``…-N``)."""
+    """How many parts the object was uploaded in: ``x-amz-mp-parts-count`` when HEAD
+    named a part number, else what the ETag says (``…-N``)."""
+    checksum: ObjectChecksum | None = None
+    """The stored flexible checksum (HEAD in checksum mode), when the store keeps one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +140,19 @@ class PartResult:
     error_message: str | None = None
     request_id: str | None = None
     detail: str | None = None
+    checksum: str | None = None
+    """The part's flexible checksum as the store computed it (wire form), when it says."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteChecksums:
+    """What Complete sends of an upload created with a checksum algorithm: each part's
+    checksum (by part number) and, for a full-object type, the whole object's, which the
+    store checks against its own before it completes."""
+
+    algorithm: str
+    parts: Mapping[int, str] = field(default_factory=dict)
+    full_object: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +261,16 @@ class Transport(Protocol):
         *,
         version_id: str | None = None,
         sse_c: SSECustomerKey | None = None,
-    ) -> ObjectInfo: ...
+        part_number: int | None = None,
+        checksum_mode: bool = False,
+    ) -> ObjectInfo:
+        """HEAD the object, or with ``part_number`` one part of it (size = the part's,
+        ``parts_count`` = how many); ``checksum_mode`` asks for its stored checksum."""
+        ...
+
+    async def get_tagging(self, bucket: str, key: str, *, version_id: str | None = None) -> str:
+        """The object's tag set, URL-encoded (``k1=v1&k2=v2``; ``""`` when it has none)."""
+        ...
 
     async def create_multipart(self, bucket: str, key: str, attrs: ObjectAttributes) -> str:
         """Start a multipart upload; returns its upload id."""
@@ -266,8 +302,10 @@ class Transport(Protocol):
         *,
         content_md5: str | None = None,
         sse_c: SSECustomerKey | None = None,
+        checksum: tuple[str, str] | None = None,
     ) -> PartResult:
-        """Upload ``size`` bytes from ``body`` as one part (``content_md5`` is base64)."""
+        """Upload ``size`` bytes from ``body`` as one part (``content_md5`` is base64;
+        ``checksum`` is ``(algorithm, wire value)`` of the bytes, checked by the store)."""
         ...
 
     def get_range(
@@ -290,6 +328,8 @@ class Transport(Protocol):
         key: str,
         upload_id: str,
         parts: Sequence[tuple[int, str]],
+        *,
+        checksums: CompleteChecksums | None = None,
     ) -> CompleteResult:
         """Complete the upload from ``(part_number, etag)`` pairs in ascending order."""
         ...

@@ -27,6 +27,8 @@ COS_SPEC = DialectSpec(
     codec=XML_CODEC,
     encode_query=cos.encode_query,
     replace_directive="Replaced",
+    kms_key_id="server-side-encryption-cos-kms-key-id",
+    checksum=None,
 )
 
 

@@ -9,7 +9,10 @@ arrive in. Kinds (the emulator's names):
 * ``noetag`` — the operation happens but its 200 answer carries no ETag;
 * ``error200`` — a 200 whose body is an ``<Error>`` (refused: nothing happens);
 * ``reset`` — the operation happens, then the connection is reset (``ConnectError``);
-* ``delay`` — the answer comes ``arg`` seconds late (through the injectable ``sleep``).
+* ``delay`` — the answer comes ``arg`` seconds late (through the injectable ``sleep``);
+* ``corrupt`` — UploadPartCopy copies the wrong bytes (the range shifted by one byte, same
+  size) and answers a valid ETag and checksum *of those bytes*: damage that no ETag check
+  sees, only a checksum compared with the source's.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import anyio
 
 from partcopy.errors import ConnectError, ServiceError, UsageError
 from partcopy.transports.base import (
+    CompleteChecksums,
     CompleteResult,
     CopySource,
     Dialect,
@@ -40,7 +44,7 @@ from partcopy.transports.base import (
 __all__ = ["Fault", "FaultKind", "FaultyTransport"]
 
 T = TypeVar("T")
-FaultKind = Literal["slowdown", "500", "429", "noetag", "error200", "reset", "delay"]
+FaultKind = Literal["slowdown", "500", "429", "noetag", "error200", "reset", "delay", "corrupt"]
 _KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 _ANSWERING_OPS = frozenset({"upload_part_copy", "upload_part", "complete", "copy_object"})
 """Operations whose 200 answer carries an ETag (where ``noetag``/``error200`` make sense)."""
@@ -87,6 +91,8 @@ class Fault:
                 f"fault {self.kind!r} applies only to {sorted(_ANSWERING_OPS)}, "
                 f"not {sorted(self.ops - _ANSWERING_OPS)}"
             )
+        if self.kind == "corrupt" and self.ops != {"upload_part_copy"}:
+            raise UsageError("fault 'corrupt' applies only to upload_part_copy")
         if self.kind == "delay" and (self.arg is None or self.arg < 0):
             raise UsageError("fault 'delay' needs a non-negative arg (seconds)")
 
@@ -147,6 +153,7 @@ class FaultyTransport:
         identity: str,
         call: Callable[[], Awaitable[T]],
         unproven: Callable[[str | None], T] | None = None,
+        corrupt: Callable[[], Awaitable[T]] | None = None,
     ) -> T:
         """Run ``call`` under the faults drawn for (op, identity)."""
         delay, fault = self._decide(op, identity)
@@ -155,6 +162,9 @@ class FaultyTransport:
         if fault is None or fault.kind == "delay":
             return await call()
         kind = fault.kind
+        if kind == "corrupt":
+            assert corrupt is not None  # Fault() allows corrupt only on upload_part_copy
+            return await corrupt()
         if kind in _SERVICE_FAULTS:
             status, code, message = _SERVICE_FAULTS[kind]
             retry_after = fault.arg if kind == "429" else None
@@ -184,12 +194,24 @@ class FaultyTransport:
         *,
         version_id: str | None = None,
         sse_c: SSECustomerKey | None = None,
+        part_number: int | None = None,
+        checksum_mode: bool = False,
     ) -> ObjectInfo:
         return await self._run(
             "head",
-            f"{bucket}/{key}",
-            lambda: self.inner.head(bucket, key, version_id=version_id, sse_c=sse_c),
+            f"{bucket}/{key}/{part_number}",
+            lambda: self.inner.head(
+                bucket,
+                key,
+                version_id=version_id,
+                sse_c=sse_c,
+                part_number=part_number,
+                checksum_mode=checksum_mode,
+            ),
         )
+
+    async def get_tagging(self, bucket: str, key: str, *, version_id: str | None = None) -> str:
+        return await self.inner.get_tagging(bucket, key, version_id=version_id)
 
     async def create_multipart(self, bucket: str, key: str, attrs: ObjectAttributes) -> str:
         return await self._run(
@@ -215,13 +237,23 @@ class FaultyTransport:
             detail = "error document in a 200" if code else "200 without an ETag"
             return PartResult(part_number, None, 200, code, message, "fault", detail)
 
+        def copy(a: int, b: int) -> Awaitable[PartResult]:
+            return self.inner.upload_part_copy(
+                bucket, key, upload_id, part_number, source, a, b, sse_c=sse_c
+            )
+
+        def corrupt() -> Awaitable[PartResult]:
+            # Same size, bytes one further along (or one back at the end): a store that
+            # copied the wrong bytes and proved them with their own ETag and checksum.
+            shift = 1 if first == 0 else -1
+            return copy(first + shift, last + shift)
+
         return await self._run(
             "upload_part_copy",
             f"{upload_id}/{part_number}",
-            lambda: self.inner.upload_part_copy(
-                bucket, key, upload_id, part_number, source, first, last, sse_c=sse_c
-            ),
+            lambda: copy(first, last),
             unproven,
+            corrupt,
         )
 
     async def upload_part(
@@ -235,6 +267,7 @@ class FaultyTransport:
         *,
         content_md5: str | None = None,
         sse_c: SSECustomerKey | None = None,
+        checksum: tuple[str, str] | None = None,
     ) -> PartResult:
         def unproven(code: str | None) -> PartResult:
             detail = "error document in a 200" if code else "200 without an ETag"
@@ -252,6 +285,7 @@ class FaultyTransport:
                 size,
                 content_md5=content_md5,
                 sse_c=sse_c,
+                checksum=checksum,
             ),
             unproven,
         )
@@ -277,6 +311,8 @@ class FaultyTransport:
         key: str,
         upload_id: str,
         parts: Sequence[tuple[int, str]],
+        *,
+        checksums: CompleteChecksums | None = None,
     ) -> CompleteResult:
         def unproven(code: str | None) -> CompleteResult:
             detail = "error document in a 200" if code else "200 without an ETag"
@@ -285,7 +321,7 @@ class FaultyTransport:
         return await self._run(
             "complete",
             upload_id,
-            lambda: self.inner.complete(bucket, key, upload_id, parts),
+            lambda: self.inner.complete(bucket, key, upload_id, parts, checksums=checksums),
             unproven,
         )
 

@@ -15,9 +15,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import NoReturn
 
+from partcopy.checksums import ALGORITHMS, COMBINABLE, ObjectChecksum
 from partcopy.errors import ProtocolError, UsageError
+from partcopy.transports import parse
 from partcopy.transports.address import Addressing
 from partcopy.transports.base import (
+    CompleteChecksums,
     CompleteResult,
     CopySource,
     Dialect,
@@ -56,7 +59,9 @@ def _value(name: str, value: str) -> str:
     return value
 
 
-def _parts_count(etag: str | None) -> int | None:
+def _parts_count(etag: str | None, header: str | None = None) -> int | None:
+    if header is not None and header.strip().isdigit():
+        return int(header)
     if not etag:
         return None
     _, dash, suffix = etag.strip('"').rpartition("-")
@@ -191,7 +196,9 @@ class HttpTransport:
         name = self.spec.h(feature)
         return name, _value(name, value)
 
-    def _attr_headers(self, attrs: ObjectAttributes, headers: dict[str, str]) -> None:
+    def _attr_headers(
+        self, attrs: ObjectAttributes, headers: dict[str, str], *, upload: bool = False
+    ) -> None:
         for field_name, header in _CONTENT_HEADERS:
             value = getattr(attrs, field_name)
             if value is not None:
@@ -200,15 +207,58 @@ class HttpTransport:
             if not _TOKEN.match(name):
                 raise UsageError(f"metadata name {name!r} is not a valid header token")
             headers[self.spec.meta_prefix + name.lower()] = _value(name, value)
+        spec = self.spec
         for feature, what, value in (
-            (self.spec.storage_class, "a storage class", attrs.storage_class),
-            (self.spec.tagging, "tagging", attrs.tagging),
-            (self.spec.sse, "server-side encryption", attrs.sse),
+            (spec.storage_class, "a storage class", attrs.storage_class),
+            (spec.tagging, "tagging", attrs.tagging or None),  # "": no tags, no header
+            (spec.sse, "server-side encryption", attrs.sse),
+            (spec.kms_key_id, "an SSE-KMS key id", attrs.sse_kms_key_id),
+            (spec.acl, "canned ACLs", attrs.acl),
         ):
             if value is not None:
                 name, checked = self._optional(feature, what, value)
                 headers[name] = checked
-        self._sse_c(attrs.sse_c, self.spec.sse_c, headers)
+        algorithm = attrs.checksum_algorithm
+        if algorithm is not None:
+            prefix = spec.checksum
+            if prefix is None:
+                raise UsageError(f"{spec.name} does not support flexible checksums ({algorithm})")
+            headers[spec.h(prefix + "algorithm")] = _value("checksum algorithm", algorithm)
+            if upload and algorithm in COMBINABLE:
+                # A CRC upload is asked for a full-object checksum: it then equals the
+                # source's whatever the part layout, and the store checks it on Complete.
+                headers[spec.h(prefix + "type")] = "FULL_OBJECT"
+        self._sse_c(attrs.sse_c, spec.sse_c, headers)
+
+    def _reply_checksum(self, reply: Reply) -> str | None:
+        """The flexible checksum an answer's headers name (``x-amz-checksum-crc32``...)."""
+        if self.spec.checksum is None:
+            return None
+        prefix = self.spec.h(self.spec.checksum)
+        for algorithm in ALGORITHMS:
+            value = reply.headers.get(prefix + algorithm.lower())
+            if value:
+                return value.strip()
+        return None
+
+    def _object_checksum(self, reply: Reply) -> ObjectChecksum | None:
+        if self.spec.checksum is None:
+            return None
+        prefix = self.spec.h(self.spec.checksum)
+        for algorithm in ALGORITHMS:
+            value = reply.headers.get(prefix + algorithm.lower())
+            if not value:
+                continue
+            bare, dash, count = value.strip().partition("-")
+            declared = (reply.headers.get(prefix + "type") or "").upper()
+            composite = declared == "COMPOSITE" or (dash and count.isdigit())
+            return ObjectChecksum(
+                algorithm,
+                bare,
+                "COMPOSITE" if composite else "FULL_OBJECT",
+                int(count) if dash and count.isdigit() else None,
+            )
+        return None
 
     def _request_id(self, reply: Reply) -> str | None:
         return reply.headers.get(self._h_request_id)
@@ -223,6 +273,7 @@ class HttpTransport:
             error_message=err.message if err else None,
             request_id=(err.request_id if err else None) or self._request_id(reply),
             detail=verdict.detail,
+            checksum=verdict.checksum or self._reply_checksum(reply),
         )
 
     def _complete_result(self, reply: Reply, verdict: BodyVerdict) -> CompleteResult:
@@ -256,13 +307,35 @@ class HttpTransport:
         *,
         version_id: str | None = None,
         sse_c: SSECustomerKey | None = None,
+        part_number: int | None = None,
+        checksum_mode: bool = False,
     ) -> ObjectInfo:
-        """HEAD the object: size, ETag, version and every attribute it carries."""
+        """HEAD the object (or one part of it): size, ETag, version and every attribute it
+        carries; in checksum mode also its stored flexible checksum."""
+        spec = self.spec
         headers: dict[str, str] = {}
-        self._sse_c(sse_c, self.spec.sse_c, headers)
+        self._sse_c(sse_c, spec.sse_c, headers)
+        if checksum_mode and spec.checksum is not None:
+            headers[spec.h(spec.checksum + "mode")] = "ENABLED"
         query = self._version_query(version_id)
+        if part_number is not None:
+            if not spec.part_reads:
+                raise UsageError(f"{spec.name} does not support reading one part ({part_number})")
+            query = [*query, (spec.q_part_number, str(part_number))]
         reply = await self._send("HEAD", bucket, key, query, headers, operation="head")
         return self._object_info(bucket, key, reply)
+
+    async def get_tagging(self, bucket: str, key: str, *, version_id: str | None = None) -> str:
+        """The object's tags, URL-encoded; ``""`` for a dialect without tagging."""
+        if self.spec.tagging is None:
+            return ""
+        query = [("tagging", None), *self._version_query(version_id)]
+        reply = await self._send("GET", bucket, key, query, {}, operation="get_tagging")
+        try:
+            return parse.parse_tagging(reply.body)
+        except ProtocolError as exc:
+            exc.operation = "get_tagging"
+            raise
 
     def _object_info(self, bucket: str, key: str, reply: Reply) -> ObjectInfo:
         h = reply.headers
@@ -287,6 +360,7 @@ class HttpTransport:
             metadata=metadata,
             storage_class=h.get(spec.h(spec.storage_class)) if spec.storage_class else None,
             sse=h.get(spec.h(spec.sse)) if spec.sse else None,
+            sse_kms_key_id=h.get(spec.h(spec.kms_key_id)) if spec.kms_key_id else None,
         )
         etag = h.get("ETag")
         return ObjectInfo(
@@ -297,13 +371,14 @@ class HttpTransport:
             version_id=h.get(self._h_version_id),
             last_modified=_http_date(h.get("Last-Modified")),
             attributes=attrs,
-            parts_count=_parts_count(etag),
+            parts_count=_parts_count(etag, h.get(spec.h("mp-parts-count"))),
+            checksum=self._object_checksum(reply),
         )
 
     async def create_multipart(self, bucket: str, key: str, attrs: ObjectAttributes) -> str:
         """Start a multipart upload carrying ``attrs``; returns its upload id."""
         headers: dict[str, str] = {}
-        self._attr_headers(attrs, headers)
+        self._attr_headers(attrs, headers, upload=True)
         reply = await self._send(
             "POST", bucket, key, [("uploads", None)], headers, operation="create_multipart"
         )
@@ -353,6 +428,7 @@ class HttpTransport:
         *,
         content_md5: str | None = None,
         sse_c: SSECustomerKey | None = None,
+        checksum: tuple[str, str] | None = None,
     ) -> PartResult:
         """Upload ``size`` bytes as a part; streams an async iterable without buffering."""
         if isinstance(body, bytes) and len(body) != size:
@@ -360,6 +436,9 @@ class HttpTransport:
         headers = {"Content-Length": str(size)}
         if content_md5:
             headers["Content-MD5"] = _value("Content-MD5", content_md5)
+        if checksum is not None and self.spec.checksum is not None:
+            algorithm, value = checksum
+            headers[self.spec.h(self.spec.checksum + algorithm.lower())] = _value("checksum", value)
         self._sse_c(sse_c, self.spec.sse_c, headers)
         reply = await self._send(
             "PUT",
@@ -428,11 +507,25 @@ class HttpTransport:
         key: str,
         upload_id: str,
         parts: Sequence[tuple[int, str]],
+        *,
+        checksums: CompleteChecksums | None = None,
     ) -> CompleteResult:
-        """Complete from ``(part_number, etag)`` pairs; an unproven 2xx is returned."""
-        codec = self.spec.codec
-        body = codec.complete_body(parts)
+        """Complete from ``(part_number, etag)`` pairs; an unproven 2xx is returned.
+
+        With ``checksums`` each part names its checksum and a full-object value goes in
+        ``x-amz-checksum-ALGO``, which the store compares with its own before completing.
+        """
+        spec = self.spec
+        codec = spec.codec
         headers = {"Content-Type": codec.complete_content_type}
+        if checksums is not None and spec.checksum is not None:
+            algorithm = checksums.algorithm
+            body = parse.build_complete(parts, checksums.parts, algorithm)
+            if checksums.full_object is not None:
+                headers[spec.h(spec.checksum + algorithm.lower())] = checksums.full_object
+                headers[spec.h(spec.checksum + "type")] = "FULL_OBJECT"
+        else:
+            body = codec.complete_body(parts)
         reply = await self._send(
             "POST",
             bucket,
@@ -488,7 +581,11 @@ class HttpTransport:
         headers: dict[str, str] = {}
         self._source_headers(source, headers)
         if attrs is not None:
-            headers[self.spec.h("metadata-directive")] = self.spec.replace_directive
+            spec = self.spec
+            headers[spec.h("metadata-directive")] = spec.replace_directive
+            if attrs.tagging is not None and spec.tagging_directive is not None:
+                # The request's tags (none for "") replace the source's, as on every path.
+                headers[spec.h(spec.tagging_directive)] = spec.replace_directive
             self._attr_headers(attrs, headers)
         reply = await self._send(
             "PUT",

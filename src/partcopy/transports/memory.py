@@ -17,6 +17,7 @@ from partcopy.planners import PROFILES, PartLimits
 from partcopy.store.data import Content
 from partcopy.store.memory import MemoryStore, ObjectVersion, StoreError, quote_etag
 from partcopy.transports.base import (
+    CompleteChecksums,
     CompleteResult,
     CopySource,
     Dialect,
@@ -102,11 +103,25 @@ class MemoryTransport:
         *,
         version_id: str | None = None,
         sse_c: SSECustomerKey | None = None,
+        part_number: int | None = None,
+        checksum_mode: bool = False,
     ) -> ObjectInfo:
         version = self._call(
             "head", lambda: self.store.get(bucket, key, version_id, sse_c_md5=_md5(sse_c))
         )
+        if part_number is not None:
+            raise ServiceError(
+                501,
+                "NotImplemented",
+                "the memory store does not keep part layouts",
+                request_id="memory",
+                operation="head",
+            )
         return _info(bucket, version)
+
+    async def get_tagging(self, bucket: str, key: str, *, version_id: str | None = None) -> str:
+        version = self._call("get_tagging", lambda: self.store.get(bucket, key, version_id))
+        return version.attrs.tagging or ""
 
     async def create_multipart(self, bucket: str, key: str, attrs: ObjectAttributes) -> str:
         upload = self._call(
@@ -163,6 +178,7 @@ class MemoryTransport:
         *,
         content_md5: str | None = None,
         sse_c: SSECustomerKey | None = None,
+        checksum: tuple[str, str] | None = None,
     ) -> PartResult:
         if isinstance(body, bytes | bytearray | memoryview):
             data = bytes(body)
@@ -245,6 +261,8 @@ class MemoryTransport:
         key: str,
         upload_id: str,
         parts: Sequence[tuple[int, str]],
+        *,
+        checksums: CompleteChecksums | None = None,
     ) -> CompleteResult:
         version = self._call("complete", lambda: self.store.complete(bucket, key, upload_id, parts))
         return CompleteResult(quote_etag(version.etag), 200, version_id=_vid(version))

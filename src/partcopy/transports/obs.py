@@ -18,7 +18,14 @@ __all__ = ["OBS_SPEC", "ObsSigner", "make_obs_transport"]
 
 # OBS has no object tagging header; SSE takes "kms" or "AES256".
 OBS_SPEC = DialectSpec(
-    name="obs", prefix="x-obs-", codec=XML_CODEC, encode_query=obs.encode_query, tagging=None
+    name="obs",
+    prefix="x-obs-",
+    codec=XML_CODEC,
+    encode_query=obs.encode_query,
+    tagging=None,
+    tagging_directive=None,
+    kms_key_id="server-side-encryption-kms-key-id",
+    checksum=None,
 )
 
 

@@ -9,9 +9,9 @@ complete is a fact for the engine's verifier, not an exception.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from urllib.parse import unquote_plus
+from urllib.parse import quote, unquote_plus, urlencode
 from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape
 
@@ -38,6 +38,7 @@ __all__ = [
     "parse_list_objects",
     "parse_list_parts",
     "parse_list_uploads",
+    "parse_tagging",
     "parse_time",
 ]
 
@@ -196,7 +197,17 @@ def copy_verdict(body: bytes, root_name: str | None = None) -> BodyVerdict:
     etag = _text(root, "ETag")
     if not etag:
         return BodyVerdict(None, version_id=version, detail=f"no ETag in <{name}>")
-    return BodyVerdict(etag, version_id=version)
+    return BodyVerdict(etag, version_id=version, checksum=_checksum(root))
+
+
+def _checksum(root: Element) -> str | None:
+    """The first ``<ChecksumALGO>`` value of a copy or complete answer (``ChecksumType`` is
+    not one)."""
+    for sub in root:
+        name = _local(sub.tag)
+        if name.startswith("Checksum") and name != "ChecksumType" and (sub.text or "").strip():
+            return (sub.text or "").strip()
+    return None
 
 
 def parse_initiate(body: bytes) -> str:
@@ -308,10 +319,37 @@ def parse_list_objects(body: bytes) -> ObjectsPage:
     return ObjectsPage(tuple(objects), tuple(prefixes), truncated, token)
 
 
-def build_complete(parts: Sequence[tuple[int, str]]) -> bytes:
-    """The ``CompleteMultipartUpload`` request body for ``(number, etag)`` pairs."""
+def parse_tagging(body: bytes) -> str:
+    """A ``Tagging`` document's tag set, URL-encoded as ``x-amz-tagging`` carries it."""
+    what = "GetObjectTagging"
+    root = _strict_root(body, what)
+    _refuse_error_root(root, what)
+    tag_set = _child(root, "TagSet")
+    pairs = []
+    for tag in _children(tag_set, "Tag") if tag_set is not None else []:
+        key = _text(tag, "Key")
+        if not key:
+            raise ProtocolError(f"{what}: a Tag has no Key")
+        pairs.append((key, _text(tag, "Value") or ""))
+    return urlencode(pairs, quote_via=quote)
+
+
+def build_complete(
+    parts: Sequence[tuple[int, str]],
+    checksums: Mapping[int, str] | None = None,
+    algorithm: str | None = None,
+) -> bytes:
+    """The ``CompleteMultipartUpload`` request body for ``(number, etag)`` pairs, each part
+    with its ``<ChecksumALGO>`` when ``checksums`` names one."""
+    tag = f"Checksum{algorithm}" if algorithm else ""
     items = "".join(
-        f"<Part><PartNumber>{number}</PartNumber><ETag>{escape(etag)}</ETag></Part>"
+        f"<Part><PartNumber>{number}</PartNumber><ETag>{escape(etag)}</ETag>"
+        + (
+            f"<{tag}>{escape(checksums[number])}</{tag}>"
+            if tag and checksums and number in checksums
+            else ""
+        )
+        + "</Part>"
         for number, etag in parts
     )
     return f"<CompleteMultipartUpload>{items}</CompleteMultipartUpload>".encode()

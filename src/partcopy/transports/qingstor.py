@@ -42,6 +42,10 @@ QINGSTOR_SPEC = DialectSpec(
     key_md5_suffix="key-md5",
     sse=None,
     tagging=None,
+    tagging_directive=None,
+    kms_key_id=None,
+    acl=None,
+    checksum=None,
 )
 
 

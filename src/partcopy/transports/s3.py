@@ -17,7 +17,12 @@ from partcopy.transports.spec import XML_CODEC, DialectSpec, OutRequest
 __all__ = ["S3_SPEC", "SigV4Signer", "make_s3_transport", "s3_copy_source"]
 
 S3_SPEC = DialectSpec(
-    name="s3", prefix="x-amz-", codec=XML_CODEC, encode_query=sigv4.encode_query, list_v2=True
+    name="s3",
+    prefix="x-amz-",
+    codec=XML_CODEC,
+    encode_query=sigv4.encode_query,
+    list_v2=True,
+    part_reads=True,
 )
 
 

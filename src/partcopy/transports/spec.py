@@ -125,7 +125,18 @@ class DialectSpec:
     key_md5_suffix: str = "key-MD5"
     sse: str | None = "server-side-encryption"
     tagging: str | None = "tagging"
+    tagging_directive: str | None = "tagging-directive"
+    """Header that makes CopyObject take the request's tags (``replace_directive``)."""
+    kms_key_id: str | None = "server-side-encryption-aws-kms-key-id"
+    """Header naming the SSE-KMS key on writes and in HEAD answers."""
+    acl: str | None = "acl"
+    """Canned-ACL header (``x-amz-acl``)."""
+    checksum: str | None = "checksum-"
+    """Prefix of the flexible-checksum headers (``x-amz-checksum-crc64nvme``); None: the
+    dialect has none."""
     storage_class: str | None = "storage-class"
+    part_reads: bool = False
+    """HEAD/GET take the part-number query to read one part of a multipart object (S3)."""
     replace_directive: str = "REPLACE"
     """The ``metadata-directive`` value that makes a copy take new attributes."""
 

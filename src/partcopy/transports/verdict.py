@@ -34,3 +34,5 @@ class BodyVerdict:
     version_id: str | None = None
     error: ErrorBody | None = None
     detail: str | None = None
+    checksum: str | None = None
+    """A flexible checksum the body named (``<ChecksumCRC64NVME>``), in wire form."""
