@@ -1,4 +1,5 @@
-"""Shared fixtures: the anyio backend and emulators on loopback for sync clients."""
+"""Shared fixtures: the anyio backend, emulators on loopback for sync clients, and a real
+S3-compatible store (SeaweedFS) started once per session by the tests that ask for it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 import structlog
 
 from partcopy.emulator import EmulatorThread
+from realstore.seaweedfs import SeaweedFS
 
 
 @pytest.fixture(autouse=True)
@@ -68,3 +70,17 @@ def emulator_thread() -> Iterator[Callable[..., EmulatorThread]]:
     yield start
     for emu in started:
         emu.stop()
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """One SeaweedFS server (``weed server -s3``) on loopback for the whole session.
+
+    Started on first use (a few seconds), stopped at the end of the session. Tests make
+    their own buckets (``realstore.buckets``) so they never see each other's objects.
+    """
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs")).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from conformance_registry import FACTORIES, Harness
+from conformance_registry import FACTORIES, FIXTURES, Harness
 
 for _path in sorted(Path(__file__).parent.glob("factory_*.py")):
     importlib.import_module(_path.stem)
@@ -15,5 +15,6 @@ for _path in sorted(Path(__file__).parent.glob("factory_*.py")):
 
 @pytest.fixture(params=sorted(FACTORIES))
 async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
-    async with FACTORIES[request.param]() as made:
+    needs = {name: request.getfixturevalue(name) for name in FIXTURES[request.param]}
+    async with FACTORIES[request.param](**needs) as made:
         yield made

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from conformance_registry import Harness, register
+from conformance_registry import Capabilities, Harness, register
 from moto.server import ThreadedMotoServer
 
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Emulator
@@ -46,6 +46,7 @@ class EmulatorHarness:
         self.transport = transport
         self.dialect = dialect
         self.limits: PartLimits = get_profile(dialect)
+        self.caps = Capabilities()
 
     async def make_bucket(self, name: str, *, versioning: bool = False) -> None:
         self.emulator.store.create_bucket(name)
@@ -115,6 +116,7 @@ class MotoHarness:
 
     def __init__(self, url: str) -> None:
         self.limits: PartLimits = get_profile("s3")
+        self.caps = Capabilities()
         self.transport: Transport = make_transport("s3", url, "us-east-1", Credentials("a", "b"))
         self._s3: Any = boto3.client(
             "s3",

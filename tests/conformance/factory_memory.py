@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from conformance_registry import Harness, register
+from conformance_registry import Capabilities, Harness, register
 
 from partcopy.planners import PartLimits
 from partcopy.store.memory import MemoryStore, quote_etag
@@ -21,6 +21,7 @@ class MemoryHarness:
         memory = MemoryTransport(self.store, dialect)
         self.transport: Transport = memory
         self.limits: PartLimits = memory.limits
+        self.caps = Capabilities()
 
     async def make_bucket(self, name: str, *, versioning: bool = False) -> None:
         self.store.create_bucket(name)

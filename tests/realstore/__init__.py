@@ -1,0 +1,1 @@
+"""Real object stores the suite starts on loopback (today: SeaweedFS), and their tests."""
