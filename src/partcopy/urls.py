@@ -25,6 +25,7 @@ MAX_KEY_BYTES = 1024
 _BUCKET_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?$")
 _IPV4_RE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 _VERSION_MARK = "?versionId="
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,7 @@ def parse_url(text: str) -> Location:
             raise UsageError(f"invalid location {text!r}: bad version id {version_id!r}")
     if not slash or not key:
         raise UsageError(f"invalid location {text!r}: no object key after the bucket")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
+    if _CONTROL_RE.search(key):
         raise UsageError(f"invalid location {text!r}: the key contains control characters")
     size = len(key.encode("utf-8", "surrogatepass"))
     if size > MAX_KEY_BYTES:

@@ -207,6 +207,7 @@ class BulkRun:
     async def copy(self, entry: ManifestEntry) -> ObjectOutcome:
         """Copy one object; a failure is an outcome, never an exception."""
         retries = 0
+        src, dst = entry.locations or (entry.src, entry.dst)
 
         def count(event: Event) -> None:
             nonlocal retries
@@ -215,8 +216,8 @@ class BulkRun:
 
         async def attempt(mode: Mode) -> CopyResult:
             return await self.copier.copy(
-                entry.src,
-                entry.dst,
+                src,
+                dst,
                 part_size=self.options.part_size,
                 concurrency=self.options.job_concurrency,
                 mode=mode,

@@ -135,6 +135,7 @@ class Copier:
         self._rng = random.Random(seed)
         self._env = env
         self._endpoints: dict[_EndpointKey, Endpoint] = {}
+        self._resolved: dict[tuple[Role, str], tuple[Endpoint, _EndpointKey]] = {}
         self._owned: list[Transport] = []
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
@@ -198,6 +199,16 @@ class Copier:
         return self._session
 
     def _endpoint(self, location: Location, role: Role) -> tuple[Endpoint, _EndpointKey]:
+        # Resolved once per role and dialect: a bulk run reads the environment and checks
+        # the endpoint URL once, not once per object.
+        known = self._resolved.get((role, location.dialect))
+        if known is not None:
+            return known
+        resolved = self._resolve_endpoint(location, role)
+        self._resolved[(role, location.dialect)] = resolved
+        return resolved
+
+    def _resolve_endpoint(self, location: Location, role: Role) -> tuple[Endpoint, _EndpointKey]:
         injected = self._injected[role]
         if injected is not None:
             key: _EndpointKey = ("injected", id(injected))
@@ -228,8 +239,9 @@ class Copier:
     # --- copying -----------------------------------------------------------------------
 
     def _retrier(self, hook: RetryHook) -> Retrier:
-        rng = random.Random(self._rng.getrandbits(64))
-        return Retrier(self.retry, sleep=self._sleep, rng=rng, on_retry=hook)
+        # A seed, not a Random: the generator is built only if the job ever backs off.
+        seed = self._rng.getrandbits(64)
+        return Retrier(self.retry, sleep=self._sleep, seed=seed, on_retry=hook)
 
     def prepare(
         self,

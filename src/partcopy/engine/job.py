@@ -33,6 +33,7 @@ from partcopy.engine.events import (
 )
 from partcopy.engine.hedge import HedgedPart, HedgePolicy, HedgeTracker, UnlimitedSlots
 from partcopy.engine.hooks import JobHooks, JobPlan, NoHooks, ResumePoint
+from partcopy.engine.logstate import INFO, log_enabled
 from partcopy.engine.orphans import list_uploads
 from partcopy.engine.parts import CopyPart, Endpoint, PartOperation
 from partcopy.engine.pool import run_pool
@@ -191,6 +192,7 @@ class CopyJob:
         self.hedges: HedgeTracker | None = None
         self._operation_factory = operation_factory
         self._log = _log
+        self._verbose = True
         self._last_limit = self.dst.limiter.limit
         self.left_open: str | None = None
         self.verification = Verification.SIZE_ONLY
@@ -243,18 +245,31 @@ class CopyJob:
         """Run the job to a verified destination, or raise after cleaning up."""
         started = time.monotonic()
         upload: list[str] = []
-        with structlog.contextvars.bound_contextvars(job_id=self.job_id):
-            try:
+        # Per-object info/debug events only where they are shown: a bulk run of small
+        # objects at the default level binds and renders nothing per object.
+        self._verbose = log_enabled(INFO)
+        try:
+            if self._verbose:
+                with structlog.contextvars.bound_contextvars(job_id=self.job_id):
+                    result = await self._run(resume, started, upload)
+            else:
                 result = await self._run(resume, started, upload)
-            except BaseException as exc:
-                await self._report_failure(exc, upload)
-                raise
+        except BaseException as exc:
+            await self._report_failure(exc, upload)
+            raise
         await self.hooks.on_completed(result)
         if self.emit is not None:
             self.emit(
                 Completed(self.job_id, result.etag, result.bytes, result.parts, result.seconds)
             )
-        self._log.info("completed", etag=result.etag, parts=result.parts, seconds=result.seconds)
+        if self._verbose:
+            self._log.info(
+                "completed",
+                job_id=self.job_id,
+                etag=result.etag,
+                parts=result.parts,
+                seconds=result.seconds,
+            )
         return result
 
     async def _report_failure(self, exc: BaseException, upload: list[str]) -> None:
@@ -273,7 +288,13 @@ class CopyJob:
         kept = exc.upload_id if isinstance(exc, CopyError) else None
         if self.emit is not None:
             self.emit(Failed(self.job_id, type(exc).__name__, str(exc), kept))
-        self._log.warning("failed", error=type(exc).__name__, message=str(exc), upload_id=kept)
+        self._log.warning(
+            "failed",
+            job_id=self.job_id,
+            error=type(exc).__name__,
+            message=str(exc),
+            upload_id=kept,
+        )
         with anyio.CancelScope(shield=True):
             await self.hooks.on_failed(exc, kept)
 
@@ -398,7 +419,8 @@ class CopyJob:
                     done,
                 )
             )
-        self._log.debug("planned", mode=mode, size=info.size, parts=chosen.part_count)
+        if self._verbose:
+            self._log.debug("planned", mode=mode, size=info.size, parts=chosen.part_count)
         if mode == "single":
             etag, version = await self._single(info)
             upload_id = None
@@ -518,7 +540,9 @@ class CopyJob:
                 lambda: list_uploads(self.dst.transport, dst.bucket, dst.key),
             )
         except TransportError as exc:
-            self._log.warning("could not list uploads after a lost create", error=str(exc))
+            self._log.warning(
+                "could not list uploads after a lost create", job_id=self.job_id, error=str(exc)
+            )
             return
         for upload in uploads:
             initiated = upload.initiated

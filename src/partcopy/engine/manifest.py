@@ -15,12 +15,12 @@ import csv
 import json
 import os
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from partcopy.errors import ConfigError, UsageError
 from partcopy.transports.base import ListedObject
-from partcopy.urls import parse_url
+from partcopy.urls import Location, parse_url
 
 __all__ = [
     "ManifestEntry",
@@ -51,6 +51,8 @@ class ManifestEntry:
     src: str
     dst: str
     facts: ListedObject | None = None
+    locations: tuple[Location, Location] | None = field(default=None, compare=False, repr=False)
+    """Both URLs as parsed when the line was read (so they are parsed once per run)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,37 +123,40 @@ def _parse_csv(line_no: int, text: str) -> ManifestItem:
     return _entry(line_no, fields[0], fields[1])
 
 
-def _facts(src: str, size: object, etag: object) -> ListedObject | str:
+def _facts(location: Location, size: object, etag: object) -> ListedObject | str:
     """The source facts of a line, or why they are unusable."""
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         return f"'size' {size!r} is not a whole number of bytes"
     if not isinstance(etag, str) or not etag.strip('"') or len(etag) > 256:
         return f"'etag' {etag!r} is not an ETag"
-    return ListedObject(key=parse_url(src).key, size=size, etag=etag)
+    return ListedObject(key=location.key, size=size, etag=etag)
 
 
 def _entry(
     line_no: int, src: object, dst: object, size: object = None, etag: object = None
 ) -> ManifestItem:
+    parsed: list[Location] = []
     for what, value in (("src", src), ("dst", dst)):
         if value is None:
             return ManifestProblem(line_no, f"missing {what!r}")
         if not isinstance(value, str):
             return ManifestProblem(line_no, f"{what!r} is not a string")
-        reason = check_location(value, what)
-        if reason is not None:
-            return ManifestProblem(line_no, reason)
+        try:
+            parsed.append(parse_url(value))
+        except UsageError as exc:
+            return ManifestProblem(line_no, f"{what}: {exc}")
     assert isinstance(src, str) and isinstance(dst, str)
     if src == dst:
         return ManifestProblem(line_no, f"src and dst are the same object {src!r}")
+    locations = (parsed[0], parsed[1])
     if size is None and etag is None:
-        return ManifestEntry(line_no, src, dst)
+        return ManifestEntry(line_no, src, dst, locations=locations)
     if size is None or etag is None:
         return ManifestProblem(line_no, "'size' and 'etag' go together: give both or neither")
-    facts = _facts(src, size, etag)
+    facts = _facts(parsed[0], size, etag)
     if isinstance(facts, str):
         return ManifestProblem(line_no, facts)
-    return ManifestEntry(line_no, src, dst, facts)
+    return ManifestEntry(line_no, src, dst, facts, locations)
 
 
 def _is_csv_header(text: str) -> bool:

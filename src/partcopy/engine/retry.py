@@ -121,16 +121,18 @@ class Retrier:
         sleep: Sleep | None = None,
         rng: random.Random | None = None,
         on_retry: RetryHook | None = None,
+        seed: int | None = None,
     ) -> None:
         self.policy = policy
         self._sleep: Sleep = sleep if sleep is not None else anyio.sleep
-        self._rng = rng if rng is not None else random.Random()
+        self._rng = rng
+        self._seed = seed
         self._on_retry = on_retry
-        self._stop = stop_after_attempt(policy.max_attempts)
-        self._retry = retry_if_exception(is_retryable)
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome is not None else None
+        if self._rng is None:  # built on the first backoff (most jobs never back off)
+            self._rng = random.Random(self._seed)
         return self.policy.delay(state.attempt_number, error, self._rng)
 
     async def call(
@@ -168,9 +170,9 @@ class Retrier:
             hook(operation, part_number, state.attempt_number, reason, state.next_action.sleep)
 
         retrying = AsyncRetrying(
-            stop=self._stop,
+            stop=stop_after_attempt(self.policy.max_attempts),
             wait=self._wait,
-            retry=self._retry,
+            retry=retry_if_exception(is_retryable),
             sleep=self._sleep,
             before_sleep=before_sleep,
             reraise=True,
