@@ -15,9 +15,21 @@ from typing import Protocol, TypeVar
 
 from partcopy.store.memory import StoreError
 from partcopy.transports.signing import cos, obs, qingstor, sigv4
-from partcopy.transports.signing.common import MalformedAuthorization, get_header
+from partcopy.transports.signing.common import (
+    MalformedAuthorization,
+    get_header,
+    signatures_equal,
+)
 
-__all__ = ["DEFAULT_ACCESS_KEY", "DEFAULT_SECRET_KEY", "SignedRequest", "Verifier", "verifier_for"]
+__all__ = [
+    "DEFAULT_ACCESS_KEY",
+    "DEFAULT_SECRET_KEY",
+    "KeyLookup",
+    "SignedRequest",
+    "StoredKey",
+    "Verifier",
+    "verifier_for",
+]
 
 DEFAULT_ACCESS_KEY = "partcopy"
 DEFAULT_SECRET_KEY = "partcopy-secret"  # a documented test credential, not a secret
@@ -33,6 +45,18 @@ class SignedRequest:
     headers: Mapping[str, str] = field(repr=False)  # carries the Authorization signature
     body: bytes = field(repr=False)
 
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    """A key the emulator accepts; temporary ones carry their session token and expiry."""
+
+    secret_key: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
+    expires: datetime | None = None
+
+
+KeyLookup = Callable[[str], StoredKey | None]
+"""The key an access key id names (``None``: unknown), e.g. STS credentials issued later."""
 
 Verifier = Callable[[SignedRequest], None]
 """Raises ``StoreError`` (403 ``SignatureDoesNotMatch`` and kin) when a request is refused."""
@@ -115,6 +139,19 @@ def _authorization(req: SignedRequest) -> str:
     return value
 
 
+def _check_token(req: SignedRequest, header: str | None, key: StoredKey, clock: Clock) -> None:
+    """A temporary key needs its own session token, unexpired; a permanent one none."""
+    sent = get_header(req.headers, header) if header else None
+    if key.session_token is None:
+        if sent:
+            raise _denied("InvalidToken", "The provided token is malformed or otherwise invalid.")
+        return
+    if sent is None or not signatures_equal(sent, key.session_token):
+        raise _denied("InvalidToken", "The provided token is malformed or otherwise invalid.")
+    if key.expires is not None and clock() >= key.expires:
+        raise StoreError(400, "ExpiredToken", "The provided token has expired.")
+
+
 def _parse(parse: Callable[[str], _Auth], req: SignedRequest) -> _Auth:
     """The dialect's parsed Authorization; a malformed one is a plain 403 (as OBS/COS/QS)."""
     try:
@@ -138,15 +175,17 @@ def _check_signature(
         raise _mismatch()
 
 
-def _s3(access_key: str, secret_key: str, clock: Clock) -> Verifier:
+def _s3(keys: KeyLookup, clock: Clock) -> Verifier:
     def verify(req: SignedRequest) -> None:
         try:
             auth = sigv4.parse_authorization(_authorization(req))
             stamp = sigv4.request_timestamp(req.headers)
         except MalformedAuthorization as exc:
             raise StoreError(400, "AuthorizationHeaderMalformed", str(exc)) from None
-        if auth.access_key != access_key:
+        key = keys(auth.access_key)
+        if key is None:
             raise _unknown_key()
+        _check_token(req, "x-amz-security-token", key, clock)
         when = sigv4.parse_timestamp(stamp)
         if abs(clock() - when) > MAX_SKEW:
             raise _skewed()
@@ -162,47 +201,53 @@ def _s3(access_key: str, secret_key: str, clock: Clock) -> Verifier:
                 "XAmzContentSHA256Mismatch",
                 "The provided 'x-amz-content-sha256' header does not match what was computed.",
             )
-        _check_signature(sigv4.verify, auth, req, secret_key)
+        _check_signature(sigv4.verify, auth, req, key.secret_key)
 
     return verify
 
 
-def _obs(access_key: str, secret_key: str, clock: Clock) -> Verifier:
+def _obs(keys: KeyLookup, clock: Clock) -> Verifier:
     def verify(req: SignedRequest) -> None:
         auth = _parse(obs.parse_authorization, req)
-        if auth.access_key != access_key:
+        key = keys(auth.access_key)
+        if key is None:
             raise _unknown_key()
         prefix = "x-obs-" if auth.variant == "obs" else "x-amz-"
+        _check_token(req, prefix + "security-token", key, clock)
         _check_http_date(req, (prefix + "date", "date"), clock)
-        _check_signature(obs.verify, auth, req, secret_key)
+        _check_signature(obs.verify, auth, req, key.secret_key)
 
     return verify
 
 
-def _cos(access_key: str, secret_key: str, clock: Clock) -> Verifier:
+def _cos(keys: KeyLookup, clock: Clock) -> Verifier:
     def verify(req: SignedRequest) -> None:
         auth = _parse(cos.parse_authorization, req)
-        if auth.access_key != access_key:
+        key = keys(auth.access_key)
+        if key is None:
             raise _denied("InvalidAccessKeyId", "The SecretId you provided does not exist.")
+        _check_token(req, "x-cos-security-token", key, clock)
         if not auth.valid_from <= clock().timestamp() <= auth.valid_until:
             raise _denied("AccessDenied", "Request has expired")
-        _check_signature(cos.verify, auth, req, secret_key)
+        _check_signature(cos.verify, auth, req, key.secret_key)
 
     return verify
 
 
-def _qingstor(access_key: str, secret_key: str, clock: Clock) -> Verifier:
+def _qingstor(keys: KeyLookup, clock: Clock) -> Verifier:
     def verify(req: SignedRequest) -> None:
         auth = _parse(qingstor.parse_authorization, req)
-        if auth.access_key != access_key:
+        key = keys(auth.access_key)
+        if key is None:
             raise _unknown_key()
+        _check_token(req, None, key, clock)
         _check_http_date(req, ("x-qs-date", "date"), clock)
-        _check_signature(qingstor.verify, auth, req, secret_key)
+        _check_signature(qingstor.verify, auth, req, key.secret_key)
 
     return verify
 
 
-_FACTORIES: dict[str, Callable[[str, str, Clock], Verifier]] = {
+_FACTORIES: dict[str, Callable[[KeyLookup, Clock], Verifier]] = {
     "s3": _s3,
     "obs": _obs,
     "cos": _cos,
@@ -211,7 +256,19 @@ _FACTORIES: dict[str, Callable[[str, str, Clock], Verifier]] = {
 
 
 def verifier_for(
-    dialect: str, access_key: str, secret_key: str, clock: Clock = _utc_now
+    dialect: str,
+    access_key: str,
+    secret_key: str,
+    clock: Clock = _utc_now,
+    *,
+    keys: KeyLookup | None = None,
 ) -> Verifier:
-    """The signature (and request time) check of ``dialect`` for one access key pair."""
-    return _FACTORIES[dialect](access_key, secret_key, clock)
+    """The signature (and request time) check of ``dialect`` for one access key pair, or
+    for every key ``keys`` knows (temporary ones with their session token) when given."""
+    if keys is None:
+        only = StoredKey(secret_key)
+
+        def keys(candidate: str) -> StoredKey | None:
+            return only if candidate == access_key else None
+
+    return _FACTORIES[dialect](keys, clock)

@@ -26,6 +26,7 @@ from partcopy.emulator.auth import (
     DEFAULT_ACCESS_KEY,
     DEFAULT_SECRET_KEY,
     Clock,
+    KeyLookup,
     SignedRequest,
     verifier_for,
 )
@@ -125,6 +126,7 @@ class Emulator:
         sleep: Sleep = asyncio.sleep,
         clock: Clock | None = None,
         access_log: bool = False,
+        keys: KeyLookup | None = None,
     ) -> None:
         if dialect not in DIALECTS:
             raise UsageError(f"invalid dialect {dialect!r}: expected one of {', '.join(DIALECTS)}")
@@ -141,10 +143,11 @@ class Emulator:
         self.faults = FaultInjector(seed=seed)
         self.set_faults(faults)
         self._wire = _wire_for(dialect)
+        # ``keys`` (tests of temporary credentials) replaces the one access key pair.
         self._verify = (
-            verifier_for(dialect, access_key, secret_key)
+            verifier_for(dialect, access_key, secret_key, keys=keys)
             if clock is None
-            else verifier_for(dialect, access_key, secret_key, clock)
+            else verifier_for(dialect, access_key, secret_key, clock, keys=keys)
         )
         self._executor = Executor(
             self.store,
