@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import structlog
 
+from env_helpers import hermetic_aws
 from partcopy.emulator import EmulatorThread
 from realstore.seaweedfs import SeaweedFS
 
@@ -20,6 +21,13 @@ def _reset_structlog() -> Iterator[None]:
     """``cp`` points structlog at the stderr of its test (a capture that is then closed)."""
     yield
     structlog.reset_defaults()
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_aws(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    hermetic_aws(monkeypatch, tmp_path_factory.mktemp("home"))
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import anyio
 import pytest
 import structlog
 
+from env_helpers import hermetic_aws
 from partcopy.cli import main
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
 from partcopy.engine.copier import Copier
@@ -43,11 +44,12 @@ def requests(emu: EmulatorThread) -> int:
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No credentials, endpoints or regions leak in from the machine running the tests."""
     for name in list(os.environ):
         if name.startswith(("PARTCOPY_", "AWS_")):
             monkeypatch.delenv(name)
+    hermetic_aws(monkeypatch, tmp_path)
     yield
     structlog.reset_defaults()  # cp configures logging onto the captured stderr
 

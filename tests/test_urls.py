@@ -97,14 +97,14 @@ def test_anything_parses_or_is_a_usage_error(text: str) -> None:
 def test_credentials_from_env_and_never_in_repr() -> None:
     env = {"PARTCOPY_ACCESS_KEY_ID": "AKID", "PARTCOPY_SECRET_ACCESS_KEY": "sekrit-value"}
     config = resolve_endpoint("obs", env=env)
-    assert config.credentials.access_key == "AKID"
+    assert config.credentials.current().access_key == "AKID"
     assert "sekrit-value" not in repr(config) and "sekrit-value" not in str(config)
 
 
 def test_aws_variables_only_for_s3() -> None:
     env = {"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "sk", "AWS_REGION": "eu-west-1"}
     config = resolve_endpoint("s3", env=env)
-    assert (config.credentials.access_key, config.region) == ("AKID", "eu-west-1")
+    assert (config.credentials.current().access_key, config.region) == ("AKID", "eu-west-1")
     with pytest.raises(ConfigError, match="PARTCOPY_ACCESS_KEY_ID"):
         resolve_endpoint("cos", env=env)
 

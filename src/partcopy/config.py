@@ -1,11 +1,12 @@
 """Where and as whom to connect: endpoint, region and credentials from arguments and env.
 
-Arguments win over the environment. Credentials come from ``PARTCOPY_ACCESS_KEY_ID`` /
-``PARTCOPY_SECRET_ACCESS_KEY`` (for ``s3://`` also ``AWS_ACCESS_KEY_ID`` /
-``AWS_SECRET_ACCESS_KEY``); endpoints from ``PARTCOPY_ENDPOINT_URL`` (source and
-destination) and ``PARTCOPY_DST_ENDPOINT_URL`` (destination only); the region from
-``PARTCOPY_REGION`` (for ``s3://`` also ``AWS_REGION`` / ``AWS_DEFAULT_REGION``). Missing
-credentials are a ``ConfigError``, raised before any request. Secrets never appear in a repr.
+Arguments win over the environment. Credentials come from the chain in
+:mod:`partcopy.transports.credential_chain` (explicit, profile, ``PARTCOPY_SRC_*`` /
+``PARTCOPY_DST_*``, ``PARTCOPY_*``, the store's own variables and files, for ``s3://``
+botocore's chain); endpoints from ``PARTCOPY_ENDPOINT_URL`` (source and destination) and
+``PARTCOPY_DST_ENDPOINT_URL`` (destination only); the region from ``PARTCOPY_REGION`` (for
+``s3://`` also ``AWS_REGION`` / ``AWS_DEFAULT_REGION``). Missing credentials are a
+``ConfigError``, raised before any request. Secrets never appear in a repr.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from partcopy.errors import ConfigError, UsageError
+from partcopy.errors import UsageError
 from partcopy.transports.base import Dialect
+from partcopy.transports.credential_chain import resolve_credentials
+from partcopy.transports.credentials import CredentialProvider
 from partcopy.transports.signing.common import Credentials
 
 __all__ = [
@@ -46,12 +49,12 @@ class EndpointConfig:
     dialect: Dialect
     endpoint_url: str | None
     region: str
-    credentials: Credentials
+    credentials: CredentialProvider
 
     @property
     def key(self) -> tuple[str, str | None, str, str]:
         """Identity of the endpoint: jobs with the same key share one concurrency budget."""
-        return (self.dialect, self.endpoint_url, self.region, self.credentials.access_key)
+        return (self.dialect, self.endpoint_url, self.region, self.credentials.identity)
 
 
 def check_endpoint_url(url: str, *, what: str = "endpoint URL") -> str:
@@ -84,10 +87,14 @@ def resolve_endpoint(
     role: Role = "source",
     endpoint_url: str | None = None,
     region: str | None = None,
-    credentials: Credentials | None = None,
+    credentials: Credentials | CredentialProvider | None = None,
+    profile: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> EndpointConfig:
     """Resolve one endpoint's settings from arguments, then the environment."""
+    provider = resolve_credentials(
+        dialect, role, credentials=credentials, profile=profile, env=env
+    )
     env = os.environ if env is None else env
     is_s3 = dialect == "s3"
     if endpoint_url is None:
@@ -103,14 +110,4 @@ def resolve_endpoint(
     if region is None:
         region = _first(env, "PARTCOPY_REGION", *(("AWS_REGION", "AWS_DEFAULT_REGION") * is_s3))
     region = region or DEFAULT_REGIONS[dialect]
-    if credentials is None:
-        ak = _first(env, "PARTCOPY_ACCESS_KEY_ID", *(("AWS_ACCESS_KEY_ID",) * is_s3))
-        sk = _first(env, "PARTCOPY_SECRET_ACCESS_KEY", *(("AWS_SECRET_ACCESS_KEY",) * is_s3))
-        token = _first(env, "PARTCOPY_SESSION_TOKEN", *(("AWS_SESSION_TOKEN",) * is_s3))
-        if not ak or not sk:
-            wanted = "PARTCOPY_ACCESS_KEY_ID and PARTCOPY_SECRET_ACCESS_KEY"
-            if is_s3:
-                wanted += " (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
-            raise ConfigError(f"no credentials for the {role} ({dialect}): set {wanted}")
-        credentials = Credentials(ak, sk, token)
-    return EndpointConfig(dialect, endpoint_url, region, credentials)
+    return EndpointConfig(dialect, endpoint_url, region, provider)

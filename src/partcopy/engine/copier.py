@@ -46,6 +46,7 @@ from partcopy.transports.base import (
     SSECustomerKey,
     Transport,
 )
+from partcopy.transports.credentials import CredentialProvider
 from partcopy.units import parse_size
 from partcopy.urls import Location, parse_url
 
@@ -65,6 +66,7 @@ module, so the copier reaches it through this slot instead of an import cycle)."
 
 Role = Literal["source", "destination"]
 T = TypeVar("T")
+_Creds = Credentials | CredentialProvider
 _EndpointKey = tuple[object, ...]
 
 
@@ -72,7 +74,10 @@ class Copier:
     """Copies objects between locations; use as ``async with Copier(...) as copier``.
 
     Endpoints and credentials come from the arguments, else the environment (see
-    :mod:`partcopy.config`). ``transport``/``dst_transport`` inject ready transports (the
+    :mod:`partcopy.config`); each side has its own identity: ``credentials`` (a key pair or
+    a provider) or ``profile`` (AWS config files) for both, ``dst_credentials`` /
+    ``src_profile`` / ``dst_profile`` for one side. With explicit values nothing is read
+    from the environment. ``transport``/``dst_transport`` inject ready transports (the
     memory store in tests); ``sleep`` and ``seed`` make retry schedules reproducible.
     ``hedge`` re-issues straggling part copies (``engine.hedge``); None turns it off.
     """
@@ -85,8 +90,11 @@ class Copier:
         dst_endpoint_url: str | None = None,
         region: str | None = None,
         dst_region: str | None = None,
-        credentials: Credentials | None = None,
-        dst_credentials: Credentials | None = None,
+        credentials: Credentials | CredentialProvider | None = None,
+        dst_credentials: Credentials | CredentialProvider | None = None,
+        profile: str | None = None,
+        src_profile: str | None = None,
+        dst_profile: str | None = None,
         retry: RetryPolicy | None = None,
         on_event: EventCallback | None = None,
         transport: Transport | None = None,
@@ -121,9 +129,13 @@ class Copier:
         self.restart_on_change = restart_on_change
         if self.journal is not None:
             self.abort_on_cancel = False
-        self._args: dict[Role, tuple[str | None, str | None, Credentials | None]] = {
+        self._args: dict[Role, tuple[str | None, str | None, _Creds | None]] = {
             "source": (endpoint_url, region, credentials),
             "destination": (dst_endpoint_url, dst_region, dst_credentials),
+        }
+        self._profiles: dict[Role, str | None] = {
+            "source": src_profile or profile,
+            "destination": dst_profile or profile,
         }
         self._injected: dict[Role, Transport | None] = {
             "source": transport,
@@ -137,6 +149,7 @@ class Copier:
         self._endpoints: dict[_EndpointKey, Endpoint] = {}
         self._resolved: dict[tuple[Role, str], tuple[Endpoint, _EndpointKey]] = {}
         self._owned: list[Transport] = []
+        self._unresolved: list[CredentialProvider] = []
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
 
@@ -177,13 +190,15 @@ class Copier:
             dst_env = env.get("PARTCOPY_DST_ENDPOINT_URL")
             url = url or dst_env or src_url
             region = region or src_region
-            creds = creds or src_creds
+            if creds is None and self._profiles[role] is None:
+                creds = src_creds  # explicit credentials serve both sides unless split
         return resolve_endpoint(
             location.dialect,
             role=role,
             endpoint_url=url,
             region=region,
             credentials=creds,
+            profile=self._profiles[role],
             env=self._env,
         )
 
@@ -222,6 +237,7 @@ class Copier:
             factory = self._factory or _default_factory
             transport = factory(config, self._session_for())
             self._owned.append(transport)
+            self._unresolved.append(config.credentials)
             name = f"{config.dialect} {config.endpoint_url or 'default'} {config.region or ''}"
             self._endpoints[key] = Endpoint(transport, self._limiters.get(name.strip()))
         return self._endpoints[key], key
@@ -374,6 +390,7 @@ class Copier:
             job_id=job_id,
             source_facts=source_facts,
         )
+        await self.resolve_credentials()
         if journaled is not None:
             journaled.options = job_options(job, self.endpoint_settings())
             return await run_journaled(job, journaled, restart_on_change=self.restart_on_change)
@@ -396,6 +413,13 @@ class Copier:
         """Copy only what is missing or differs under ``destination`` (and with
         ``PrefixOptions(delete=True)`` delete what the source lacks); as ``copy_prefix``."""
         return await self._prefix_runner()(self, source, destination, sync=True, **options)
+
+    async def resolve_credentials(self) -> None:
+        """Fetch the credentials of endpoints prepared so far (profiles, STS, IMDS...):
+        a side with none is a ``ConfigError`` here, before any request to a store."""
+        while self._unresolved:
+            await self._unresolved[0].ensure_fresh()
+            self._unresolved.pop(0)
 
     async def resume(self) -> list[ResumeOutcome]:
         """Resume every unfinished job of this copier's journal, one after another."""

@@ -12,6 +12,7 @@ import aiohttp
 
 from partcopy.errors import ConfigError
 from partcopy.transports.base import Dialect, Transport
+from partcopy.transports.credentials import CredentialProvider
 from partcopy.transports.http import Timeouts
 from partcopy.transports.signing.common import Credentials
 
@@ -22,7 +23,7 @@ def make_transport(
     dialect: Dialect,
     endpoint_url: str | None,
     region: str,
-    credentials: Credentials,
+    credentials: Credentials | CredentialProvider,
     session: aiohttp.ClientSession | None = None,
     **options: Any,
 ) -> Transport:

@@ -9,6 +9,7 @@ import aiohttp
 
 from partcopy.transports.address import Addressing
 from partcopy.transports.base import CopySource
+from partcopy.transports.credentials import CredentialProvider
 from partcopy.transports.http import MAX_BODY, HttpCore, Timeouts
 from partcopy.transports.httptransport import HttpTransport
 from partcopy.transports.spec import DialectSpec, Signer
@@ -31,7 +32,10 @@ def assemble(
     session: aiohttp.ClientSession | None,
     timeouts: Timeouts | None,
     max_body: int = MAX_BODY,
+    *,
+    credentials: CredentialProvider | None = None,
 ) -> HttpTransport:
-    """One HttpTransport over a core that owns the session only when none is passed."""
+    """One HttpTransport over a core that owns the session only when none is passed;
+    ``credentials`` is the signer's provider, renewed before requests when due."""
     core = HttpCore(session, timeouts=timeouts, max_body=max_body)
-    return HttpTransport(spec, addressing, signer, core, copy_source)
+    return HttpTransport(spec, addressing, signer, core, copy_source, credentials=credentials)

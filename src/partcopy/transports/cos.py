@@ -13,6 +13,7 @@ import aiohttp
 from partcopy.transports._common import Clock, assemble, utc_now
 from partcopy.transports.address import Addressing, Endpoint, HostHeader, VirtualHost, quote_key
 from partcopy.transports.base import CopySource
+from partcopy.transports.credentials import CredentialProvider, as_provider
 from partcopy.transports.http import Timeouts
 from partcopy.transports.httptransport import HttpTransport
 from partcopy.transports.signing import Credentials, cos
@@ -53,7 +54,7 @@ class CosCopySource:
 class CosSigner:
     """Signs with COS's HMAC-SHA1 key-time scheme over the Host actually sent."""
 
-    credentials: Credentials = field(repr=False)
+    credentials: CredentialProvider = field(repr=False)
     clock: Clock = utc_now
 
     def __call__(self, req: OutRequest) -> dict[str, str]:
@@ -62,7 +63,7 @@ class CosSigner:
             path=req.path,
             query=req.query,
             headers=req.headers,
-            credentials=self.credentials,
+            credentials=self.credentials.current(),
             now=self.clock(),
         )
 
@@ -70,7 +71,7 @@ class CosSigner:
 def make_cos_transport(
     endpoint_url: str | None,
     region: str,
-    credentials: Credentials,
+    credentials: Credentials | CredentialProvider,
     session: aiohttp.ClientSession | None = None,
     *,
     timeouts: Timeouts | None = None,
@@ -82,13 +83,15 @@ def make_cos_transport(
         addressing = VirtualHost(Endpoint("https", f"cos.{region}.myqcloud.com"), cos.encode_path)
     else:
         addressing = HostHeader(Endpoint.parse(endpoint_url), _HostFor(region), cos.encode_path)
+    provider = as_provider(credentials)
     return assemble(
         COS_SPEC,
         addressing,
-        CosSigner(credentials, clock),
+        CosSigner(provider, clock),
         CosCopySource(region),
         session,
         timeouts,
+        credentials=provider,
     )
 
 

@@ -32,6 +32,7 @@ from partcopy.transports.base import (
     SSECustomerKey,
     UploadsPage,
 )
+from partcopy.transports.credentials import CredentialProvider
 from partcopy.transports.http import Body, HttpCore, Reply, raise_service_error
 from partcopy.transports.signing.common import QueryParams
 from partcopy.transports.signing.sigv4 import EMPTY_SHA256, UNSIGNED_PAYLOAD
@@ -87,8 +88,11 @@ class HttpTransport:
         signer: Signer,
         core: HttpCore,
         copy_source: Callable[[CopySource], str],
+        *,
+        credentials: CredentialProvider | None = None,
     ) -> None:
         self.spec = spec
+        self.credentials = credentials
         self._addr = addressing
         self._sign = signer
         self.core = core
@@ -155,6 +159,8 @@ class HttpTransport:
         read_timeout: float | None = None,
         total_timeout: float | None = None,
     ) -> Reply:
+        if self.credentials is not None:
+            await self.credentials.ensure_fresh()
         url = self._prepare(method, bucket, key, query, headers, payload_sha256)
         reply = await self.core.send(
             method,
@@ -485,6 +491,8 @@ class HttpTransport:
             headers["If-Match"] = _value("If-Match", if_match)
         self._sse_c(sse_c, self.spec.sse_c, headers)
         query = self._version_query(version_id)
+        if self.credentials is not None:
+            await self.credentials.ensure_fresh()
         url = self._prepare("GET", bucket, key, query, headers, EMPTY_SHA256)
 
         def on_error(reply: Reply) -> NoReturn:

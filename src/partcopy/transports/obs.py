@@ -8,6 +8,7 @@ import aiohttp
 
 from partcopy.transports._common import Clock, assemble, utc_now
 from partcopy.transports.address import AddressingStyle, Endpoint, s3_addressing
+from partcopy.transports.credentials import CredentialProvider, as_provider
 from partcopy.transports.http import Timeouts
 from partcopy.transports.httptransport import HttpTransport
 from partcopy.transports.s3 import s3_copy_source
@@ -33,7 +34,7 @@ OBS_SPEC = DialectSpec(
 class ObsSigner:
     """Signs the OBS way; the bucket joins the resource when it travels in the host."""
 
-    credentials: Credentials = field(repr=False)
+    credentials: CredentialProvider = field(repr=False)
     clock: Clock = utc_now
 
     def __call__(self, req: OutRequest) -> dict[str, str]:
@@ -42,7 +43,7 @@ class ObsSigner:
             path=req.path,
             query=req.query,
             headers=req.headers,
-            credentials=self.credentials,
+            credentials=self.credentials.current(),
             now=self.clock(),
             bucket=req.bucket if req.bucket_in_host else None,
         )
@@ -51,7 +52,7 @@ class ObsSigner:
 def make_obs_transport(
     endpoint_url: str | None,
     region: str,
-    credentials: Credentials,
+    credentials: Credentials | CredentialProvider,
     session: aiohttp.ClientSession | None = None,
     *,
     addressing: AddressingStyle = "auto",
@@ -60,11 +61,13 @@ def make_obs_transport(
 ) -> HttpTransport:
     """An OBS transport; without ``endpoint_url``, ``obs.<region>.myhuaweicloud.com``."""
     endpoint = Endpoint.parse(endpoint_url or f"https://obs.{region}.myhuaweicloud.com")
+    provider = as_provider(credentials)
     return assemble(
         OBS_SPEC,
         s3_addressing(endpoint, addressing, obs.encode_path),
-        ObsSigner(credentials, clock),
+        ObsSigner(provider, clock),
         s3_copy_source,  # ``bucket/key[?versionId=V]``, the same form as S3
         session,
         timeouts,
+        credentials=provider,
     )

@@ -14,6 +14,7 @@ from partcopy.errors import ConfigError, UsageError
 from partcopy.transports._common import Clock, assemble, utc_now
 from partcopy.transports.address import Endpoint, PathStyle, quote_key
 from partcopy.transports.base import CopySource
+from partcopy.transports.credentials import CredentialProvider, as_provider
 from partcopy.transports.http import Timeouts
 from partcopy.transports.httptransport import HttpTransport
 from partcopy.transports.signing import Credentials, qingstor
@@ -60,7 +61,7 @@ def qs_copy_source(source: CopySource) -> str:
 class QingStorSigner:
     """Signs with ``QS AK:base64(HMAC-SHA256)`` over the path-style resource."""
 
-    credentials: Credentials = field(repr=False)
+    credentials: CredentialProvider = field(repr=False)
     clock: Clock = utc_now
 
     def __call__(self, req: OutRequest) -> dict[str, str]:
@@ -69,7 +70,7 @@ class QingStorSigner:
             path=req.path,
             query=req.query,
             headers=req.headers,
-            credentials=self.credentials,
+            credentials=self.credentials.current(),
             now=self.clock(),
             bucket=req.bucket if req.bucket_in_host else None,
         )
@@ -78,21 +79,23 @@ class QingStorSigner:
 def make_qingstor_transport(
     endpoint_url: str | None,
     region: str,
-    credentials: Credentials,
+    credentials: Credentials | CredentialProvider,
     session: aiohttp.ClientSession | None = None,
     *,
     timeouts: Timeouts | None = None,
     clock: Clock = utc_now,
 ) -> HttpTransport:
     """A QingStor transport; ``region`` is the zone (``pek3b``) of ``<zone>.qingstor.com``."""
-    if credentials.session_token:
+    if isinstance(credentials, Credentials) and credentials.session_token:
         raise ConfigError("qingstor takes no session token: unset it for qs:// locations")
     endpoint = Endpoint.parse(endpoint_url or f"https://{region}.qingstor.com")
+    provider = as_provider(credentials)
     return assemble(
         QINGSTOR_SPEC,
         PathStyle(endpoint, qingstor.encode_path),
-        QingStorSigner(credentials, clock),
+        QingStorSigner(provider, clock),
         qs_copy_source,
         session,
         timeouts,
+        credentials=provider,
     )

@@ -9,6 +9,7 @@ import aiohttp
 from partcopy.transports._common import Clock, assemble, utc_now
 from partcopy.transports.address import AddressingStyle, Endpoint, quote_key, s3_addressing
 from partcopy.transports.base import CopySource
+from partcopy.transports.credentials import CredentialProvider, as_provider
 from partcopy.transports.http import Timeouts
 from partcopy.transports.httptransport import HttpTransport
 from partcopy.transports.signing import Credentials, sigv4
@@ -36,7 +37,7 @@ def s3_copy_source(source: CopySource) -> str:
 class SigV4Signer:
     """Signs with AWS Signature Version 4 for ``region`` (service ``s3``)."""
 
-    credentials: Credentials = field(repr=False)
+    credentials: CredentialProvider = field(repr=False)
     region: str
     clock: Clock = utc_now
 
@@ -46,7 +47,7 @@ class SigV4Signer:
             path=req.path,
             query=req.query,
             headers=req.headers,
-            credentials=self.credentials,
+            credentials=self.credentials.current(),
             now=self.clock(),
             region=self.region,
             payload_hash=req.payload_sha256,
@@ -56,7 +57,7 @@ class SigV4Signer:
 def make_s3_transport(
     endpoint_url: str | None,
     region: str,
-    credentials: Credentials,
+    credentials: Credentials | CredentialProvider,
     session: aiohttp.ClientSession | None = None,
     *,
     addressing: AddressingStyle = "auto",
@@ -65,11 +66,13 @@ def make_s3_transport(
 ) -> HttpTransport:
     """An S3 transport; without ``endpoint_url``, AWS's regional endpoint."""
     endpoint = Endpoint.parse(endpoint_url or f"https://s3.{region}.amazonaws.com")
+    provider = as_provider(credentials)
     return assemble(
         S3_SPEC,
         s3_addressing(endpoint, addressing, sigv4.encode_path),
-        SigV4Signer(credentials, region, clock),
+        SigV4Signer(provider, region, clock),
         s3_copy_source,
         session,
         timeouts,
+        credentials=provider,
     )

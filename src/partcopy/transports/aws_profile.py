@@ -1,0 +1,181 @@
+"""AWS shared config files, profiles and the rest of botocore's credential chain.
+
+botocore is imported only here and only when a profile or the chain is needed, so
+``partcopy --help`` and the environment-variable path never pay for it. botocore's
+resolver is used as is: shared config and credentials files, ``AWS_PROFILE``,
+``credential_process``, the SSO token cache, ``role_arn`` + ``source_profile``, web
+identity, container credentials and IMDSv2. Each renewal builds a fresh botocore session,
+so temporary credentials are fetched again rather than served from a cache.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from partcopy.errors import ConfigError
+from partcopy.transports.credentials import (
+    Clock,
+    CredentialRefreshError,
+    RefreshingCredentials,
+    TimedCredentials,
+    utc_now,
+)
+from partcopy.transports.signing.common import Credentials
+
+__all__ = ["AwsProfile", "aws_chain", "check_config_files", "load_profile"]
+
+# botocore's names for where credentials came from, as a person would say it.
+_METHODS = {
+    "env": "environment variables",
+    "shared-credentials-file": "shared credentials file",
+    "config-file": "AWS config file",
+    "assume-role": "assume role",
+    "assume-role-with-web-identity": "web identity token (AWS_WEB_IDENTITY_TOKEN_FILE)",
+    "container-role": "container credentials endpoint",
+    "iam-role": "instance metadata (IMDS)",
+    "sso": "SSO token cache",
+    "custom-process": "credential_process",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AwsProfile:
+    """What a profile of the AWS config files says besides credentials."""
+
+    name: str | None
+    region: str | None = None
+    addressing_style: str | None = None
+    endpoint_url: str | None = None
+
+
+def config_paths(env: Mapping[str, str]) -> tuple[str, str]:
+    """The AWS config and shared credentials file paths (``AWS_CONFIG_FILE`` etc.)."""
+    config = env.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    creds = env.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
+    return os.path.expanduser(config), os.path.expanduser(creds)
+
+
+def check_config_files(env: Mapping[str, str]) -> None:
+    """``ConfigError`` naming an AWS config file that exists but cannot be read
+    (botocore would silently skip it and report a missing profile instead)."""
+    for path in config_paths(env):
+        if not os.path.lexists(path):
+            continue
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read AWS config file {path!r}: {exc.strerror or type(exc).__name__}"
+            ) from None
+
+
+def _botocore_session(profile: str | None) -> Any:
+    try:
+        import botocore.session
+    except ImportError:  # pragma: no cover - botocore is a dependency
+        raise ConfigError(
+            "AWS profiles and the AWS credential chain need botocore: pip install botocore"
+        ) from None
+    return botocore.session.Session(profile=profile)
+
+
+def _scoped_config(session: Any, profile: str | None, env: Mapping[str, str]) -> dict[str, Any]:
+    import botocore.exceptions
+
+    try:
+        scoped: dict[str, Any] = session.get_scoped_config()
+    except botocore.exceptions.ProfileNotFound:
+        config, creds = config_paths(env)
+        raise ConfigError(f"unknown profile {profile!r}: not in {config} or {creds}") from None
+    except botocore.exceptions.ConfigParseError as exc:
+        raise ConfigError(
+            f"cannot parse AWS config file {exc.kwargs.get('path', '?')!r}"
+        ) from None
+    return scoped
+
+
+def load_profile(profile: str | None, env: Mapping[str, str] | None = None) -> AwsProfile:
+    """Read ``profile`` (None: ``AWS_PROFILE`` or ``default``) from the AWS config files;
+    ``ConfigError`` for an unknown profile or an unreadable or malformed file."""
+    env = os.environ if env is None else env
+    check_config_files(env)
+    scoped = _scoped_config(_botocore_session(profile), profile, env)
+    s3 = scoped.get("s3")
+    style = s3.get("addressing_style") if isinstance(s3, dict) else None
+    return AwsProfile(
+        profile,
+        region=scoped.get("region"),
+        addressing_style=style,
+        endpoint_url=scoped.get("endpoint_url"),
+    )
+
+
+def _expiry(creds: Any) -> datetime | None:
+    # botocore's RefreshableCredentials keeps its expiry in a private attribute; static
+    # credentials have none (and are never renewed).
+    expiry = getattr(creds, "_expiry_time", None)
+    return expiry if isinstance(expiry, datetime) else None
+
+
+class _ChainFetch:
+    """One fetch through botocore's chain for ``profile``; remembers how it succeeded."""
+
+    def __init__(self, profile: str | None, missing: str) -> None:
+        self.profile = profile
+        self.missing = missing
+        self.method: str | None = None
+
+    def describe(self) -> str:
+        what = _METHODS.get(self.method or "", self.method or "unknown")
+        if self.profile is not None:
+            return f"AWS profile {self.profile!r} ({what})"
+        return f"AWS credential chain ({what})"
+
+    def __call__(self) -> TimedCredentials:
+        session = _botocore_session(self.profile)
+        if session.get_config_variable("region") is None:
+            # STS (assume role, web identity) needs a region to sign; its global endpoint
+            # lives in us-east-1, which is what a bucket without one defaults to as well.
+            session.set_config_variable("region", "us-east-1")
+        try:
+            creds = session.get_credentials()
+            frozen = creds.get_frozen_credentials() if creds is not None else None
+        except ConfigError:
+            raise
+        except Exception as exc:  # botocore, STS, IMDS or a credential process failed
+            detail = " ".join(str(exc).split())[:300]
+            raise CredentialRefreshError(
+                f"could not get credentials from {self.describe()}: "
+                f"{type(exc).__name__}: {detail}"
+            ) from None
+        if creds is None or frozen is None or not frozen.access_key or not frozen.secret_key:
+            raise ConfigError(self.missing)
+        self.method = getattr(creds, "method", None)
+        return TimedCredentials(
+            Credentials(frozen.access_key, frozen.secret_key, frozen.token or None),
+            _expiry(creds),
+        )
+
+
+def aws_chain(
+    profile: str | None,
+    *,
+    missing: str,
+    clock: Clock = utc_now,
+) -> RefreshingCredentials:
+    """Credentials from botocore's chain (``profile`` None: its default), fetched on first
+    use and renewed before they expire; ``missing`` is the error when it finds none."""
+    fetch = _ChainFetch(profile, missing)
+    identity = f"aws-profile:{profile}" if profile is not None else "aws-chain"
+    return RefreshingCredentials(
+        fetch,
+        source=fetch.describe().replace(" (unknown)", ""),
+        identity=identity,
+        clock=clock,
+        describe=fetch.describe,
+    )

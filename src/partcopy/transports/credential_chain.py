@@ -1,0 +1,182 @@
+"""The credential chain of one side of a copy, first match wins:
+
+1. explicit credentials (a key pair or a provider) given to the library;
+2. an explicit profile (``--profile``/``--src-profile``/``--dst-profile``): the AWS config files;
+3. ``PARTCOPY_SRC_*`` (source) or ``PARTCOPY_DST_*`` (destination) environment variables;
+4. ``PARTCOPY_ACCESS_KEY_ID`` / ``PARTCOPY_SECRET_ACCESS_KEY`` / ``PARTCOPY_SESSION_TOKEN``;
+5. the store's own environment names (``AWS_*``, ``OBS_*``, ``COS_*``, ``QINGSTOR_*``);
+6. the store's own tools' files: for ``s3://`` botocore's whole chain (``AWS_PROFILE``,
+   shared files, SSO, assume role, web identity, container, IMDSv2); for ``qs://`` the
+   qsctl/SDK YAML config; for ``cos://`` coscmd's ``~/.cos.conf``.
+
+Steps 5 and 6 read the process environment only: a caller that passes its own ``env``
+mapping gets exactly what the mapping says (and botocore, which reads the process
+environment itself, is left out).
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from partcopy.errors import ConfigError
+from partcopy.transports.aws_profile import aws_chain, check_config_files, load_profile
+from partcopy.transports.base import Dialect
+from partcopy.transports.credentials import (
+    Clock,
+    CredentialProvider,
+    StaticCredentials,
+    as_provider,
+    utc_now,
+)
+from partcopy.transports.signing.common import Credentials
+
+__all__ = ["VENDOR_ENV", "coscmd_credentials", "qingstor_credentials", "resolve_credentials"]
+
+Role = Literal["source", "destination"]
+_SIDE: dict[Role, str] = {"source": "SRC", "destination": "DST"}
+
+VENDOR_ENV: dict[Dialect, tuple[str, str, str | None]] = {
+    "s3": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"),
+    # esdk-obs-python's environment provider (obs/loadtoken.py, class ENV).
+    "obs": ("OBS_ACCESS_KEY_ID", "OBS_SECRET_ACCESS_KEY", "OBS_SECURITY_TOKEN"),
+    # Tencent's COS Python SDK quick start reads these two:
+    # https://www.tencentcloud.com/document/product/436/12269
+    "cos": ("COS_SECRET_ID", "COS_SECRET_KEY", None),
+    # QingStor's SDKs (JS, Java EnvContext) and its config proposal; QingStor has no tokens.
+    "qingstor": ("QINGSTOR_ACCESS_KEY_ID", "QINGSTOR_SECRET_ACCESS_KEY", None),
+}
+"""Access key, secret key and session-token variables each store's own tools read."""
+
+
+def _env_pair(
+    env: Mapping[str, str], ak_name: str, sk_name: str, token_name: str | None
+) -> StaticCredentials | None:
+    ak, sk = env.get(ak_name), env.get(sk_name)
+    if not ak and not sk:
+        return None
+    if not ak or not sk:
+        have, lack = (ak_name, sk_name) if ak else (sk_name, ak_name)
+        raise ConfigError(f"incomplete credentials: {have} is set but {lack} is not")
+    token = env.get(token_name) if token_name else None
+    return StaticCredentials(Credentials(ak, sk, token or None), f"environment {ak_name}")
+
+
+def _missing(dialect: Dialect, role: Role) -> str:
+    ak, sk, _ = VENDOR_ENV[dialect]
+    side = _SIDE[role]
+    text = (
+        f"no credentials for the {role} ({dialect}): set PARTCOPY_ACCESS_KEY_ID and "
+        f"PARTCOPY_SECRET_ACCESS_KEY (PARTCOPY_{side}_* for the {role} only), or {ak} and {sk}"
+    )
+    extra = {
+        "s3": ", or use an AWS profile (--profile, AWS_PROFILE, ~/.aws/credentials)",
+        "qingstor": ", or write ~/.qingstor/config.yaml",
+        "cos": ", or write ~/.cos.conf",
+    }
+    return text + extra.get(dialect, "")
+
+
+def _home(env: Mapping[str, str]) -> str:
+    return env.get("HOME") or os.path.expanduser("~")
+
+
+def _read_text(path: str, what: str) -> str | None:
+    """The file's text; None when it does not exist; ``ConfigError`` when unreadable."""
+    if not os.path.lexists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read(1 << 20)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise ConfigError(f"cannot read {what} {path!r}: {reason}") from None
+
+
+def qingstor_credentials(env: Mapping[str, str]) -> StaticCredentials | None:
+    """Keys from QingStor's YAML config (``QINGSTOR_CONFIG_PATH`` or
+    ``~/.qingstor/config.yaml``, as qsctl and qingstor-sdk write it: flat ``key: value``)."""
+    path = env.get("QINGSTOR_CONFIG_PATH") or os.path.join(_home(env), ".qingstor", "config.yaml")
+    text = _read_text(path, "QingStor config file")
+    if text is None:
+        return None
+    values: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split(" #", 1)[0].rstrip()
+        if not line.strip() or line.lstrip().startswith("#") or line[0].isspace():
+            continue
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise ConfigError(f"cannot parse QingStor config file {path!r}: line {number}")
+        values[name.strip()] = value.strip().strip("'\"")
+    ak, sk = values.get("access_key_id"), values.get("secret_access_key")
+    if not ak or not sk:
+        return None
+    return StaticCredentials(Credentials(ak, sk), f"QingStor config file {path}")
+
+
+def coscmd_credentials(env: Mapping[str, str]) -> StaticCredentials | None:
+    """Keys from coscmd's ``~/.cos.conf`` (section ``common``: ``secret_id``, ``secret_key``)."""
+    path = os.path.join(_home(env), ".cos.conf")
+    text = _read_text(path, "COS config file")
+    if text is None:
+        return None
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text, source=path)
+    except configparser.Error:
+        raise ConfigError(f"cannot parse COS config file {path!r}") from None
+    common = parser["common"] if parser.has_section("common") else {}
+    ak = common.get("secret_id") or common.get("access_id")
+    sk = common.get("secret_key")
+    if not ak or not sk:
+        return None
+    return StaticCredentials(Credentials(ak, sk, common.get("token") or None), f"{path}")
+
+
+def resolve_credentials(
+    dialect: Dialect,
+    role: Role = "source",
+    *,
+    credentials: Credentials | CredentialProvider | None = None,
+    profile: str | None = None,
+    env: Mapping[str, str] | None = None,
+    clock: Clock = utc_now,
+) -> CredentialProvider:
+    """The provider for one side, by the order in this module's docstring.
+
+    Everything local (environment, files, the profile's existence) is checked here, so bad
+    configuration is a ``ConfigError`` before any request; what needs the network (STS,
+    IMDS, a container endpoint) is fetched on first use.
+    """
+    if credentials is not None:
+        return as_provider(credentials)
+    process_env = env is None
+    env = os.environ if env is None else env
+    if profile is not None:
+        load_profile(profile, env)
+        return aws_chain(profile, missing=f"profile {profile!r} has no credentials", clock=clock)
+    side = _SIDE[role]
+    for prefix in (f"PARTCOPY_{side}_", "PARTCOPY_"):
+        found = _env_pair(
+            env, f"{prefix}ACCESS_KEY_ID", f"{prefix}SECRET_ACCESS_KEY", f"{prefix}SESSION_TOKEN"
+        )
+        if found is not None:
+            return found
+    found = _env_pair(env, *VENDOR_ENV[dialect])
+    if found is not None:
+        return found
+    missing = _missing(dialect, role)
+    if dialect == "qingstor":
+        found = qingstor_credentials(env)
+    elif dialect == "cos":
+        found = coscmd_credentials(env)
+    elif dialect == "s3" and process_env:
+        check_config_files(env)
+        load_profile(None, env)  # an AWS_PROFILE that names no profile fails here
+        return aws_chain(None, missing=missing, clock=clock)
+    if found is None:
+        raise ConfigError(missing)
+    return found

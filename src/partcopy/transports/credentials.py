@@ -1,0 +1,200 @@
+"""Credentials that stay valid through a long copy: one provider per side and endpoint.
+
+A signer asks its provider for the current key pair on every request (``current()``, an
+attribute read). The transport awaits ``ensure_fresh()`` before signing: a comparison of
+the expiry with the clock, and only when the credentials are due for renewal a lock and a
+fetch in a worker thread (the fetch may block on STS, IMDS or a container endpoint). So a
+copy outlives its temporary credentials: they are renewed ``refresh_before`` ahead of
+expiry, and requests signed with the old ones are still valid when they arrive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+import anyio
+import anyio.to_thread
+
+from partcopy.errors import ConfigError, TransportError
+from partcopy.transports.signing.common import Credentials
+
+__all__ = [
+    "CredentialProvider",
+    "CredentialRefreshError",
+    "RefreshingCredentials",
+    "StaticCredentials",
+    "TimedCredentials",
+    "as_provider",
+]
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """Timezone-aware UTC now (the default clock)."""
+    return datetime.now(UTC)
+
+
+REFRESH_BEFORE = timedelta(minutes=10)
+"""Renew temporary credentials this long before they expire (botocore's mandatory window)."""
+RETRY_AFTER = timedelta(seconds=30)
+"""After a failed renewal while the old credentials are still valid, wait this long."""
+
+
+class CredentialRefreshError(TransportError):
+    """Expired credentials could not be renewed (the source did not answer): retryable."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimedCredentials:
+    """A key pair and when it stops being valid (``None``: it does not expire)."""
+
+    credentials: Credentials
+    expires: datetime | None = None
+
+
+@runtime_checkable
+class CredentialProvider(Protocol):
+    """Where a side's credentials come from, and the current ones."""
+
+    @property
+    def source(self) -> str:
+        """Where they were found, for error messages (never a secret)."""
+        ...
+
+    @property
+    def identity(self) -> str:
+        """Stable name of the identity: endpoints with the same one share a transport."""
+        ...
+
+    def current(self) -> Credentials:
+        """The credentials to sign with now (cheap; call ``ensure_fresh`` first)."""
+        ...
+
+    async def ensure_fresh(self) -> None:
+        """Fetch or renew the credentials when they are missing or about to expire."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StaticCredentials:
+    """A fixed key pair (arguments, environment variables, a plain config file)."""
+
+    credentials: Credentials = field(repr=False)
+    source: str = "explicit credentials"
+
+    @property
+    def identity(self) -> str:
+        return f"key:{self.credentials.access_key}"
+
+    def current(self) -> Credentials:
+        return self.credentials
+
+    async def ensure_fresh(self) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"StaticCredentials({self.credentials!r}, source={self.source!r})"
+
+
+Fetch = Callable[[], TimedCredentials]
+"""A blocking fetch of fresh credentials (run in a worker thread); raises ``ConfigError``
+when there are none and ``CredentialRefreshError`` when the source failed."""
+
+
+class RefreshingCredentials:
+    """Credentials fetched on first use and renewed before they expire.
+
+    ``clock`` is injectable so tests move time instead of waiting. A renewal that fails
+    while the old credentials are still valid keeps them and tries again later; once they
+    have expired the failure is raised (``CredentialRefreshError``, retryable).
+    """
+
+    def __init__(
+        self,
+        fetch: Fetch,
+        *,
+        source: str,
+        identity: str,
+        clock: Clock = utc_now,
+        refresh_before: timedelta = REFRESH_BEFORE,
+        describe: Callable[[], str] | None = None,
+    ) -> None:
+        self._fetch = fetch
+        self._source = source
+        self._identity = identity
+        self._clock = clock
+        self._refresh_before = refresh_before
+        self._describe = describe
+        self._value: TimedCredentials | None = None
+        self._not_before: datetime | None = None
+        self._lock = anyio.Lock()
+        self.fetches = 0
+        """How many times credentials were fetched (first resolution included)."""
+
+    def __repr__(self) -> str:
+        return f"RefreshingCredentials(source={self.source!r})"
+
+    @property
+    def source(self) -> str:
+        """Where the credentials come from (refined once they were fetched)."""
+        if self._describe is not None and self._value is not None:
+            return self._describe()
+        return self._source
+
+    @property
+    def identity(self) -> str:
+        return self._identity
+
+    @property
+    def expires(self) -> datetime | None:
+        """When the current credentials expire (``None``: never, or not fetched yet)."""
+        return self._value.expires if self._value is not None else None
+
+    def current(self) -> Credentials:
+        if self._value is None:
+            raise RuntimeError("credentials used before ensure_fresh() resolved them")
+        return self._value.credentials
+
+    def _due(self, value: TimedCredentials | None) -> bool:
+        if value is None:
+            return True
+        if value.expires is None:
+            return False
+        now = self._clock()
+        if self._not_before is not None and now < self._not_before and now < value.expires:
+            return False
+        return value.expires - now <= self._refresh_before
+
+    async def ensure_fresh(self) -> None:
+        if not self._due(self._value):
+            return
+        async with self._lock:
+            old = self._value
+            if not self._due(old):
+                return  # another task renewed them while this one waited
+            try:
+                fresh = await anyio.to_thread.run_sync(self._fetch)
+            except CredentialRefreshError as exc:
+                if old is None:  # nothing was sent yet: say so as bad configuration
+                    raise ConfigError(str(exc)) from None
+                if old.expires is None or old.expires <= self._clock():
+                    raise
+                # Still valid: keep signing with them and try again a little later.
+                self._not_before = self._clock() + RETRY_AFTER
+                return
+            self.fetches += 1
+            self._value = fresh
+            self._not_before = None
+
+
+def as_provider(
+    credentials: Credentials | CredentialProvider, source: str = "explicit credentials"
+) -> CredentialProvider:
+    """A provider for ``credentials`` (a fixed key pair becomes ``StaticCredentials``)."""
+    if isinstance(credentials, Credentials):
+        return StaticCredentials(credentials, source)
+    return credentials

@@ -1,0 +1,147 @@
+"""The order of the credential chain, the vendors' files, and renewal under concurrency."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import anyio
+import pytest
+
+from cred_servers import FakeClock
+from partcopy.errors import ConfigError
+from partcopy.transports.credential_chain import resolve_credentials
+from partcopy.transports.credentials import (
+    CredentialRefreshError,
+    RefreshingCredentials,
+    TimedCredentials,
+)
+from partcopy.transports.signing.common import Credentials
+
+PAIR = {"PARTCOPY_ACCESS_KEY_ID": "AK-ANY", "PARTCOPY_SECRET_ACCESS_KEY": "sk-any"}
+
+
+def key(dialect: str, role: str = "source", **env: str) -> tuple[str, str]:
+    provider = resolve_credentials(dialect, role, env=env)  # type: ignore[arg-type]
+    return provider.current().access_key, provider.source
+
+
+def test_per_side_variables_win_over_shared_ones_and_vendor_names() -> None:
+    env = {
+        **PAIR,
+        "PARTCOPY_SRC_ACCESS_KEY_ID": "AK-SRC",
+        "PARTCOPY_SRC_SECRET_ACCESS_KEY": "sk-src",
+        "AWS_ACCESS_KEY_ID": "AK-AWS",
+        "AWS_SECRET_ACCESS_KEY": "sk-aws",
+    }
+    assert key("s3", "source", **env) == ("AK-SRC", "environment PARTCOPY_SRC_ACCESS_KEY_ID")
+    assert key("s3", "destination", **env) == ("AK-ANY", "environment PARTCOPY_ACCESS_KEY_ID")
+    only_vendor = {"AWS_ACCESS_KEY_ID": "AK-AWS", "AWS_SECRET_ACCESS_KEY": "sk-aws"}
+    assert key("s3", **only_vendor)[0] == "AK-AWS"
+
+
+@pytest.mark.parametrize(
+    ("dialect", "names"),
+    [
+        ("obs", ("OBS_ACCESS_KEY_ID", "OBS_SECRET_ACCESS_KEY")),
+        ("cos", ("COS_SECRET_ID", "COS_SECRET_KEY")),
+        ("qingstor", ("QINGSTOR_ACCESS_KEY_ID", "QINGSTOR_SECRET_ACCESS_KEY")),
+    ],
+)
+def test_each_store_reads_its_own_tools_variables(dialect: str, names: tuple[str, str]) -> None:
+    env = {names[0]: "AK-VENDOR", names[1]: "sk"}
+    assert key(dialect, **env) == ("AK-VENDOR", f"environment {names[0]}")
+    with pytest.raises(ConfigError, match=r"no credentials for the source \(s3\)"):
+        key("s3", **env)  # another store's names do not count
+
+
+def test_explicit_credentials_read_nothing_from_the_environment() -> None:
+    explicit = Credentials("AK-EXPLICIT", "sk")
+    provider = resolve_credentials("s3", credentials=explicit, env={"PARTCOPY_SRC_": "x"})
+    assert provider.current() is explicit and provider.source == "explicit credentials"
+
+
+def test_half_a_pair_names_the_missing_variable() -> None:
+    with pytest.raises(ConfigError, match="PARTCOPY_DST_SECRET_ACCESS_KEY is not"):
+        key("s3", "destination", PARTCOPY_DST_ACCESS_KEY_ID="AK")
+
+
+def test_qingstor_yaml_and_coscmd_conf(tmp_path: Path) -> None:
+    qs = tmp_path / ".qingstor"
+    qs.mkdir()
+    (qs / "config.yaml").write_text(
+        "# qsctl\naccess_key_id: 'AK-QS'\nsecret_access_key: \"sk-qs\"\nzone: pek3b\n"
+    )
+    (tmp_path / ".cos.conf").write_text("[common]\nsecret_id = AK-COS\nsecret_key = sk-cos\n")
+    home = {"HOME": str(tmp_path)}
+    assert key("qingstor", **home) == ("AK-QS", f"QingStor config file {qs / 'config.yaml'}")
+    assert key("cos", **home) == ("AK-COS", str(tmp_path / ".cos.conf"))
+    (qs / "config.yaml").write_text("access_key_id 'no colon'\n")
+    with pytest.raises(ConfigError, match="cannot parse QingStor config file"):
+        key("qingstor", **home)
+    missing = {"QINGSTOR_CONFIG_PATH": str(tmp_path / "nope.yaml")}
+    with pytest.raises(ConfigError, match=r"no credentials for the source \(qingstor\)"):
+        key("qingstor", **missing)
+
+
+def test_one_renewal_however_many_requests_wait_and_failures_keep_valid_keys() -> None:
+    clock = FakeClock()
+    fetched: list[int] = []
+    fail = False
+
+    def fetch() -> TimedCredentials:
+        if fail:
+            raise CredentialRefreshError("the metadata service did not answer")
+        fetched.append(1)
+        return TimedCredentials(
+            Credentials(f"AK{len(fetched)}", "sk"), clock() + timedelta(hours=1)
+        )
+
+    provider = RefreshingCredentials(fetch, source="test", identity="test", clock=clock)
+
+    async def many() -> None:
+        async with anyio.create_task_group() as tg:
+            for _ in range(20):
+                tg.start_soon(provider.ensure_fresh)
+
+    anyio.run(many)
+    assert len(fetched) == 1 and provider.current().access_key == "AK1"
+    clock.advance(timedelta(minutes=49))
+    anyio.run(many)
+    assert len(fetched) == 1  # 11 minutes left: not yet due
+    clock.advance(timedelta(minutes=2))
+    anyio.run(many)
+    assert len(fetched) == 2 and provider.current().access_key == "AK2"
+    clock.advance(timedelta(minutes=55))
+    fail = True
+    anyio.run(provider.ensure_fresh)  # renewal failed, but AK2 is valid for 5 more minutes
+    assert provider.current().access_key == "AK2"
+    clock.advance(timedelta(minutes=6))
+    with pytest.raises(CredentialRefreshError):
+        anyio.run(provider.ensure_fresh)
+
+
+def test_first_fetch_failure_is_a_config_error() -> None:
+    def fetch() -> TimedCredentials:
+        raise CredentialRefreshError("could not get credentials from somewhere")
+
+    provider = RefreshingCredentials(fetch, source="test", identity="test")
+    with pytest.raises(ConfigError, match="somewhere"):
+        anyio.run(provider.ensure_fresh)
+
+
+def test_help_and_the_environment_path_never_import_botocore() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, contextlib, io\n"
+        "from partcopy.cli import main\n"
+        "from partcopy.config import resolve_endpoint\n"
+        "resolve_endpoint('s3', env={'AWS_ACCESS_KEY_ID': 'a', 'AWS_SECRET_ACCESS_KEY': 'b'})\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['cp', '--help'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('botocore')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
