@@ -81,7 +81,7 @@ def test_shared_credentials_file_by_profile_and_by_aws_profile(
     monkeypatch.setenv("AWS_PROFILE", "dev")
     source, key = copy_once(emu)
     assert key == "AKIDDEV" and "shared credentials file" in source
-    assert table.seen.count("AKIDDEV") >= 6  # HEAD, copy, HEAD per copy, all verified
+    assert table.seen.count("AKIDDEV") >= 4  # every request of both copies, each verified
 
 
 def test_credential_process_with_session_token(
