@@ -5,7 +5,8 @@
     PartcopyError
     ├── UsageError            bad input or configuration: exit 2, before any request
     │   ├── ConfigError       missing credentials, unknown endpoint, unreadable files
-    │   └── JournalError      a journal that is corrupt, foreign or unreadable
+    │   └── JournalError      a journal that is corrupt, foreign, unreadable or missing
+    │       └── JobBusy       the journal's job is running in another live process
     ├── PlanError             the object cannot be copied under the profile's limits (exit 2)
     ├── TransportError        what one request to a store came back with
     │   ├── ServiceError      the service answered an error (status, code, request id)
@@ -18,7 +19,8 @@
         ├── PartFailed        a part failed after its retries
         ├── SourceChanged     the source's ETag or version changed under the copy
         ├── VerificationFailed  the completed object does not match what was planned
-        └── AbortFailed       the upload could not be aborted: its id is carried, not lost
+        ├── AbortFailed       the upload could not be aborted: its id is carried, not lost
+        └── JournalWriteError the journal could not record mid-copy (disk full, I/O error)
 
 ``retryable`` says whether trying the same request again may succeed. Transports raise
 ``TransportError`` subclasses mapped once at the boundary (``raise X(...) from exc``);
@@ -34,7 +36,9 @@ __all__ = [
     "ConfigError",
     "ConnectError",
     "CopyError",
+    "JobBusy",
     "JournalError",
+    "JournalWriteError",
     "PartFailed",
     "PartcopyError",
     "PlanError",
@@ -135,6 +139,10 @@ class ConfigError(UsageError):
 
 class JournalError(UsageError):
     """A journal file that is corrupt, foreign to partcopy, or cannot be opened."""
+
+
+class JobBusy(JournalError):
+    """Another process that is still alive holds the journal's lock on this job."""
 
 
 class PlanError(PartcopyError):
@@ -279,3 +287,8 @@ class VerificationFailed(CopyError):
 
 class AbortFailed(CopyError):
     """The failed upload could not be aborted; ``upload_id`` names it for cleanup."""
+
+
+class JournalWriteError(CopyError):
+    """The journal could not record (disk full, I/O error) once the copy was under way:
+    a failed copy (exit 1, with its JSON), not bad input."""

@@ -22,7 +22,7 @@ from partcopy.engine.journal import JobRecord, Journal
 from partcopy.engine.result import error_dict, failure_dict
 from partcopy.engine.resume import ResumeOutcome, prepare_record, resume_hint, run_journaled
 from partcopy.engine.retry import RetryPolicy
-from partcopy.errors import PartcopyError, UsageError
+from partcopy.errors import JobBusy, PartcopyError, UsageError
 
 __all__ = ["add_resume", "run_resume"]
 
@@ -94,6 +94,8 @@ async def _resume(args: argparse.Namespace, journal: Journal) -> list[ResumeOutc
                 result = await run_journaled(
                     job, hooks, record=record, restart_on_change=args.restart_on_change
                 )
+            except JobBusy:
+                raise  # exit 2: another process runs it, nothing of this run is its outcome
             except PartcopyError as exc:
                 outcomes.append(
                     ResumeOutcome(record.id, record.source, record.destination, None, exc)
@@ -112,7 +114,7 @@ def run_resume(args: argparse.Namespace) -> int:
     """The ``resume`` handler: 0 all done, 1 a job failed, 2 bad input or journal."""
     try:
         configure_logging(args.log_level)
-        journal = Journal(args.journal)
+        journal = Journal(args.journal, create=False)  # a typo must not make a new one
     except UsageError as exc:
         return fail_usage(exc)
     try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -24,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal, TypeVar, cast
 
-from partcopy.errors import JournalError
+from partcopy.engine.joblock import JobLocks
+from partcopy.errors import JournalError, JournalWriteError
 
 __all__ = [
     "APPLICATION_ID",
@@ -157,12 +159,20 @@ def _check_header(path: Path) -> bool:
     False means there is no file yet (a new journal will be created).
     """
     try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise JournalError(f"cannot read journal {str(path)!r}: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise JournalError(f"journal {str(path)!r} is a directory, not a file")
+    if not stat.S_ISREG(mode):  # a FIFO or device would block the open, or never end
+        raise JournalError(f"journal {str(path)!r} is not a regular file")
+    try:
         with path.open("rb") as fh:
             head = fh.read(_HEADER_SIZE)
     except FileNotFoundError:
         return False
-    except IsADirectoryError:
-        raise JournalError(f"journal {str(path)!r} is a directory, not a file") from None
     except OSError as exc:
         raise JournalError(f"cannot read journal {str(path)!r}: {exc.strerror}") from None
     if not head:
@@ -194,8 +204,12 @@ class Journal:
         flush_seconds: float | None = 0.02,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        create: bool = True,
     ) -> None:
         self.path = Path(path)
+        self._may_create = create
+        self.locks = JobLocks(self.path)
+        """Per-job locks: one process runs a journaled job at a time (``engine.joblock``)."""
         self._flush_parts = max(1, flush_parts)
         self._flush_seconds = flush_seconds
         self._clock = clock
@@ -211,13 +225,15 @@ class Journal:
         self._closing = False
         self._writer: threading.Thread | None = None
         self._writer_idle = False
-        self._writer_error: JournalError | None = None
+        self._writer_error: JournalWriteError | None = None
         self._conn: sqlite3.Connection | None = self._open()
 
     # --- opening --------------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
         exists = _check_header(self.path)
+        if not exists and not self._may_create:
+            raise JournalError(f"no journal at {str(self.path)!r}")
         try:
             conn = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=10.0
@@ -320,7 +336,7 @@ class Journal:
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise JournalError(f"journal {str(self.path)!r}: {what} failed: {exc}") from None
+            raise JournalWriteError(f"journal {str(self.path)!r}: {what} failed: {exc}") from None
         with self._committed:
             self._commits += 1
             self._committed.notify_all()
@@ -380,7 +396,7 @@ class Journal:
                     return  # close() commits what is left
             try:
                 self.flush()
-            except JournalError as exc:
+            except JournalWriteError as exc:
                 self._writer_error = exc  # raised by the next call of the owner
                 return
 
@@ -401,6 +417,7 @@ class Journal:
             finally:
                 self._conn.close()
                 self._conn = None
+                self.locks.close()
 
     def __enter__(self) -> Journal:
         return self

@@ -16,11 +16,20 @@ from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 
+from partcopy.engine.finished import already_complete
 from partcopy.engine.hooks import JobPlan, ResumePoint
 from partcopy.engine.journal import JobRecord, JobState, Journal, PlanRecord
 from partcopy.engine.reconcile import list_all_parts, reconcile, source_unchanged
 from partcopy.engine.result import CopyResult
-from partcopy.errors import CopyError, ServiceError, SourceChanged, TransportError
+from partcopy.errors import (
+    CopyError,
+    JobBusy,
+    JournalError,
+    JournalWriteError,
+    ServiceError,
+    SourceChanged,
+    TransportError,
+)
 from partcopy.transports.base import PartInfo
 
 if TYPE_CHECKING:
@@ -61,10 +70,14 @@ class JournalHooks:
         self.journal = journal
         self.options: Mapping[str, object] = dict(options or {})
         self.record: JobRecord | None = None
+        self._locked: int | None = None
+        self._remaining = -1
+        """Parts still to record; at 0 the journal is flushed before Complete is sent."""
 
     def attach(self, record: JobRecord) -> None:
         """Continue ``record`` instead of recording a new job."""
         self.record = record
+        self._remaining = record.plan.part_count - len(self.journal.parts(record.id))
 
     @property
     def job_id(self) -> int | None:
@@ -74,6 +87,12 @@ class JournalHooks:
         if self.record is None:
             raise RuntimeError("the job was not planned yet")
         return self.record.id
+
+    def release(self) -> None:
+        """Drop the lock taken on a job this hook recorded (see ``on_planned``)."""
+        if self._locked is not None:
+            self.journal.locks.release(self._locked)
+            self._locked = None
 
     async def on_planned(self, job: JobPlan) -> None:
         if self.record is not None:
@@ -93,12 +112,20 @@ class JournalHooks:
             ),
             options=self.options,
         )
+        self.journal.locks.acquire(self.record.id)
+        self._locked = self.record.id
+        self._remaining = job.plan.part_count
 
     async def on_upload_created(self, upload_id: str) -> None:
         self.record = self.journal.set_upload(self._id(), upload_id)
 
     async def on_part_done(self, part_number: int, etag: str, size: int) -> None:
         self.journal.record_part(self._id(), part_number, etag, size)
+        self._remaining -= 1
+        if self._remaining == 0:
+            # Every part is proven: commit them before Complete is sent, so a crash just
+            # after Complete still finds them (engine.finished recognises the job done).
+            self.journal.flush()
 
     async def on_completed(self, result: CopyResult) -> None:
         if self.record is not None:
@@ -112,7 +139,12 @@ class JournalHooks:
         message = f"{type(error).__name__}: {error}".rstrip(": ")
         # An upload left open can be resumed ("failed"); without one the job is over.
         state: JobState = "failed" if upload_id is not None else "aborted"
-        self.record = self.journal.set_state(self.record.id, state, error=message)
+        try:
+            self.record = self.journal.set_state(self.record.id, state, error=message)
+        except JournalError as exc:  # disk full: the copy's own error is what to report
+            _log.warning("journal could not record the failure", error=str(exc))
+        except JournalWriteError as exc:
+            _log.warning("journal could not record the failure", error=str(exc))
 
 
 def job_options(job: CopyJob, endpoints: Mapping[str, str | None]) -> dict[str, object]:
@@ -171,8 +203,9 @@ async def _list_parts(job: CopyJob, upload_id: str) -> dict[int, PartInfo] | Non
 
 async def prepare_resume(
     job: CopyJob, journal: Journal, record: JobRecord, *, restart_on_change: bool = False
-) -> ResumePoint | None:
-    """Where to pick ``record`` up, or None to start the job afresh.
+) -> ResumePoint | CopyResult | None:
+    """Where to pick ``record`` up, its result when it already completed (a crash just
+    after Complete: see ``engine.finished``), or None to start the job afresh.
 
     Sends HEAD (source) and ListParts (destination); aborts the old upload when the source
     changed, and then raises ``SourceChanged`` unless ``restart_on_change``.
@@ -204,6 +237,9 @@ async def prepare_resume(
         raise SourceChanged(what + suffix, upload_id=kept)
     listed = await _list_parts(job, upload_id)
     if listed is None:
+        done = await already_complete(job, journal, record, info)
+        if done is not None:
+            return done
         journal.set_state(record.id, "aborted", error="the upload no longer exists")
         return None
     outcome = reconcile(record, journal.parts(record.id), listed)
@@ -241,14 +277,24 @@ async def run_journaled(
     journal = hooks.journal
     if record is None:
         record = journal.find_unfinished(str(job.source), str(job.destination))
-    resume = None
-    if record is not None:
+    if record is None:
+        try:
+            return await job.run(None)
+        finally:
+            hooks.release()
+            journal.flush()
+    journal.locks.acquire(record.id)  # JobBusy (exit 2) while another process runs it
+    try:
         resume = await prepare_resume(job, journal, record, restart_on_change=restart_on_change)
+        if isinstance(resume, CopyResult):
+            journal.set_state(record.id, "completed", result_etag=resume.etag)
+            return resume
         if resume is not None:
             hooks.attach(record)
-    try:
         return await job.run(resume)
     finally:
+        journal.locks.release(record.id)
+        hooks.release()
         journal.flush()
 
 
@@ -302,6 +348,8 @@ async def resume_all(
             result = await run_journaled(
                 job, hooks, record=record, restart_on_change=restart_on_change
             )
+        except JobBusy:
+            raise  # another live process runs this job: not an outcome of this run
         except Exception as exc:
             outcomes.append(ResumeOutcome(record.id, record.source, record.destination, None, exc))
         else:

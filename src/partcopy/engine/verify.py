@@ -33,6 +33,7 @@ __all__ = [
     "verify_part",
 ]
 
+
 class Verification(StrEnum):
     """What proved a copy: ``CopyResult.verification`` and ``"verification"`` in JSON.
 
