@@ -15,7 +15,9 @@ from partcopy.cli.bulk import add_bulk
 from partcopy.cli.common import Handler, Parser
 from partcopy.cli.cp import add_cp
 from partcopy.cli.demo import add_demo
+from partcopy.cli.ls import add_ls
 from partcopy.cli.plan import add_plan
+from partcopy.cli.prefix import add_sync
 from partcopy.cli.resume import add_resume
 from partcopy.cli.uploads import add_uploads
 from partcopy.emulator.cli import add_emulator
@@ -33,6 +35,8 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[Parser]], None]] = [
     add_uploads,
     add_emulator,
     add_bulk,
+    add_sync,
+    add_ls,
 ]
 
 

@@ -23,6 +23,7 @@ from partcopy.cli.common import (
 )
 from partcopy.cli.interrupts import interrupt_exit_status, sigterm_as_sigint
 from partcopy.cli.logs import LEVELS, configure_logging
+from partcopy.cli.prefix import add_prefix_flags, run_prefix_command
 from partcopy.engine.copier import Copier
 from partcopy.engine.events import Event, Failed, PartCompleted, PartRetried, Planned
 from partcopy.engine.job import Mode
@@ -58,10 +59,27 @@ def add_cp(sub: Any) -> None:
         action="store_true",
         help="with --journal: start over when the source changed since the journaled run",
     )
+    p.add_argument(
+        "--recursive",
+        action="store_true",
+        help="SRC and DST are prefixes: copy every object under SRC (see cli/prefix.py)",
+    )
+    add_prefix_flags(p, sync=False)
     p.add_argument("--json", action="store_true", help="print one JSON object when done")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--log-level", choices=LEVELS, default="warning", help="stderr log level")
-    p.set_defaults(handler=run_cp)
+    p.set_defaults(handler=run_cp, sync=False)
+
+
+_PREFIX_ONLY = ("filters", "dry_run", "max_objects", "workers", "report")
+
+
+def _refuse_prefix_flags(args: argparse.Namespace) -> None:
+    """A prefix-copy flag on a one-object cp is a mistake, not something to ignore."""
+    for name in _PREFIX_ONLY:
+        if getattr(args, name):
+            flag = "--include/--exclude" if name == "filters" else "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} needs --recursive (SRC and DST as prefixes)")
 
 
 class _Tally:
@@ -175,8 +193,11 @@ async def _copy(args: argparse.Namespace, on_event: Any, tally: _Tally) -> CopyR
 
 def run_cp(args: argparse.Namespace) -> int:
     """The ``cp`` handler: exit 0 done, 1 failed after retries, 2 bad input."""
+    if args.recursive:
+        return run_prefix_command(args)
     try:
         configure_logging(args.log_level)
+        _refuse_prefix_flags(args)
         check_copier_flags(args)
     except UsageError as exc:
         return fail_usage(exc)

@@ -297,6 +297,7 @@ class Emulator:
             call = wire.parse(
                 request.method, request.host, raw_path, raw_query, request.headers, body
             )
+            self.store.count_op(call.op)
         except StoreError as err:
             return await self._send(request, wire.error(err, head=head))
         verdict = self.faults.decide(call.op, call.identity, self.store.in_flight)

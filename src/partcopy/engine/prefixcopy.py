@@ -22,6 +22,7 @@ from partcopy.engine.bulk import BulkOptions, BulkRun
 from partcopy.engine.copier import PREFIX_RUNNER, Copier
 from partcopy.engine.filters import KeyFilter
 from partcopy.engine.ledger import BulkLedger
+from partcopy.engine.listing import PAGE_SIZE
 from partcopy.engine.manifest import ManifestEntry
 from partcopy.engine.orphans import PrefixLocation, parse_prefix_url
 from partcopy.engine.report import BulkSummary, ErrorInfo, ObjectOutcome, ReportWriter
@@ -53,6 +54,8 @@ class PrefixOptions:
     """Sync only: delete destination keys the source does not have."""
     dry_run: bool = False
     max_objects: int | None = None
+    page_size: int = PAGE_SIZE
+    """Keys per listing request (every dialect allows at most 1000)."""
 
     def __post_init__(self) -> None:
         if self.compare not in ("size", "etag", "mtime"):
@@ -61,6 +64,8 @@ class PrefixOptions:
             isinstance(self.max_objects, bool) or self.max_objects < 1
         ):
             raise UsageError(f"invalid max objects {self.max_objects!r}: must be at least 1")
+        if not 1 <= self.page_size <= PAGE_SIZE:
+            raise UsageError(f"invalid page size {self.page_size!r}: must be 1 to {PAGE_SIZE}")
 
 
 def as_directory(location: str | PrefixLocation) -> PrefixLocation:
@@ -122,10 +127,12 @@ class _PrefixRun:
 
     def actions(self, sync: bool) -> AsyncIterator[Action]:
         opts = self.options
-        listing = self.copier.list_objects(self.source, ordered=sync)
+        listing = self.copier.list_objects(self.source, ordered=sync, page_size=opts.page_size)
         if not sync:
             return plan_copy(listing, self.source.prefix, opts.keys, max_objects=opts.max_objects)
-        target = self.copier.list_objects(self.destination, role="destination", ordered=True)
+        target = self.copier.list_objects(
+            self.destination, role="destination", ordered=True, page_size=opts.page_size
+        )
         return plan_sync(
             listing,
             self.source.prefix,

@@ -634,6 +634,11 @@ class MemoryStore:
     def count_request(self) -> None:
         self._counters.requests += 1
 
+    def count_op(self, op: str) -> None:
+        """Count one request for ``op`` (the emulator calls it for every parsed request)."""
+        ops = self._counters.ops
+        ops[op] = ops.get(op, 0) + 1
+
     def count_fault(self, kind: str) -> None:
         self._counters.faults[kind] = self._counters.faults.get(kind, 0) + 1
 
@@ -658,6 +663,7 @@ class MemoryStore:
             completes=tuple(c.completes),
             faults=dict(c.faults),
             requests=c.requests,
+            ops=dict(c.ops),
         )
 
     def reset(self) -> None:

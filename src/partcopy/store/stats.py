@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["CompleteRecord", "CompletedPart", "Counters", "StoreStats"]
+__all__ = ["READ_OPS", "CompleteRecord", "CompletedPart", "Counters", "StoreStats"]
+
+READ_OPS = frozenset(
+    {"get", "head", "head_bucket", "get_versioning", "list_objects", "list_uploads", "list_parts"}
+)
+"""Operations that never change the store (what a dry run may send)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,12 @@ class StoreStats:
     completes: tuple[CompleteRecord, ...]
     faults: dict[str, int]
     requests: int
+    ops: dict[str, int] = field(default_factory=dict)
+    """Requests parsed, by operation (``copy_object``, ``upload_part_copy``, ``list_objects``)."""
+
+    def writes(self) -> int:
+        """Requests that could change the store (anything but reads and listings)."""
+        return sum(n for op, n in self.ops.items() if op not in READ_OPS)
 
     @property
     def every_complete_issued(self) -> bool:
@@ -62,6 +73,7 @@ class StoreStats:
             "open_uploads": self.open_uploads,
             "faults": dict(self.faults),
             "requests": self.requests,
+            "ops": dict(sorted(self.ops.items())),
             "every_complete_issued": self.every_complete_issued,
             "completes": [
                 {
@@ -89,3 +101,4 @@ class Counters:
     requests: int = 0
     completes: list[CompleteRecord] = field(default_factory=list)
     faults: dict[str, int] = field(default_factory=dict)
+    ops: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,127 @@
+"""``partcopy ls URL``: what partcopy sees under a prefix (and what filters select).
+
+Like ``aws s3 ls``: one level by default (``PRE dir/`` lines, then objects by name relative
+to the prefix), every key with ``--recursive``. Lines are printed as pages arrive, and
+``--json`` streams one JSON object (``{"url", "entries": [...], "objects", "prefixes",
+"bytes", "error"}``), so a listing of millions of keys never sits in memory. Exit 0 listed, 1 the
+listing failed, 2 bad input (before any request).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, TextIO
+
+import anyio
+
+from partcopy.cli.common import fail_usage
+from partcopy.cli.logs import LEVELS, configure_logging
+from partcopy.cli.prefix import add_filter_flags
+from partcopy.engine.copier import Copier
+from partcopy.engine.filters import KeyFilter
+from partcopy.engine.listing import ListedPrefix
+from partcopy.engine.orphans import PrefixLocation, parse_prefix_url
+from partcopy.errors import PartcopyError, UsageError
+from partcopy.transports.base import ListedObject
+
+__all__ = ["add_ls", "run_ls"]
+
+
+def add_ls(sub: Any) -> None:
+    """Register ``ls`` on the CLI's subparsers."""
+    p = sub.add_parser("ls", help="list objects under a prefix (one level, or --recursive)")
+    p.add_argument("url", metavar="URL", help="s3://bucket[/prefix] (or obs, cos, qs)")
+    p.add_argument("--recursive", action="store_true", help="every key, not one level")
+    add_filter_flags(p)
+    p.add_argument("--endpoint-url", help="endpoint of the store")
+    p.add_argument("--region", help="region (signing and default endpoints)")
+    p.add_argument("--json", action="store_true", help="stream one JSON object")
+    p.add_argument("--log-level", choices=LEVELS, default="warning", help="stderr log level")
+    p.set_defaults(handler=run_ls)
+
+
+def _entry_dict(entry: ListedObject | ListedPrefix) -> dict[str, object]:
+    if isinstance(entry, ListedPrefix):
+        return {"prefix": entry.prefix}
+    return {
+        "key": entry.key,
+        "size": entry.size,
+        "etag": entry.etag,
+        "last_modified": entry.last_modified.isoformat() if entry.last_modified else None,
+        "storage_class": entry.storage_class,
+    }
+
+
+class _Printer:
+    """Writes entries as they come: text lines, or the pieces of one JSON object."""
+
+    def __init__(self, out: TextIO, loc: PrefixLocation, as_json: bool, recursive: bool) -> None:
+        self.out = out
+        self.loc = loc
+        self.as_json = as_json
+        self.recursive = recursive
+        self.objects = self.prefixes = self.bytes = 0
+        if as_json:
+            out.write('{"url": ' + json.dumps(loc.url) + ', "entries": [')
+
+    def entry(self, entry: ListedObject | ListedPrefix) -> None:
+        if isinstance(entry, ListedPrefix):
+            self.prefixes += 1
+        else:
+            self.objects += 1
+            self.bytes += entry.size
+        if self.as_json:
+            sep = "" if self.objects + self.prefixes == 1 else ", "
+            self.out.write(sep + json.dumps(_entry_dict(entry)))
+            return
+        if isinstance(entry, ListedPrefix):
+            self.out.write(f"{'PRE':>30} {entry.prefix[len(self.loc.prefix) :]}\n")
+            return
+        when = entry.last_modified.strftime("%Y-%m-%d %H:%M:%S") if entry.last_modified else "-"
+        name = entry.key if self.recursive else entry.key[len(self.loc.prefix) :]
+        self.out.write(f"{when:19} {entry.size:>10} {name}\n")
+
+    def close(self, error: PartcopyError | None = None) -> None:
+        if self.as_json:
+            failure = (
+                None if error is None else {"type": type(error).__name__, "message": str(error)}
+            )
+            self.out.write(
+                f'], "objects": {self.objects}, "prefixes": {self.prefixes}, '
+                f'"bytes": {self.bytes}, "error": {json.dumps(failure)}}}\n'
+            )
+        self.out.flush()
+
+
+async def _list(args: argparse.Namespace, loc: PrefixLocation, keys: KeyFilter) -> None:
+    printer = _Printer(sys.stdout, loc, args.json, args.recursive)
+    async with Copier(endpoint_url=args.endpoint_url, region=args.region) as copier:
+        try:
+            async for entry in copier.list_objects(loc, recursive=args.recursive):
+                name = entry.prefix if isinstance(entry, ListedPrefix) else entry.key
+                if keys.keeps(name[len(loc.prefix) :]):
+                    printer.entry(entry)
+        except PartcopyError as exc:
+            printer.close(exc)
+            raise
+        printer.close()
+
+
+def run_ls(args: argparse.Namespace) -> int:
+    """The ``ls`` handler: exit 0 listed, 1 the listing failed, 2 bad input."""
+    try:
+        configure_logging(args.log_level)
+        loc = parse_prefix_url(args.url)
+        keys = KeyFilter.of(args.filters)
+    except UsageError as exc:
+        return fail_usage(exc)
+    try:
+        anyio.run(_list, args, loc, keys)
+    except UsageError as exc:
+        return fail_usage(exc)
+    except PartcopyError as exc:
+        sys.stderr.write(f"partcopy: ls failed: {type(exc).__name__}: {exc}\n")
+        return 1
+    return 0

@@ -1,0 +1,269 @@
+"""``partcopy cp --recursive`` and ``partcopy sync``: prefix copies from listings.
+
+Bad input (URLs, globs, overlapping prefixes, ``--delete`` without sync, sizes, endpoints)
+is one line on stderr with exit status 2 before any request. Exit 0 when every selected
+object was copied (or found the same) and every deletion made; 1 otherwise (the report
+says which). ``--json`` prints the bulk summary plus ``listed``, ``skipped_same`` and
+``deleted``; a dry run prints what it would copy and delete, and sends no write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+
+from partcopy.cli.common import (
+    add_copier_flags,
+    check_copier_flags,
+    fail_usage,
+    positive_int,
+    print_json,
+    warn_insecure,
+)
+from partcopy.cli.logs import LEVELS, configure_logging
+from partcopy.engine.bulk import BulkOptions, CopierSettings
+from partcopy.engine.filters import KeyFilter
+from partcopy.engine.ledger import BulkLedger
+from partcopy.engine.orphans import PrefixLocation
+from partcopy.engine.prefixcopy import PrefixOptions, as_directory, run_prefix
+from partcopy.engine.report import BulkSummary, ObjectOutcome, ReportWriter, open_report
+from partcopy.engine.syncplan import COMPARE_MODES
+from partcopy.errors import PartcopyError, UsageError
+from partcopy.transports.base import ListedObject
+
+__all__ = ["FilterAction", "add_filter_flags", "add_prefix_flags", "add_sync", "run_prefix_command"]
+
+
+class FilterAction(argparse.Action):
+    """Collects ``--include``/``--exclude`` into one ordered list of (action, glob)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        rules = list(getattr(namespace, self.dest, None) or [])
+        rules.append((self.const, values))
+        setattr(namespace, self.dest, rules)
+
+
+def add_filter_flags(p: Any) -> None:
+    """``--include G`` / ``--exclude G``, repeatable, kept in the order given."""
+    for flag, verb in (("--include", "include"), ("--exclude", "exclude")):
+        p.add_argument(
+            flag,
+            dest="filters",
+            action=FilterAction,
+            const=verb,
+            default=[],
+            metavar="GLOB",
+            help=f"{verb} keys (relative to the prefix) matching GLOB; repeatable, in order, "
+            "the last match wins",
+        )
+
+
+def add_prefix_flags(p: Any, *, sync: bool) -> None:
+    """The flags ``cp --recursive`` and ``sync`` share (besides the copier flags)."""
+    add_filter_flags(p)
+    p.add_argument("--dry-run", action="store_true", help="print what would happen, send no write")
+    p.add_argument(
+        "--max-objects",
+        type=positive_int("max objects"),
+        metavar="N",
+        help="consider at most N source objects",
+    )
+    p.add_argument(
+        "--workers",
+        type=positive_int("number of workers"),
+        metavar="N",
+        help="objects copied at once (default: --concurrency)",
+    )
+    p.add_argument("--report", metavar="PATH", help="one JSON line per object (and deletion)")
+    if sync:
+        p.add_argument(
+            "--delete", action="store_true", help="delete destination keys the source lacks"
+        )
+        p.add_argument(
+            "--compare",
+            choices=COMPARE_MODES,
+            default="mtime",
+            help="when ETags are not comparable: same size is enough (size), ETags must "
+            "match (etag), or the source must not be newer (mtime, the default)",
+        )
+
+
+def add_sync(sub: Any) -> None:
+    """Register ``sync`` on the CLI's subparsers."""
+    p = sub.add_parser("sync", help="copy only what is missing or differs under a prefix")
+    p.add_argument("source", metavar="SRC_PREFIX", help="s3://bucket/prefix/ (or obs, cos, qs)")
+    p.add_argument("destination", metavar="DST_PREFIX", help="destination prefix URL")
+    add_copier_flags(
+        p,
+        many=True,
+        concurrency_help="requests in flight per endpoint (default 64)",
+        profile_help="destination limits profile (default: the destination's dialect)",
+    )
+    p.add_argument("--journal", help="SQLite journal: a rerun skips finished objects")
+    add_prefix_flags(p, sync=True)
+    p.add_argument("--json", action="store_true", help="print one JSON summary when done")
+    p.add_argument("--quiet", action="store_true", help="no progress or summary line")
+    p.add_argument("--log-level", choices=LEVELS, default="warning", help="stderr log level")
+    p.set_defaults(handler=run_prefix_command, sync=True)
+
+
+class _Progress:
+    """A live line on a terminal: objects and bytes done of those listed so far, rate,
+    failures. Updated at most ten times a second."""
+
+    def __init__(self) -> None:
+        from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("{task.description}"), TimeElapsedColumn())
+        self.task = self.progress.add_task("listing", total=None)
+        self.listed = self.listed_bytes = self.done = self.done_bytes = self.failed = 0
+        self.started = time.monotonic()
+        self._last = 0.0
+
+    def listed_one(self, entry: ListedObject) -> None:
+        self.listed += 1
+        self.listed_bytes += entry.size
+        self._refresh()
+
+    def outcome(self, outcome: ObjectOutcome) -> None:
+        if outcome.status == "failed":
+            self.failed += 1
+        elif outcome.status in ("ok", "skipped"):
+            self.done += 1
+            self.done_bytes += outcome.bytes
+        self._refresh()
+
+    def _refresh(self) -> None:
+        from partcopy.units import format_size
+
+        now = time.monotonic()
+        if now - self._last < 0.1:
+            return
+        self._last = now
+        rate = self.done_bytes / max(now - self.started, 1e-9)
+        self.progress.update(
+            self.task,
+            description=f"{self.done}/{self.listed} objects, {format_size(self.done_bytes)}"
+            f"/{format_size(self.listed_bytes)} listed so far, {format_size(int(rate))}/s, "
+            f"{self.failed} failed",
+        )
+
+
+def _dry_run_line(outcome: ObjectOutcome) -> None:
+    if outcome.status == "would_copy":
+        sys.stdout.write(f"(dry run) copy {outcome.src} -> {outcome.dst}\n")
+    elif outcome.status == "would_delete":
+        sys.stdout.write(f"(dry run) delete {outcome.dst}\n")
+
+
+def _check(args: argparse.Namespace) -> tuple[PrefixLocation, PrefixLocation, PrefixOptions]:
+    """Everything that can be wrong with the arguments, before any request."""
+    check_copier_flags(args)
+    source, destination = as_directory(args.source), as_directory(args.destination)
+    options = PrefixOptions(
+        keys=KeyFilter.of(args.filters),
+        compare=getattr(args, "compare", "mtime"),
+        delete=getattr(args, "delete", False),
+        dry_run=args.dry_run,
+        max_objects=args.max_objects,
+    )
+    return source, destination, options
+
+
+def run_prefix_command(args: argparse.Namespace) -> int:
+    """The ``sync`` and ``cp --recursive`` handler: exit 0 done, 1 something failed, 2 usage."""
+    try:
+        configure_logging(args.log_level)
+        source, destination, options = _check(args)
+    except UsageError as exc:
+        return fail_usage(exc)
+    warn_insecure(args)
+    bar = None if args.json or args.quiet or not sys.stderr.isatty() else _Progress()
+    try:
+        if bar is not None:
+            with bar.progress:
+                summary = anyio.run(_run, args, source, destination, options, bar)
+        else:
+            summary = anyio.run(_run, args, source, destination, options, None)
+    except UsageError as exc:
+        return fail_usage(exc)
+    except PartcopyError as exc:
+        what = "sync" if args.sync else "copy"
+        sys.stderr.write(f"partcopy: {what} failed: {type(exc).__name__}: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        hint = " (rerun with the same --journal to resume)" if args.journal else ""
+        sys.stderr.write(f"partcopy: interrupted{hint}\n")
+        return 130
+    if args.json:
+        print_json(summary.as_dict())
+    elif not args.quiet:
+        sys.stderr.write(json.dumps(summary.as_dict()) + "\n")
+    return 0 if summary.succeeded else 1
+
+
+async def _run(
+    args: argparse.Namespace,
+    source: PrefixLocation,
+    destination: PrefixLocation,
+    options: PrefixOptions,
+    bar: _Progress | None,
+) -> BulkSummary:
+    settings = CopierSettings(
+        endpoint_url=args.endpoint_url,
+        dst_endpoint_url=args.dst_endpoint_url,
+        region=args.region,
+        dst_region=args.dst_region,
+        concurrency=args.concurrency,
+        max_attempts=args.max_attempts,
+        adaptive=not args.fixed_concurrency,
+        verify_tls=not args.no_verify_tls,
+    )
+    bulk = BulkOptions(
+        concurrency=args.workers or args.concurrency,
+        part_size=args.part_size,
+        mode=args.mode,
+        profile=args.profile,
+    )
+    printing = options.dry_run and not (args.json or args.quiet)
+
+    def on_outcome(outcome: ObjectOutcome) -> None:
+        if printing:
+            _dry_run_line(outcome)
+        if bar is not None:
+            bar.outcome(outcome)
+
+    ledger = BulkLedger(args.journal) if args.journal is not None else None
+    stream = None
+    try:
+        stream = open_report(args.report) if args.report is not None else None
+        async with settings.copier(ledger.journal if ledger is not None else None) as copier:
+            return await run_prefix(
+                copier,
+                source,
+                destination,
+                sync=args.sync,
+                options=options,
+                bulk=bulk,
+                report=ReportWriter(stream),
+                ledger=ledger,
+                on_outcome=on_outcome,
+                on_listed=bar.listed_one if bar is not None else None,
+            )
+    finally:
+        if stream is not None:
+            stream.close()
+        if ledger is not None:
+            ledger.close()
