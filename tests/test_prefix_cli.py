@@ -1,0 +1,120 @@
+"""``partcopy ls``, ``sync`` and ``cp --recursive`` as the shell sees them: bad input is
+exit 2 with one line and no request; the JSON summary and the dry-run lines."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from partcopy.cli import main
+from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
+
+StartEmulator = Callable[..., EmulatorThread]
+
+
+@pytest.fixture
+def creds(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "PARTCOPY_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PARTCOPY_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY)
+    monkeypatch.setenv("PARTCOPY_SECRET_ACCESS_KEY", DEFAULT_SECRET_KEY)
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[socket.socket, str]]:
+    """A socket that listens but never answers: any request would show up as a connection."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    sock.setblocking(False)
+    try:
+        yield sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
+
+
+def cli(args: list[str]) -> int:
+    try:
+        return main(args)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+BAD = [
+    (["sync", "/local/dir", "s3://dst/q/"], "'/local/dir'"),
+    (["cp", "--recursive", "s3://src/p?versionId=v1", "s3://dst/q/"], "takes no query"),
+    (["ls", "s3://Bad_Bucket/p/"], "'Bad_Bucket'"),
+    (["cp", "s3://src/p/", "s3://dst/q/", "--delete"], "--delete"),
+    (["cp", "--recursive", "s3://src/p/", "s3://dst/q/", "--delete"], "--delete"),
+    (["sync", "s3://src/p/", "s3://dst/q/", "--include", "[abc"], "'[abc'"),
+    (["ls", "s3://src/p/", "--exclude", "x\\"], "'x\\\\'"),
+    (["sync", "s3://src/data", "s3://src/data/mirror/"], "overlaps"),
+    (["cp", "--recursive", "s3://src/a/b/", "s3://src/a/"], "overlaps"),
+    (["cp", "s3://src/k", "s3://dst/k", "--include", "*.x"], "--recursive"),
+    (["sync", "s3://src/p/", "s3://dst/q/", "--compare", "md5"], "md5"),
+    (["sync", "s3://src/p/", "s3://dst/q/", "--max-objects", "0"], "'0'"),
+]
+
+
+@pytest.mark.parametrize(("argv", "named"), BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_is_one_line_exit_2_and_no_request(
+    creds: None,
+    listener: tuple[socket.socket, str],
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    named: str,
+) -> None:
+    sock, url = listener
+    status = cli([*argv, "--endpoint-url", url])
+    out, err = capsys.readouterr()
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and named in err, err
+    with pytest.raises(BlockingIOError):
+        sock.accept()
+
+
+def test_ls_sync_and_dry_run_through_the_cli(
+    creds: None, emulator_thread: StartEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = ["a b.bin", "dir/ü+%.bin", "dir/sub/x.bin", "z.txt"]
+    emu = emulator_thread(
+        dialect="s3", objects=[f"src/tree/{k}={i + 1}" for i, k in enumerate(keys)]
+    )
+    emu.call(lambda: emu.emulator.store.create_bucket("dst"))
+    common = ["--endpoint-url", emu.url, "--region", "ap-test-1"]
+
+    assert (
+        cli(["ls", "s3://src/tree/", "--recursive", "--json", "--exclude", "*.txt", *common]) == 0
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert [e["key"] for e in doc["entries"]] == sorted(f"tree/{k}" for k in keys[:3])
+    assert (doc["objects"], doc["prefixes"], doc["bytes"], doc["error"]) == (3, 0, 6, None)
+
+    assert cli(["sync", "s3://src/tree", "s3://dst/copy", "--json", *common]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert (first["status"], first["ok"], first["listed"], first["deleted"]) == (
+        "completed",
+        4,
+        4,
+        0,
+    )
+
+    emu.call(lambda: emu.emulator.store.put_virtual("dst", "copy/extra.bin", 3))
+    emu.call(lambda: emu.emulator.store.put_virtual("src", "tree/z.txt", 9))
+    writes = emu.call(lambda: emu.emulator.store.stats().writes())
+    assert cli(["sync", "s3://src/tree/", "s3://dst/copy/", "--delete", "--dry-run", *common]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [  # in key order
+        "(dry run) delete s3://dst/copy/extra.bin",
+        "(dry run) copy s3://src/tree/z.txt -> s3://dst/copy/z.txt",
+    ]
+    assert json.loads(err)["skipped_same"] == 3
+    assert emu.call(lambda: emu.emulator.store.stats().writes()) == writes
+
+    assert cli(["sync", "s3://src/tree/", "s3://dst/copy/", "--delete", "--json", *common]) == 0
+    last = json.loads(capsys.readouterr().out)
+    assert (last["ok"], last["skipped_same"], last["deleted"]) == (1, 3, 1)
+    assert emu.call(lambda: emu.emulator.store.keys("dst")) == sorted(f"copy/{k}" for k in keys)
