@@ -151,6 +151,13 @@ class MotoStore:
     def copies(self) -> None:
         return None
 
+    def remove(self) -> None:
+        """Drop this store's buckets (other tests share the in-process moto backend)."""
+        for bucket in (self.src, self.dst):
+            for key in list(self.backend.get_bucket(bucket).keys.keys()):
+                self.backend.delete_object(bucket, key)
+            self.backend.delete_bucket(bucket)
+
     def writes(self) -> None:
         return None
 
@@ -169,7 +176,11 @@ def moto_url() -> Iterator[str]:
 @asynccontextmanager
 async def _backend(name: str, moto_url: str) -> AsyncIterator[Store]:
     if name == "moto":
-        yield MotoStore(moto_url)
+        moto = MotoStore(moto_url)
+        try:
+            yield moto
+        finally:
+            moto.remove()
         return
     suffix, region = ("-1250000000", "ap-guangzhou") if name == "cos" else ("", "ap-test-1")
     async with Emulator(name) as emu:
