@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import anyio
 import structlog
 
 from partcopy.errors import PartcopyError, ServiceError, UsageError
@@ -162,27 +163,42 @@ async def abort_uploads(
     older_than: float | None = None,
     now: datetime | None = None,
     page_size: int = 1000,
+    concurrency: int = 16,
 ) -> AbortOutcome:
     """Abort every upload under ``prefix`` initiated at least ``older_than`` seconds ago.
 
     With ``older_than=None`` every upload is aborted. A failed abort is reported, not
-    raised, so one stubborn upload does not stop the rest.
+    raised, so one stubborn upload does not stop the rest. Up to ``concurrency`` aborts
+    are in flight at once; the outcome lists uploads in listing order.
     """
     split_by_age([], older_than)  # validates the age before any request
+    if concurrency < 1:
+        raise UsageError(f"invalid concurrency {concurrency!r}: must be at least 1")
     uploads = await list_uploads(transport, bucket, prefix, page_size=page_size)
     old, kept = split_by_age(uploads, older_than, now=now)
-    aborted: list[UploadInfo] = []
-    failed: list[tuple[UploadInfo, str]] = []
-    for upload in old:
-        try:
-            await transport.abort(upload.bucket or bucket, upload.key, upload.upload_id)
-        except ServiceError as exc:
-            if exc.code == "NoSuchUpload":  # gone already (aborted or completed meanwhile)
-                aborted.append(upload)
-            else:
-                failed.append((upload, f"{exc.kind}: {exc}"))
-        except PartcopyError as exc:
-            failed.append((upload, f"{exc.kind}: {exc}"))
-        else:
-            aborted.append(upload)
-    return AbortOutcome(tuple(aborted), tuple(kept), tuple(failed))
+    errors: list[str | None] = [None] * len(old)
+    limiter = anyio.CapacityLimiter(concurrency)
+
+    async def abort(index: int, upload: UploadInfo) -> None:
+        async with limiter:
+            errors[index] = await _abort_one(transport, bucket, upload)
+
+    async with anyio.create_task_group() as tg:
+        for index, upload in enumerate(old):
+            tg.start_soon(abort, index, upload)
+    aborted = tuple(u for u, e in zip(old, errors, strict=True) if e is None)
+    failed = tuple((u, e) for u, e in zip(old, errors, strict=True) if e is not None)
+    return AbortOutcome(aborted, tuple(kept), failed)
+
+
+async def _abort_one(transport: Transport, bucket: str, upload: UploadInfo) -> str | None:
+    """None when the upload is gone (aborted now, or already); else why it is not."""
+    try:
+        await transport.abort(upload.bucket or bucket, upload.key, upload.upload_id)
+    except ServiceError as exc:
+        if exc.code == "NoSuchUpload":  # gone already (aborted or completed meanwhile)
+            return None
+        return f"{exc.kind}: {exc}"
+    except PartcopyError as exc:
+        return f"{exc.kind}: {exc}"
+    return None
