@@ -12,15 +12,17 @@ import pytest
 import structlog
 
 from env_helpers import hermetic_aws
+from partcopy.cli.logs import reset_logging
 from partcopy.emulator import EmulatorThread
 from realstore.seaweedfs import SeaweedFS
 
 
 @pytest.fixture(autouse=True)
 def _reset_structlog() -> Iterator[None]:
-    """``cp`` points structlog at the stderr of its test (a capture that is then closed)."""
+    """``cp`` points partcopy's logging at the stderr of its test (then closed)."""
     yield
     structlog.reset_defaults()
+    reset_logging()
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,6 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 import pytest
-import structlog
 
 from partcopy import Copier, CopyResult
 from partcopy.engine.events import (
@@ -29,6 +28,7 @@ from partcopy.errors import (
     SourceChanged,
     VerificationFailed,
 )
+from partcopy.logs import capture_events
 from partcopy.store.memory import MemoryStore, StoreError
 from partcopy.transports.base import ObjectAttributes, ObjectInfo, SSECustomerKey
 from partcopy.transports.faults import Fault, FaultyTransport
@@ -386,9 +386,7 @@ def test_failed_event_and_logs_carry_job_id_and_part_number_but_no_secret() -> N
             await c.copy(SRC, DST, part_size="5MiB", destination_sse_c=secret_key)
 
     with (
-        structlog.testing.capture_logs(
-            processors=[structlog.contextvars.merge_contextvars]
-        ) as logs,
+        capture_events() as logs,
         pytest.raises(PartFailed),
     ):
         run(main)

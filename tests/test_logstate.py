@@ -1,5 +1,6 @@
 """Per-object log events cost nothing below the chosen level: a job asks once whether info
-is shown, and binds no context and renders no event when it is not."""
+is handled (stdlib logging under ``partcopy``), and binds no context and renders no event
+when it is not."""
 
 from __future__ import annotations
 
@@ -13,15 +14,16 @@ import structlog
 
 from partcopy.engine.copier import Copier
 from partcopy.engine.logstate import log_enabled
+from partcopy.logs import capture_events
 from partcopy.store.memory import MemoryStore
 from partcopy.transports.base import ObjectAttributes, ObjectInfo
 from partcopy.transports.memory import MemoryTransport
 
 
 @pytest.fixture(autouse=True)
-def reset_structlog() -> Iterator[None]:
+def reset_partcopy_level() -> Iterator[None]:
     yield
-    structlog.reset_defaults()
+    logging.getLogger("partcopy").setLevel(logging.NOTSET)
 
 
 class _ContextSpy(MemoryTransport):
@@ -35,7 +37,6 @@ class _ContextSpy(MemoryTransport):
 
 
 def _copy_small(level: int) -> tuple[list[dict[str, Any]], list[Any]]:
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(level))
     store = MemoryStore("s3")
     store.create_bucket("src")
     store.create_bucket("dst")
@@ -47,7 +48,7 @@ def _copy_small(level: int) -> tuple[list[dict[str, Any]], list[Any]]:
         async with Copier(transport=spy) as copier:
             await copier.copy("s3://src/k", "s3://dst/k")
 
-    with structlog.testing.capture_logs() as logs:
+    with capture_events(level) as logs:
         anyio.run(go)
     return spy.seen, logs
 
@@ -63,9 +64,8 @@ def test_at_info_the_job_id_is_bound_and_completion_logged() -> None:
     assert [e["event"] for e in logs] == ["completed"] and logs[0]["job_id"] == seen[0]["job_id"]
 
 
-def test_log_enabled_follows_the_configured_wrapper() -> None:
-    assert log_enabled(logging.DEBUG)  # structlog's default shows everything
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+def test_log_enabled_follows_stdlib_logging() -> None:
+    logging.getLogger("partcopy").setLevel(logging.WARNING)
     assert not log_enabled(logging.INFO) and log_enabled(logging.ERROR)
-    structlog.configure(wrapper_class=structlog.stdlib.BoundLogger)
-    assert log_enabled(logging.DEBUG)  # cannot tell: treated as shown
+    logging.getLogger("partcopy").setLevel(logging.DEBUG)
+    assert log_enabled(logging.DEBUG)

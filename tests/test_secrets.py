@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import io
 import json
@@ -16,14 +17,13 @@ import re
 import subprocess
 import sys
 import traceback
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 import anyio
 import anyio.lowlevel
 import pytest
-import structlog
 
 from partcopy.cli.logs import configure_logging
 from partcopy.config import Credentials, EndpointConfig
@@ -32,6 +32,7 @@ from partcopy.emulator.server import Emulator
 from partcopy.engine.copier import Copier
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import PartcopyError
+from partcopy.logs import capture_events
 from partcopy.transports import make_transport
 from partcopy.transports.base import SSECustomerKey, Transport
 
@@ -127,17 +128,13 @@ class Capture:
 
     def __init__(self, caplog: pytest.LogCaptureFixture) -> None:
         self.rendered = io.StringIO()
-        self.raw_events: list[MutableMapping[str, Any]] = []
         self.texts: list[str] = []
         self.caplog = caplog
         configure_logging("debug", stream=self.rendered)
-        processors = structlog.get_config()["processors"]
-        structlog.configure(processors=[processors[0], self._keep, *processors[1:]])
+        logging.getLogger("partcopy").propagate = True  # caplog sees the records too
+        self._stack = contextlib.ExitStack()
+        self.raw_events: list[dict[str, Any]] = self._stack.enter_context(capture_events())
         caplog.set_level(logging.DEBUG)
-
-    def _keep(self, logger: object, method: str, event: MutableMapping[str, Any]) -> Any:
-        self.raw_events.append(dict(event))
-        return event
 
     def error(self, exc: BaseException) -> None:
         self.texts.extend(traceback.format_exception(exc))
@@ -146,6 +143,7 @@ class Capture:
             self.texts.append(json.dumps({"type": exc.kind, "message": str(exc)}))
 
     def assert_clean(self, signatures: list[str]) -> None:
+        self._stack.close()
         assert len(signatures) > 20  # the scan below has something to find
         secrets = forbidden(signatures)
         assert self.raw_events and self.rendered.getvalue()

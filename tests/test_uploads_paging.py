@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import anyio
 import pytest
-import structlog
 
 from partcopy.engine.orphans import list_uploads
+from partcopy.logs import capture_events
 from partcopy.store.memory import MemoryStore
 from partcopy.transports.base import UploadInfo, UploadsPage
 from partcopy.transports.memory import MemoryTransport
@@ -66,7 +66,7 @@ def test_a_store_without_markers_is_read_to_the_end() -> None:
 
 def test_an_empty_truncated_page_without_markers_stops_with_a_warning() -> None:
     transport = StuckAfterFirstPage(_store(5))
-    with structlog.testing.capture_logs() as logs:
+    with capture_events() as logs:
         found = anyio.run(lambda: list_uploads(transport, "bkt", page_size=2))
     assert len(found) == 2
     [warning] = [e for e in logs if e["log_level"] == "warning"]

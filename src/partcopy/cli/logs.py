@@ -1,60 +1,75 @@
-"""structlog setup for the CLI: key-value (or JSON) lines on stderr at a chosen level.
+"""Log output of the CLI: partcopy's events as key-value (or JSON) lines on stderr.
 
-``job_id`` and ``part_number`` reach every line through contextvars. A last-line
-processor redacts any field whose name suggests a secret, so a careless call cannot leak
-one. Libraries embedding partcopy keep their own structlog configuration.
+The library logs through stdlib ``logging`` under ``partcopy`` and prints nothing by
+itself (``partcopy.logs``); a command attaches one handler there at its ``--log-level``.
+``job_id`` and ``part_number`` reach every line through contextvars; secrets are redacted
+in the library's own processors and again here, for records from elsewhere.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
-from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import structlog
 
 from partcopy.errors import UsageError
+from partcopy.logs import ROOT, redact_secrets
 
-__all__ = ["LEVELS", "configure_logging", "redact_secrets"]
+__all__ = ["LEVELS", "configure_logging", "redact_secrets", "reset_logging"]
 
 LEVELS = ("debug", "info", "warning", "error", "critical")
-_SECRET_NAME = re.compile(r"secret|password|passwd|token|authorization|signature|sse_c|credential")
 
 
-def redact_secrets(
-    logger: object, method: str, event: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    """Replace the value of every field whose name looks like a secret."""
-    for name in list(event):
-        if _SECRET_NAME.search(name.lower()):
-            event[name] = "<redacted>"
-    return event
+class _CliHandler(logging.Handler):
+    """Renders each record's event fields as one line on ``stream`` (stderr when None,
+    looked up at each write so a replaced ``sys.stderr`` is followed)."""
+
+    def __init__(self, level: int, renderer: Any, stream: TextIO | None) -> None:
+        super().__init__(level)
+        self.renderer = renderer
+        self.stream = stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            fields = getattr(record, "event_dict", None)
+            event: dict[str, Any] = (
+                dict(fields) if isinstance(fields, dict) else {"event": record.getMessage()}
+            )
+            event["level"] = event.pop("log_level", None) or record.levelname.lower()
+            event["timestamp"] = datetime.fromtimestamp(record.created, UTC).isoformat()
+            line = self.renderer(None, record.levelname.lower(), redact_secrets(None, "", event))
+            (self.stream or sys.stderr).write(f"{line}\n")
+        except Exception:  # a logging failure must not fail the copy
+            self.handleError(record)
 
 
 def configure_logging(
     level: str = "warning", *, json_lines: bool = False, stream: TextIO | None = None
 ) -> None:
-    """Send structlog events at ``level`` or above to ``stream`` (stderr by default)."""
+    """Show partcopy's events at ``level`` or above on ``stream`` (stderr by default)."""
     if level.lower() not in LEVELS:
         raise UsageError(f"invalid log level {level!r}: expected one of {', '.join(LEVELS)}")
-    renderer: structlog.types.Processor = (
+    renderer: Any = (
         structlog.processors.JSONRenderer()
         if json_lines
         else structlog.dev.ConsoleRenderer(colors=False)
     )
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            redact_secrets,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping()[level.upper()]
-        ),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
-        cache_logger_on_first_use=False,
-    )
+    number = logging.getLevelNamesMapping()[level.upper()]
+    reset_logging()
+    root = logging.getLogger(ROOT)
+    root.addHandler(_CliHandler(number, renderer, stream))
+    root.setLevel(number)
+    root.propagate = False  # the command's own lines only, not the root logger's too
+
+
+def reset_logging() -> None:
+    """Remove what ``configure_logging`` attached (the library is silent again)."""
+    root = logging.getLogger(ROOT)
+    for handler in list(root.handlers):
+        if isinstance(handler, _CliHandler):
+            root.removeHandler(handler)
+    root.setLevel(logging.NOTSET)
+    root.propagate = True

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import anyio
 import anyio.lowlevel
-import structlog
 
 from partcopy.config import check_endpoint_url
 from partcopy.engine.copier import Copier
@@ -44,6 +43,7 @@ from partcopy.engine.report import (
 from partcopy.engine.result import CopyResult
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import ConfigError, PartcopyError, UsageError
+from partcopy.logs import get_logger
 
 __all__ = [
     "BulkOptions",
@@ -54,7 +54,7 @@ __all__ = [
     "run_bulk",
 ]
 
-_log = structlog.get_logger("partcopy.bulk")
+_log = get_logger("partcopy.bulk")
 _YIELD_EVERY = 256
 """A worker that only skips lines (ledger hits, bad lines) yields to the loop this often."""
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-import structlog
-
 from partcopy.engine.journal import JobRecord, Journal
 from partcopy.engine.result import CopyResult
 from partcopy.engine.verify import Verification, composite_etag, normalize_etag
 from partcopy.errors import ServiceError, TransportError
+from partcopy.logs import get_logger
 from partcopy.transports.base import ObjectInfo
 
 if TYPE_CHECKING:
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["already_complete"]
 
-_log = structlog.get_logger("partcopy.resume")
+_log = get_logger("partcopy.resume")
 
 
 async def _head(job: CopyJob) -> ObjectInfo | None:

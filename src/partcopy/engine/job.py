@@ -62,6 +62,7 @@ from partcopy.errors import (
     UsageError,
     VerificationFailed,
 )
+from partcopy.logs import get_logger
 from partcopy.planners import CopyPlan, get_profile, plan
 from partcopy.transports.base import (
     CopySource,
@@ -90,7 +91,7 @@ CREATE_SKEW = 5.0
 """Seconds of clock difference allowed between this host and the store when telling the
 uploads a job's lost CreateMultipartUpload attempts made from other clients' uploads."""
 _COMPOSITE_RE = re.compile(r'^"?[0-9a-fA-F]{32}-\d+"?$')
-_log = structlog.get_logger("partcopy.engine")
+_log = get_logger("partcopy.engine")
 
 
 def _version(version_id: str | None) -> str | None:

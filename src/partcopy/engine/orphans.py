@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import anyio
-import structlog
 
 from partcopy.errors import PartcopyError, ServiceError, UsageError
+from partcopy.logs import get_logger
 from partcopy.transports.base import Transport, UploadInfo
 from partcopy.urls import SCHEMES, parse_url
 
@@ -29,7 +29,7 @@ __all__ = [
     "split_by_age",
 ]
 
-_log = structlog.get_logger("partcopy.uploads")
+_log = get_logger("partcopy.uploads")
 
 _MAX_PAGES = 100_000
 """A bound on ListMultipartUploads pages, so a store that always says "truncated" with

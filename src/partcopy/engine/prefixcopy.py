@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import anyio
-import structlog
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from partcopy.engine.bulk import BulkOptions, BulkRun
@@ -36,12 +35,13 @@ from partcopy.engine.syncplan import (
     plan_sync,
 )
 from partcopy.errors import PartcopyError, ServiceError, UsageError
+from partcopy.logs import get_logger
 from partcopy.transports.base import ListedObject
 from partcopy.urls import Location
 
 __all__ = ["PrefixOptions", "as_directory", "check_prefixes", "run_prefix"]
 
-_log = structlog.get_logger("partcopy.prefix")
+_log = get_logger("partcopy.prefix")
 
 
 @dataclass(frozen=True, slots=True)

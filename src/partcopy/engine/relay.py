@@ -24,14 +24,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
-import structlog
-
 from partcopy.engine.copier import PART_OPERATIONS
 from partcopy.engine.job import CopyJob, Mode
 from partcopy.engine.parts import Endpoint
 from partcopy.engine.result import CopyResult
 from partcopy.engine.verify import etag_is_md5, normalize_etag
 from partcopy.errors import PartcopyError, ProtocolError, ServiceError, UnprovenSuccess
+from partcopy.logs import get_logger
 from partcopy.planners import RangeTask
 from partcopy.transports.base import (
     ObjectInfo,
@@ -51,7 +50,7 @@ __all__ = [
 RELAY_CHUNK = 1024 * 1024
 """Largest slice of a buffered part handed to the transport at once."""
 
-_log = structlog.get_logger("partcopy.relay")
+_log = get_logger("partcopy.relay")
 
 # What stores answer when they will not copy server-side: the operation is not implemented
 # (GCS, Storj), or the source is in another region or zone (QingStor copies within a zone

@@ -14,8 +14,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-import structlog
-
 from partcopy.engine.finished import already_complete
 from partcopy.engine.hooks import JobPlan, ResumePoint
 from partcopy.engine.journal import JobRecord, JobState, Journal, PlanRecord
@@ -30,6 +28,7 @@ from partcopy.errors import (
     SourceChanged,
     TransportError,
 )
+from partcopy.logs import get_logger
 from partcopy.transports.base import PartInfo
 
 if TYPE_CHECKING:
@@ -48,7 +47,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-_log = structlog.get_logger("partcopy.resume")
+_log = get_logger("partcopy.resume")
 
 
 def resume_hint(journal_path: str) -> str:
