@@ -92,6 +92,29 @@ def test_list_then_abort_by_age(
     assert open_ids(emu, case.bucket) == {other}
 
 
+def test_abort_needs_an_age_or_all_and_dry_run_aborts_nothing(
+    setup: tuple[Case, EmulatorThread, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    case, emu, (old, young, other) = setup
+    url = f"{case.scheme}://{case.bucket}/dir/"
+    status = main(["uploads", "abort", url, "--endpoint-url", emu.url])
+    err = capsys.readouterr().err.splitlines()
+    assert status == 2 and len(err) == 1 and "--older-than DURATION or --all" in err[0]
+    assert open_ids(emu, case.bucket) == {old, young, other}  # nothing was aborted
+
+    status, plan = uploads(capsys, case, emu, "abort", "--all", "--dry-run")
+    assert status == 0 and plan["dry_run"] is True
+    assert {u["upload_id"] for u in plan["would_abort"]} == {old, young}
+    status, plan = uploads(capsys, case, emu, "abort", "--older-than", "1h", "--dry-run")
+    assert [u["upload_id"] for u in plan["would_abort"]] == [old]
+    assert [u["upload_id"] for u in plan["kept"]] == [young]
+    assert open_ids(emu, case.bucket) == {old, young, other}
+
+    status, done = uploads(capsys, case, emu, "abort", "--all")
+    assert status == 0 and {u["upload_id"] for u in done["aborted"]} == {old, young}
+    assert open_ids(emu, case.bucket) == {other}
+
+
 @pytest.mark.parametrize(
     ("url", "named"), [("ftp://bkt/", "ftp://bkt/"), ("s3://Bad_Bucket/", "Bad_Bucket")]
 )
@@ -103,7 +126,7 @@ def test_bad_location_is_exit_2_with_one_line(
     assert len(err) == 1 and named in err[0]
 
 
-@pytest.mark.parametrize("age", ["soon", "-1h", "5 parsecs"])
+@pytest.mark.parametrize("age", ["soon", "-1h", "5 parsecs", "3600"])
 def test_bad_age_is_exit_2_with_one_line(age: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["uploads", "abort", "s3://bkt/", f"--older-than={age}"])

@@ -79,12 +79,17 @@ def _bounded(value: int, text: str | int, what: str) -> int:
     return value
 
 
-def parse_duration(text: str, *, what: str = "duration") -> float:
-    """Parse ``90``, ``90s``, ``15m``, ``2h``, ``7d`` into seconds."""
+def parse_duration(text: str, *, what: str = "duration", unit_required: bool = False) -> float:
+    """Parse ``90s``, ``15m``, ``2h``, ``7d`` into seconds; a bare ``90`` means seconds
+    unless ``unit_required`` (then it is refused: is ``7`` seven days or seconds?)."""
     match = _DURATION_RE.match(text)
     if not match:
         raise UsageError(f"invalid {what} {text!r}: expected a number with ms, s, m, h, d or w")
     number, unit = match.groups()
+    if unit is None and unit_required:
+        raise UsageError(
+            f"invalid {what} {text!r}: give a unit (ms, s, m, h, d or w), e.g. {number}d"
+        )
     return float(number) * _DURATION_UNITS[unit or "s"]
 
 

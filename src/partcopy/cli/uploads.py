@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -38,11 +39,21 @@ def add_uploads(sub: Any) -> None:
     p.add_argument("url", metavar="URL", help="bucket and optional key prefix: s3://bkt/dir/")
     p.add_argument("--endpoint-url", help="endpoint of the store")
     p.add_argument("--region", help="region (signing and default endpoints)")
-    p.add_argument(
+    age = p.add_mutually_exclusive_group()
+    age.add_argument(
         "--older-than",
         type=_duration,
         metavar="DURATION",
-        help="only uploads started at least this long ago (90s, 15m, 2h, 7d)",
+        help="only uploads started at least this long ago (90s, 15m, 2h, 7d; a unit is "
+        "required); abort needs this or --all",
+    )
+    age.add_argument(
+        "--all",
+        action="store_true",
+        help="abort: every upload under the prefix, however young (a running copy's too)",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="abort: say what would be aborted, abort nothing"
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--log-level", choices=LEVELS, default="warning", help="stderr log level")
@@ -51,7 +62,7 @@ def add_uploads(sub: Any) -> None:
 
 def _duration(text: str) -> float:
     try:
-        return parse_duration(text, what="--older-than")
+        return parse_duration(text, what="--older-than", unit_required=True)
     except UsageError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -61,9 +72,17 @@ def _upload_dict(u: UploadInfo) -> dict[str, object]:
     return {"bucket": u.bucket, "key": u.key, "upload_id": u.upload_id, "initiated": initiated}
 
 
+@dataclass(frozen=True, slots=True)
+class _DryRun:
+    """What ``abort --dry-run`` found: the uploads it would abort and the younger ones."""
+
+    would_abort: tuple[UploadInfo, ...]
+    kept: tuple[UploadInfo, ...]
+
+
 async def _uploads(
     args: argparse.Namespace, loc: PrefixLocation
-) -> list[UploadInfo] | AbortOutcome:
+) -> list[UploadInfo] | AbortOutcome | _DryRun:
     config = resolve_endpoint(
         SCHEMES[loc.scheme], endpoint_url=args.endpoint_url, region=args.region
     )
@@ -72,6 +91,10 @@ async def _uploads(
             config.dialect, config.endpoint_url, config.region, config.credentials, session
         )
         try:
+            if args.action == "abort" and args.dry_run:
+                found = await list_uploads(transport, loc.bucket, loc.prefix)
+                would, young = split_by_age(found, args.older_than)
+                return _DryRun(tuple(would), tuple(young))
             if args.action == "abort":
                 return await abort_uploads(
                     transport, loc.bucket, loc.prefix, older_than=args.older_than
@@ -86,6 +109,11 @@ def run_uploads(args: argparse.Namespace) -> int:
     """The ``uploads`` handler: 0 done, 1 a request or an abort failed, 2 bad input."""
     try:
         configure_logging(args.log_level)
+        if args.action == "abort" and args.older_than is None and not args.all:
+            raise UsageError(
+                "uploads abort needs --older-than DURATION or --all: without either it would "
+                "abort every upload under the prefix, a running copy's too"
+            )
         loc = parse_prefix_url(args.url)
         resolve_endpoint(SCHEMES[loc.scheme], endpoint_url=args.endpoint_url, region=args.region)
     except UsageError as exc:
@@ -105,6 +133,9 @@ def run_uploads(args: argparse.Namespace) -> int:
                 initiated = u.initiated.isoformat() if u.initiated is not None else "-"
                 sys.stdout.write(f"{initiated}\t{u.key}\t{u.upload_id}\n")
         return 0
+    if isinstance(outcome, _DryRun):
+        _report_dry_run(args, outcome)
+        return 0
     if args.json:
         print_json(
             {
@@ -123,3 +154,21 @@ def run_uploads(args: argparse.Namespace) -> int:
             f"{len(outcome.failed)} failed\n"
         )
     return 1 if outcome.failed else 0
+
+
+def _report_dry_run(args: argparse.Namespace, outcome: _DryRun) -> None:
+    if args.json:
+        print_json(
+            {
+                "dry_run": True,
+                "would_abort": [_upload_dict(u) for u in outcome.would_abort],
+                "kept": [_upload_dict(u) for u in outcome.kept],
+            }
+        )
+        return
+    for u in outcome.would_abort:
+        sys.stdout.write(f"would abort\t{u.key}\t{u.upload_id}\n")
+    sys.stderr.write(
+        f"dry run: {len(outcome.would_abort)} would be aborted, "
+        f"{len(outcome.kept)} younger kept\n"
+    )
