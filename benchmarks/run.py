@@ -28,6 +28,7 @@ SCENARIOS: dict[str, str] = {
     "relay": "benchmarks.relay",
     "bulk": "benchmarks.bulk",
     "throttle": "benchmarks.throttle",
+    "listing": "benchmarks.listing",
 }
 
 

@@ -73,6 +73,10 @@ class Store(Protocol):
 
     def writes(self) -> int | None: ...
 
+    def heads(self) -> int | None:
+        """HEAD requests so far (None: the store cannot count)."""
+        ...
+
 
 class EmulatorStore:
     def __init__(self, emulator: Emulator, scheme: str, suffix: str, region: str) -> None:
@@ -110,6 +114,9 @@ class EmulatorStore:
 
     def writes(self) -> int:
         return self.emulator.store.stats().writes()
+
+    def heads(self) -> int:
+        return self.emulator.store.stats().ops.get("head", 0)
 
 
 class MotoStore:
@@ -159,6 +166,9 @@ class MotoStore:
             self.backend.delete_bucket(bucket)
 
     def writes(self) -> None:
+        return None
+
+    def heads(self) -> None:
         return None
 
 
@@ -234,6 +244,7 @@ async def test_recursive_copy_copies_exactly_the_keys(store: Store) -> None:
     assert (summary.listed, summary.ok, summary.failed, summary.modes) == (n, n, 0, {"single": n})
     assert _copied(store) == keys
     assert store.copies() in (None, n)
+    assert store.heads() in (None, 0)  # the listing's size and ETag were enough
 
 
 async def test_sync_copies_only_what_differs_and_deletes_extras(store: Store) -> None:
