@@ -131,6 +131,7 @@ def command(weed: Path, root: Path, ports: Ports) -> list[str]:
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",
         "-s3.iam=false",
+        "-s3.autoCreateBucket=false",
     ]
 
 
