@@ -118,3 +118,26 @@ def test_ls_sync_and_dry_run_through_the_cli(
     last = json.loads(capsys.readouterr().out)
     assert (last["ok"], last["skipped_same"], last["deleted"]) == (1, 3, 1)
     assert emu.call(lambda: emu.emulator.store.keys("dst")) == sorted(f"copy/{k}" for k in keys)
+
+
+def test_sync_on_dask_lists_here_and_copies_on_the_workers(
+    creds: None,
+    emulator_thread: StartEmulator,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    objects = [f"src/tree/d{i % 3}/k {i}+.bin=64" for i in range(30)]
+    emu = emulator_thread(dialect="s3", objects=[*objects, "dst/copy/extra.bin=1"])
+    report = f"{tmp_path}/report.jsonl"
+    argv = ["sync", "s3://src/tree", "s3://dst/copy", "--delete", "--dask-local", "2"]
+    common = ["--endpoint-url", emu.url, "--region", "ap-test-1", "--report", report, "--json"]
+    assert cli([*argv, *common]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["ok"], summary["listed"], summary["deleted"]) == (30, 30, 1)
+    with open(report, encoding="utf-8") as fh:
+        lines = [json.loads(line) for line in fh]
+    assert sorted(line["status"] for line in lines) == ["deleted"] + ["ok"] * 30
+    keys = emu.call(lambda: emu.emulator.store.keys("dst"))
+    assert len(keys) == 30 and "copy/extra.bin" not in keys
+    ops = emu.call(lambda: emu.emulator.store.stats().ops)
+    assert ops.get("head", 0) == 0  # the manifest carried each object's size and ETag

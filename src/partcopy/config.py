@@ -92,9 +92,7 @@ def resolve_endpoint(
     env: Mapping[str, str] | None = None,
 ) -> EndpointConfig:
     """Resolve one endpoint's settings from arguments, then the environment."""
-    provider = resolve_credentials(
-        dialect, role, credentials=credentials, profile=profile, env=env
-    )
+    provider = resolve_credentials(dialect, role, credentials=credentials, profile=profile, env=env)
     env = os.environ if env is None else env
     is_s3 = dialect == "s3"
     if endpoint_url is None:

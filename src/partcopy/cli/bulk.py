@@ -27,7 +27,7 @@ from partcopy.engine.bulk import BulkOptions, CopierSettings, bulk_copy, check_m
 from partcopy.engine.report import BulkSummary, ObjectOutcome
 from partcopy.errors import PartcopyError, UsageError
 
-__all__ = ["add_bulk", "run_bulk_command"]
+__all__ = ["add_bulk", "add_dask_flags", "run_bulk_command", "run_dask"]
 
 
 def add_bulk(sub: Any) -> None:
@@ -47,14 +47,7 @@ def add_bulk(sub: Any) -> None:
     )
     p.add_argument("--journal", help="SQLite journal: a rerun skips finished objects")
     p.add_argument("--report", help="write one JSON line per manifest line to this file")
-    dask = p.add_mutually_exclusive_group()
-    dask.add_argument(
-        "--dask-local",
-        type=positive_int("number of Dask workers"),
-        metavar="N",
-        help="run on a local Dask cluster of N workers (threads of this process)",
-    )
-    dask.add_argument("--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS")
+    add_dask_flags(p)
     p.add_argument("--json", action="store_true", help="print one JSON summary when done")
     p.add_argument("--quiet", action="store_true", help="no progress or summary line")
     p.add_argument("--log-level", choices=LEVELS, default="warning", help="stderr log level")
@@ -105,9 +98,11 @@ def _settings(args: argparse.Namespace) -> tuple[BulkOptions, CopierSettings]:
     return options, settings
 
 
-def _run_dask(
-    args: argparse.Namespace, options: BulkOptions, settings: CopierSettings
+def run_dask(
+    args: argparse.Namespace, manifest: str, options: BulkOptions, settings: CopierSettings
 ) -> BulkSummary:
+    """Run ``manifest`` on the Dask cluster the arguments name (``--dask-local N`` or
+    ``--dask ADDRESS``), with ``--journal`` and ``--report`` (also used by prefix copies)."""
     from partcopy.scale import local_client, run_bulk
     from partcopy.scale.executor import require_distributed
 
@@ -124,14 +119,26 @@ def _run_dask(
         # process's event loops keep up with the I/O and spawning interpreters costs seconds
         # and CPU (measured: ~330 vs ~240 objects/s). Use --dask for process workers.
         with local_client(args.dask_local, processes=False) as client:
-            return run_bulk(client, args.manifest, **common)
+            return run_bulk(client, manifest, **common)
     distributed = require_distributed()
     try:
         client = distributed.Client(args.dask, timeout="10s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise UsageError(f"cannot reach the Dask scheduler {args.dask!r}: {exc}") from None
     with client:
-        return run_bulk(client, args.manifest, **common)
+        return run_bulk(client, manifest, **common)
+
+
+def add_dask_flags(p: Any) -> None:
+    """``--dask-local N`` / ``--dask ADDRESS`` (one or the other)."""
+    dask = p.add_mutually_exclusive_group()
+    dask.add_argument(
+        "--dask-local",
+        type=positive_int("number of Dask workers"),
+        metavar="N",
+        help="run on a local Dask cluster of N workers (threads of this process)",
+    )
+    dask.add_argument("--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS")
 
 
 def run_bulk_command(args: argparse.Namespace) -> int:
@@ -146,7 +153,7 @@ def run_bulk_command(args: argparse.Namespace) -> int:
     bar = None if args.json or args.quiet or not sys.stderr.isatty() else _Progress()
     try:
         if args.dask_local is not None or args.dask is not None:
-            summary = _run_dask(args, options, settings)
+            summary = run_dask(args, args.manifest, options, settings)
         elif bar is not None:
             with bar.progress:
                 summary = anyio.run(_local, args, options, settings, bar)

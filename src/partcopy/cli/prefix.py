@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import IO, Any
 
 import anyio
 
+from partcopy.cli.bulk import add_dask_flags, run_dask
 from partcopy.cli.common import (
     add_copier_flags,
     check_copier_flags,
@@ -87,6 +91,7 @@ def add_prefix_flags(p: Any, *, sync: bool) -> None:
         help="objects copied at once (default: --concurrency)",
     )
     p.add_argument("--report", metavar="PATH", help="one JSON line per object (and deletion)")
+    add_dask_flags(p)
     if sync:
         p.add_argument(
             "--delete", action="store_true", help="delete destination keys the source lacks"
@@ -191,8 +196,11 @@ def run_prefix_command(args: argparse.Namespace) -> int:
         return fail_usage(exc)
     warn_insecure(args)
     bar = None if args.json or args.quiet or not sys.stderr.isatty() else _Progress()
+    dask = args.dask_local is not None or args.dask is not None
     try:
-        if bar is not None:
+        if dask and not options.dry_run:
+            summary = _run_dask(args, source, destination, options)
+        elif bar is not None:
             with bar.progress:
                 summary = anyio.run(_run, args, source, destination, options, bar)
         else:
@@ -214,13 +222,7 @@ def run_prefix_command(args: argparse.Namespace) -> int:
     return 0 if summary.succeeded else 1
 
 
-async def _run(
-    args: argparse.Namespace,
-    source: PrefixLocation,
-    destination: PrefixLocation,
-    options: PrefixOptions,
-    bar: _Progress | None,
-) -> BulkSummary:
+def _settings(args: argparse.Namespace) -> tuple[CopierSettings, BulkOptions]:
     settings = CopierSettings(
         endpoint_url=args.endpoint_url,
         dst_endpoint_url=args.dst_endpoint_url,
@@ -237,6 +239,17 @@ async def _run(
         mode=args.mode,
         profile=args.profile,
     )
+    return settings, bulk
+
+
+async def _run(
+    args: argparse.Namespace,
+    source: PrefixLocation,
+    destination: PrefixLocation,
+    options: PrefixOptions,
+    bar: _Progress | None,
+) -> BulkSummary:
+    settings, bulk = _settings(args)
     printing = options.dry_run and not (args.json or args.quiet)
 
     def on_outcome(outcome: ObjectOutcome) -> None:
@@ -267,3 +280,57 @@ async def _run(
             stream.close()
         if ledger is not None:
             ledger.close()
+
+
+async def _spool(
+    args: argparse.Namespace,
+    source: PrefixLocation,
+    destination: PrefixLocation,
+    options: PrefixOptions,
+    manifest: IO[str],
+    report: IO[str] | None,
+) -> BulkSummary:
+    """List (and delete) here; write the copies to ``manifest`` for the Dask workers."""
+    settings, bulk = _settings(args)
+    async with settings.copier() as copier:
+        return await run_prefix(
+            copier,
+            source,
+            destination,
+            sync=args.sync,
+            options=options,
+            bulk=bulk,
+            report=ReportWriter(report),
+            manifest=manifest,
+        )
+
+
+def _run_dask(
+    args: argparse.Namespace,
+    source: PrefixLocation,
+    destination: PrefixLocation,
+    options: PrefixOptions,
+) -> BulkSummary:
+    """The listing and deletions in this process, the copies on Dask: the listing becomes a
+    manifest (with size and ETag) next to the report or journal, removed afterwards."""
+    started = time.monotonic()
+    where = os.path.dirname(os.path.abspath(args.report or args.journal or "x")) or None
+    settings, bulk = _settings(args)
+    with (
+        tempfile.NamedTemporaryFile(
+            "w+", suffix=".jsonl", prefix=".partcopy-listing-", dir=where, encoding="utf-8"
+        ) as manifest,
+        tempfile.TemporaryFile("w+", encoding="utf-8") as deletions,
+    ):
+        report = deletions if args.report is not None else None
+        local = anyio.run(_spool, args, source, destination, options, manifest, report)
+        manifest.flush()
+        copied = BulkSummary()
+        if manifest.tell() > 0:
+            copied = run_dask(args, manifest.name, bulk, settings)
+        if args.report is not None:  # the deletions join the merged shard reports
+            deletions.seek(0)
+            mode = "a" if manifest.tell() > 0 else "w"
+            with open(args.report, mode, encoding="utf-8") as out:
+                shutil.copyfileobj(deletions, out)
+    return copied.merged(local).with_seconds(time.monotonic() - started)

@@ -169,6 +169,5 @@ def _report_dry_run(args: argparse.Namespace, outcome: _DryRun) -> None:
     for u in outcome.would_abort:
         sys.stdout.write(f"would abort\t{u.key}\t{u.upload_id}\n")
     sys.stderr.write(
-        f"dry run: {len(outcome.would_abort)} would be aborted, "
-        f"{len(outcome.kept)} younger kept\n"
+        f"dry run: {len(outcome.would_abort)} would be aborted, {len(outcome.kept)} younger kept\n"
     )

@@ -10,9 +10,11 @@ of their own. A dry run sends no write: it reports what it would copy and delete
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import IO
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
@@ -96,6 +98,14 @@ def check_prefixes(
         )
 
 
+def _manifest_line(src: str, dst: str, facts: ListedObject) -> str:
+    """A bulk manifest line carrying the listing's facts (they spare the source HEAD)."""
+    doc: dict[str, object] = {"src": src, "dst": dst}
+    if facts.etag:
+        doc.update(size=facts.size, etag=facts.etag)
+    return json.dumps(doc) + "\n"
+
+
 class _PrefixRun:
     """One prefix copy or sync: the bulk run it feeds and its own counts."""
 
@@ -108,6 +118,7 @@ class _PrefixRun:
         run: BulkRun,
         report: ReportWriter,
         on_listed: Callable[[ListedObject], None] | None,
+        manifest: IO[str] | None = None,
     ) -> None:
         self.copier = copier
         self.source = source
@@ -116,6 +127,7 @@ class _PrefixRun:
         self.run = run
         self.report = report
         self.on_listed = on_listed
+        self.manifest = manifest
         self.line = 0
 
     def src_url(self, relative: str) -> str:
@@ -159,6 +171,9 @@ class _PrefixRun:
             if self.options.dry_run:
                 outcome = ObjectOutcome(self.line, src, dst, "would_copy", action.source.size)
                 self.run.finish(outcome)
+                return None
+            if self.manifest is not None:
+                self.manifest.write(_manifest_line(src, dst, action.source))
                 return None
             return ManifestEntry(self.line, src, dst, action.source)
         if self.options.dry_run:
@@ -206,6 +221,7 @@ async def run_prefix(
     ledger: BulkLedger | None = None,
     on_outcome: Callable[[ObjectOutcome], None] | None = None,
     on_listed: Callable[[ListedObject], None] | None = None,
+    manifest: IO[str] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> BulkSummary:
     """Copy every selected object under ``source`` to ``destination`` (``sync``: only
@@ -213,7 +229,9 @@ async def run_prefix(
 
     Prefixes are directories (``as_directory``); overlapping prefixes in one bucket are
     refused before any request. Returns the bulk summary with ``listed``,
-    ``skipped_same`` and ``deleted`` filled in.
+    ``skipped_same`` and ``deleted`` filled in. With ``manifest``, the copies are written
+    there as bulk manifest lines (with the listing's size and ETag) instead of being made:
+    how a Dask run hands them to its workers; deletions are still made here.
     """
     options = options or PrefixOptions()
     bulk = bulk or BulkOptions()
@@ -226,7 +244,7 @@ async def run_prefix(
     check_prefixes(src, dst, same_store=same)
     writer = report or ReportWriter()
     run = BulkRun(iter(()), copier, bulk, writer, ledger, on_outcome)
-    job = _PrefixRun(copier, src, dst, options, run, writer, on_listed)
+    job = _PrefixRun(copier, src, dst, options, run, writer, on_listed, manifest)
     started = clock()
     send, receive = anyio.create_memory_object_stream[ManifestEntry | DeleteAction](
         bulk.concurrency

@@ -93,9 +93,7 @@ def _scoped_config(session: Any, profile: str | None, env: Mapping[str, str]) ->
         config, creds = config_paths(env)
         raise ConfigError(f"unknown profile {profile!r}: not in {config} or {creds}") from None
     except botocore.exceptions.ConfigParseError as exc:
-        raise ConfigError(
-            f"cannot parse AWS config file {exc.kwargs.get('path', '?')!r}"
-        ) from None
+        raise ConfigError(f"cannot parse AWS config file {exc.kwargs.get('path', '?')!r}") from None
     return scoped
 
 
@@ -150,8 +148,7 @@ class _ChainFetch:
         except Exception as exc:  # botocore, STS, IMDS or a credential process failed
             detail = " ".join(str(exc).split())[:300]
             raise CredentialRefreshError(
-                f"could not get credentials from {self.describe()}: "
-                f"{type(exc).__name__}: {detail}"
+                f"could not get credentials from {self.describe()}: {type(exc).__name__}: {detail}"
             ) from None
         if creds is None or frozen is None or not frozen.access_key or not frozen.secret_key:
             raise ConfigError(self.missing)
