@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 import pytest
 
+from partcopy import Copier, PrefixOptions
 from partcopy.engine.filters import KeyFilter, compile_glob
 from partcopy.engine.listing import ListedPrefix, iter_listing
 from partcopy.engine.syncplan import (
@@ -20,7 +21,7 @@ from partcopy.engine.syncplan import (
     plan_copy,
     plan_sync,
 )
-from partcopy.errors import ProtocolError, UsageError
+from partcopy.errors import ProtocolError, ServiceError, UsageError
 from partcopy.store.memory import MemoryStore
 from partcopy.transports.base import ListedObject, ObjectsPage
 from partcopy.transports.memory import MemoryTransport
@@ -220,3 +221,57 @@ def test_plan_sync_never_deletes_past_max_objects_or_excluded_keys() -> None:
     everything = collect(plan_sync(stream(src), "s/", stream(dst), "d/", keys, delete=True))
     deleted = [a.relative for a in everything if isinstance(a, DeleteAction)]
     assert deleted == ["b", "d", "z"]
+
+
+# --- runs over the memory store ----------------------------------------------------------
+
+
+class _SourceFailsOnPage2(MemoryTransport):
+    """The source bucket's listing fails (for good) on its second page."""
+
+    async def list_objects(self, bucket: str, **kw: Any) -> ObjectsPage:
+        if bucket == "src" and kw.get("token") is not None:
+            raise ServiceError(403, "AccessDenied", "no more", operation="list_objects")
+        return await super().list_objects(bucket, **kw)
+
+
+def _two_buckets(transport_type: type[MemoryTransport]) -> tuple[MemoryStore, MemoryTransport]:
+    store = MemoryStore()
+    for bucket in ("src", "dst"):
+        store.create_bucket(bucket)
+    for i in range(5):
+        store.put_object("src", f"p/k{i}", b"x")
+    for i in range(10):
+        store.put_object("dst", f"q/k{i}x", b"y")  # none of them in the source: all extra
+    return store, transport_type(store)
+
+
+def test_a_sync_whose_source_listing_fails_deletes_nothing_past_it() -> None:
+    store, transport = _two_buckets(_SourceFailsOnPage2)
+
+    async def main() -> None:
+        async with Copier(transport=transport) as copier:
+            options = PrefixOptions(delete=True, page_size=2)
+            await copier.sync("s3://src/p", "s3://dst/q", options=options)
+
+    with pytest.raises(ServiceError, match="AccessDenied"):
+        anyio.run(main)
+    # Page 1 of the source held k0, k1: only destination keys before k1 could be proven
+    # extra; k1x and everything after it stay.
+    kept = store.keys("dst")
+    assert kept[-9:] == [f"q/k{i}x" for i in range(1, 10)]
+    assert len(kept) >= 9
+
+
+def test_copy_prefix_refuses_delete_and_overlap_before_any_request() -> None:
+    store, transport = _two_buckets(MemoryTransport)
+
+    async def run(src: str, dst: str, **kw: Any) -> None:
+        async with Copier(transport=transport) as copier:
+            await copier.copy_prefix(src, dst, **kw)
+
+    with pytest.raises(UsageError, match="--delete needs sync"):
+        anyio.run(lambda: run("s3://src/p", "s3://dst/q", options=PrefixOptions(delete=True)))
+    with pytest.raises(UsageError, match="overlaps"):
+        anyio.run(lambda: run("s3://src/p", "s3://src/p/q"))
+    assert store.stats().requests == 0 and store.keys("dst")[0] == "q/k0x"

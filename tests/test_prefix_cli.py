@@ -141,3 +141,15 @@ def test_sync_on_dask_lists_here_and_copies_on_the_workers(
     assert len(keys) == 30 and "copy/extra.bin" not in keys
     ops = emu.call(lambda: emu.emulator.store.stats().ops)
     assert ops.get("head", 0) == 0  # the manifest carried each object's size and ETag
+
+
+def test_a_failed_listing_is_exit_1_with_one_json_object(
+    creds: None, emulator_thread: StartEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emu = emulator_thread(dialect="s3", objects=["dst/x=1"])
+    argv = ["sync", "s3://nosuchbucket/p/", "s3://dst/q/", "--endpoint-url", emu.url, "--json"]
+    assert cli([*argv, "--region", "ap-test-1"]) == 1
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert doc["status"] == "failed" and "NoSuchBucket" in doc["error"]["message"]
+    assert "sync failed" in err

@@ -209,6 +209,10 @@ def run_prefix_command(args: argparse.Namespace) -> int:
         return fail_usage(exc)
     except PartcopyError as exc:
         what = "sync" if args.sync else "copy"
+        if args.json:  # still exactly one JSON object
+            print_json(
+                {"status": "failed", "error": {"type": type(exc).__name__, "message": str(exc)}}
+            )
         sys.stderr.write(f"partcopy: {what} failed: {type(exc).__name__}: {exc}\n")
         return 1
     except KeyboardInterrupt:

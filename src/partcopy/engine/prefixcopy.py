@@ -249,15 +249,24 @@ async def run_prefix(
     send, receive = anyio.create_memory_object_stream[ManifestEntry | DeleteAction](
         bulk.concurrency
     )
+    failure: PartcopyError | None = None
     async with anyio.create_task_group() as tg:
         async with receive:
             for _ in range(bulk.concurrency):
                 tg.start_soon(job.worker, receive.clone())
         async with send:
-            async for action in job.actions(sync):
-                item = job.work(action)
-                if item is not None:
-                    await send.send(item)
+            try:
+                async for action in job.actions(sync):
+                    item = job.work(action)
+                    if item is not None:
+                        await send.send(item)
+            except PartcopyError as exc:
+                # A listing failed: what is queued still finishes (and is reported), then
+                # the run fails with the listing's own error, not a group of one.
+                failure = exc
+    if failure is not None:
+        _log.warning("listing failed", error=type(failure).__name__, listed=writer.listed)
+        raise failure
     summary = writer.summary(clock() - started)
     _log.info("prefix run finished", sync=sync, **summary.as_dict())
     return summary
