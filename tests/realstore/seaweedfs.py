@@ -37,7 +37,7 @@ ACCESS_KEY = "AKSEAWEEDFSTEST"
 SECRET_KEY = "seaweedfs-test-secret-key"
 START_DEADLINE_S = 60.0
 """How long the S3 gateway and the first volume server may take (3-5 s on an idle machine)."""
-STOP_GRACE_S = 2.0
+STOP_GRACE_S = 1.0
 """SIGTERM first; SeaweedFS's filer waits 15 s for gRPC streams to drain, so then SIGKILL."""
 
 _PORT_NAMES = ("master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc")
