@@ -33,7 +33,7 @@ def test_jsonl_entries_and_problems_by_line(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "m.jsonl",
-        '{"src": "s3://a/k1", "dst": "cos://b/k1"}\n'
+        '{"src": "s3://a/k1", "dst": "cos://b-1250000000/k1"}\n'
         "\n"
         "not json\n"
         '{"src": "s3://a/k2"}\n'
@@ -45,7 +45,7 @@ def test_jsonl_entries_and_problems_by_line(tmp_path: Path) -> None:
         '{"src": "qs://a/k%20x", "dst": "obs://b/dir/k x"}\n',
     )
     items = list(read_manifest(path))
-    assert items[0] == ManifestEntry(1, "s3://a/k1", "cos://b/k1")
+    assert items[0] == ManifestEntry(1, "s3://a/k1", "cos://b-1250000000/k1")
     assert items[-1] == ManifestEntry(10, "qs://a/k%20x", "obs://b/dir/k x")
     problems = {p.line: p.reason for p in items if isinstance(p, ManifestProblem)}
     assert sorted(problems) == [3, 4, 5, 6, 7, 8, 9]
@@ -135,8 +135,10 @@ def test_reading_is_streamed_in_constant_memory(tmp_path: Path) -> None:
 
 
 urls = st.from_regex(
-    r"(s3|obs|cos|qs)://[a-z0-9][a-z0-9-]{1,10}[a-z0-9]/[A-Za-z0-9_./ -]{1,20}", fullmatch=True
-)
+    r"((s3|obs|qs)://[a-z0-9][a-z0-9-]{1,10}[a-z0-9]|cos://[a-z0-9]{1,10}-[0-9]{5,10})"
+    r"/[A-Za-z0-9_./ -]{1,20}",
+    fullmatch=True,
+)  # a COS bucket carries its appid
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])

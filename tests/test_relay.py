@@ -47,7 +47,7 @@ def stores(
 ) -> tuple[MemoryStore, MemoryStore, MemoryTransport, MemoryTransport]:
     src, dst = MemoryStore(src_dialect), MemoryStore(dst_dialect)
     src.create_bucket("src-bkt")
-    dst.create_bucket("dst-bkt")
+    dst.create_bucket("dst-1250000000")
     src.put_object("src-bkt", "big.bin", data)
     return (
         src,
@@ -58,7 +58,7 @@ def stores(
 
 
 def dst_bytes(store: MemoryStore, key: str = "big.bin") -> bytes:
-    content = store.get("dst-bkt", key).content
+    content = store.get("dst-1250000000", key).content
     assert content is not None
     return content.read()
 
@@ -145,7 +145,7 @@ async def test_relay_between_dialects_is_byte_identical() -> None:
     ) as copier:
         result = await copier.copy(
             "s3://src-bkt/big.bin",
-            "cos://dst-bkt/big.bin",
+            "cos://dst-1250000000/big.bin",
             part_size="2MiB",
             on_event=events.append,
         )
@@ -163,8 +163,8 @@ async def test_qingstor_numbers_from_zero_and_small_objects_are_one_part() -> No
     src, dst, src_t, dst_t = stores(data, src_dialect="qingstor", dst_dialect="s3")
     src.put_object("src-bkt", "small.bin", b"tiny")
     async with Copier(transport=src_t, dst_transport=dst_t, sleep=no_sleep) as copier:
-        big = await copier.copy("qs://src-bkt/big.bin", "s3://dst-bkt/big.bin", part_size="5MiB")
-        small = await copier.copy("qs://src-bkt/small.bin", "s3://dst-bkt/small.bin")
+        big = await copier.copy("qs://src-bkt/big.bin", "s3://dst-1250000000/big.bin", part_size="5MiB")
+        small = await copier.copy("qs://src-bkt/small.bin", "s3://dst-1250000000/small.bin")
     assert (big.mode, big.parts, small.mode, small.parts) == ("relay", 2, "relay", 1)
     assert dst_bytes(dst) == data and dst_bytes(dst, "small.bin") == b"tiny"
 
@@ -173,7 +173,7 @@ async def test_an_empty_object_relays_as_one_empty_part() -> None:
     src, dst, src_t, dst_t = stores(b"x" * MiB)
     src.put_object("src-bkt", "dir/", b"")  # a "directory marker", common in migrations
     async with Copier(transport=src_t, dst_transport=dst_t, sleep=no_sleep) as copier:
-        result = await copier.copy("s3://src-bkt/dir/", "cos://dst-bkt/dir/")
+        result = await copier.copy("s3://src-bkt/dir/", "cos://dst-1250000000/dir/")
     assert (result.mode, result.parts, result.bytes) == ("relay", 1, 0)
     assert dst_bytes(dst, "dir/") == b""
     assert dst.stats().open_uploads == 0
@@ -190,7 +190,7 @@ async def test_part_cut_mid_body_is_retried_from_a_fresh_get() -> None:
         sleep=no_sleep,
     ) as copier:
         result = await copier.copy(
-            "s3://src-bkt/big.bin", "cos://dst-bkt/big.bin", part_size="5MiB"
+            "s3://src-bkt/big.bin", "cos://dst-1250000000/big.bin", part_size="5MiB"
         )
     assert result.retries == 1 and result.retries_by_reason == {"ConnectionError": 1}
     assert sorted(cutting.gets) == [0, 5 * MiB, 5 * MiB, 10 * MiB]  # part 2 read twice
@@ -208,7 +208,7 @@ async def test_an_etag_that_is_not_the_md5_is_retried() -> None:
         sleep=no_sleep,
     ) as copier:
         result = await copier.copy(
-            "s3://src-bkt/big.bin", "cos://dst-bkt/big.bin", part_size="5MiB"
+            "s3://src-bkt/big.bin", "cos://dst-1250000000/big.bin", part_size="5MiB"
         )
     assert lying.fired and result.retries_by_reason == {"NoETag": 1}
     assert dst_bytes(dst) == data
@@ -242,12 +242,12 @@ async def test_buffered_relay_sends_content_md5_when_the_etag_is_not_an_md5() ->
         sleep=no_sleep,
     ) as copier:
         plain = await copier.copy(
-            "s3://src-bkt/big.bin", "cos://dst-bkt/plain.bin", part_size="2MiB"
+            "s3://src-bkt/big.bin", "cos://dst-1250000000/plain.bin", part_size="2MiB"
         )
         assert recording.md5s == [None] * 4  # streamed: the ETag is checked instead
         recording.md5s.clear()
         result = await copier.copy(
-            "s3://src-bkt/big.bin", "cos://dst-bkt/big.bin", part_size="2MiB", attributes=kms
+            "s3://src-bkt/big.bin", "cos://dst-1250000000/big.bin", part_size="2MiB", attributes=kms
         )
     assert plain.parts == result.parts == 4 and result.mode == "relay"
     chunks = [data[i : i + 2 * MiB] for i in range(0, len(data), 2 * MiB)]
@@ -293,29 +293,29 @@ async def test_a_changed_source_stops_the_relay_and_aborts() -> None:
         sleep=no_sleep,
     ) as copier:
         with pytest.raises(SourceChanged):
-            await copier.copy("s3://src-bkt/big.bin", "cos://dst-bkt/big.bin", part_size="5MiB")
-    assert dst.stats().open_uploads == 0 and not dst.keys("dst-bkt")
+            await copier.copy("s3://src-bkt/big.bin", "cos://dst-1250000000/big.bin", part_size="5MiB")
+    assert dst.stats().open_uploads == 0 and not dst.keys("dst-1250000000")
 
 
 async def test_a_refused_copy_falls_back_to_relay_in_auto_mode_only() -> None:
     data = os.urandom(11 * MiB)
     store = MemoryStore("s3")
     store.create_bucket("src-bkt")
-    store.create_bucket("dst-bkt")
+    store.create_bucket("dst-1250000000")
     store.put_object("src-bkt", "big.bin", data)
     refusing = RefusesCopy(MemoryTransport(store))
     async with Copier(transport=refusing, sleep=no_sleep) as copier:  # type: ignore[arg-type]
 
         async def run(mode: Mode) -> CopyResult:
             return await copier.copy(
-                "s3://src-bkt/big.bin", "s3://dst-bkt/big.bin", part_size="5MiB", mode=mode
+                "s3://src-bkt/big.bin", "s3://dst-1250000000/big.bin", part_size="5MiB", mode=mode
             )
 
         result = await copy_or_relay(run, "auto")
         assert result.mode == "relay" and store.open_uploads() == 0
         store.put_object("src-bkt", "small.bin", b"abc")  # refused as one CopyObject
         small = await copy_or_relay(
-            lambda mode: copier.copy("s3://src-bkt/small.bin", "s3://dst-bkt/small.bin", mode=mode)
+            lambda mode: copier.copy("s3://src-bkt/small.bin", "s3://dst-1250000000/small.bin", mode=mode)
         )
         assert (small.mode, small.parts) == ("relay", 1)
         with pytest.raises(PartFailed) as info:

@@ -12,7 +12,6 @@ from partcopy.transports.address import (
     Located,
     PathStyle,
     PerBucket,
-    VirtualHost,
     quote_key,
     s3_addressing,
 )
@@ -39,13 +38,17 @@ def test_bad_endpoints_are_config_errors_naming_the_value(bad: str) -> None:
         Endpoint.parse(bad)
 
 
-def test_auto_addressing_is_path_style_on_ips_and_localhost() -> None:
+def test_auto_addressing_is_virtual_only_on_the_providers_own_endpoints() -> None:
     for url in ("http://127.0.0.1:9000", "http://localhost:9000", "http://[::1]:1"):
-        assert isinstance(s3_addressing(Endpoint.parse(url), "auto"), PathStyle)
+        assert isinstance(s3_addressing(Endpoint.parse(url), "auto", own=True), PathStyle)
+    custom = Endpoint.parse("http://minio.internal:9000")
+    assert isinstance(s3_addressing(custom, "auto"), PathStyle)  # as boto3: no bucket.minio
+    assert isinstance(s3_addressing(custom, "virtual"), PerBucket)
     aws = Endpoint.parse("https://s3.us-east-1.amazonaws.com")
-    assert isinstance(s3_addressing(aws, "auto"), PerBucket)
-    assert isinstance(s3_addressing(aws, "path"), PathStyle)
-    assert isinstance(s3_addressing(aws, "virtual"), VirtualHost)
+    assert isinstance(s3_addressing(aws, "auto", own=True), PerBucket)
+    assert isinstance(s3_addressing(aws, "path", own=True), PathStyle)
+    assert isinstance(s3_addressing(aws, "virtual", own=True), PerBucket)
+    assert s3_addressing(custom, "virtual").locate("b", "k").host == "b.minio.internal:9000"
 
 
 def test_per_bucket_addressing_falls_back_to_path_style() -> None:

@@ -13,8 +13,7 @@ from partcopy.errors import (
     UsageError,
 )
 from partcopy.planners import CopyPlan, PartLimits, RangeTask, plan
-
-__version__ = "0.1.0"
+from partcopy.version import __version__
 
 __all__ = [
     "Copier",

@@ -14,13 +14,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 from urllib.parse import urlsplit
 
-from partcopy.errors import UsageError
+from partcopy.errors import ConfigError, UsageError
+from partcopy.transports.address import AddressingStyle
+from partcopy.transports.aws_profile import load_profile
 from partcopy.transports.base import Dialect
 from partcopy.transports.credential_chain import resolve_credentials
 from partcopy.transports.credentials import CredentialProvider
+from partcopy.transports.network import Network
 from partcopy.transports.signing.common import Credentials
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
 ]
 
 Role = Literal["source", "destination"]
+ADDRESSING_STYLES = ("auto", "path", "virtual")
 
 DEFAULT_REGIONS: dict[Dialect, str] = {
     "s3": "us-east-1",
@@ -50,6 +54,8 @@ class EndpointConfig:
     endpoint_url: str | None
     region: str
     credentials: CredentialProvider
+    addressing: AddressingStyle = "auto"
+    network: Network | None = None
 
     @property
     def key(self) -> tuple[str, str | None, str, str]:
@@ -89,12 +95,24 @@ def resolve_endpoint(
     region: str | None = None,
     credentials: Credentials | CredentialProvider | None = None,
     profile: str | None = None,
+    addressing: str | None = None,
+    network: Network | None = None,
     env: Mapping[str, str] | None = None,
 ) -> EndpointConfig:
-    """Resolve one endpoint's settings from arguments, then the environment."""
+    """Resolve one endpoint's settings from arguments, then the environment (and, with a
+    profile or ``AWS_PROFILE``, its ``region`` and ``s3.addressing_style``)."""
     provider = resolve_credentials(dialect, role, credentials=credentials, profile=profile, env=env)
-    env = os.environ if env is None else env
     is_s3 = dialect == "s3"
+    aws = None
+    if profile is not None or (env is None and is_s3 and os.environ.get("AWS_PROFILE")):
+        aws = load_profile(profile, env)
+    env = os.environ if env is None else env
+    style = addressing or (aws.addressing_style if aws else None) or "auto"
+    if style not in ADDRESSING_STYLES:
+        where = "" if addressing else f" (addressing_style of profile {aws.name!r})" if aws else ""
+        raise ConfigError(
+            f"invalid addressing style {style!r}{where}: expected auto, path or virtual"
+        )
     if endpoint_url is None:
         names = ["PARTCOPY_ENDPOINT_URL"]
         if role == "destination":
@@ -107,5 +125,7 @@ def resolve_endpoint(
         endpoint_url = check_endpoint_url(endpoint_url)
     if region is None:
         region = _first(env, "PARTCOPY_REGION", *(("AWS_REGION", "AWS_DEFAULT_REGION") * is_s3))
-    region = region or DEFAULT_REGIONS[dialect]
-    return EndpointConfig(dialect, endpoint_url, region, provider)
+    region = region or (aws.region if aws else None) or DEFAULT_REGIONS[dialect]
+    return EndpointConfig(
+        dialect, endpoint_url, region, provider, cast(AddressingStyle, style), network
+    )

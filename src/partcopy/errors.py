@@ -242,7 +242,10 @@ class ProtocolError(TransportError):
 
 
 class ConnectError(TransportError):
-    """The connection failed or was reset."""
+    """The connection failed or was reset. ``unreachable``: a host never reached refused
+    the connection or did not resolve (a wrong endpoint, most likely: retried once)."""
+
+    unreachable: bool = False
 
 
 class ResponseTimeout(TransportError):

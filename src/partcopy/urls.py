@@ -25,6 +25,7 @@ MAX_KEY_BYTES = 1024
 _BUCKET_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?$")
 _IPV4_RE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 _VERSION_MARK = "?versionId="
+_COS_APPID_RE = re.compile(r"-\d+$")
 _CONTROL_RE = re.compile("[\x00-\x1f\x7f]")
 
 
@@ -78,6 +79,12 @@ def parse_url(text: str) -> Location:
         raise UsageError(f"invalid location {text!r}: unknown scheme {scheme!r} (use {known})")
     bucket, slash, key = rest.partition("/")
     _check_bucket(bucket, text)
+    if scheme == "cos" and not _COS_APPID_RE.search(bucket):
+        # COS names a bucket BucketName-APPID; without the appid every request 404s.
+        raise UsageError(
+            f"invalid location {text!r}: a COS bucket is named with its appid "
+            f"({bucket}-1250000000, say)"
+        )
     version_id: str | None = None
     mark = key.rfind(_VERSION_MARK)
     if mark >= 0:

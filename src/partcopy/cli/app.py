@@ -21,6 +21,7 @@ from partcopy.cli.prefix import add_sync
 from partcopy.cli.resume import add_resume
 from partcopy.cli.uploads import add_uploads
 from partcopy.emulator.cli import add_emulator
+from partcopy.version import __version__
 
 __all__ = ["COMMANDS", "build_parser", "entry", "main"]
 
@@ -42,6 +43,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[Parser]], None]] = [
 
 def build_parser() -> Parser:
     parser = Parser(prog="partcopy", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"partcopy {__version__}")
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=Parser
     )

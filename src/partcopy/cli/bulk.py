@@ -84,7 +84,12 @@ class _Progress:
 
 def _settings(args: argparse.Namespace) -> tuple[BulkOptions, CopierSettings]:
     check_copier_flags(args)
-    options = BulkOptions(concurrency=args.concurrency, part_size=args.part_size, mode=args.mode)
+    options = BulkOptions(
+        concurrency=args.concurrency,
+        part_size=args.part_size,
+        mode=args.mode,
+        profile=args.part_limits,
+    )
     settings = CopierSettings(
         endpoint_url=args.endpoint_url,
         dst_endpoint_url=args.dst_endpoint_url,
@@ -94,6 +99,12 @@ def _settings(args: argparse.Namespace) -> tuple[BulkOptions, CopierSettings]:
         max_attempts=args.max_attempts,
         adaptive=not args.fixed_concurrency,
         verify_tls=not args.no_verify_tls,
+        profile=args.profile,
+        src_profile=args.src_profile,
+        dst_profile=args.dst_profile,
+        addressing_style=args.addressing_style,
+        proxy=args.proxy,
+        ca_bundle=args.ca_bundle,
     )
     return options, settings
 

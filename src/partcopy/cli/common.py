@@ -21,7 +21,9 @@ __all__ = [
     "Handler",
     "Parser",
     "add_copier_flags",
+    "add_identity_flags",
     "check_copier_flags",
+    "check_identity_flags",
     "fail_usage",
     "positive_int",
     "print_json",
@@ -100,7 +102,10 @@ def add_copier_flags(p: Any, *, many: bool, concurrency_help: str, profile_help:
         default="auto",
         help="auto: server-side copy within one store, relay between stores",
     )
-    p.add_argument("--profile", choices=sorted(PROFILES), help=profile_help)
+    p.add_argument(
+        "--part-limits", choices=sorted(PROFILES), metavar="LIMITS", help=profile_help
+    )
+    add_identity_flags(p, many=many)
     p.add_argument(
         "--max-attempts",
         type=positive_int("max attempts"),
@@ -121,10 +126,56 @@ def add_copier_flags(p: Any, *, many: bool, concurrency_help: str, profile_help:
     )
 
 
+def add_identity_flags(p: Any, *, many: bool = False) -> None:
+    """Who the copy is (AWS profiles per side) and how it reaches the stores."""
+    s = "s" if many else ""
+    p.add_argument("--profile", help="AWS config profile for both sides (~/.aws/config)")
+    p.add_argument("--src-profile", help=f"AWS config profile for the source{s} only")
+    p.add_argument("--dst-profile", help=f"AWS config profile for the destination{s} only")
+    p.add_argument(
+        "--addressing-style",
+        choices=("auto", "path", "virtual"),
+        help="bucket in the host name (virtual) or the path; auto: virtual only on the "
+        "provider's own endpoints (default auto, or the profile's s3.addressing_style)",
+    )
+    p.add_argument(
+        "--proxy", metavar="URL", help="HTTP(S) proxy for every request (else HTTPS_PROXY...)"
+    )
+    p.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        help="PEM file of CA certificates to trust (else AWS_CA_BUNDLE, REQUESTS_CA_BUNDLE)",
+    )
+
+
 def check_copier_flags(args: argparse.Namespace) -> None:
-    """``UsageError`` for values the argument types let through (a part size of 0)."""
+    """``UsageError`` for values the argument types let through (a part size of 0) and for
+    flags that contradict each other."""
     if args.part_size == 0:
         raise UsageError("invalid part size '0': must be positive")
+    check_identity_flags(args)
+
+
+def check_identity_flags(args: argparse.Namespace) -> None:
+    """``UsageError`` naming contradicting identity or TLS flags."""
+    split = [f for f in ("src_profile", "dst_profile") if getattr(args, f, None)]
+    if args.profile and split:
+        other = "--" + split[0].replace("_", "-")
+        raise UsageError(
+            f"conflicting flags: --profile {args.profile!r} and {other}: give one profile "
+            "for both sides or one per side"
+        )
+    if args.ca_bundle and getattr(args, "no_verify_tls", False):
+        raise UsageError(
+            f"conflicting flags: --ca-bundle {args.ca_bundle!r} and --no-verify-tls"
+        )
+    # Checked here too (bulk builds its copiers later, in workers): before any request.
+    from partcopy.transports.aws_profile import load_profile
+    from partcopy.transports.network import resolve_network
+
+    for name in {args.profile, args.src_profile, args.dst_profile} - {None}:
+        load_profile(name)
+    resolve_network(proxy=args.proxy, ca_bundle=args.ca_bundle)
 
 
 def warn_insecure(args: argparse.Namespace) -> None:

@@ -171,6 +171,12 @@ async def _copy(args: argparse.Namespace, on_event: Any, tally: _Tally) -> CopyR
         restart_on_change=args.restart_on_change,
         adaptive=not args.fixed_concurrency,
         verify_tls=not args.no_verify_tls,
+        profile=args.profile,
+        src_profile=args.src_profile,
+        dst_profile=args.dst_profile,
+        addressing_style=args.addressing_style,
+        proxy=args.proxy,
+        ca_bundle=args.ca_bundle,
     ) as copier:
         tally.copier = copier  # its concurrency summary goes into a failure's JSON
 
@@ -183,7 +189,7 @@ async def _copy(args: argparse.Namespace, on_event: Any, tally: _Tally) -> CopyR
                 part_size=args.part_size,
                 concurrency=args.concurrency,
                 mode=mode,
-                profile=args.profile,
+                profile=args.part_limits,
             )
 
         # In auto mode a server-side copy the store refuses (unsupported, another zone) is

@@ -9,7 +9,6 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import anyio
 
 from partcopy.cli.common import fail_usage, print_json
@@ -26,6 +25,7 @@ from partcopy.engine.orphans import (
 from partcopy.errors import PartcopyError, UsageError
 from partcopy.transports import make_transport
 from partcopy.transports.base import UploadInfo
+from partcopy.transports.network import resolve_network
 from partcopy.units import parse_duration
 from partcopy.urls import SCHEMES
 
@@ -86,9 +86,16 @@ async def _uploads(
     config = resolve_endpoint(
         SCHEMES[loc.scheme], endpoint_url=args.endpoint_url, region=args.region
     )
-    async with aiohttp.ClientSession(auto_decompress=False) as session:
+    network = resolve_network()  # proxies, CA bundle and User-Agent from the environment
+    async with network.session(16, 16) as session:
         transport = make_transport(
-            config.dialect, config.endpoint_url, config.region, config.credentials, session
+            config.dialect,
+            config.endpoint_url,
+            config.region,
+            config.credentials,
+            session,
+            addressing=config.addressing,
+            network=network,
         )
         try:
             if args.action == "abort" and args.dry_run:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import anyio
 import anyio.lowlevel
@@ -89,7 +89,7 @@ class CopierSettings:
     """How a bulk run builds its ``Copier``: endpoints, regions, budget, attempts.
 
     Holds no secret, so it can be shipped to Dask workers: credentials always come from
-    the environment of the process that copies.
+    the environment (or the named AWS profiles) of the process that copies.
     """
 
     endpoint_url: str | None = None
@@ -102,6 +102,12 @@ class CopierSettings:
     adaptive: bool = True
     """Lower the budget while a store throttles (False: keep it fixed)."""
     verify_tls: bool = True
+    profile: str | None = None
+    src_profile: str | None = None
+    dst_profile: str | None = None
+    addressing_style: str | None = None
+    proxy: str | None = field(default=None, repr=False)  # its URL may carry a password
+    ca_bundle: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.concurrency, bool) or self.concurrency < 1:
@@ -125,6 +131,12 @@ class CopierSettings:
             journal=journal,
             adaptive=self.adaptive,
             verify_tls=self.verify_tls,
+            profile=self.profile,
+            src_profile=self.src_profile,
+            dst_profile=self.dst_profile,
+            addressing_style=self.addressing_style,
+            proxy=self.proxy,
+            ca_bundle=self.ca_bundle,
         )
 
 

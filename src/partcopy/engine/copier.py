@@ -47,6 +47,7 @@ from partcopy.transports.base import (
     Transport,
 )
 from partcopy.transports.credentials import CredentialProvider
+from partcopy.transports.network import resolve_network
 from partcopy.units import parse_size
 from partcopy.urls import Location, parse_url
 
@@ -110,11 +111,19 @@ class Copier:
         hedge: HedgePolicy | None = DEFAULT_HEDGE,
         adaptive: bool = True,
         verify_tls: bool = True,
+        addressing_style: str | None = None,
+        proxy: str | None = None,
+        ca_bundle: str | None = None,
     ) -> None:
         if isinstance(concurrency, bool) or concurrency < 1:
             raise UsageError(f"invalid concurrency {concurrency!r}: must be at least 1")
         self.concurrency = concurrency
         self.verify_tls = verify_tls
+        # Proxy, CA bundle and User-Agent: checked here, so bad values fail before requests.
+        self.network = resolve_network(
+            proxy=proxy, ca_bundle=ca_bundle, verify_tls=verify_tls, env=env
+        )
+        self.addressing_style = addressing_style
         # One AIMD limit per endpoint; Retry-After pauses use the same (injectable) sleep.
         self._limiters = AdaptiveLimiters(
             concurrency, adaptive=adaptive, sleep=sleep or anyio.sleep
@@ -199,18 +208,14 @@ class Copier:
             region=region,
             credentials=creds,
             profile=self._profiles[role],
+            addressing=self.addressing_style,
+            network=self.network,
             env=self._env,
         )
 
     def _session_for(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(
-                limit=self.concurrency * 2 + 8,
-                limit_per_host=0,
-                ttl_dns_cache=300,
-                ssl=self.verify_tls,  # True: aiohttp's default, certificates verified
-            )
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+            self._session = self.network.session(self.concurrency * 2 + 8, 0, ttl_dns_cache=300)
         return self._session
 
     def _endpoint(self, location: Location, role: Role) -> tuple[Endpoint, _EndpointKey]:
@@ -513,7 +518,13 @@ def _quiet(operation: str, part: int | None, attempt: int, reason: str, delay: f
 def _default_factory(config: EndpointConfig, session: aiohttp.ClientSession) -> Transport:
     """The HTTP transport for the endpoint's dialect, on the copier's shared session."""
     return make_transport(
-        config.dialect, config.endpoint_url, config.region, config.credentials, session
+        config.dialect,
+        config.endpoint_url,
+        config.region,
+        config.credentials,
+        session,
+        addressing=config.addressing,
+        network=config.network,
     )
 
 

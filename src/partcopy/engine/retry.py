@@ -111,6 +111,11 @@ def reason_of(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def _stop_unreachable(state: RetryCallState) -> bool:
+    error = state.outcome.exception() if state.outcome is not None else None
+    return state.attempt_number >= 2 and getattr(error, "unreachable", False) is True
+
+
 class Retrier:
     """Runs one request under a ``RetryPolicy``, reporting each backoff to ``on_retry``."""
 

@@ -12,6 +12,7 @@ from partcopy.transports.base import CopySource
 from partcopy.transports.credentials import CredentialProvider
 from partcopy.transports.http import MAX_BODY, HttpCore, Timeouts
 from partcopy.transports.httptransport import HttpTransport
+from partcopy.transports.network import Network
 from partcopy.transports.spec import DialectSpec, Signer
 
 __all__ = ["Clock", "assemble", "utc_now"]
@@ -34,8 +35,9 @@ def assemble(
     max_body: int = MAX_BODY,
     *,
     credentials: CredentialProvider | None = None,
+    network: Network | None = None,
 ) -> HttpTransport:
     """One HttpTransport over a core that owns the session only when none is passed;
     ``credentials`` is the signer's provider, renewed before requests when due."""
-    core = HttpCore(session, timeouts=timeouts, max_body=max_body)
+    core = HttpCore(session, timeouts=timeouts, max_body=max_body, network=network)
     return HttpTransport(spec, addressing, signer, core, copy_source, credentials=credentials)

@@ -28,7 +28,10 @@ __all__ = [
 
 AddressingStyle = Literal["auto", "path", "virtual"]
 
-_DNS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# A bucket that can be a host name: dot-separated labels of lower-case letters, digits and
+# inner hyphens (no underscores, capitals or empty labels).
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_DNS_BUCKET = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
 
 
 def quote_key(key: str) -> str:
@@ -150,11 +153,16 @@ class PerBucket:
 
 
 def s3_addressing(
-    endpoint: Endpoint, style: AddressingStyle, encode: Callable[[str], str] = quote_key
+    endpoint: Endpoint,
+    style: AddressingStyle,
+    encode: Callable[[str], str] = quote_key,
+    *,
+    own: bool = False,
 ) -> Addressing:
-    """S3-family addressing: ``auto`` is path style on IPs/localhost, else per bucket."""
-    if style == "path" or (style == "auto" and endpoint.is_ip_or_local):
+    """S3-family addressing, as boto3 chooses it: ``auto`` is virtual-hosted only on the
+    provider's own public endpoints (``own``) and path style on any custom endpoint (MinIO,
+    Ceph, SeaweedFS behind internal DNS); ``virtual`` asks for it everywhere. Buckets that
+    cannot be a host name go path style whatever the style."""
+    if style == "path" or (style == "auto" and (not own or endpoint.is_ip_or_local)):
         return PathStyle(endpoint, encode)
-    if style == "virtual":
-        return VirtualHost(endpoint, encode)
     return PerBucket(endpoint, encode)

@@ -10,12 +10,21 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from partcopy.errors import ConfigError
 from partcopy.transports._common import Clock, assemble, utc_now
-from partcopy.transports.address import Addressing, Endpoint, HostHeader, VirtualHost, quote_key
+from partcopy.transports.address import (
+    Addressing,
+    AddressingStyle,
+    Endpoint,
+    HostHeader,
+    VirtualHost,
+    quote_key,
+)
 from partcopy.transports.base import CopySource
 from partcopy.transports.credentials import CredentialProvider, as_provider
 from partcopy.transports.http import Timeouts
 from partcopy.transports.httptransport import HttpTransport
+from partcopy.transports.network import Network
 from partcopy.transports.signing import Credentials, cos
 from partcopy.transports.spec import XML_CODEC, DialectSpec, OutRequest
 
@@ -74,24 +83,29 @@ def make_cos_transport(
     credentials: Credentials | CredentialProvider,
     session: aiohttp.ClientSession | None = None,
     *,
+    addressing: AddressingStyle = "auto",
     timeouts: Timeouts | None = None,
     clock: Clock = utc_now,
+    network: Network | None = None,
 ) -> HttpTransport:
     """A COS transport; ``endpoint_url`` only changes where it connects, never the Host."""
-    addressing: Addressing
+    if addressing == "path":
+        raise ConfigError("cos:// buckets are addressed by host name: path style is not available")
+    located: Addressing
     if endpoint_url is None:
-        addressing = VirtualHost(Endpoint("https", f"cos.{region}.myqcloud.com"), cos.encode_path)
+        located = VirtualHost(Endpoint("https", f"cos.{region}.myqcloud.com"), cos.encode_path)
     else:
-        addressing = HostHeader(Endpoint.parse(endpoint_url), _HostFor(region), cos.encode_path)
+        located = HostHeader(Endpoint.parse(endpoint_url), _HostFor(region), cos.encode_path)
     provider = as_provider(credentials)
     return assemble(
         COS_SPEC,
-        addressing,
+        located,
         CosSigner(provider, clock),
         CosCopySource(region),
         session,
         timeouts,
         credentials=provider,
+        network=network,
     )
 
 

@@ -26,6 +26,7 @@ from partcopy.errors import (
     ServiceError,
     TransportError,
 )
+from partcopy.transports.network import Network
 from partcopy.transports.verdict import ErrorBody
 
 __all__ = [
@@ -218,8 +219,12 @@ class HttpCore:
         timeouts: Timeouts | None = None,
         max_body: int = MAX_BODY,
         connector_limit: int = 256,
+        network: Network | None = None,
     ) -> None:
         self._session = session
+        self.network = network or Network()
+        self._proxies: dict[tuple[str, str, int | None], str | None] = {}
+        self._reached: set[str] = set()
         self._owned = session is None
         self.timeouts = timeouts or Timeouts()
         self.max_body = max_body
@@ -230,9 +235,28 @@ class HttpCore:
     def session(self) -> aiohttp.ClientSession:
         """The session in use: the caller's, or one made (and owned) on first use."""
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._limit)
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+            self._session = self.network.session(self._limit, self._limit)
         return self._session
+
+    def _route(self, url: URL) -> str | None:
+        """The proxy for ``url`` (cached per scheme, host and port)."""
+        where = (url.scheme, url.host or "", url.port)
+        if where not in self._proxies:
+            self._proxies[where] = self.network.proxy_for(*where)
+        return self._proxies[where]
+
+    def _failed(self, exc: BaseException, url: URL, operation: str) -> TransportError:
+        """Map ``exc``; a host never reached that refuses or does not resolve is marked
+        ``unreachable`` (the retry policy gives it one more try, not ten)."""
+        error = map_client_error(exc, operation)
+        if (
+            isinstance(error, ConnectError)
+            and isinstance(exc, aiohttp.ClientConnectorError)
+            and not isinstance(exc, aiohttp.ClientConnectorCertificateError)
+            and f"{url.host}:{url.port}" not in self._reached
+        ):
+            error.unreachable = True
+        return error
 
     async def aclose(self) -> None:
         """Close the session if this core made it."""
@@ -266,18 +290,21 @@ class HttpCore:
         )
         if isinstance(body, bytes) and len(body) > _SLICE:
             body = _slices(body)
+        target = URL(url, encoded=True)
         try:
             with anyio.fail_after(deadline):
                 async with self.session.request(
                     method,
-                    URL(url, encoded=True),
+                    target,
                     headers=headers,
                     data=body,
                     timeout=timeout,
                     allow_redirects=False,
                     skip_auto_headers=_SKIP_AUTO,
                     auto_decompress=False,
+                    proxy=self._route(target),
                 ) as resp:
+                    self._reached.add(f"{target.host}:{target.port}")
                     if method == "HEAD":  # Content-Length describes the object, not a body
                         return Reply(resp.status, resp.headers, b"")
                     data = await _read_capped(resp, self.max_body, operation)
@@ -285,7 +312,7 @@ class HttpCore:
         except TransportError:
             raise
         except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
-            raise map_client_error(exc, operation) from safe_cause(exc)
+            raise self._failed(exc, target, operation) from safe_cause(exc)
 
     @asynccontextmanager
     async def stream(
@@ -303,17 +330,20 @@ class HttpCore:
         The headers (and an error body) come within ``Timeouts.deadline()``; the streamed
         body within ``Timeouts.body_deadline`` of its Content-Length.
         """
+        target = URL(url, encoded=True)
         try:
             with anyio.fail_after(self.timeouts.deadline()):
                 resp = await self.session.request(
                     method,
-                    URL(url, encoded=True),
+                    target,
                     headers=headers,
                     timeout=self._default_timeout,
                     allow_redirects=False,
                     skip_auto_headers=_SKIP_AUTO,
                     auto_decompress=False,  # an object stored gzipped is copied as stored
+                    proxy=self._route(target),
                 )
+                self._reached.add(f"{target.host}:{target.port}")
                 try:
                     error = None
                     if not 200 <= resp.status < 300:
@@ -325,7 +355,7 @@ class HttpCore:
         except TransportError:
             raise
         except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
-            raise map_client_error(exc, operation) from safe_cause(exc)
+            raise self._failed(exc, target, operation) from safe_cause(exc)
         body = BodyStream(resp, chunk_size, operation, self.timeouts)
         try:
             if error is not None:

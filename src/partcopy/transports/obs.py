@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -11,6 +12,7 @@ from partcopy.transports.address import AddressingStyle, Endpoint, s3_addressing
 from partcopy.transports.credentials import CredentialProvider, as_provider
 from partcopy.transports.http import Timeouts
 from partcopy.transports.httptransport import HttpTransport
+from partcopy.transports.network import Network
 from partcopy.transports.s3 import s3_copy_source
 from partcopy.transports.signing import Credentials, obs
 from partcopy.transports.spec import XML_CODEC, DialectSpec, OutRequest
@@ -49,6 +51,10 @@ class ObsSigner:
         )
 
 
+_OBS_HOST = re.compile(r"^obs\.[a-z0-9-]+\.myhuaweicloud\.(?:com|eu)$")
+"""Huawei's own OBS endpoints, where buckets are addressed as host names."""
+
+
 def make_obs_transport(
     endpoint_url: str | None,
     region: str,
@@ -58,16 +64,20 @@ def make_obs_transport(
     addressing: AddressingStyle = "auto",
     timeouts: Timeouts | None = None,
     clock: Clock = utc_now,
+    network: Network | None = None,
 ) -> HttpTransport:
     """An OBS transport; without ``endpoint_url``, ``obs.<region>.myhuaweicloud.com``."""
     endpoint = Endpoint.parse(endpoint_url or f"https://obs.{region}.myhuaweicloud.com")
     provider = as_provider(credentials)
     return assemble(
         OBS_SPEC,
-        s3_addressing(endpoint, addressing, obs.encode_path),
+        s3_addressing(
+            endpoint, addressing, obs.encode_path, own=_OBS_HOST.match(endpoint.host) is not None
+        ),
         ObsSigner(provider, clock),
         s3_copy_source,  # ``bucket/key[?versionId=V]``, the same form as S3
         session,
         timeouts,
         credentials=provider,
+        network=network,
     )

@@ -12,11 +12,18 @@ import aiohttp
 
 from partcopy.errors import ConfigError, UsageError
 from partcopy.transports._common import Clock, assemble, utc_now
-from partcopy.transports.address import Endpoint, PathStyle, quote_key
+from partcopy.transports.address import (
+    AddressingStyle,
+    Endpoint,
+    PathStyle,
+    VirtualHost,
+    quote_key,
+)
 from partcopy.transports.base import CopySource
 from partcopy.transports.credentials import CredentialProvider, as_provider
 from partcopy.transports.http import Timeouts
 from partcopy.transports.httptransport import HttpTransport
+from partcopy.transports.network import Network
 from partcopy.transports.signing import Credentials, qingstor
 from partcopy.transports.spec import JSON_CODEC, DialectSpec, OutRequest
 
@@ -82,8 +89,10 @@ def make_qingstor_transport(
     credentials: Credentials | CredentialProvider,
     session: aiohttp.ClientSession | None = None,
     *,
+    addressing: AddressingStyle = "auto",
     timeouts: Timeouts | None = None,
     clock: Clock = utc_now,
+    network: Network | None = None,
 ) -> HttpTransport:
     """A QingStor transport; ``region`` is the zone (``pek3b``) of ``<zone>.qingstor.com``."""
     if isinstance(credentials, Credentials) and credentials.session_token:
@@ -92,10 +101,14 @@ def make_qingstor_transport(
     provider = as_provider(credentials)
     return assemble(
         QINGSTOR_SPEC,
-        PathStyle(endpoint, qingstor.encode_path),
+        # QingStor's tools address path style unless virtual hosts are asked for.
+        VirtualHost(endpoint, qingstor.encode_path)
+        if addressing == "virtual"
+        else PathStyle(endpoint, qingstor.encode_path),
         QingStorSigner(provider, clock),
         qs_copy_source,
         session,
         timeouts,
         credentials=provider,
+        network=network,
     )

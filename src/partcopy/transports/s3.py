@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -12,6 +13,7 @@ from partcopy.transports.base import CopySource
 from partcopy.transports.credentials import CredentialProvider, as_provider
 from partcopy.transports.http import Timeouts
 from partcopy.transports.httptransport import HttpTransport
+from partcopy.transports.network import Network
 from partcopy.transports.signing import Credentials, sigv4
 from partcopy.transports.spec import XML_CODEC, DialectSpec, OutRequest
 
@@ -25,6 +27,14 @@ S3_SPEC = DialectSpec(
     list_v2=True,
     part_reads=True,
 )
+
+
+_AWS_HOST = re.compile(r"^(?:[a-z0-9.-]+\.)?s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?$")
+
+
+def _aws_host(host: str) -> bool:
+    """One of AWS's own S3 endpoints (regional, dual-stack, legacy ``s3-region``)."""
+    return _AWS_HOST.match(host) is not None
 
 
 def s3_copy_source(source: CopySource) -> str:
@@ -63,16 +73,18 @@ def make_s3_transport(
     addressing: AddressingStyle = "auto",
     timeouts: Timeouts | None = None,
     clock: Clock = utc_now,
+    network: Network | None = None,
 ) -> HttpTransport:
     """An S3 transport; without ``endpoint_url``, AWS's regional endpoint."""
     endpoint = Endpoint.parse(endpoint_url or f"https://s3.{region}.amazonaws.com")
     provider = as_provider(credentials)
     return assemble(
         S3_SPEC,
-        s3_addressing(endpoint, addressing, sigv4.encode_path),
+        s3_addressing(endpoint, addressing, sigv4.encode_path, own=_aws_host(endpoint.host)),
         SigV4Signer(provider, region, clock),
         s3_copy_source,
         session,
         timeouts,
         credentials=provider,
+        network=network,
     )
