@@ -163,7 +163,9 @@ async def test_qingstor_numbers_from_zero_and_small_objects_are_one_part() -> No
     src, dst, src_t, dst_t = stores(data, src_dialect="qingstor", dst_dialect="s3")
     src.put_object("src-bkt", "small.bin", b"tiny")
     async with Copier(transport=src_t, dst_transport=dst_t, sleep=no_sleep) as copier:
-        big = await copier.copy("qs://src-bkt/big.bin", "s3://dst-1250000000/big.bin", part_size="5MiB")
+        big = await copier.copy(
+            "qs://src-bkt/big.bin", "s3://dst-1250000000/big.bin", part_size="5MiB"
+        )
         small = await copier.copy("qs://src-bkt/small.bin", "s3://dst-1250000000/small.bin")
     assert (big.mode, big.parts, small.mode, small.parts) == ("relay", 2, "relay", 1)
     assert dst_bytes(dst) == data and dst_bytes(dst, "small.bin") == b"tiny"
@@ -293,7 +295,9 @@ async def test_a_changed_source_stops_the_relay_and_aborts() -> None:
         sleep=no_sleep,
     ) as copier:
         with pytest.raises(SourceChanged):
-            await copier.copy("s3://src-bkt/big.bin", "cos://dst-1250000000/big.bin", part_size="5MiB")
+            await copier.copy(
+                "s3://src-bkt/big.bin", "cos://dst-1250000000/big.bin", part_size="5MiB"
+            )
     assert dst.stats().open_uploads == 0 and not dst.keys("dst-1250000000")
 
 
@@ -315,7 +319,9 @@ async def test_a_refused_copy_falls_back_to_relay_in_auto_mode_only() -> None:
         assert result.mode == "relay" and store.open_uploads() == 0
         store.put_object("src-bkt", "small.bin", b"abc")  # refused as one CopyObject
         small = await copy_or_relay(
-            lambda mode: copier.copy("s3://src-bkt/small.bin", "s3://dst-1250000000/small.bin", mode=mode)
+            lambda mode: copier.copy(
+                "s3://src-bkt/small.bin", "s3://dst-1250000000/small.bin", mode=mode
+            )
         )
         assert (small.mode, small.parts) == ("relay", 1)
         with pytest.raises(PartFailed) as info:
