@@ -236,12 +236,18 @@ def _settings(args: argparse.Namespace) -> tuple[CopierSettings, BulkOptions]:
         max_attempts=args.max_attempts,
         adaptive=not args.fixed_concurrency,
         verify_tls=not args.no_verify_tls,
+        profile=args.profile,
+        src_profile=args.src_profile,
+        dst_profile=args.dst_profile,
+        addressing_style=args.addressing_style,
+        proxy=args.proxy,
+        ca_bundle=args.ca_bundle,
     )
     bulk = BulkOptions(
         concurrency=args.workers or args.concurrency,
         part_size=args.part_size,
         mode=args.mode,
-        profile=args.profile,
+        profile=args.part_limits,
     )
     return settings, bulk
 
