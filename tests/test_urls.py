@@ -30,7 +30,7 @@ def test_valid_urls(url: str, expected: Location) -> None:
 
 
 def test_dialect_of_each_scheme() -> None:
-    assert [parse_url(f"{s}://bkt/k").dialect for s in ("s3", "obs", "cos", "qs")] == [
+    assert [parse_url(f"{s}://bkt-1250000000/k").dialect for s in ("s3", "obs", "cos", "qs")] == [
         "s3",
         "obs",
         "cos",
@@ -82,6 +82,8 @@ _key_chars = st.characters(min_codepoint=0x20, exclude_categories=("Cs",)).filte
     version=st.none() | st.from_regex(r"\A[A-Za-z0-9._-]{1,30}\Z"),
 )
 def test_round_trip(scheme: str, bucket: str, key: str, version: str | None) -> None:
+    if scheme == "cos":
+        bucket = f"{bucket[:40]}-1250000000"  # a COS bucket carries its appid
     location = Location(scheme, bucket, key, version)
     assert parse_url(location.url) == location
 
@@ -128,3 +130,9 @@ def test_endpoint_from_env_and_destination_override() -> None:
 def test_bad_endpoint_urls(url: str) -> None:
     with pytest.raises(UsageError, match="endpoint URL"):
         check_endpoint_url(url)
+
+
+@pytest.mark.parametrize("bucket", ["examplebucket", "data-12x", "appid-1250000000x"])
+def test_a_cos_bucket_without_its_appid_is_a_usage_error(bucket: str) -> None:
+    with pytest.raises(UsageError, match=f"cos://{bucket}/k.*appid"):
+        parse_url(f"cos://{bucket}/k")
