@@ -31,7 +31,7 @@ CONTRACT_KEYS = {
     "seconds",
     "error",
 }
-ADDITIVE_KEYS = {"concurrency", "verification"}
+ADDITIVE_KEYS = {"concurrency", "verification", "checksum", "content_check"}
 """Fields added after the contract (issue 9: adaptive concurrency); the contract's stay."""
 PY = (sys.executable, "-m", "partcopy")
 ENV = {"PARTCOPY_ACCESS_KEY_ID": "partcopy", "PARTCOPY_SECRET_ACCESS_KEY": "partcopy-secret"}

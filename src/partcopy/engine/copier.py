@@ -20,9 +20,10 @@ import anyio
 from partcopy.config import Credentials, EndpointConfig, resolve_endpoint
 from partcopy.engine.adaptive import AdaptiveLimiters, ConcurrencySummary, LimiterStatistics
 from partcopy.engine.events import EventCallback
+from partcopy.engine.fidelity import FidelityOptions, check_fidelity
 from partcopy.engine.hedge import DEFAULT_HEDGE, HedgePolicy
 from partcopy.engine.hooks import JobHooks, ResumePoint
-from partcopy.engine.job import CopyJob, CopyOptions, Mode
+from partcopy.engine.job import DEFAULT_PROFILES, CopyJob, CopyOptions, Mode
 from partcopy.engine.journal import Journal, open_journal
 from partcopy.engine.listing import PAGE_SIZE, ListedPrefix, iter_listing
 from partcopy.engine.orphans import PrefixLocation, parse_prefix_url
@@ -281,11 +282,13 @@ class Copier:
         hooks: JobHooks | None = None,
         job_id: str | None = None,
         source_facts: ListedObject | None = None,
+        fidelity: FidelityOptions | None = None,
     ) -> CopyJob:
         """Validate everything and build the job, without sending any request.
 
         Bad input raises ``UsageError`` (``ConfigError`` for missing credentials) here.
         ``source_facts`` (the source's listing entry) spare the HEAD where they suffice.
+        ``fidelity``: tags, encryption, ACL, checksum proof, part layout, content checks.
         """
         if self._closed:
             raise UsageError("this Copier is closed")
@@ -308,9 +311,17 @@ class Copier:
             destination_sse_c=destination_sse_c,
             abort_on_cancel=self.abort_on_cancel,
             hedge=self.hedge,
+            fidelity=fidelity or FidelityOptions(),
         )
         if options.part_size == 0:
             raise UsageError("invalid part size 0: must be positive")
+        check_fidelity(
+            options.fidelity,
+            destination=dst.dialect,
+            profile=profile or DEFAULT_PROFILES[dst.dialect],
+            destination_sse_c=destination_sse_c is not None,
+            part_size=options.part_size,
+        )
         src_end, src_key = self._endpoint(src, "source")
         dst_end, dst_key = self._endpoint(dst, "destination")
         same_store = src_key[:2] == dst_key[:2] and src.dialect == dst.dialect
@@ -370,6 +381,7 @@ class Copier:
         job_id: str | None = None,
         resume: ResumePoint | None = None,
         source_facts: ListedObject | None = None,
+        fidelity: FidelityOptions | None = None,
     ) -> CopyResult:
         """Copy ``source`` to ``destination`` and verify it; see ``CopyResult``.
 
@@ -394,6 +406,7 @@ class Copier:
             hooks=hooks,
             job_id=job_id,
             source_facts=source_facts,
+            fidelity=fidelity,
         )
         await self.resolve_credentials()
         if journaled is not None:

@@ -13,14 +13,16 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal, TypeVar
 
 import anyio
 import structlog
 
+from partcopy.engine.content import ContentCheck, compare_content, full_ranges, sample_ranges
 from partcopy.engine.events import (
     Completed,
     ConcurrencyChanged,
@@ -31,12 +33,24 @@ from partcopy.engine.events import (
     PartStarted,
     Planned,
 )
+from partcopy.engine.fidelity import (
+    ChecksumPlan,
+    FidelityOptions,
+    choose_checksum,
+    destination_attributes,
+)
 from partcopy.engine.hedge import HedgedPart, HedgePolicy, HedgeTracker, UnlimitedSlots
 from partcopy.engine.hooks import JobHooks, JobPlan, NoHooks, ResumePoint
 from partcopy.engine.logstate import INFO, log_enabled
 from partcopy.engine.orphans import list_uploads
 from partcopy.engine.parts import CopyPart, Endpoint, PartOperation
 from partcopy.engine.pool import run_pool
+from partcopy.engine.proof import (
+    check_destination_checksum,
+    complete_checksums,
+    read_layout,
+    read_tags,
+)
 from partcopy.engine.result import CopyResult
 from partcopy.engine.retry import Retrier
 from partcopy.engine.verify import (
@@ -63,8 +77,9 @@ from partcopy.errors import (
     VerificationFailed,
 )
 from partcopy.logs import get_logger
-from partcopy.planners import CopyPlan, get_profile, plan
+from partcopy.planners import CopyPlan, PartLimits, get_profile, plan, plan_layout
 from partcopy.transports.base import (
+    CompleteChecksums,
     CopySource,
     Dialect,
     ListedObject,
@@ -142,6 +157,8 @@ class CopyOptions:
     """Longest time the shielded abort after a failure or cancellation may take."""
     hedge: HedgePolicy | None = None
     """Re-issue straggling UploadPartCopy requests under this policy (None: never)."""
+    fidelity: FidelityOptions = field(default_factory=FidelityOptions)
+    """Tags, encryption, ACL, checksum proof, part layout and content checks."""
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -196,6 +213,15 @@ class CopyJob:
         self._verbose = True
         self._last_limit = self.dst.limiter.limit
         self.left_open: str | None = None
+        self.source_tags: str | None = None
+        """The source's tags as read (None: not read, or not readable)."""
+        self.checksum_plan = ChecksumPlan()
+        self.part_checksums: dict[int, str] = {}
+        """Each part's checksum as the store (copy) or the relay computed it."""
+        self.checksum: str | None = None
+        """The destination's checksum that proved the copy (``crc64nvme:…``)."""
+        self.content_check: ContentCheck | None = None
+        self.layout: tuple[int, ...] | None = None
         self.verification = Verification.SIZE_ONLY
         """What proved the destination (set by the step that proved it)."""
         """An upload whose abort failed after a cancellation (left open, not journaled)."""
@@ -305,10 +331,16 @@ class CopyJob:
         transport = self.src.transport
         sse_c = self.options.source_sse_c
 
+        checksum_mode = self.options.fidelity.checksum != "off"
+
         async def head() -> ObjectInfo:
             async with self.src.limiter:
                 return await transport.head(
-                    src.bucket, src.key, version_id=src.version_id, sse_c=sse_c
+                    src.bucket,
+                    src.key,
+                    version_id=src.version_id,
+                    sse_c=sse_c,
+                    checksum_mode=checksum_mode,
                 )
 
         return await self._call("head_source", head)
@@ -338,7 +370,9 @@ class CopyJob:
 
     async def _source_info(self, resume: ResumePoint | None) -> tuple[ObjectInfo, CopyPlan]:
         """HEAD the source, or trust its listing where the plan allows; and the plan."""
-        info = None if resume is not None else self._listed_info()
+        fidelity = self.options.fidelity
+        plain = not fidelity.overrides and fidelity.verify_content == "none"
+        info = None if resume is not None or not plain else self._listed_info()
         if info is not None:
             chosen = self._plan(info, resume)
             if self.options.attributes is not None:
@@ -347,11 +381,65 @@ class CopyJob:
                 self._attributes_known = False
                 return info, chosen
         info = await self.head_source()
-        return info, self._plan(info, resume)
+        if fidelity.preserve_layout:
+            self.layout = await read_layout(
+                self.src,
+                self.source,
+                info,
+                version_id=self.source.version_id or _version(info.version_id),
+                sse_c=self.options.source_sse_c,
+                workers=min(self.options.concurrency, 16),
+                call=self._call,
+            )
+        chosen = self._plan(info, resume)
+        self.checksum_plan = choose_checksum(
+            fidelity.checksum, info.checksum, self.profile, relay=self.part_mode == "relay"
+        )
+        if chosen.mode != "single" and self._reads_tags():
+            version = self.source.version_id or _version(info.version_id)
+            self.source_tags = await read_tags(self.src, self.source, version, self._call)
+        return info, chosen
+
+    @property
+    def profile(self) -> str:
+        """The destination's limits profile (provider row)."""
+        return self.options.profile or DEFAULT_PROFILES[self.destination.dialect]
+
+    def _reads_tags(self) -> bool:
+        """Whether the source's tags must be read to carry them: a single CopyObject
+        keeps them itself (no tagging directive), given tags replace them."""
+        return (
+            self.options.fidelity.tags is None
+            and (self.options.attributes is None or self.options.attributes.tagging is None)
+            and self.source.dialect in ("s3", "cos")
+            and self.destination.dialect in ("s3", "cos")
+        )
+
+    def _plan_layout(self, info: ObjectInfo, limits: PartLimits) -> CopyPlan:
+        """The plan that keeps the source's part ranges (``--preserve-layout``)."""
+        if self.layout is None:  # uploaded in one piece: one CopyObject keeps its MD5 ETag
+            if self.part_mode == "relay":
+                raise PlanError(
+                    "cannot keep the source's layout in a relay: it was uploaded in one piece "
+                    "and a relay writes a multipart object (its ETag cannot be the source's)"
+                )
+            chosen = plan(info.size, limits, single_threshold=limits.single_max)
+            if chosen.mode != "single":
+                raise PlanError(
+                    f"cannot keep the source's layout: one piece of {info.size} bytes is "
+                    f"more than one copy of profile {limits.name!r} takes"
+                )
+            return chosen
+        return plan_layout(self.layout, limits)
 
     def _plan(self, info: ObjectInfo, resume: ResumePoint | None) -> CopyPlan:
-        profile = self.options.profile or DEFAULT_PROFILES[self.destination.dialect]
+        profile = self.profile
         limits = get_profile(profile)
+        if self.options.fidelity.preserve_layout:
+            chosen = self._plan_layout(info, limits)
+            if resume is not None and chosen.part_size != resume.part_size:
+                raise PlanError("cannot resume: the source's part layout changed")
+            return chosen
         if resume is not None:
             chosen = plan(info.size, limits, resume.part_size, single_threshold=0)
             if chosen.part_size != resume.part_size:
@@ -383,11 +471,26 @@ class CopyJob:
         )
 
     def attributes(self, info: ObjectInfo) -> ObjectAttributes:
-        """What the destination carries: the source's attributes unless overridden."""
+        """What the destination carries: the source's attributes unless overridden, its
+        tags and encryption as ``fidelity`` says, and the checksum to create it with."""
         attrs = self.options.attributes or info.attributes
         if attrs.sse_c is None and self.options.destination_sse_c is not None:
             attrs = replace(attrs, sse_c=self.options.destination_sse_c)
-        return attrs
+        return destination_attributes(
+            attrs,
+            self.options.fidelity,
+            source_dialect=self.source.dialect,
+            destination=self.destination.dialect,
+            source_tags=self.source_tags,
+            checksum=self.checksum_plan.algorithm,
+        )
+
+    def md5_etags(self, info: ObjectInfo) -> bool:
+        """Whether the destination's part ETags are MD5s of the bytes: the composite check
+        and hedging rely on it (not under SSE-KMS or SSE-C)."""
+        return self.options.source_sse_c is None and etag_is_md5(
+            self.destination.dialect, self.attributes(info)
+        )
 
     async def _run(
         self, resume: ResumePoint | None, started: float, upload: list[str]
@@ -427,6 +530,8 @@ class CopyJob:
             upload_id = None
         else:
             etag, version, upload_id = await self._multipart(info, chosen, resume, upload)
+        if self.options.fidelity.verify_content != "none":
+            await self._verify_content(info, version)
         return CopyResult(
             source=str(self.source),
             destination=str(self.destination),
@@ -444,6 +549,9 @@ class CopyJob:
             job_id=self.job_id,
             concurrency=self.dst.limiter.summary(),
             verification=self.verification,
+            checksum=self.checksum,
+            content_check=self.content_check,
+            source_etag=info.etag,
         )
 
     # --- single ------------------------------------------------------------------------
@@ -466,12 +574,14 @@ class CopyJob:
             etag = await self._call("copy_object", copy)
         except PreconditionFailed as exc:
             raise SourceChanged(f"source {self.source} changed during the copy: {exc}") from exc
-        if self._proven_by_answer(info, etag):
+        expected = self.checksum_plan.source.value if self.checksum_plan.source else None
+        if expected is None and self._proven_by_answer(info, etag):
             self.verification = Verification.SOURCE_MD5
             return etag, version[0]
-        head = await self._head_destination(None)
+        head = await self._head_destination(None, checksum_mode=expected is not None)
         verify_destination(head, size=info.size, expected_etag=etag)
         self.verification = Verification.ETAG_SIZE
+        await self._prove_by_checksum(expected, head)
         return etag, _version(head.version_id)
 
     def _proven_by_answer(self, info: ObjectInfo, etag: str) -> bool:
@@ -488,7 +598,8 @@ class CopyJob:
     def _operation(self, info: ObjectInfo) -> PartOperation:
         if self._operation_factory is not None:
             return self._operation_factory(self, info)
-        hedge = self.options.hedge
+        # Two answers for one part are interchangeable only when ETags are content MD5s.
+        hedge = self.options.hedge if self.md5_etags(info) else None
         # Hedged, the slots are taken by HedgedPart (a request's age starts with its slot),
         # so the copy itself goes through a limiter that never blocks.
         endpoint = self.dst if hedge is None else Endpoint(self.dst.transport, UnlimitedSlots())
@@ -581,10 +692,15 @@ class CopyJob:
             etags: dict[int, str] = dict(resume.done) if resume is not None else {}
             await self._parts(upload_id, info, chosen, etags)
             listed = self._listing(chosen, etags, upload_id)
-            complete_etag, version = await self._complete(upload_id, listed)
+            # The parts' checksums against the source's: a wrong part stops it here.
+            checksums, expected = complete_checksums(
+                self.checksum_plan, self.part_checksums, chosen, upload_id
+            )
+            complete_etag, version = await self._complete(upload_id, listed, checksums)
             completed = True
             self.verification = Verification.PART_ETAGS_SIZE
-            composite = composite_etag([etag for _, etag in listed])
+            md5s = self.md5_etags(info)
+            composite = composite_etag([etag for _, etag in listed]) if md5s else None
             if composite is not None and _COMPOSITE_RE.match(complete_etag):
                 if normalize_etag(composite) != normalize_etag(complete_etag):
                     raise VerificationFailed(
@@ -594,8 +710,11 @@ class CopyJob:
                 self.verification = Verification.COMPOSITE_ETAG
             elif composite is None:
                 self._log.info("part ETags are not MD5s: no composite ETag to check")
-            head = await self._head_destination(version)
+            head = await self._head_destination(version, checksum_mode=expected is not None)
             verify_destination(head, size=info.size, expected_etag=complete_etag)
+            await self._prove_by_checksum(expected, head)
+            if self.layout is not None and md5s and info.etag is not None:
+                self._check_same_etag(info.etag, complete_etag)
             return complete_etag, version or _version(head.version_id), upload_id
         except BaseException as exc:
             if completed:
@@ -647,6 +766,7 @@ class CopyJob:
         emit = self.emit
         hooks = self.hooks if self._has_hooks else None
         job_id = self.job_id
+        part_checksums = self.part_checksums
         source = self.source
 
         async def copy_one(number: int) -> None:
@@ -658,7 +778,11 @@ class CopyJob:
             async def attempt() -> str:
                 nonlocal attempts
                 attempts += 1
-                return verify_part(await operation(upload_id, task), number, name)
+                result = await operation(upload_id, task)
+                etag = verify_part(result, number, name)
+                if result.checksum is not None:
+                    part_checksums[number] = result.checksum
+                return etag
 
             try:
                 etag = await retrier.call(name, attempt, number)
@@ -691,7 +815,10 @@ class CopyJob:
             await run_pool(numbers, copy_one, workers)
 
     async def _complete(
-        self, upload_id: str, listed: list[tuple[int, str]]
+        self,
+        upload_id: str,
+        listed: list[tuple[int, str]],
+        checksums: CompleteChecksums | None = None,
     ) -> tuple[str, str | None]:
         dst = self.destination
         transport = self.dst.transport
@@ -699,7 +826,14 @@ class CopyJob:
 
         async def complete() -> str:
             async with self.dst.limiter:
-                result = await transport.complete(dst.bucket, dst.key, upload_id, listed)
+                # Only with checksums: transports written before them keep working.
+                result = await (
+                    transport.complete(dst.bucket, dst.key, upload_id, listed)
+                    if checksums is None
+                    else transport.complete(
+                        dst.bucket, dst.key, upload_id, listed, checksums=checksums
+                    )
+                )
             etag = verify_complete(result, "complete")
             version[0] = _version(result.version_id)
             return etag
@@ -710,19 +844,121 @@ class CopyJob:
             raise CopyError(f"could not complete the upload: {exc}") from exc
         return etag, version[0]
 
-    async def _head_destination(self, version_id: str | None) -> ObjectInfo:
+    async def _head_destination(
+        self, version_id: str | None, *, checksum_mode: bool = False
+    ) -> ObjectInfo:
         dst = self.destination
         transport = self.dst.transport
         sse_c = self.options.destination_sse_c
 
         async def head() -> ObjectInfo:
             async with self.dst.limiter:
-                return await transport.head(dst.bucket, dst.key, version_id=version_id, sse_c=sse_c)
+                if not checksum_mode:
+                    return await transport.head(
+                        dst.bucket, dst.key, version_id=version_id, sse_c=sse_c
+                    )
+                return await transport.head(
+                    dst.bucket,
+                    dst.key,
+                    version_id=version_id,
+                    sse_c=sse_c,
+                    checksum_mode=True,
+                )
 
         try:
             return await self._call("head_destination", head)
         except TransportError as exc:
             raise VerificationFailed(f"could not HEAD the destination: {exc}") from exc
+
+    # --- fidelity proofs (rules in engine/proof.py and engine/content.py) ----------------
+
+    async def _prove_by_checksum(self, expected: str | None, head: ObjectInfo) -> None:
+        """The destination's full-object checksum must be ``expected``; a completed object
+        that differs is deleted (a torn copy never stays) and the copy fails."""
+        try:
+            proof = check_destination_checksum(self.checksum_plan, expected, head)
+        except VerificationFailed as exc:
+            raise await self._discard(exc) from exc
+        if proof is not None:
+            self.checksum = str(proof)
+            self.verification = Verification.CHECKSUM
+
+    def _check_same_etag(self, source_etag: str, etag: str) -> None:
+        if normalize_etag(source_etag) != normalize_etag(etag):
+            self._log.warning(
+                "layout kept but the ETag differs from the source's",
+                source_etag=source_etag,
+                etag=etag,
+            )
+
+    async def _discard(self, exc: VerificationFailed) -> VerificationFailed:
+        """Delete a completed destination whose bytes are proven wrong; the error says
+        whether it is gone."""
+        dst = self.destination
+
+        async def delete() -> None:
+            async with self.dst.limiter:
+                await self.dst.transport.delete_object(dst.bucket, dst.key)
+
+        try:
+            await self._call("delete_object", delete)
+        except TransportError as problem:
+            return VerificationFailed(f"{exc}; the destination could not be deleted: {problem}")
+        return VerificationFailed(f"{exc}; the destination was deleted")
+
+    async def _verify_content(self, info: ObjectInfo, version: str | None) -> None:
+        """``--verify-content``: ranged GETs of both sides compared by hash."""
+        fidelity = self.options.fidelity
+        seed = fidelity.verify_seed
+        if seed is None:
+            seed = int(self.job_id.encode().hex()[:15] or "0", 16)
+        ranges = (
+            sample_ranges(info.size, seed)
+            if fidelity.verify_content == "sample"
+            else full_ranges(info.size)
+        )
+        source = self.copy_source(info)
+        src, dst = self.source, self.destination
+
+        def read_source(first: int, last: int) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+            return self.src.transport.get_range(
+                src.bucket,
+                src.key,
+                first,
+                last,
+                version_id=source.version_id,
+                if_match=source.if_match,
+                sse_c=source.sse_c,
+            )
+
+        def read_destination(
+            first: int, last: int
+        ) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+            return self.dst.transport.get_range(
+                dst.bucket,
+                dst.key,
+                first,
+                last,
+                version_id=version,
+                sse_c=self.options.destination_sse_c,
+            )
+
+        try:
+            self.content_check = await compare_content(
+                fidelity.verify_content,
+                ranges,
+                read_source,
+                read_destination,
+                workers=min(self.options.concurrency, 8),
+                retried=self._call,
+                seed=seed if fidelity.verify_content == "sample" else None,
+            )
+        except VerificationFailed as exc:
+            raise await self._discard(exc) from exc
+        except TransportError as exc:
+            raise VerificationFailed(f"could not verify the content: {exc}") from exc
+        if fidelity.verify_content == "full":
+            self.verification = Verification.CONTENT_FULL
 
     async def _abort(self, upload_id: str) -> str | None:
         """Abort the upload (retried, shielded, bounded); None on success, else why not."""

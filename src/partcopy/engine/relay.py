@@ -14,6 +14,10 @@ Two ways to carry a part, chosen per job:
   unproven and retried. Memory per part in flight: one chunk.
 * **buffered** (otherwise): the range is read into one part-sized buffer, its MD5 sent as
   Content-MD5 so the store itself rejects damaged bytes. Memory: concurrency × part size.
+
+With a flexible checksum (``checksum_algorithm``) the relay also computes it over the bytes
+it streams: a part whose store-computed checksum differs is unproven and retried; the part
+values combine into the object's, which Complete sends and the destination must show.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ import base64
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from partcopy.checksums import Algorithm, Hasher
 from partcopy.engine.copier import PART_OPERATIONS
 from partcopy.engine.job import CopyJob, Mode
 from partcopy.engine.parts import Endpoint
@@ -110,6 +115,8 @@ class RelayPart:
     sse_c: SSECustomerKey | None = None
     streamed: bool = True
     """Stream and check the returned ETag (True), or buffer and send Content-MD5."""
+    checksum_algorithm: Algorithm | None = None
+    """Compute this flexible checksum of each part's bytes (None: none)."""
 
     @property
     def name(self) -> str:
@@ -145,7 +152,8 @@ class RelayPart:
         self, upload_id: str, task: RangeTask, chunks: AsyncIterator[bytes]
     ) -> PartResult:
         digest = hashlib.md5()
-        body = _counted(chunks, task, digest)
+        hasher = None if self.checksum_algorithm is None else Hasher(self.checksum_algorithm)
+        body = _counted(chunks, task, digest, hasher)
         result = await self.destination.transport.upload_part(
             self.bucket, self.key, upload_id, task.part_number, body, task.size, sse_c=self.sse_c
         )
@@ -159,7 +167,7 @@ class RelayPart:
                     request_id=result.request_id,
                     detail=f"ETag {result.etag} is not the MD5 {expected} of the bytes relayed",
                 )
-        return result
+        return _with_checksum(result, hasher)
 
     async def _buffered(
         self, upload_id: str, task: RangeTask, chunks: AsyncIterator[bytes]
@@ -176,12 +184,16 @@ class RelayPart:
         if filled != task.size:
             raise _short(task, filled)
         content_md5 = base64.b64encode(hashlib.md5(view).digest()).decode("ascii")
+        hasher = None
+        if self.checksum_algorithm is not None:
+            hasher = Hasher(self.checksum_algorithm)
+            hasher.update(view)
 
         async def replay() -> AsyncIterator[bytes]:
             for start in range(0, task.size, RELAY_CHUNK):
                 yield bytes(view[start : start + RELAY_CHUNK])
 
-        return await self.destination.transport.upload_part(
+        result = await self.destination.transport.upload_part(
             self.bucket,
             self.key,
             upload_id,
@@ -190,13 +202,34 @@ class RelayPart:
             task.size,
             content_md5=content_md5,
             sse_c=self.sse_c,
+            checksum=None if hasher is None else (hasher.algorithm, hasher.value()),
         )
+        return _with_checksum(result, hasher)
+
+
+def _with_checksum(result: PartResult, hasher: Hasher | None) -> PartResult:
+    """The answer with the checksum of the bytes relayed; unproven when the store computed
+    another one (it stored other bytes than were sent)."""
+    if hasher is None or result.etag is None or result.error_code is not None:
+        return result
+    ours = hasher.value()
+    if result.checksum is not None and result.checksum.split("-", 1)[0] != ours:
+        return PartResult(
+            result.part_number,
+            None,
+            result.status,
+            request_id=result.request_id,
+            detail=f"the store's {hasher.algorithm} {result.checksum} is not {ours} of the "
+            "bytes relayed",
+        )
+    return replace(result, checksum=ours)
 
 
 async def _counted(
     chunks: AsyncIterator[bytes],
     task: RangeTask,
     digest: hashlib._Hash,
+    hasher: Hasher | None = None,
 ) -> AsyncIterator[bytes]:
     """Pass the GET's chunks through, hashing and counting; a wrong length is an error."""
     sent = 0
@@ -205,6 +238,8 @@ async def _counted(
         if sent > task.size:
             raise _overrun(task, sent)
         digest.update(chunk)
+        if hasher is not None:
+            hasher.update(chunk)
         yield chunk
     if sent != task.size:
         raise _short(task, sent)
@@ -254,6 +289,7 @@ def relay_operation(job: CopyJob, info: ObjectInfo) -> RelayPart:
         source_sse_c=source.sse_c,
         sse_c=job.options.destination_sse_c or attrs.sse_c,
         streamed=etag_is_md5(job.destination.dialect, attrs),
+        checksum_algorithm=job.checksum_plan.algorithm,
     )
 
 

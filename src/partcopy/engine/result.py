@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from partcopy.engine.adaptive import ConcurrencySummary
+from partcopy.engine.content import ContentCheck
 from partcopy.engine.verify import Verification
 from partcopy.errors import CopyError
 
@@ -36,6 +37,13 @@ class CopyResult:
     """The destination endpoint's adaptive concurrency at the end (shared by its jobs)."""
     verification: Verification = Verification.SIZE_ONLY
     """What proved the copy (the weakest unless the job says otherwise)."""
+    checksum: str | None = None
+    """The destination's full-object checksum that proved it (``crc64nvme:<base64>``)."""
+    content_check: ContentCheck | None = None
+    """What ``--verify-content`` read back and compared (all of it matched)."""
+    source_etag: str | None = None
+    """The source's ETag the copy was pinned to (equal to ``etag`` when the layout was
+    kept and ETags are MD5s)."""
 
     def as_dict(self) -> dict[str, object]:
         """The contract's ``cp --json`` object for a completed copy."""
@@ -52,6 +60,8 @@ class CopyResult:
             "seconds": round(self.seconds, 6),
             "error": None,
             "verification": str(self.verification),
+            "checksum": self.checksum,
+            "content_check": None if self.content_check is None else self.content_check.as_dict(),
             **({} if self.concurrency is None else {"concurrency": self.concurrency.as_dict()}),
         }
 

@@ -41,6 +41,8 @@ class Verification(StrEnum):
     it does not know. A weaker proof is named, never silent.
     """
 
+    CONTENT_FULL = "content-full"
+    """Every byte of both sides read back and compared by hash (``--verify-content full``)."""
     CHECKSUM = "checksum"
     """A content checksum of the destination matched the source's."""
     COMPOSITE_ETAG = "composite-etag"

@@ -1,5 +1,6 @@
 """Pure planning: object size and destination limits in, byte-range tasks out."""
 
+from partcopy.planners.layout import plan_layout
 from partcopy.planners.limits import PROFILES, PartLimits, get_profile
 from partcopy.planners.plan import DEFAULT_PART_SIZE, Adjustment, CopyPlan, RangeTask, plan
 
@@ -12,4 +13,5 @@ __all__ = [
     "RangeTask",
     "get_profile",
     "plan",
+    "plan_layout",
 ]

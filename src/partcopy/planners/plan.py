@@ -65,9 +65,14 @@ class CopyPlan:
     part_size: int
     mode: Mode
     adjustments: tuple[Adjustment, ...] = field(default=())
+    starts: tuple[int, ...] = field(default=())
+    """An explicit layout: the first byte of each part (``layout.plan_layout``); empty for
+    the usual equal parts of ``part_size``."""
 
     @property
     def part_count(self) -> int:
+        if self.starts:
+            return len(self.starts)
         if self.size == 0:
             # A multipart plan of an empty object (relay has no single copy) is one empty
             # part: every dialect accepts a last part of 0 bytes.
@@ -90,6 +95,9 @@ class CopyPlan:
         index = part_number - self.limits.first_part_number
         if not 0 <= index < self.part_count:
             raise IndexError(f"part {part_number} is not in this plan")
+        if self.starts:
+            end = self.starts[index + 1] if index + 1 < len(self.starts) else self.size
+            return RangeTask(part_number, self.starts[index], end - 1)
         first = index * self.part_size
         last = min(first + self.part_size, self.size) - 1
         return RangeTask(part_number, first, last)

@@ -1,0 +1,236 @@
+"""Copy fidelity: what the destination carries besides the bytes, and which checksum proves it.
+
+Policy only (pure functions over frozen values; the job does the requests):
+
+* **tags** — the source's tag set (GetObjectTagging) goes on Create/CopyObject/relay unless
+  ``tags`` names another set (``""``: none);
+* **encryption** — the source's SSE and KMS key id are kept unless ``sse`` says otherwise;
+  a KMS key id does not cross providers (each has its own KMS);
+* **ACL** — a canned ACL only when asked; the source's is never copied;
+* **checksums** — :func:`choose_checksum` picks the algorithm Create asks for and the
+  source value the destination must equal (see ``ChecksumPlan``).
+
+Every check of user input here raises ``UsageError`` before any request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal, get_args
+from urllib.parse import parse_qsl
+
+from partcopy.checksums import ALGORITHMS, COMBINABLE, Algorithm, ObjectChecksum
+from partcopy.errors import UsageError
+from partcopy.transports.base import Dialect, ObjectAttributes
+
+__all__ = [
+    "CANNED_ACLS",
+    "CHECKSUM_CHOICES",
+    "ChecksumPlan",
+    "ContentMode",
+    "FidelityOptions",
+    "check_fidelity",
+    "choose_checksum",
+    "destination_attributes",
+    "supported_checksums",
+]
+
+ContentMode = Literal["none", "sample", "full"]
+CHECKSUM_CHOICES = ("auto", "crc64nvme", "crc32c", "crc32", "sha256", "off")
+"""``--checksum`` values."""
+CANNED_ACLS = frozenset(
+    {
+        "private",
+        "public-read",
+        "public-read-write",
+        "authenticated-read",
+        "aws-exec-read",
+        "bucket-owner-read",
+        "bucket-owner-full-control",
+    }
+)
+_MAX_TAGS = 10  # S3: at most 10 tags, keys up to 128 and values up to 256 characters
+_KMS: dict[Dialect, str] = {"s3": "aws:kms", "obs": "kms", "cos": "cos/kms"}
+"""Each dialect's name for SSE with a KMS key (QingStor has none)."""
+_CHECKSUMS: dict[str, frozenset[str]] = {
+    # Flexible checksums (x-amz-checksum-*): AWS S3 documents all five
+    # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html);
+    # OBS, COS (its CRC64 is ECMA-182, another polynomial) and QingStor have none of them.
+    "s3": frozenset(ALGORITHMS),
+}
+
+
+def supported_checksums(profile: str) -> frozenset[str]:
+    """The flexible-checksum algorithms a destination profile (provider row) takes."""
+    return _CHECKSUMS.get(profile, frozenset())
+
+
+@dataclass(frozen=True, slots=True)
+class FidelityOptions:
+    """What to carry and how to prove it (``CopyOptions.fidelity``). Defaults keep the
+    source's tags and encryption, and prove with a checksum where the stores allow."""
+
+    tags: str | None = None
+    """None: the source's tags; ``""``: none; else a URL-encoded set (``k=v&k2=v2``)."""
+    acl: str | None = None
+    sse: str | None = None
+    """``AES256`` or ``aws:kms``: replaces the source's encryption (None: keep it)."""
+    sse_kms_key_id: str | None = None
+    checksum: str = "auto"
+    """One of ``CHECKSUM_CHOICES``."""
+    preserve_layout: bool = False
+    """Copy with the source's part ranges so the composite ETag equals the source's."""
+    verify_content: ContentMode = "none"
+    verify_seed: int | None = None
+    """Seed of the sampled ranges (None: derived from the job id)."""
+
+    @property
+    def overrides(self) -> bool:
+        """Whether anything here changes what a plain copy would write."""
+        return (
+            self.tags is not None
+            or self.acl is not None
+            or self.sse is not None
+            or self.checksum not in ("auto", "off")
+            or self.preserve_layout
+        )
+
+
+def _check_tags(tags: str) -> None:
+    if tags == "":
+        return
+    try:
+        pairs = parse_qsl(tags, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        raise UsageError(f"invalid tags {tags!r}: expected 'key=value&key2=value2'") from None
+    keys = [k for k, _ in pairs]
+    if len(pairs) > _MAX_TAGS:
+        raise UsageError(f"invalid tags {tags!r}: {len(pairs)} tags, at most {_MAX_TAGS}")
+    if len(set(keys)) != len(keys) or any(not k or len(k) > 128 for k in keys):
+        raise UsageError(f"invalid tags {tags!r}: keys must be 1-128 characters and distinct")
+    if any(len(v) > 256 for _, v in pairs):
+        raise UsageError(f"invalid tags {tags!r}: values must be at most 256 characters")
+
+
+def check_fidelity(
+    options: FidelityOptions,
+    *,
+    destination: Dialect,
+    profile: str,
+    destination_sse_c: bool,
+    part_size: int | None,
+) -> None:
+    """``UsageError`` naming the bad value for anything the destination cannot take."""
+    if options.tags is not None:
+        _check_tags(options.tags)
+        if options.tags and destination in ("obs", "qingstor"):
+            raise UsageError(f"invalid --tags for a {destination} destination: it takes no tags")
+    if options.acl is not None:
+        if options.acl not in CANNED_ACLS:
+            raise UsageError(
+                f"invalid ACL {options.acl!r}: expected one of {', '.join(sorted(CANNED_ACLS))}"
+            )
+        if destination == "qingstor":
+            raise UsageError(f"invalid ACL {options.acl!r}: qingstor takes no canned ACLs")
+    if options.sse is not None and options.sse not in ("AES256", "aws:kms"):
+        raise UsageError(f"invalid --sse {options.sse!r}: expected AES256 or aws:kms")
+    if options.sse_kms_key_id is not None and options.sse != "aws:kms":
+        raise UsageError("--sse-kms-key-id needs --sse aws:kms")
+    if options.sse == "aws:kms" and destination not in _KMS:
+        raise UsageError(f"invalid --sse aws:kms for a {destination} destination: it has no KMS")
+    if options.sse is not None and destination_sse_c:
+        raise UsageError(f"invalid --sse {options.sse}: the destination is encrypted with SSE-C")
+    if options.checksum not in CHECKSUM_CHOICES:
+        raise UsageError(
+            f"invalid checksum {options.checksum!r}: expected one of {', '.join(CHECKSUM_CHOICES)}"
+        )
+    if options.checksum not in ("auto", "off"):
+        supported = supported_checksums(profile)
+        if options.checksum.upper() not in supported:
+            raise UsageError(
+                f"invalid checksum {options.checksum!r}: profile {profile!r} does not support "
+                f"it (supported: {', '.join(sorted(a.lower() for a in supported)) or 'none'})"
+            )
+    if options.verify_content not in get_args(ContentMode):
+        raise UsageError(
+            f"invalid --verify-content {options.verify_content!r}: expected none, sample or full"
+        )
+    if options.preserve_layout and part_size is not None:
+        raise UsageError("--preserve-layout keeps the source's part sizes: drop --part-size")
+
+
+def destination_attributes(
+    base: ObjectAttributes,
+    options: FidelityOptions,
+    *,
+    source_dialect: Dialect,
+    destination: Dialect,
+    source_tags: str | None,
+    checksum: Algorithm | None,
+) -> ObjectAttributes:
+    """The attributes the destination is written with (``base``: the source's or given)."""
+    attrs = base
+    tags = options.tags if options.tags is not None else source_tags
+    if tags is not None:
+        attrs = replace(attrs, tagging=tags if destination not in ("obs", "qingstor") else None)
+    sse, key_id = attrs.sse, attrs.sse_kms_key_id
+    if options.sse is not None:
+        sse, key_id = options.sse, options.sse_kms_key_id
+    elif source_dialect != destination:
+        key_id = None  # another provider's KMS cannot know the key: its default key
+    if sse is not None and sse not in ("AES256", ""):
+        sse = _KMS.get(destination)  # aws:kms / kms / cos/kms name the same choice
+        key_id = key_id if sse is not None else None
+    if attrs.sse_c is not None:
+        sse, key_id = None, None  # SSE-C replaces service-side encryption
+    return replace(
+        attrs,
+        sse=sse,
+        sse_kms_key_id=key_id,
+        acl=options.acl,
+        checksum_algorithm=checksum,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChecksumPlan:
+    """The checksum a copy is created with and proven by.
+
+    ``algorithm``: what Create (or CopyObject) asks the destination to compute; None: no
+    flexible checksum. ``source``: the source's full-object checksum in that algorithm,
+    which the destination's must equal; None when the source has none (a relay then
+    proves against the checksum of the bytes it streamed).
+    """
+
+    algorithm: Algorithm | None = None
+    source: ObjectChecksum | None = None
+    reason: str = ""
+
+    @property
+    def combinable(self) -> bool:
+        return self.algorithm is not None and self.algorithm in COMBINABLE
+
+
+def choose_checksum(
+    choice: str, source: ObjectChecksum | None, profile: str, *, relay: bool
+) -> ChecksumPlan:
+    """The checksum for a copy to ``profile`` (see ``FidelityOptions.checksum``).
+
+    ``auto`` takes the source's full-object algorithm where the destination supports it;
+    a relay without one computes CRC64NVME of the bytes it streams; a server-side copy
+    without one asks for nothing (nothing to compare with).
+    """
+    supported = supported_checksums(profile)
+    if choice == "off" or not supported:
+        return ChecksumPlan(reason="off" if choice == "off" else f"{profile} has none")
+    usable = source if source is not None and source.full_object else None
+    if choice == "auto":
+        if usable is not None and usable.algorithm in supported:
+            return ChecksumPlan(usable.algorithm, usable, "the source's full-object checksum")
+        if relay and "CRC64NVME" in supported:
+            return ChecksumPlan("CRC64NVME", None, "computed over the relayed bytes")
+        return ChecksumPlan(reason="the source has no full-object checksum")
+    algorithm: Algorithm = choice.upper()  # type: ignore[assignment]  # checked by check_fidelity
+    if usable is not None and usable.algorithm == algorithm:
+        return ChecksumPlan(algorithm, usable, "asked for; the source has one")
+    return ChecksumPlan(algorithm, None, "asked for")
