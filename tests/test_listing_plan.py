@@ -11,7 +11,9 @@ import pytest
 
 from partcopy import Copier, PrefixOptions
 from partcopy.engine.filters import KeyFilter, compile_glob
+from partcopy.engine.ledger import BulkLedger
 from partcopy.engine.listing import ListedPrefix, iter_listing
+from partcopy.engine.report import BulkSummary
 from partcopy.engine.syncplan import (
     CopyAction,
     DeleteAction,
@@ -275,3 +277,20 @@ def test_copy_prefix_refuses_delete_and_overlap_before_any_request() -> None:
     with pytest.raises(UsageError, match="overlaps"):
         anyio.run(lambda: run("s3://src/p", "s3://src/p/q"))
     assert store.stats().requests == 0 and store.keys("dst")[0] == "q/k0x"
+
+
+def test_a_journaled_recursive_copy_run_again_skips_what_it_finished(tmp_path: Any) -> None:
+    store, transport = _two_buckets(MemoryTransport)
+
+    async def run() -> BulkSummary:
+        ledger = BulkLedger(tmp_path / "bulk.db")
+        try:
+            async with Copier(transport=transport, journal=ledger.journal) as copier:
+                return await copier.copy_prefix("s3://src/p", "s3://dst/r", ledger=ledger)
+        finally:
+            ledger.close()
+
+    first = anyio.run(run)
+    second = anyio.run(run)
+    assert (first.ok, first.skipped, second.ok, second.skipped) == (5, 0, 0, 5)
+    assert second.listed == 5 and store.stats().parts_copied == 0
