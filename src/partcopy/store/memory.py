@@ -472,13 +472,20 @@ class MemoryStore:
         upload_id_marker: str | None = None,
         max_uploads: int = 1000,
     ) -> tuple[list[Upload], bool]:
-        """One page of open uploads in (key, initiation) order after the markers."""
+        """One page of open uploads in (key, initiation) order after the markers.
+
+        An upload-id marker alone (how SeaweedFS pages) continues after that upload.
+        """
         b = self._bucket(bucket)
         ordered = sorted(
             (u for u in b.uploads.values() if u.key.startswith(prefix)),
             key=lambda u: (u.key, u.initiated, u.upload_id),
         )
-        if key_marker is not None:
+        if key_marker is None and upload_id_marker:
+            ids = [u.upload_id for u in ordered]
+            if upload_id_marker in ids:
+                ordered = ordered[ids.index(upload_id_marker) + 1 :]
+        elif key_marker is not None:
             if upload_id_marker:
                 ids = [u.upload_id for u in ordered]
                 if upload_id_marker in ids:
