@@ -102,9 +102,7 @@ def add_copier_flags(p: Any, *, many: bool, concurrency_help: str, profile_help:
         default="auto",
         help="auto: server-side copy within one store, relay between stores",
     )
-    p.add_argument(
-        "--part-limits", choices=sorted(PROFILES), metavar="LIMITS", help=profile_help
-    )
+    p.add_argument("--part-limits", choices=sorted(PROFILES), metavar="LIMITS", help=profile_help)
     add_identity_flags(p, many=many)
     p.add_argument(
         "--max-attempts",
@@ -166,9 +164,7 @@ def check_identity_flags(args: argparse.Namespace) -> None:
             "for both sides or one per side"
         )
     if args.ca_bundle and getattr(args, "no_verify_tls", False):
-        raise UsageError(
-            f"conflicting flags: --ca-bundle {args.ca_bundle!r} and --no-verify-tls"
-        )
+        raise UsageError(f"conflicting flags: --ca-bundle {args.ca_bundle!r} and --no-verify-tls")
     # Checked here too (bulk builds its copiers later, in workers): before any request.
     from partcopy.transports.aws_profile import load_profile
     from partcopy.transports.network import resolve_network

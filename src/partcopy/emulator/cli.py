@@ -15,7 +15,7 @@ from typing import Any
 from partcopy.emulator.auth import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
 from partcopy.emulator.faults import FaultSpec, parse_fault
 from partcopy.emulator.objects import ObjectSpec, parse_object
-from partcopy.emulator.server import DIALECTS, Emulator
+from partcopy.emulator.server import DIALECTS, QUIRKS, Emulator
 from partcopy.errors import PartcopyError, UsageError
 
 __all__ = ["add_emulator", "run_emulator"]
@@ -92,6 +92,14 @@ def add_emulator(sub: Any) -> None:
         help="create a virtual (pattern) object; its bucket is created too",
     )
     p.add_argument("--seed", type=int, default=0, help="seed for faults, ids and patterns")
+    p.add_argument(
+        "--quirk",
+        action="append",
+        choices=sorted(QUIRKS),
+        default=[],
+        help="behave like another store: uploads-no-key-marker lists uploads without "
+        "NextKeyMarker, paged by upload id (SeaweedFS)",
+    )
     p.set_defaults(handler=run_emulator)
 
 
@@ -125,6 +133,7 @@ def run_emulator(args: argparse.Namespace) -> int:
             faults=faults,
             objects=objects,
             seed=args.seed,
+            quirks=args.quirk,
         )
         asyncio.run(_serve(emu))
     except PartcopyError as exc:

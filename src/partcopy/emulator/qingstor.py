@@ -63,6 +63,9 @@ class QingStorWire:
 
     prefix = "x-qs-"
 
+    omit_next_key_marker = False
+    """Quirk ``uploads-no-key-marker``: page uploads by the upload id alone (SeaweedFS)."""
+
     def __init__(self, request_id: str = "partcopy-emulator") -> None:
         self.request_id = request_id
 
@@ -332,7 +335,7 @@ class QingStorWire:
                     "prefix": call.prefix,
                     "limit": call.max_items,
                     "has_more": out.truncated,
-                    "next_key_marker": final.key if final else "",
+                    "next_key_marker": final.key if final and not self.omit_next_key_marker else "",
                     "next_upload_id_marker": final.upload_id if final else "",
                     "uploads": [
                         {"key": u.key, "upload_id": u.upload_id, "created": iso_date(u.initiated)}

@@ -250,9 +250,13 @@ class XmlAnswers:
             ],
         )
 
+    omit_next_key_marker = False
+    """Quirk ``uploads-no-key-marker``: page uploads by NextUploadIdMarker alone (SeaweedFS)."""
+
     def _list_uploads(self, out: Outcome, etag: bool) -> Answer:
         call = out.call
         last = out.uploads[-1] if out.truncated and out.uploads else None
+        next_key = None if last is None or self.omit_next_key_marker else last.key
         uploads = [
             (
                 ("Key", u.key),
@@ -268,7 +272,7 @@ class XmlAnswers:
                 ("Bucket", call.bucket),
                 ("KeyMarker", call.key_marker or ""),
                 ("UploadIdMarker", call.upload_id_marker or ""),
-                ("NextKeyMarker", last.key if last else None),
+                ("NextKeyMarker", next_key),
                 ("NextUploadIdMarker", last.upload_id if last else None),
                 ("Prefix", call.prefix),
                 ("MaxUploads", call.max_items),

@@ -98,6 +98,13 @@ class Wire(Protocol):
 
     def error_in_200(self) -> Answer: ...
 
+    omit_next_key_marker: bool
+
+
+QUIRKS = frozenset({"uploads-no-key-marker"})
+"""Behaviours of other stores the emulator can take on: ``uploads-no-key-marker`` lists
+multipart uploads without NextKeyMarker, continued by the upload id alone (SeaweedFS)."""
+
 
 def _wire_for(dialect: str) -> Wire:
     if dialect == "qingstor":
@@ -126,6 +133,7 @@ class Emulator:
         sleep: Sleep = asyncio.sleep,
         clock: Clock | None = None,
         access_log: bool = False,
+        quirks: Iterable[str] = (),
         keys: KeyLookup | None = None,
     ) -> None:
         if dialect not in DIALECTS:
@@ -143,6 +151,13 @@ class Emulator:
         self.faults = FaultInjector(seed=seed)
         self.set_faults(faults)
         self._wire = _wire_for(dialect)
+        quirks = frozenset(quirks)
+        unknown = quirks - QUIRKS
+        if unknown:
+            raise UsageError(
+                f"invalid quirk {sorted(unknown)[0]!r}: expected one of {sorted(QUIRKS)}"
+            )
+        self._wire.omit_next_key_marker = "uploads-no-key-marker" in quirks
         # ``keys`` (tests of temporary credentials) replaces the one access key pair.
         self._verify = (
             verifier_for(dialect, access_key, secret_key, keys=keys)

@@ -112,7 +112,6 @@ class Network:
             return True
         return _context(self.ca_bundle)
 
-
     def session(self, limit: int, limit_per_host: int, **options: Any) -> aiohttp.ClientSession:
         """An aiohttp session with these settings (``options``: the connector's extras).
 
