@@ -42,12 +42,20 @@ def add_bulk(sub: Any) -> None:
         p,
         many=True,
         concurrency_help="requests in flight per endpoint and objects in flight (default 64), "
-        "divided among Dask workers",
+        "divided among the worker processes",
         profile_help="destination limits profile (default: each destination's dialect)",
     )
     p.add_argument("--journal", help="SQLite journal: a rerun skips finished objects")
     p.add_argument("--report", help="write one JSON line per manifest line to this file")
-    add_dask_flags(p)
+    dask = add_dask_flags(p, "the same as --workers N (worker processes on this machine)")
+    dask.add_argument(
+        "--workers",
+        type=positive_int("number of workers"),
+        metavar="N",
+        help="worker processes on this machine, each with 1/N of the budget "
+        "(default: one per core, at most --concurrency, one for under 2,000 lines; "
+        "1: this process only)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON summary when done")
     p.add_argument("--quiet", action="store_true", help="no progress or summary line")
     p.add_argument("--log-level", choices=LEVELS, default="warning", help="stderr log level")
@@ -140,16 +148,19 @@ def run_dask(
         return run_bulk(client, manifest, **common)
 
 
-def add_dask_flags(p: Any) -> None:
-    """``--dask-local N`` / ``--dask ADDRESS`` (one or the other)."""
+def add_dask_flags(
+    p: Any, local_help: str = "run on a local Dask cluster of N workers (threads of this process)"
+) -> Any:
+    """``--dask-local N`` / ``--dask ADDRESS`` (one or the other); returns their group."""
     dask = p.add_mutually_exclusive_group()
     dask.add_argument(
         "--dask-local",
         type=positive_int("number of Dask workers"),
         metavar="N",
-        help="run on a local Dask cluster of N workers (threads of this process)",
+        help=local_help,
     )
     dask.add_argument("--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS")
+    return dask
 
 
 def run_bulk_command(args: argparse.Namespace) -> int:
@@ -158,18 +169,19 @@ def run_bulk_command(args: argparse.Namespace) -> int:
         configure_logging(args.log_level)
         options, settings = _settings(args)
         check_manifest(args.manifest)
+        workers = _workers(args)
     except UsageError as exc:
         return fail_usage(exc)
     warn_insecure(args)
     bar = None if args.json or args.quiet or not sys.stderr.isatty() else _Progress()
     try:
-        if args.dask_local is not None or args.dask is not None:
+        if args.dask is not None:
             summary = run_dask(args, args.manifest, options, settings)
         elif bar is not None:
             with bar.progress:
-                summary = anyio.run(_local, args, options, settings, bar)
+                summary = anyio.run(_local, args, options, settings, bar, workers)
         else:
-            summary = anyio.run(_local, args, options, settings, None)
+            summary = anyio.run(_local, args, options, settings, None, workers)
     except UsageError as exc:
         return fail_usage(exc)
     except PartcopyError as exc:
@@ -186,12 +198,37 @@ def run_bulk_command(args: argparse.Namespace) -> int:
     return 0 if summary.succeeded else 1
 
 
+def _workers(args: argparse.Namespace) -> int:
+    """Worker processes for this run: asked (``--workers``, ``--dask-local``) or one per core."""
+    from partcopy.scale.workers import check_workers, default_workers
+
+    asked = args.workers if args.workers is not None else args.dask_local
+    if asked is None:
+        return default_workers(args.concurrency, args.manifest)
+    return check_workers(asked, args.concurrency)
+
+
 async def _local(
     args: argparse.Namespace,
     options: BulkOptions,
     settings: CopierSettings,
     on_outcome: _Progress | None,
+    workers: int,
 ) -> BulkSummary:
+    if workers > 1:
+        from partcopy.scale.workers import run_bulk_workers
+
+        return await run_bulk_workers(
+            args.manifest,
+            workers,
+            options=options,
+            settings=settings,
+            journal=args.journal,
+            report=args.report,
+            on_outcome=on_outcome,
+            log_level=args.log_level,
+            log_setup=configure_logging,
+        )
     return await bulk_copy(
         args.manifest,
         options=options,

@@ -1,0 +1,429 @@
+"""All cores of one machine: bulk work copied by N worker processes, fed by one reader.
+
+The parent reads the manifest (or a listing), skips what the ledger says is finished and
+sends the rest to the workers in small batches through one bounded queue; each worker
+runs its own event loop and ``Copier`` with 1/N of the per-endpoint budget and sends its
+outcomes back in batches. The parent is the only writer of the ledger and the report, so
+a run's journal, report and summary are the same as one process's, and a rerun skips
+finished objects whatever the number of workers. Memory is O(concurrency) per process:
+the queue holds at most two batches per worker and a worker holds one batch plus the
+objects in flight. Standard library ``multiprocessing`` only (spawned processes, so each
+starts clean and reads the environment, credentials included, as it is now).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from types import TracebackType
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from partcopy.engine.bulk import BulkOptions, BulkRun, CopierSettings, check_manifest
+from partcopy.engine.ledger import BulkLedger
+from partcopy.engine.manifest import ManifestEntry, ManifestItem, read_manifest
+from partcopy.engine.report import BulkSummary, ObjectOutcome, ReportWriter, open_report
+from partcopy.errors import PartcopyError, UsageError
+from partcopy.scale.shard import LogSetup
+
+__all__ = [
+    "MAX_WORKERS_PER_CORE",
+    "MIN_LINES_FOR_WORKERS",
+    "ProcessPool",
+    "WorkerSpec",
+    "check_workers",
+    "cores",
+    "default_workers",
+    "run_bulk_workers",
+]
+
+MAX_WORKERS_PER_CORE = 4
+"""More processes than this many per core only add start-up time and memory."""
+MIN_LINES_FOR_WORKERS = 2_000
+"""Below this many manifest lines a run stays in one process unless told otherwise."""
+_POLL = 0.2
+"""How often a blocked queue wait looks up from it (parent alive? worker dead?)."""
+_STOP_GRACE = 60.0
+_PR_SET_PDEATHSIG = 1
+"""How long stopped workers get to abort their uploads before they are terminated."""
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def default_workers(concurrency: int, manifest: str | os.PathLike[str] | None = None) -> int:
+    """One worker per core, but never more workers than requests in flight, and one
+    process alone for a manifest of fewer than ``MIN_LINES_FOR_WORKERS`` lines (starting
+    an interpreter costs more than such a run gains)."""
+    count = max(1, min(cores(), concurrency))
+    if count > 1 and manifest is not None and _short(manifest):
+        return 1
+    return count
+
+
+def _short(manifest: str | os.PathLike[str]) -> bool:
+    """Whether the file has fewer than ``MIN_LINES_FOR_WORKERS`` lines (reads no further)."""
+    try:
+        with open(manifest, "rb") as fh:
+            for lines, _ in enumerate(fh, 1):
+                if lines >= MIN_LINES_FOR_WORKERS:
+                    return False
+    except OSError:
+        return True  # reported by the run itself
+    return True
+
+
+def check_workers(workers: int, concurrency: int) -> int:
+    """The worker count to use for ``workers`` asked (``UsageError`` beyond the machine's
+    bound); capped by ``concurrency`` so that every worker has at least one request."""
+    if isinstance(workers, bool) or workers < 1:
+        raise UsageError(f"invalid number of workers {workers!r}: must be at least 1")
+    bound = MAX_WORKERS_PER_CORE * cores()
+    if workers > bound:
+        raise UsageError(
+            f"invalid number of workers {workers}: at most {bound} "
+            f"({MAX_WORKERS_PER_CORE} per core on this machine's {cores()})"
+        )
+    return min(workers, concurrency)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSpec:
+    """What one worker process needs. No secrets: credentials come from its environment."""
+
+    index: int
+    options: BulkOptions
+    settings: CopierSettings
+    log_level: str = "warning"
+    log_setup: LogSetup | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Done:
+    """A worker's last message: it ended, cleanly or with ``error``."""
+
+    index: int
+    error: str | None = None
+
+
+def _shares(count: int, options: BulkOptions, settings: CopierSettings) -> WorkerSpec:
+    """A worker's share of the budgets (every object keeps the undivided plan)."""
+    return WorkerSpec(
+        index=0,
+        options=replace(
+            options,
+            concurrency=max(1, options.concurrency // count),
+            job_concurrency=options.job_concurrency or settings.concurrency,
+        ),
+        settings=replace(settings, concurrency=max(1, settings.concurrency // count)),
+    )
+
+
+# --- the worker process -----------------------------------------------------------------
+
+
+def _next_batch(inbox: Any, parent: int, stopped: threading.Event) -> list[ManifestEntry] | None:
+    """The next batch, or None at the end, once stopped, or once the parent is gone."""
+    while not stopped.is_set():
+        try:
+            batch: list[ManifestEntry] | None = inbox.get(timeout=_POLL)
+            return batch
+        except queue.Empty:
+            if os.getppid() != parent:
+                return None
+    return None
+
+
+class _Orphaned(Exception):
+    """The parent died: stop copying (nobody would record the outcomes)."""
+
+
+async def _watch_terminate(scope: anyio.CancelScope) -> None:
+    """Cancel the worker's copies (each aborts its upload) when the parent sends SIGTERM."""
+    with anyio.open_signal_receiver(signal.SIGTERM) as signals:
+        async for _ in signals:
+            scope.cancel()
+            return
+
+
+async def _serve(spec: WorkerSpec, inbox: Any, outbox: Any, parent: int) -> None:
+    stopped = threading.Event()
+
+    async def copy_all(run: BulkRun, entries: MemoryObjectReceiveStream[ManifestEntry]) -> None:
+        async with entries:
+            async for entry in entries:
+                if os.getppid() != parent:
+                    raise _Orphaned
+                # Each outcome goes back at once: the parent journals it, and an object
+                # finished here but not yet journaled there would be copied again on a rerun.
+                outbox.put(await run.copy(entry))
+
+    async def work(run: BulkRun) -> None:
+        send, receive = anyio.create_memory_object_stream[ManifestEntry](spec.options.concurrency)
+        async with anyio.create_task_group() as tg:
+            for _ in range(spec.options.concurrency):
+                tg.start_soon(copy_all, run, receive.clone())
+            receive.close()
+            async with send:
+                while True:
+                    batch = await anyio.to_thread.run_sync(
+                        _next_batch, inbox, parent, stopped, abandon_on_cancel=True
+                    )
+                    if batch is None:
+                        break
+                    for entry in batch:
+                        await send.send(entry)
+
+    try:
+        async with spec.settings.copier() as copier:
+            run = BulkRun(iter(()), copier, spec.options, ReportWriter(), None, None)
+            async with anyio.create_task_group() as outer:
+                outer.start_soon(_watch_terminate, outer.cancel_scope)
+                await work(run)
+                outer.cancel_scope.cancel()  # done: stop watching for SIGTERM
+    finally:
+        stopped.set()
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel send SIGTERM here when the parent dies (Linux), so copies stop at
+    once, as they would in one killed process; elsewhere the worker polls its parent."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: polling os.getppid() still stops it
+        pass
+    if os.getppid() != parent:  # died before the request was made
+        os._exit(1)
+
+
+def _worker_main(spec: WorkerSpec, inbox: Any, outbox: Any, parent: int) -> None:
+    """A worker process: copy batches until the end marker, then say it is done.
+
+    Ctrl-C reaches the parent alone (a terminal signals the whole process group); the
+    parent stops workers with SIGTERM, which cancels their copies cleanly.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with(parent)
+    if spec.log_setup is not None:
+        spec.log_setup(spec.log_level)
+    error: str | None = None
+    try:
+        anyio.run(_serve, spec, inbox, outbox, parent)
+    except BaseException as exc:  # reported to the parent, which fails the run
+        error = f"{type(exc).__name__}: {exc}"
+    outbox.put(_Done(spec.index, error))
+    outbox.close()
+    outbox.join_thread()
+
+
+# --- the parent ---------------------------------------------------------------------------
+
+
+class ProcessPool:
+    """``count`` worker processes copying ``ManifestEntry`` items sent with ``send``.
+
+    Each outcome is handed to ``finish`` on the caller's event loop (so a ledger or report
+    used there stays on one thread). Leaving the block waits for every outcome; a worker
+    that dies fails the run with ``PartcopyError``; cancellation stops the workers (their
+    copies are aborted as a cancelled copy's are).
+    """
+
+    def __init__(
+        self,
+        count: int,
+        options: BulkOptions,
+        settings: CopierSettings,
+        finish: Callable[[ObjectOutcome], None],
+        *,
+        log_level: str = "warning",
+        log_setup: LogSetup | None = None,
+    ) -> None:
+        share = _shares(count, options, settings)
+        self.count = count
+        self.finish = finish
+        self.batch_size = max(1, min(64, share.options.concurrency))
+        context = multiprocessing.get_context("spawn")
+        self._inbox: Any = context.Queue(maxsize=2 * count)
+        self._outbox: Any = context.Queue()
+        self._procs = [
+            context.Process(
+                target=_worker_main,
+                args=(
+                    replace(share, index=k, log_level=log_level, log_setup=log_setup),
+                    self._inbox,
+                    self._outbox,
+                    os.getpid(),
+                ),
+                name=f"partcopy-worker-{k}",
+                daemon=True,
+            )
+            for k in range(count)
+        ]
+        self._batch: list[ManifestEntry] = []
+        self._done: dict[int, str | None] = {}
+
+    async def __aenter__(self) -> ProcessPool:
+        for proc in self._procs:
+            proc.start()
+        return self
+
+    async def send(self, entry: ManifestEntry) -> None:
+        """Queue one object for a worker (waits while the queue is full)."""
+        self._batch.append(entry)
+        if len(self._batch) >= self.batch_size:
+            batch, self._batch = self._batch, []
+            await self._put(batch)
+            await self._receive(wait=False)  # outcomes flow back while the reader reads
+
+    async def _put(self, batch: list[ManifestEntry] | None) -> None:
+        while True:
+            try:
+                self._inbox.put_nowait(batch)
+                return
+            except queue.Full:
+                self._check_alive()
+                await self._receive(wait=True)
+
+    def _check_alive(self) -> None:
+        for k, proc in enumerate(self._procs):
+            if k not in self._done and proc.exitcode is not None:
+                raise PartcopyError(f"worker process {k} died (exit status {proc.exitcode})")
+
+    async def receive(self) -> None:
+        """Hand outcomes that came back to ``finish`` now, without waiting."""
+        await self._receive(wait=False)
+        await anyio.lowlevel.checkpoint()
+
+    async def _receive(self, *, wait: bool) -> None:
+        """Hand the outcomes that came back to ``finish`` (waiting ``_POLL`` at most)."""
+        try:
+            message = (
+                await anyio.to_thread.run_sync(self._outbox.get, True, _POLL)
+                if wait
+                else self._outbox.get_nowait()
+            )
+        except queue.Empty:
+            return
+        while True:
+            if isinstance(message, _Done):
+                self._done[message.index] = message.error
+            else:
+                self.finish(message)
+            try:
+                message = self._outbox.get_nowait()
+            except queue.Empty:
+                return
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            try:
+                await self._finish_all()
+            except BaseException:
+                self._stop()
+                raise
+        else:
+            self._stop()
+
+    async def _finish_all(self) -> None:
+        if self._batch:
+            batch, self._batch = self._batch, []
+            await self._put(batch)
+        for _ in self._procs:
+            await self._put(None)
+        while len(self._done) < self.count:
+            self._check_alive()
+            await self._receive(wait=True)
+        for proc in self._procs:
+            proc.join(_STOP_GRACE)
+        failed = {k: error for k, error in self._done.items() if error is not None}
+        if failed:
+            k, error = next(iter(failed.items()))
+            raise PartcopyError(f"worker process {k} failed: {error}")
+
+    def _stop(self) -> None:
+        """Stop every worker (each aborts its copies), then make sure all are gone."""
+        for proc in self._procs:
+            if proc.pid is not None and proc.exitcode is None:
+                proc.terminate()  # SIGTERM: the worker cancels its copies
+        deadline = time.monotonic() + _STOP_GRACE
+        for proc in self._procs:
+            if proc.pid is not None:
+                proc.join(max(0.0, deadline - time.monotonic()))
+                if proc.exitcode is None:
+                    proc.kill()
+                    proc.join(5)
+
+
+async def run_bulk_workers(
+    manifest: str | os.PathLike[str],
+    workers: int,
+    *,
+    options: BulkOptions | None = None,
+    settings: CopierSettings | None = None,
+    journal: str | os.PathLike[str] | None = None,
+    report: str | os.PathLike[str] | None = None,
+    on_outcome: Callable[[ObjectOutcome], None] | None = None,
+    log_level: str = "warning",
+    log_setup: LogSetup | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> BulkSummary:
+    """``bulk_copy`` on ``workers`` processes: same ledger, report and summary."""
+    options = options or BulkOptions()
+    settings = settings or CopierSettings()
+    check_manifest(manifest)
+    ledger = BulkLedger(journal) if journal is not None else None
+    stream = None
+    items = read_manifest(manifest, fmt=options.manifest_format)
+    try:
+        stream = open_report(report) if report is not None else None
+        writer = ReportWriter(stream)
+        async with settings.copier() as unused:  # never sends: BulkRun's ledger and report
+            run = BulkRun(iter(()), unused, options, writer, ledger, on_outcome)
+            started = clock()
+            async with ProcessPool(
+                workers, options, settings, run.finish, log_level=log_level, log_setup=log_setup
+            ) as pool:
+                await feed(pool, run, items)
+        return writer.summary(clock() - started)
+    finally:
+        items.close()
+        if stream is not None:
+            stream.close()
+        if ledger is not None:
+            ledger.close()
+
+
+async def feed(pool: ProcessPool, run: BulkRun, items: Iterable[ManifestItem]) -> None:
+    """Send every item that needs a copy to ``pool``; report the others at once."""
+    quiet = 0
+    for item in items:
+        outcome = run.without_copy(item)
+        if outcome is None:
+            assert isinstance(item, ManifestEntry)
+            await pool.send(item)
+            continue
+        run.finish(outcome)
+        quiet += 1
+        if quiet % 256 == 0:
+            await pool.receive()
