@@ -21,6 +21,7 @@ from partcopy.cli.common import (
     print_json,
     warn_insecure,
 )
+from partcopy.cli.fidelity import FidelityArgs, add_fidelity_flags, fidelity_from_args
 from partcopy.cli.interrupts import interrupt_exit_status, sigterm_as_sigint
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.cli.prefix import add_prefix_flags, run_prefix_command
@@ -31,7 +32,7 @@ from partcopy.engine.relay import copy_or_relay
 from partcopy.engine.result import CopyResult, failure_dict
 from partcopy.engine.resume import resume_hint
 from partcopy.engine.retry import RetryPolicy
-from partcopy.errors import PartcopyError, UsageError
+from partcopy.errors import PartcopyError, PlanError, UsageError
 
 __all__ = ["add_cp"]
 
@@ -65,6 +66,7 @@ def add_cp(sub: Any) -> None:
         help="SRC and DST are prefixes: copy every object under SRC (see cli/prefix.py)",
     )
     add_prefix_flags(p, sync=False)
+    add_fidelity_flags(p)
     p.add_argument("--json", action="store_true", help="print one JSON object when done")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--log-level", choices=LEVELS, default="warning", help="stderr log level")
@@ -158,7 +160,9 @@ class _Bar:
         self.progress.update(self.task, retries=self.tally.retries, parts=parts)
 
 
-async def _copy(args: argparse.Namespace, on_event: Any, tally: _Tally) -> CopyResult:
+async def _copy(
+    args: argparse.Namespace, on_event: Any, tally: _Tally, fidelity: FidelityArgs
+) -> CopyResult:
     async with Copier(
         concurrency=args.concurrency,
         endpoint_url=args.endpoint_url,
@@ -190,6 +194,9 @@ async def _copy(args: argparse.Namespace, on_event: Any, tally: _Tally) -> CopyR
                 concurrency=args.concurrency,
                 mode=mode,
                 profile=args.part_limits,
+                source_sse_c=fidelity.source_sse_c,
+                destination_sse_c=fidelity.destination_sse_c,
+                fidelity=fidelity.options,
             )
 
         # In auto mode a server-side copy the store refuses (unsupported, another zone) is
@@ -205,6 +212,7 @@ def run_cp(args: argparse.Namespace) -> int:
         configure_logging(args.log_level)
         _refuse_prefix_flags(args)
         check_copier_flags(args)
+        fidelity = fidelity_from_args(args)
     except UsageError as exc:
         return fail_usage(exc)
     warn_insecure(args)
@@ -215,11 +223,11 @@ def run_cp(args: argparse.Namespace) -> int:
         with sigterm_as_sigint():
             if bar is not None:
                 with bar.progress:
-                    result = anyio.run(_copy, args, bar, tally)
+                    result = anyio.run(_copy, args, bar, tally, fidelity)
                     bar.finish(result.bytes)
             else:
-                result = anyio.run(_copy, args, tally, tally)
-    except UsageError as exc:
+                result = anyio.run(_copy, args, tally, tally, fidelity)
+    except (UsageError, PlanError) as exc:  # a layout the destination cannot take: exit 2
         return fail_usage(exc)
     except PartcopyError as exc:
         _report_failure(args, exc, tally, time.monotonic() - started)
@@ -233,6 +241,7 @@ def run_cp(args: argparse.Namespace) -> int:
         sys.stderr.write(
             f"copied {result.source} -> {result.destination}: {result.bytes} bytes, "
             f"{result.parts} part(s), mode {result.mode}, etag {result.etag}, "
+            f"verified by {result.verification}, "
             f"{result.retries} retries, {result.seconds:.2f}s\n"
         )
     return 0

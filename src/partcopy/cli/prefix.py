@@ -30,6 +30,7 @@ from partcopy.cli.common import (
     print_json,
     warn_insecure,
 )
+from partcopy.cli.fidelity import prefix_fidelity
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.engine.bulk import BulkOptions, CopierSettings
 from partcopy.engine.filters import KeyFilter
@@ -248,6 +249,7 @@ def _settings(args: argparse.Namespace) -> tuple[CopierSettings, BulkOptions]:
         part_size=args.part_size,
         mode=args.mode,
         profile=args.part_limits,
+        fidelity=prefix_fidelity(args),
     )
     return settings, bulk
 

@@ -22,6 +22,7 @@ import anyio.lowlevel
 from partcopy.config import check_endpoint_url
 from partcopy.engine.copier import Copier
 from partcopy.engine.events import Event, PartRetried
+from partcopy.engine.fidelity import FidelityOptions
 from partcopy.engine.job import Mode, check_choices
 from partcopy.engine.journal import Journal
 from partcopy.engine.ledger import BulkLedger, FinishedObject
@@ -76,6 +77,8 @@ class BulkOptions:
     Dask shards keep the undivided value so every object gets the same plan."""
     profile: str | None = None
     """Destination limits profile for every object (default: each destination's dialect)."""
+    fidelity: FidelityOptions = field(default_factory=FidelityOptions)
+    """Tags, encryption, checksum proof, layout and content checks for every object."""
 
     def __post_init__(self) -> None:
         for value in (self.concurrency, self.job_concurrency):
@@ -236,6 +239,7 @@ class BulkRun:
                 profile=self.options.profile,
                 on_event=count,
                 source_facts=entry.facts,
+                fidelity=self.options.fidelity,
             )
 
         try:
