@@ -62,7 +62,7 @@ async def read_tags(
     try:
         return await call("get_tagging", get)
     except ServiceError as exc:
-        if exc.status not in (403, 405, 501):
+        if exc.status not in (400, 403, 405, 501):
             raise
         _log.warning("source tags not readable: copied without tags", error=str(exc))
         return None
