@@ -10,10 +10,12 @@ missing. ``resume_all`` does that for every unfinished job of a journal.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from partcopy.engine.fidelity import FidelityOptions
 from partcopy.engine.finished import already_complete
 from partcopy.engine.hooks import JobPlan, ResumePoint
 from partcopy.engine.journal import JobRecord, JobState, Journal, PlanRecord
@@ -155,8 +157,17 @@ def job_options(job: CopyJob, endpoints: Mapping[str, str | None]) -> dict[str, 
         "part_size": o.part_size,
         "profile": o.profile,
         "single_threshold": o.single_threshold,
+        "fidelity": dataclasses.asdict(o.fidelity),  # plain values: no key is in there
         **{k: v for k, v in endpoints.items() if v is not None},
     }
+
+
+def _fidelity(value: object) -> FidelityOptions:
+    """The journaled fidelity options (defaults for a journal written before them)."""
+    if not isinstance(value, dict):
+        return FidelityOptions()
+    known = {f.name for f in dataclasses.fields(FidelityOptions)}
+    return FidelityOptions(**{k: v for k, v in value.items() if k in known})
 
 
 async def _retried(job: CopyJob, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
@@ -320,15 +331,18 @@ def prepare_record(
     mode = opts.get("mode")
     profile = opts.get("profile")
     hooks = JournalHooks(journal, opts)
+    fidelity = _fidelity(opts.get("fidelity"))
     job = copier.prepare(
         record.source,
         record.destination,
-        part_size=record.plan.part_size,
+        # A kept layout is planned from the source again (and checked against the record).
+        part_size=None if fidelity.preserve_layout else record.plan.part_size,
         concurrency=_int_or_none(opts.get("concurrency")),
         mode=mode if mode in ("copy", "relay") else "auto",
         profile=profile if isinstance(profile, str) else None,
         single_threshold=_int_or_none(opts.get("single_threshold")),
         hooks=hooks,
+        fidelity=fidelity,
     )
     return job, hooks
 
