@@ -54,6 +54,8 @@ BAD = [
     (["sync", "s3://src/data", "s3://src/data/mirror/"], "overlaps"),
     (["cp", "--recursive", "s3://src/a/b/", "s3://src/a/"], "overlaps"),
     (["cp", "s3://src/k", "s3://dst/k", "--include", "*.x"], "--recursive"),
+    (["cp", "s3://src/k", "s3://dst/k", "--workers", "2"], "--recursive"),
+    (["sync", "s3://src/p/", "s3://dst/q/", "--workers", "999"], "workers 999"),
     (["sync", "s3://src/p/", "s3://dst/q/", "--compare", "md5"], "md5"),
     (["sync", "s3://src/p/", "s3://dst/q/", "--max-objects", "0"], "'0'"),
 ]
@@ -120,6 +122,28 @@ def test_ls_sync_and_dry_run_through_the_cli(
     assert emu.call(lambda: emu.emulator.store.keys("dst")) == sorted(f"copy/{k}" for k in keys)
 
 
+def test_sync_with_worker_processes_copies_as_the_listing_goes(
+    creds: None,
+    emulator_thread: StartEmulator,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    objects = [f"src/tree/d{i % 3}/k {i}+.bin=64" for i in range(40)]
+    emu = emulator_thread(dialect="s3", objects=[*objects, "dst/copy/extra.bin=1"])
+    report = f"{tmp_path}/report.jsonl"
+    argv = ["sync", "s3://src/tree", "s3://dst/copy", "--delete", "--workers", "2"]
+    common = ["--endpoint-url", emu.url, "--region", "ap-test-1", "--report", report, "--json"]
+    assert cli([*argv, *common]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["ok"], summary["listed"], summary["deleted"]) == (40, 40, 1)
+    with open(report, encoding="utf-8") as fh:
+        statuses = sorted(json.loads(line)["status"] for line in fh)
+    assert statuses == ["deleted"] + ["ok"] * 40
+    keys = emu.call(lambda: emu.emulator.store.keys("dst"))
+    assert len(keys) == 40 and "copy/extra.bin" not in keys
+    assert emu.call(lambda: emu.emulator.store.stats().ops).get("head", 0) == 0
+
+
 def test_sync_on_dask_lists_here_and_copies_on_the_workers(
     creds: None,
     emulator_thread: StartEmulator,
@@ -129,9 +153,13 @@ def test_sync_on_dask_lists_here_and_copies_on_the_workers(
     objects = [f"src/tree/d{i % 3}/k {i}+.bin=64" for i in range(30)]
     emu = emulator_thread(dialect="s3", objects=[*objects, "dst/copy/extra.bin=1"])
     report = f"{tmp_path}/report.jsonl"
-    argv = ["sync", "s3://src/tree", "s3://dst/copy", "--delete", "--dask-local", "2"]
+    argv = ["sync", "s3://src/tree", "s3://dst/copy", "--delete"]
     common = ["--endpoint-url", emu.url, "--region", "ap-test-1", "--report", report, "--json"]
-    assert cli([*argv, *common]) == 0
+    from partcopy.scale import local_client
+
+    with local_client(2, processes=False) as client:
+        address = client.scheduler.address
+        assert cli([*argv, "--dask", address, *common]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert (summary["ok"], summary["listed"], summary["deleted"]) == (30, 30, 1)
     with open(report, encoding="utf-8") as fh:

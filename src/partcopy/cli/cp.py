@@ -73,7 +73,7 @@ def add_cp(sub: Any) -> None:
     p.set_defaults(handler=run_cp, sync=False)
 
 
-_PREFIX_ONLY = ("filters", "dry_run", "max_objects", "workers", "report")
+_PREFIX_ONLY = ("filters", "dry_run", "max_objects", "workers", "report", "dask_local", "dask")
 
 
 def _refuse_prefix_flags(args: argparse.Namespace) -> None:

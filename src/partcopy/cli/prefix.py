@@ -16,7 +16,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 import anyio
@@ -36,7 +36,7 @@ from partcopy.engine.bulk import BulkOptions, CopierSettings
 from partcopy.engine.filters import KeyFilter
 from partcopy.engine.ledger import BulkLedger
 from partcopy.engine.orphans import PrefixLocation
-from partcopy.engine.prefixcopy import PrefixOptions, as_directory, run_prefix
+from partcopy.engine.prefixcopy import CopyPool, PrefixOptions, as_directory, run_prefix
 from partcopy.engine.report import BulkSummary, ObjectOutcome, ReportWriter, open_report
 from partcopy.engine.syncplan import COMPARE_MODES
 from partcopy.errors import PartcopyError, UsageError
@@ -85,14 +85,15 @@ def add_prefix_flags(p: Any, *, sync: bool) -> None:
         metavar="N",
         help="consider at most N source objects",
     )
-    p.add_argument(
+    p.add_argument("--report", metavar="PATH", help="one JSON line per object (and deletion)")
+    dask = add_dask_flags(p, "the same as --workers N (worker processes on this machine)")
+    dask.add_argument(
         "--workers",
         type=positive_int("number of workers"),
         metavar="N",
-        help="objects copied at once (default: --concurrency)",
+        help="copy in N worker processes on this machine, each with 1/N of the budget, fed "
+        "as the listing goes (default 1: this process)",
     )
-    p.add_argument("--report", metavar="PATH", help="one JSON line per object (and deletion)")
-    add_dask_flags(p)
     if sync:
         p.add_argument(
             "--delete", action="store_true", help="delete destination keys the source lacks"
@@ -174,9 +175,35 @@ def _dry_run_line(outcome: ObjectOutcome) -> None:
         sys.stdout.write(f"(dry run) delete {outcome.dst}\n")
 
 
+def _workers(args: argparse.Namespace) -> int:
+    """Worker processes asked for (``--workers``, ``--dask-local``); 1: this process."""
+    from partcopy.scale.workers import check_workers
+
+    asked = args.workers if args.workers is not None else args.dask_local
+    return 1 if asked is None else check_workers(asked, args.concurrency)
+
+
+def _pool(
+    args: argparse.Namespace, bulk: BulkOptions, settings: CopierSettings, options: PrefixOptions
+) -> CopyPool | None:
+    """Worker processes for the copies, when asked for (never for a dry run)."""
+    workers = _workers(args)
+    if workers == 1 or options.dry_run:
+        return None
+    from partcopy.scale.workers import ProcessPool
+
+    def pool(finish: Callable[[ObjectOutcome], None]) -> ProcessPool:
+        return ProcessPool(
+            workers, bulk, settings, finish, log_level=args.log_level, log_setup=configure_logging
+        )
+
+    return pool
+
+
 def _check(args: argparse.Namespace) -> tuple[PrefixLocation, PrefixLocation, PrefixOptions]:
     """Everything that can be wrong with the arguments, before any request."""
     check_copier_flags(args)
+    _workers(args)
     source, destination = as_directory(args.source), as_directory(args.destination)
     options = PrefixOptions(
         keys=KeyFilter.of(args.filters),
@@ -197,9 +224,8 @@ def run_prefix_command(args: argparse.Namespace) -> int:
         return fail_usage(exc)
     warn_insecure(args)
     bar = None if args.json or args.quiet or not sys.stderr.isatty() else _Progress()
-    dask = args.dask_local is not None or args.dask is not None
     try:
-        if dask and not options.dry_run:
+        if args.dask is not None and not options.dry_run:
             summary = _run_dask(args, source, destination, options)
         elif bar is not None:
             with bar.progress:
@@ -245,7 +271,7 @@ def _settings(args: argparse.Namespace) -> tuple[CopierSettings, BulkOptions]:
         ca_bundle=args.ca_bundle,
     )
     bulk = BulkOptions(
-        concurrency=args.workers or args.concurrency,
+        concurrency=args.concurrency,
         part_size=args.part_size,
         mode=args.mode,
         profile=args.part_limits,
@@ -286,6 +312,7 @@ async def _run(
                 ledger=ledger,
                 on_outcome=on_outcome,
                 on_listed=bar.listed_one if bar is not None else None,
+                copy_pool=_pool(args, bulk, settings, options),
             )
     finally:
         if stream is not None:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Protocol
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
@@ -41,7 +42,7 @@ from partcopy.logs import get_logger
 from partcopy.transports.base import ListedObject
 from partcopy.urls import Location
 
-__all__ = ["PrefixOptions", "as_directory", "check_prefixes", "run_prefix"]
+__all__ = ["CopyPool", "PrefixOptions", "Sender", "as_directory", "check_prefixes", "run_prefix"]
 
 _log = get_logger("partcopy.prefix")
 
@@ -104,6 +105,20 @@ def _manifest_line(src: str, dst: str, facts: ListedObject) -> str:
     if facts.etag:
         doc.update(size=facts.size, etag=facts.etag)
     return json.dumps(doc) + "\n"
+
+
+class Sender(Protocol):
+    """Where copies go instead of this process's workers (``scale.workers.ProcessPool``)."""
+
+    async def send(self, entry: ManifestEntry) -> None: ...
+
+    async def receive(self) -> None:
+        """Hand the outcomes that came back to ``finish`` now."""
+        ...
+
+
+CopyPool = Callable[[Callable[[ObjectOutcome], None]], AbstractAsyncContextManager[Sender]]
+"""Opens a pool that sends each outcome to the given ``finish``; leaving it waits for all."""
 
 
 class _PrefixRun:
@@ -222,6 +237,7 @@ async def run_prefix(
     on_outcome: Callable[[ObjectOutcome], None] | None = None,
     on_listed: Callable[[ListedObject], None] | None = None,
     manifest: IO[str] | None = None,
+    copy_pool: CopyPool | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> BulkSummary:
     """Copy every selected object under ``source`` to ``destination`` (``sync``: only
@@ -231,7 +247,8 @@ async def run_prefix(
     refused before any request. Returns the bulk summary with ``listed``,
     ``skipped_same`` and ``deleted`` filled in. With ``manifest``, the copies are written
     there as bulk manifest lines (with the listing's size and ETag) instead of being made:
-    how a Dask run hands them to its workers; deletions are still made here.
+    how a Dask run hands them to its workers; deletions are still made here. With
+    ``copy_pool`` the copies go to that pool (worker processes) as they are listed.
     """
     options = options or PrefixOptions()
     bulk = bulk or BulkOptions()
@@ -250,20 +267,26 @@ async def run_prefix(
         bulk.concurrency
     )
     failure: PartcopyError | None = None
-    async with anyio.create_task_group() as tg:
-        async with receive:
-            for _ in range(bulk.concurrency):
-                tg.start_soon(job.worker, receive.clone())
-        async with send:
-            try:
-                async for action in job.actions(sync):
-                    item = job.work(action)
-                    if item is not None:
-                        await send.send(item)
-            except PartcopyError as exc:
-                # A listing failed: what is queued still finishes (and is reported), then
-                # the run fails with the listing's own error, not a group of one.
-                failure = exc
+    async with AsyncExitStack() as stack:
+        pool = await stack.enter_async_context(copy_pool(run.finish)) if copy_pool else None
+        async with anyio.create_task_group() as tg:
+            async with receive:
+                for _ in range(bulk.concurrency):
+                    tg.start_soon(job.worker, receive.clone())
+            async with send:
+                try:
+                    async for action in job.actions(sync):
+                        item = job.work(action)
+                        if pool is not None and isinstance(item, ManifestEntry):
+                            await pool.send(item)
+                        elif item is not None:
+                            await send.send(item)
+                        elif pool is not None and job.line % 256 == 0:
+                            await pool.receive()  # outcomes flow back while nothing is sent
+                except PartcopyError as exc:
+                    # A listing failed: what is queued still finishes (and is reported),
+                    # then the run fails with the listing's own error, not a group of one.
+                    failure = exc
     if failure is not None:
         _log.warning("listing failed", error=type(failure).__name__, listed=writer.listed)
         raise failure
