@@ -260,16 +260,25 @@ class SeaweedFS:
             Path(f"/tmp/seaweedfs-{kind}-grpc-{port}.sock").unlink(missing_ok=True)
 
 
-def s3_client(url: str, *, secret_key: str = SECRET_KEY) -> Any:
-    """A boto3 S3 client for the server at ``url``: the reference to compare partcopy with."""
+def s3_client(url: str, *, secret_key: str = SECRET_KEY, checksums: bool = True) -> Any:
+    """A boto3 S3 client for the server at ``url``: the reference to compare partcopy with.
+
+    boto3 sends a CRC32 of every upload by default (the store keeps it as the object's
+    full-object checksum); ``checksums=False`` uploads objects that carry none.
+    """
     import boto3
     from botocore.config import Config
 
+    config = Config(
+        s3={"addressing_style": "path"},
+        retries={"max_attempts": 2},
+        request_checksum_calculation="when_supported" if checksums else "when_required",
+    )
     return boto3.client(
         "s3",
         endpoint_url=url,
         region_name="us-east-1",
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=secret_key,
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
+        config=config,
     )

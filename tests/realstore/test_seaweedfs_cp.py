@@ -7,24 +7,34 @@ import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from partcopy.cli import main
 from partcopy.emulator import EmulatorThread
 from partcopy.store.data import pattern_bytes
-from realstore.seaweedfs import ACCESS_KEY, SECRET_KEY, SeaweedFS
+from realstore.seaweedfs import ACCESS_KEY, SECRET_KEY, SeaweedFS, s3_client
 
 MiB = 1024 * 1024
 PART = 5 * MiB
 """S3's smallest part; the sizes below sit on either side of it."""
 CONTENT_TYPE = "application/x-partcopy-test"
 METADATA = {"origin": "partcopy-suite", "colour": "blue"}
+TAGS = [{"Key": "project", "Value": "partcopy"}, {"Key": "tier", "Value": "a b+c"}]
 
 
 def put_source(s3: Any, bucket: str, key: str, size: int, seed: int) -> bytes:
     data = pattern_bytes(seed, 0, size)
-    s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=CONTENT_TYPE, Metadata=METADATA)
+    tagging = "&".join(f"{t['Key']}={quote(t['Value'])}" for t in TAGS)
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=data,
+        ContentType=CONTENT_TYPE,
+        Metadata=METADATA,
+        Tagging=tagging,
+    )
     return data
 
 
@@ -41,27 +51,21 @@ def read_back(s3: Any, bucket: str, key: str) -> tuple[bytes, str, dict[str, str
     return got["Body"].read(), got["ContentType"], got["Metadata"]
 
 
-# What proved each copy. SeaweedFS's UploadPartCopy ETags are not MD5s of the ranges, so a
-# server-side multipart copy there must never claim the composite-ETag proof.
-SINGLE = ("single", "source-md5")
-MULTIPART = ("copy", "part-etags+size")
-
-
 @pytest.mark.parametrize(
-    ("size", "how", "parts"),
+    ("size", "mode", "parts"),
     [
-        (0, SINGLE, 0),
-        (1, SINGLE, 1),
-        (PART - 1, SINGLE, 1),
-        (PART, SINGLE, 1),
-        (PART + 1, MULTIPART, 2),
-        (2 * PART + 12345, MULTIPART, 3),
+        (0, "single", 0),
+        (1, "single", 1),
+        (PART - 1, "single", 1),
+        (PART, "single", 1),
+        (PART + 1, "copy", 2),
+        (2 * PART + 12345, "copy", 3),
     ],
     ids=["0", "1", "5MiB-1", "5MiB", "5MiB+1", "3-parts"],
 )
 def test_cp_within_seaweedfs(
     size: int,
-    how: tuple[str, str],
+    mode: str,
     parts: int,
     seaweedfs: SeaweedFS,
     s3: Any,
@@ -69,6 +73,8 @@ def test_cp_within_seaweedfs(
     weed_env: dict[str, str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """boto3 uploads the source with a CRC32, which SeaweedFS keeps: that checksum proves
+    the copy (combined from the parts' checksums for a multipart copy)."""
     src, dst = new_bucket("cp-src"), new_bucket("cp-dst")
     data = put_source(s3, src, "dir/source object.bin", size, seed=size)
 
@@ -81,13 +87,48 @@ def test_cp_within_seaweedfs(
     )
 
     assert (out["status"], out["bytes"], out["parts"]) == ("completed", size, parts)
-    assert (out["mode"], out["verification"]) == how
+    assert (out["mode"], out["verification"]) == (mode, "checksum")
     body, content_type, metadata = read_back(s3, dst, "copy.bin")
     assert hashlib.md5(body).hexdigest() == hashlib.md5(data).hexdigest() and len(body) == size
     assert (content_type, metadata) == (CONTENT_TYPE, METADATA)
+    assert s3.get_object_tagging(Bucket=dst, Key="copy.bin")["TagSet"] == TAGS
     head = s3.head_object(Bucket=dst, Key="copy.bin")
     assert head["ContentLength"] == size
     assert out["etag"].strip('"') == head["ETag"].strip('"')
+
+
+@pytest.mark.parametrize(
+    ("size", "how"),
+    [(1, ("single", "source-md5")), (PART + 1, ("copy", "part-etags+size"))],
+    ids=["single", "multipart"],
+)
+def test_cp_of_a_source_without_checksum(
+    size: int,
+    how: tuple[str, str],
+    seaweedfs: SeaweedFS,
+    new_bucket: Callable[[str], str],
+    weed_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With no checksum to compare, ETags prove the copy. SeaweedFS's UploadPartCopy ETags
+    are not MD5s of the ranges: a server-side multipart copy never claims composite-etag."""
+    s3 = s3_client(seaweedfs.url, checksums=False)
+    src, dst = new_bucket("plain-src"), new_bucket("plain-dst")
+    data = put_source(s3, src, "plain.bin", size, seed=size)
+    assert "ChecksumCRC32" not in s3.head_object(
+        Bucket=src, Key="plain.bin", ChecksumMode="ENABLED"
+    )
+
+    out = cp(
+        capsys, f"s3://{src}/plain.bin", f"s3://{dst}/plain.bin", "--endpoint-url", seaweedfs.url
+    )
+
+    assert (out["status"], out["bytes"], out["mode"], out["verification"]) == (
+        "completed",
+        size,
+        *how,
+    )
+    assert read_back(s3, dst, "plain.bin") == (data, CONTENT_TYPE, METADATA)
 
 
 @pytest.fixture
@@ -179,4 +220,4 @@ def test_relay_from_the_emulator_to_seaweedfs(
     composite = hashlib.md5(b"".join(md5s)).hexdigest() + "-3"
     assert s3.head_object(Bucket=dst, Key="from-emulator.bin")["ETag"] == f'"{composite}"'
     assert out["etag"].strip('"') == composite
-    assert out["verification"] == "composite-etag"
+    assert out["verification"] == "checksum"  # the relay's CRC64NVME of the streamed bytes
