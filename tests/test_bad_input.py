@@ -88,6 +88,15 @@ CP_CASES: list[tuple[str, list[str], str]] = [
     ("endpoint-no-host", [SRC, DST, "--endpoint-url", "http://"], "http://"),
     ("endpoint-bad-port", [SRC, DST, "--endpoint-url", "http://127.0.0.1:99999"], "99999"),
     ("profile-unknown", [SRC, DST, "--profile", "gcs"], "gcs"),
+    ("src-profile-unknown", [SRC, DST, "--src-profile", "nope-src"], "nope-src"),
+    ("profile-conflict", [SRC, DST, "--profile", "a", "--dst-profile", "b"], "--dst-profile"),
+    ("proxy-scheme", [SRC, DST, "--proxy", "socks5://127.0.0.1:1080"], "socks5://127.0.0.1:1080"),
+    ("proxy-not-url", [SRC, DST, "--proxy", "http://:8080"], "http://:8080"),
+    ("proxy-password-hidden", [SRC, DST, "--proxy", "ftp://u:pw@h:1"], "ftp://u:***@h:1"),
+    ("ca-bundle-missing", [SRC, DST, "--ca-bundle", "/nonexistent/ca.pem"], "/nonexistent/ca.pem"),
+    ("ca-bundle-no-verify", [SRC, DST, "--ca-bundle", "x.pem", "--no-verify-tls"], "x.pem"),
+    ("addressing-unknown", [SRC, DST, "--addressing-style", "dns"], "dns"),
+    ("cos-without-appid", [SRC, "cos://dst-bkt/x"], "cos://dst-bkt/x"),
     ("mode-unknown", [SRC, DST, "--mode", "teleport"], "teleport"),
 ]
 
@@ -127,6 +136,52 @@ def test_cp_bad_input_exits_2_naming_the_value_before_any_request(
     assert status == 2, (out, err)
     assert_one_line_naming(err, value)
     assert out == ""  # bad input is not a copy: no JSON object
+    assert requests(emulator) == before
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("HTTPS_PROXY", "not a url", "HTTPS_PROXY"),
+        ("http_proxy", "ftp://proxy:21", "ftp://proxy:21"),
+        ("AWS_CA_BUNDLE", "/nonexistent/bundle.pem", "/nonexistent/bundle.pem"),
+        ("AWS_PROFILE", "missing-profile", "missing-profile"),
+    ],
+)
+def test_cp_bad_network_or_profile_variables_exit_2_naming_them(
+    variable: str,
+    value: str,
+    named: str,
+    emulator: EmulatorThread,
+    clean_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv(variable, value)
+    if variable != "AWS_PROFILE":
+        for name, secret in CREDS.items():
+            monkeypatch.setenv(name, secret)
+    before = requests(emulator)
+    status, out, err = run_cli(["cp", SRC, DST, "--endpoint-url", emulator.url], capsys)
+    assert status == 2, (out, err)
+    assert_one_line_naming(err, named)
+    assert requests(emulator) == before
+
+
+def test_cp_unreadable_aws_config_exits_2_naming_the_file(
+    emulator: EmulatorThread,
+    clean_env: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "config-dir").mkdir()  # a directory where the file should be: not readable
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config-dir"))
+    before = requests(emulator)
+    argv = ["cp", SRC, DST, "--endpoint-url", emulator.url, "--profile", "dev"]
+    status, _, err = run_cli(argv, capsys)
+    assert status == 2
+    assert_one_line_naming(err, str(tmp_path / "config-dir"))
     assert requests(emulator) == before
 
 

@@ -91,7 +91,8 @@ def _scoped_config(session: Any, profile: str | None, env: Mapping[str, str]) ->
         scoped: dict[str, Any] = session.get_scoped_config()
     except botocore.exceptions.ProfileNotFound:
         config, creds = config_paths(env)
-        raise ConfigError(f"unknown profile {profile!r}: not in {config} or {creds}") from None
+        name = repr(profile) if profile is not None else f"{env.get('AWS_PROFILE')!r} (AWS_PROFILE)"
+        raise ConfigError(f"unknown profile {name}: not in {config} or {creds}") from None
     except botocore.exceptions.ConfigParseError as exc:
         raise ConfigError(f"cannot parse AWS config file {exc.kwargs.get('path', '?')!r}") from None
     return scoped
