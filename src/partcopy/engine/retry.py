@@ -175,7 +175,9 @@ class Retrier:
             hook(operation, part_number, state.attempt_number, reason, state.next_action.sleep)
 
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.policy.max_attempts),
+            # A host never reached that refuses or does not resolve is most likely a wrong
+            # endpoint: one more try after a short backoff, not the whole budget.
+            stop=stop_after_attempt(self.policy.max_attempts) | _stop_unreachable,
             wait=self._wait,
             retry=retry_if_exception(is_retryable),
             sleep=self._sleep,
