@@ -59,6 +59,10 @@ class ForwardProxy:
         return f"http://127.0.0.1:{self.port}"
 
     def _serve_one(self, conn: socket.socket) -> None:
+        with suppress(OSError):  # a client that hangs up early is its own business
+            self._forward(conn)
+
+    def _forward(self, conn: socket.socket) -> None:
         with conn:
             conn.settimeout(10)
             got = _read_head(conn)

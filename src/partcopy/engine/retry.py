@@ -18,6 +18,7 @@ from typing import TypeVar
 
 import anyio
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.stop import stop_base
 
 from partcopy.engine.adaptive import is_throttle
 from partcopy.errors import (
@@ -111,9 +112,15 @@ def reason_of(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _stop_unreachable(state: RetryCallState) -> bool:
-    error = state.outcome.exception() if state.outcome is not None else None
-    return state.attempt_number >= 2 and getattr(error, "unreachable", False) is True
+class _StopUnreachable(stop_base):
+    """Stop after the second attempt when the host was never reached (see ConnectError)."""
+
+    def __call__(self, state: RetryCallState) -> bool:
+        error = state.outcome.exception() if state.outcome is not None else None
+        return state.attempt_number >= 2 and getattr(error, "unreachable", False) is True
+
+
+_stop_unreachable = _StopUnreachable()
 
 
 class Retrier:
