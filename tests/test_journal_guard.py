@@ -220,3 +220,40 @@ def test_every_part_is_committed_before_complete_is_sent(tmp_path: Path) -> None
     finally:
         journal.close()
     assert transport.seen == 8
+
+
+class _DiesInCreate(MemoryTransport):
+    """The upload is created, then the process dies before the answer arrives."""
+
+    async def create_multipart(self, *args: Any, **kwargs: Any) -> str:
+        await super().create_multipart(*args, **kwargs)
+        raise anyio.get_cancelled_exc_class()()
+
+
+def test_an_interrupt_while_create_is_unanswered_leaves_no_upload(tmp_path: Path) -> None:
+    store = new_store()
+    with pytest.raises(BaseException):  # noqa: B017 - the cancellation
+        copy(_DiesInCreate(store), tmp_path / "state.db")
+    assert store.open_uploads() == 0
+
+
+def test_a_rerun_aborts_the_upload_of_a_create_whose_answer_never_came(tmp_path: Path) -> None:
+    """kill -9 while CreateMultipartUpload was in flight: the journal has the job (planned,
+    no upload id), the store has an upload nobody knows. The rerun aborts it."""
+    store = new_store()
+    path = tmp_path / "state.db"
+    with Journal(path) as j:
+        j.create_job(
+            source=SRC,
+            destination=DST,
+            source_size=40 * MiB,
+            source_etag=store.get("src-bkt", "obj").etag,
+            source_version=None,
+            plan=PlanRecord(5 * MiB, 8, 1, "copy"),
+        )
+    store.create_upload("dst-bkt", "obj")
+
+    copy(MemoryTransport(store), path)
+
+    assert store.open_uploads() == 0
+    assert store.get("dst-bkt", "obj").size == 40 * MiB

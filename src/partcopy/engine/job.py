@@ -631,17 +631,27 @@ class CopyJob:
             async with self.dst.limiter:
                 return await transport.create_multipart(dst.bucket, dst.key, attrs)
 
-        upload_id = await self._call("create_multipart", create)
+        try:
+            upload_id = await self._call("create_multipart", create)
+        except BaseException as exc:
+            # Unless the store answered with an error, the last attempt may have created an
+            # upload whose id never arrived (a lost answer, a cancellation while waiting).
+            if attempts and not isinstance(exc, ServiceError):
+                with anyio.move_on_after(self.options.cleanup_timeout, shield=True):
+                    await self.abort_strays(None, started)
+            raise
         if attempts > 1:  # an attempt whose answer was lost may have created an upload
-            await self._abort_lost_creates(upload_id, started)
+            # Shielded: a cancellation here must not lose the id of the upload just made.
+            with anyio.move_on_after(self.options.cleanup_timeout, shield=True):
+                await self.abort_strays(upload_id, started)
         return upload_id
 
-    async def _abort_lost_creates(self, upload_id: str, started: datetime) -> None:
-        """Abort this key's other uploads initiated since this job's first create attempt.
+    async def abort_strays(self, upload_id: str | None, started: datetime) -> None:
+        """Abort this key's uploads initiated since ``started``, except ``upload_id``.
 
-        A CreateMultipartUpload whose answer was lost (reset, truncated, timed out) may
-        still have created an upload that no one knows the id of; the retry made another.
-        Only uploads of the same key started within this job's window (less
+        A CreateMultipartUpload whose answer was lost (reset, truncated, timed out, or the
+        process died waiting) may still have created an upload no one knows the id of.
+        Only uploads of the same key started within the job's window (less
         ``CREATE_SKEW`` for clocks) are taken as its own; one of unknown age is left.
         """
         dst = self.destination

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from partcopy.engine.fidelity import FidelityOptions
@@ -221,6 +222,10 @@ async def prepare_resume(
     changed, and then raises ``SourceChanged`` unless ``restart_on_change``.
     """
     upload_id = record.upload_id
+    if record.plan.mode != "single":
+        # A create whose answer never came back (the process died waiting, or a lost
+        # answer it retried) left an upload this journal does not name: abort it.
+        await job.abort_strays(upload_id, datetime.fromtimestamp(record.created_at, UTC))
     if upload_id is None or record.plan.mode == "single":
         journal.set_state(record.id, "aborted", error="superseded: nothing to resume")
         return None
