@@ -12,6 +12,7 @@ botocore's chain); endpoints from ``PARTCOPY_ENDPOINT_URL`` (source and destinat
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, cast
@@ -63,19 +64,36 @@ class EndpointConfig:
         return (self.dialect, self.endpoint_url, self.region, self.credentials.identity)
 
 
+_USERINFO = re.compile(r"(?<=//)[^/?#@]*@")
+
+
+def shown_url(url: str) -> str:
+    """``url`` fit for a message: any ``user:password@`` replaced by ``***@``."""
+    return _USERINFO.sub("***@", url)
+
+
 def check_endpoint_url(url: str, *, what: str = "endpoint URL") -> str:
-    """Return ``url`` without a trailing slash if it is ``http(s)://host[:port]``."""
+    """Return ``url`` without a trailing slash if it is ``http(s)://host[:port]``.
+
+    Messages never repeat credentials written into the URL (``http://AK:SECRET@host``).
+    """
+    shown = repr(shown_url(url))
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise UsageError(f"invalid {what} {url!r}: not a URL") from None
+        raise UsageError(f"invalid {what} {shown}: not a URL") from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise UsageError(f"invalid {what} {url!r}: expected http(s)://host[:port]")
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise UsageError(f"invalid {what} {url!r}: no credentials, query or fragment allowed")
+        raise UsageError(f"invalid {what} {shown}: expected http(s)://host[:port]")
+    if parts.username or parts.password:
+        raise UsageError(
+            f"invalid {what} {shown}: credentials do not belong in a URL (they would show in "
+            "logs and the process list); use the credential environment variables"
+        )
+    if parts.query or parts.fragment:
+        raise UsageError(f"invalid {what} {shown}: no query or fragment allowed")
     if port == 0:
-        raise UsageError(f"invalid {what} {url!r}: port 0")
+        raise UsageError(f"invalid {what} {shown}: port 0")
     return url.rstrip("/")
 
 

@@ -331,6 +331,14 @@ class Copier:
                 f"invalid mode 'copy' from {src} to {dst}: a server-side copy cannot cross "
                 f"dialects ({src.dialect} to {dst.dialect}); use --mode relay or auto"
             )
+        if mode == "copy" and not same_store and "injected" not in (src_key[0], dst_key[0]):
+            # UploadPartCopy names the source on the destination's store: from another
+            # endpoint it would copy some other object, or fail, never this one.
+            raise UsageError(
+                f"invalid mode 'copy' from {src} to {dst}: they are on different endpoints "
+                f"({src_key[1] or 'default'} and {dst_key[1] or 'default'}); a server-side "
+                "copy stays on one store; use --mode relay or auto"
+            )
         part_mode: Literal["copy", "relay"] = (
             ("copy" if same_store else "relay") if mode == "auto" else mode
         )
