@@ -24,6 +24,7 @@ async def _copy(spec: CopySpec) -> Outcome:
 
     from partcopy import Copier
     from partcopy.config import Credentials
+    from partcopy.engine.fidelity import FidelityOptions
 
     # Benchmarks measure copying, not log rendering: warnings and errors only.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
@@ -59,6 +60,7 @@ async def _copy(spec: CopySpec) -> Outcome:
                     f"s3://{spec.target_bucket}/{spec.dst_key}",
                     part_size=spec.part_size,
                     mode=spec.options.get("mode", "auto"),
+                    fidelity=FidelityOptions(checksum=spec.options.get("checksum", "auto")),
                 )
             except Exception as exc:  # reported, not raised: a failed copy is a result
                 error = f"{type(exc).__name__}: {exc}"
