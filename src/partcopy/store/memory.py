@@ -13,17 +13,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
 from partcopy.planners import PROFILES, PartLimits
+from partcopy.store.checksums import combine_full_object, composite, content_checksum
 from partcopy.store.data import Content
 from partcopy.store.records import (
     DELETE_MARKER_VERSION,
     ObjectVersion,
+    StoredChecksum,
     StoredPart,
     StoreError,
     Upload,
@@ -61,6 +63,7 @@ class _Bucket:
     name: str
     created: datetime
     versioning: Versioning = "Off"
+    owner: str = ""
     objects: dict[str, list[ObjectVersion]] = field(default_factory=dict)
     uploads: dict[str, Upload] = field(default_factory=dict)
 
@@ -104,17 +107,46 @@ class MemoryStore:
 
     # --- buckets ---------------------------------------------------------------------
 
-    def create_bucket(self, name: str) -> None:
-        """Create ``name``; creating a bucket you own again is a no-op (as in us-east-1)."""
+    def create_bucket(self, name: str, owner: str = "") -> None:
+        """Create ``name``; creating a bucket you own again is a no-op (as in us-east-1),
+        one another owner holds is 409 ``BucketAlreadyExists``."""
         if not _valid_bucket_name(name):
             raise StoreError(
                 400, "InvalidBucketName", "The specified bucket is not valid.", resource=name
             )
-        if name not in self._buckets:
-            self._buckets[name] = _Bucket(name, now())
+        existing = self._buckets.get(name)
+        if existing is None:
+            self._buckets[name] = _Bucket(name, now(), owner=owner)
+        elif owner and existing.owner and owner != existing.owner:
+            raise StoreError(
+                409,
+                "BucketAlreadyExists",
+                "The requested bucket name is not available. Please select a different name.",
+                resource=name,
+            )
 
     def bucket_names(self) -> list[str]:
         return sorted(self._buckets)
+
+    def buckets(self) -> list[tuple[str, datetime, str]]:
+        """(name, creation time, owner) of every bucket, by name."""
+        return [(b.name, b.created, b.owner) for _, b in sorted(self._buckets.items())]
+
+    def bucket_owner(self, name: str) -> str:
+        """The access key that created ``name`` ("" when made without one)."""
+        return self._bucket(name).owner
+
+    def delete_bucket(self, name: str) -> None:
+        """Delete an empty bucket (no version, no delete marker); its open uploads go too."""
+        b = self._bucket(name)
+        if any(b.objects.values()):
+            raise StoreError(
+                409,
+                "BucketNotEmpty",
+                "The bucket you tried to delete is not empty",
+                resource=name,
+            )
+        del self._buckets[name]
 
     def _bucket(self, name: str) -> _Bucket:
         try:
@@ -161,6 +193,10 @@ class MemoryStore:
         sse_c_md5: str | None = None,
         etag: str | None = None,
         parts_count: int | None = None,
+        owner: str = "",
+        checksum: StoredChecksum | None = None,
+        part_sizes: tuple[int, ...] = (),
+        part_checksums: tuple[str, ...] = (),
     ) -> ObjectVersion:
         """Create or overwrite ``key`` (a new version when versioning is on)."""
         if isinstance(content, bytes | bytearray | memoryview):
@@ -175,6 +211,10 @@ class MemoryStore:
             attrs=attrs,
             sse_c_md5=sse_c_md5,
             parts_count=parts_count,
+            owner=owner,
+            checksum=checksum,
+            part_sizes=part_sizes,
+            part_checksums=part_checksums,
         )
         return self._store_version(bucket, version)
 
@@ -194,6 +234,7 @@ class MemoryStore:
         sse_c_md5: str | None = None,
         if_match: str | None = None,
         if_none_match: str | None = None,
+        check_sse_c: bool = True,
     ) -> ObjectVersion:
         """The object version HEAD/GET would see, after the SSE-C and If-* checks."""
         b = self._bucket(bucket)
@@ -225,7 +266,8 @@ class MemoryStore:
                     resource=f"/{bucket}/{key}",
                     detail=DELETE_MARKER_VERSION,
                 )
-        self._check_sse_c(version.sse_c_md5, sse_c_md5)
+        if check_sse_c:
+            self._check_sse_c(version.sse_c_md5, sse_c_md5)
         if if_match is not None and bare_etag(if_match) not in {"*", version.etag}:
             raise StoreError(
                 412,
@@ -274,6 +316,27 @@ class MemoryStore:
         b = self._bucket(bucket)
         return sorted(k for k, v in b.objects.items() if v and not v[-1].is_delete_marker)
 
+    def version_keys(self, bucket: str) -> list[str]:
+        """Every key that has a version or a delete marker, sorted."""
+        return sorted(k for k, v in self._bucket(bucket).objects.items() if v)
+
+    def current(self, bucket: str, key: str) -> ObjectVersion | None:
+        """The latest version of ``key`` (None when absent or a delete marker), unchecked."""
+        versions = self._bucket(bucket).objects.get(key)
+        if not versions or versions[-1].is_delete_marker:
+            return None
+        return versions[-1]
+
+    def set_tagging(
+        self, bucket: str, key: str, version_id: str | None, tagging: str | None
+    ) -> ObjectVersion:
+        """Replace the tag set of one version in place (no new version, same ETag)."""
+        version = self.get(bucket, key, version_id, check_sse_c=False)
+        versions = self._bucket(bucket).objects[key]
+        updated = replace(version, attrs=replace(version.attrs, tagging=tagging))
+        versions[versions.index(version)] = updated
+        return updated
+
     def delete_object(
         self, bucket: str, key: str, version_id: str | None = None
     ) -> ObjectVersion | None:
@@ -302,8 +365,12 @@ class MemoryStore:
         *,
         sse_c_md5: str | None = None,
         limits: PartLimits | None = None,
+        checksum_algorithm: str | None = None,
+        checksum_full_object: bool = False,
+        owner: str = "",
     ) -> Upload:
-        """Start a multipart upload under ``limits`` (default: the store's)."""
+        """Start a multipart upload under ``limits`` (default: the store's); with a
+        ``checksum_algorithm`` every part gets that checksum and Complete the object's."""
         b = self._bucket(bucket)
         upload = Upload(
             bucket=bucket,
@@ -313,6 +380,9 @@ class MemoryStore:
             attrs=replace(attrs or ObjectAttributes(), sse_c=None),
             limits=limits or self.limits,
             sse_c_md5=sse_c_md5,
+            checksum_algorithm=checksum_algorithm,
+            checksum_full_object=checksum_full_object,
+            owner=owner,
         )
         b.uploads[upload.upload_id] = upload
         return upload
@@ -344,8 +414,14 @@ class MemoryStore:
                 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"
             )
 
-    def _store_part(self, upload: Upload, part_number: int, content: Content) -> StoredPart:
-        part = StoredPart(part_number, etag_of(content), content, now())
+    def _store_part(
+        self, upload: Upload, part_number: int, content: Content, claimed: str | None = None
+    ) -> StoredPart:
+        algorithm = upload.checksum_algorithm
+        checksum = None if algorithm is None else content_checksum(algorithm, content)
+        if claimed is not None and claimed != checksum:
+            raise bad_digest(algorithm or "checksum")
+        part = StoredPart(part_number, etag_of(content), content, now(), checksum)
         upload.parts[part_number] = part
         upload.issued.setdefault(part_number, set()).add(part.etag)
         return part
@@ -360,8 +436,10 @@ class MemoryStore:
         *,
         sse_c_md5: str | None = None,
         content_md5: str | None = None,
+        checksum: StoredChecksum | None = None,
     ) -> StoredPart:
-        """Store one part from bytes; ``content_md5`` (base64) is checked when given."""
+        """Store one part from bytes; ``content_md5`` (base64) and a claimed ``checksum``
+        (the upload's algorithm) are checked when given."""
         if isinstance(content, bytes | bytearray | memoryview):
             content = Content.real(bytes(content))
         upload = self.upload(bucket, key, upload_id)
@@ -380,7 +458,22 @@ class MemoryStore:
                     "BadDigest",
                     "The Content-MD5 you specified did not match what we received.",
                 )
-        part = self._store_part(upload, part_number, content)
+        claimed = None
+        if checksum is not None:
+            if checksum.algorithm != (upload.checksum_algorithm or checksum.algorithm):
+                raise StoreError(
+                    400,
+                    "InvalidRequest",
+                    f"Checksum Type mismatch occurred, expected checksum Type: "
+                    f"{(upload.checksum_algorithm or '').lower()}, actual checksum Type: "
+                    f"{checksum.algorithm.lower()}",
+                )
+            if upload.checksum_algorithm is None:
+                if checksum.value != content_checksum(checksum.algorithm, content):
+                    raise bad_digest(checksum.algorithm)
+            else:
+                claimed = checksum.value
+        part = self._store_part(upload, part_number, content, claimed)
         self._counters.parts_uploaded += 1
         self._counters.bytes_uploaded += content.size
         return part
@@ -503,9 +596,19 @@ class MemoryStore:
         del self._bucket(bucket).uploads[upload.upload_id]
 
     def complete(
-        self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        parts: Sequence[tuple[int, str]],
+        *,
+        part_checksums: Mapping[int, str] | None = None,
+        claimed: str | None = None,
     ) -> ObjectVersion:
-        """Join the listed parts into the object, after S3's checks (recorded in stats)."""
+        """Join the listed parts into the object, after S3's checks (recorded in stats).
+
+        With a checksum upload, ``part_checksums`` (by number) must be the parts' own and a
+        ``claimed`` object checksum must be the one the store computes (``BadDigest``)."""
         listed = tuple((n, bare_etag(e)) for n, e in parts)
         done = self._completed.get(upload_id)
         if done is not None and done[0] == listed and upload_id not in self._bucket(bucket).uploads:
@@ -513,7 +616,7 @@ class MemoryStore:
         upload = self.upload(bucket, key, upload_id)
         record = tuple(CompletedPart(n, e, e in upload.issued.get(n, set())) for n, e in listed)
         try:
-            version = self._complete(upload, listed)
+            version = self._complete(upload, listed, part_checksums or {}, claimed)
         except StoreError:
             self._counters.completes.append(CompleteRecord(bucket, key, upload_id, record, False))
             raise
@@ -521,7 +624,13 @@ class MemoryStore:
         self._completed[upload_id] = (listed, version)
         return version
 
-    def _complete(self, upload: Upload, listed: tuple[tuple[int, str], ...]) -> ObjectVersion:
+    def _complete(
+        self,
+        upload: Upload,
+        listed: tuple[tuple[int, str], ...],
+        part_checksums: Mapping[int, str],
+        claimed: str | None,
+    ) -> ObjectVersion:
         if not listed:
             raise StoreError(
                 400,
@@ -558,6 +667,18 @@ class MemoryStore:
                 )
         content = Content.concat(p.content for p in chosen)
         digest = hashlib.md5(b"".join(bytes.fromhex(p.etag) for p in chosen)).hexdigest()
+        for part in chosen:
+            given = part_checksums.get(part.number)
+            if given is not None and part.checksum is not None and given != part.checksum:
+                raise StoreError(
+                    400,
+                    "InvalidPart",
+                    f"The {upload.checksum_algorithm} of part {part.number} does not match "
+                    "the part's checksum.",
+                )
+        checksum, part_values = _upload_checksum(upload, chosen)
+        if claimed is not None and checksum is not None and claimed != checksum.value:
+            raise bad_digest(checksum.algorithm)
         version = self.put_object(
             upload.bucket,
             upload.key,
@@ -566,6 +687,10 @@ class MemoryStore:
             sse_c_md5=upload.sse_c_md5,
             etag=f"{digest}-{len(chosen)}",
             parts_count=len(chosen),
+            owner=upload.owner,
+            checksum=checksum,
+            part_sizes=tuple(p.content.size for p in chosen),
+            part_checksums=part_values,
         )
         del self._bucket(upload.bucket).uploads[upload.upload_id]
         return version
@@ -584,6 +709,8 @@ class MemoryStore:
         src_sse_c_md5: str | None = None,
         sse_c_md5: str | None = None,
         max_size: int | None = None,
+        owner: str = "",
+        checksum_algorithm: str | None = None,
     ) -> ObjectVersion:
         """CopyObject: ``attrs`` replace the source's (None copies them), up to 5 GiB."""
         self._bucket(bucket)
@@ -615,6 +742,10 @@ class MemoryStore:
             )
         new_attrs = source.attrs if attrs is None else attrs
         etag = source.etag if sse_c_md5 is None and source.sse_c_md5 is None else None
+        checksum = source.checksum if source.checksum and source.checksum.full_object else None
+        if checksum_algorithm is not None:
+            value = content_checksum(checksum_algorithm, source.content)
+            checksum = StoredChecksum(checksum_algorithm, value)
         return self.put_object(
             bucket,
             key,
@@ -623,6 +754,9 @@ class MemoryStore:
             sse_c_md5=sse_c_md5,
             etag=etag,
             parts_count=source.parts_count if etag else None,
+            owner=owner,
+            checksum=checksum,
+            part_sizes=source.part_sizes if etag else (),
         )
 
     # --- statistics ------------------------------------------------------------------
@@ -678,3 +812,28 @@ class MemoryStore:
         self._buckets.clear()
         self._completed.clear()
         self._counters = Counters()
+
+
+def bad_digest(algorithm: str) -> StoreError:
+    """A body whose checksum is not the one its request claims."""
+    return StoreError(
+        400,
+        "BadDigest",
+        f"The {algorithm} you specified did not match the calculated checksum.",
+    )
+
+
+def _upload_checksum(
+    upload: Upload, parts: Sequence[StoredPart]
+) -> tuple[StoredChecksum | None, tuple[str, ...]]:
+    """The object checksum Complete records: composite or full-object, from the parts'."""
+    algorithm = upload.checksum_algorithm
+    if algorithm is None:
+        return None, ()
+    values = [p.checksum or content_checksum(algorithm, p.content) for p in parts]
+    if upload.checksum_full_object:
+        value = combine_full_object(
+            algorithm, [(v, p.size) for v, p in zip(values, parts, strict=True)]
+        )
+        return StoredChecksum(algorithm, value, full_object=True), ()
+    return StoredChecksum(algorithm, composite(algorithm, values), full_object=False), tuple(values)

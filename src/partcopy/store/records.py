@@ -13,6 +13,7 @@ __all__ = [
     "DELETE_MARKER_VERSION",
     "ObjectVersion",
     "StoreError",
+    "StoredChecksum",
     "StoredPart",
     "Upload",
     "bare_etag",
@@ -61,6 +62,16 @@ def now() -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredChecksum:
+    """An object's or a part's flexible checksum: algorithm, base64 value, type."""
+
+    algorithm: str
+    value: str
+    full_object: bool = True
+    """False for a composite (the checksum of the parts' checksums, ``-N`` suffix)."""
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectVersion:
     """One version of one key (or a delete marker when ``content`` is None)."""
 
@@ -72,6 +83,13 @@ class ObjectVersion:
     attrs: ObjectAttributes = field(default_factory=ObjectAttributes)
     sse_c_md5: str | None = None
     parts_count: int | None = None
+    owner: str = ""
+    """The access key that wrote this version."""
+    checksum: StoredChecksum | None = None
+    part_sizes: tuple[int, ...] = ()
+    """Sizes of the parts a multipart object was completed from (for ``partNumber`` reads)."""
+    part_checksums: tuple[str, ...] = ()
+    """The parts' checksums (base64, in ``checksum``'s algorithm) when it is composite."""
 
     @property
     def is_delete_marker(self) -> bool:
@@ -90,6 +108,8 @@ class StoredPart:
     etag: str
     content: Content
     last_modified: datetime
+    checksum: str | None = None
+    """Base64 checksum in the upload's algorithm, when the upload has one."""
 
     @property
     def size(self) -> int:
@@ -107,5 +127,8 @@ class Upload:
     attrs: ObjectAttributes
     limits: PartLimits
     sse_c_md5: str | None = None
+    checksum_algorithm: str | None = None
+    checksum_full_object: bool = False
+    owner: str = ""
     parts: dict[int, StoredPart] = field(default_factory=dict)
     issued: dict[int, set[str]] = field(default_factory=dict)
