@@ -58,8 +58,9 @@ class StoredKey:
 KeyLookup = Callable[[str], StoredKey | None]
 """The key an access key id names (``None``: unknown), e.g. STS credentials issued later."""
 
-Verifier = Callable[[SignedRequest], None]
-"""Raises ``StoreError`` (403 ``SignatureDoesNotMatch`` and kin) when a request is refused."""
+Verifier = Callable[[SignedRequest], str]
+"""The access key that signed (the request's owner); raises ``StoreError`` (403
+``SignatureDoesNotMatch`` and kin) when a request is refused."""
 Clock = Callable[[], datetime]
 
 _Auth = TypeVar("_Auth")
@@ -176,7 +177,7 @@ def _check_signature(
 
 
 def _s3(keys: KeyLookup, clock: Clock) -> Verifier:
-    def verify(req: SignedRequest) -> None:
+    def verify(req: SignedRequest) -> str:
         try:
             auth = sigv4.parse_authorization(_authorization(req))
             stamp = sigv4.request_timestamp(req.headers)
@@ -202,12 +203,13 @@ def _s3(keys: KeyLookup, clock: Clock) -> Verifier:
                 "The provided 'x-amz-content-sha256' header does not match what was computed.",
             )
         _check_signature(sigv4.verify, auth, req, key.secret_key)
+        return str(auth.access_key)
 
     return verify
 
 
 def _obs(keys: KeyLookup, clock: Clock) -> Verifier:
-    def verify(req: SignedRequest) -> None:
+    def verify(req: SignedRequest) -> str:
         auth = _parse(obs.parse_authorization, req)
         key = keys(auth.access_key)
         if key is None:
@@ -216,12 +218,13 @@ def _obs(keys: KeyLookup, clock: Clock) -> Verifier:
         _check_token(req, prefix + "security-token", key, clock)
         _check_http_date(req, (prefix + "date", "date"), clock)
         _check_signature(obs.verify, auth, req, key.secret_key)
+        return str(auth.access_key)
 
     return verify
 
 
 def _cos(keys: KeyLookup, clock: Clock) -> Verifier:
-    def verify(req: SignedRequest) -> None:
+    def verify(req: SignedRequest) -> str:
         auth = _parse(cos.parse_authorization, req)
         key = keys(auth.access_key)
         if key is None:
@@ -230,12 +233,13 @@ def _cos(keys: KeyLookup, clock: Clock) -> Verifier:
         if not auth.valid_from <= clock().timestamp() <= auth.valid_until:
             raise _denied("AccessDenied", "Request has expired")
         _check_signature(cos.verify, auth, req, key.secret_key)
+        return str(auth.access_key)
 
     return verify
 
 
 def _qingstor(keys: KeyLookup, clock: Clock) -> Verifier:
-    def verify(req: SignedRequest) -> None:
+    def verify(req: SignedRequest) -> str:
         auth = _parse(qingstor.parse_authorization, req)
         key = keys(auth.access_key)
         if key is None:
@@ -243,6 +247,7 @@ def _qingstor(keys: KeyLookup, clock: Clock) -> Verifier:
         _check_token(req, None, key, clock)
         _check_http_date(req, ("x-qs-date", "date"), clock)
         _check_signature(qingstor.verify, auth, req, key.secret_key)
+        return str(auth.access_key)
 
     return verify
 

@@ -6,89 +6,21 @@ rules (limits, preconditions, SSE-C, versioning) live in the store, the latency 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import replace
 
+from partcopy.emulator.bucketops import BucketOps, Pause, _no_pause
+from partcopy.emulator.calls import Call, ChecksumRequest, Outcome, SourceRef
+from partcopy.emulator.conditions import check_read, check_source, check_write
+from partcopy.emulator.wire import tag_header
+from partcopy.store.checksums import FULL_OBJECT_ONLY, content_checksum
 from partcopy.store.data import Content
-from partcopy.store.memory import (
-    MemoryStore,
-    ObjectVersion,
-    StoredPart,
-    StoreError,
-    Upload,
-)
+from partcopy.store.memory import MemoryStore, ObjectVersion, StoreError, bad_digest
+from partcopy.store.records import StoredChecksum
 from partcopy.transports.base import ObjectAttributes
 
-__all__ = ["Call", "Executor", "Outcome", "SourceRef", "parse_get_range"]
+__all__ = ["Call", "Executor", "Outcome", "SourceRef", "parse_get_range", "part_bounds"]
 
-
-@dataclass(frozen=True, slots=True)
-class SourceRef:
-    """A copy source as named on the wire, with its pinning conditions."""
-
-    bucket: str
-    key: str
-    version_id: str | None = None
-    if_match: str | None = None
-    if_none_match: str | None = None
-    sse_c_md5: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One parsed request: the operation and every argument any operation needs."""
-
-    op: str
-    bucket: str | None = None
-    key: str | None = None
-    upload_id: str | None = None
-    part_number: int | None = None
-    version_id: str | None = None
-    source: SourceRef | None = None
-    copy_range: tuple[int, int] | None = None
-    get_range: str | None = None
-    if_match: str | None = None
-    if_none_match: str | None = None
-    attrs: ObjectAttributes | None = None
-    replace_attrs: bool = True
-    sse_c_md5: str | None = None
-    content_md5: str | None = None
-    body: bytes = field(default=b"", repr=False)
-    parts: tuple[tuple[int, str], ...] = ()
-    marker: int | None = None
-    max_items: int = 1000
-    prefix: str = ""
-    key_marker: str | None = None
-    upload_id_marker: str | None = None
-    versioning: bool | None = None
-
-    @property
-    def identity(self) -> str:
-        """Names the request across retries (for deterministic faults)."""
-        return (
-            f"{self.bucket}/{self.key}|{self.upload_id}|{self.part_number}"
-            f"|{self.copy_range}|{self.get_range}|{self.version_id}"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What a successful call produced, for the adapter to render."""
-
-    call: Call
-    version: ObjectVersion | None = None
-    part: StoredPart | None = None
-    upload: Upload | None = None
-    parts: tuple[StoredPart, ...] = ()
-    uploads: tuple[Upload, ...] = ()
-    truncated: bool = False
-    next_marker: int | None = None
-    total_parts: int = 0
-    content: Content | None = None
-    content_range: tuple[int, int, int] | None = None
-    versioning: str = "Off"
-    delete_marker: bool = False
-    objects: tuple[ObjectVersion, ...] = ()
+CRC_ALGORITHMS = frozenset({"CRC32", "CRC32C", "CRC64NVME"})
 
 
 def parse_get_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -125,15 +57,11 @@ def _invalid_range(size: int) -> StoreError:
     return StoreError(416, "InvalidRange", f"The requested range is not satisfiable (size {size})")
 
 
-Pause = Callable[[int], Awaitable[None]]
+class Executor(BucketOps):
+    """Runs calls against one store; ``pause(nbytes)`` models the time moving bytes takes.
 
-
-async def _no_pause(nbytes: int) -> None:
-    return None
-
-
-class Executor:
-    """Runs calls against one store; ``pause(nbytes)`` models the time moving bytes takes."""
+    ``default_owner`` owns the buckets made without a signed request (``--object``, admin).
+    """
 
     def __init__(
         self,
@@ -142,112 +70,191 @@ class Executor:
         pause: Pause = _no_pause,
         range_min_source: int = 0,
         clamp_copy_range: bool = False,
+        default_owner: str = "",
     ) -> None:
         self.store = store
         self.pause = pause
         self.range_min_source = range_min_source
         self.clamp_copy_range = clamp_copy_range
+        self.default_owner = default_owner
 
-    def _need(self, value: str | None, what: str) -> str:
-        if value is None or value == "":
-            raise StoreError(400, "InvalidRequest", f"missing {what}")
-        return value
-
-    async def run(self, call: Call) -> Outcome:
+    async def run(self, call: Call, owner: str = "") -> Outcome:
+        """Execute ``call`` for the access key ``owner`` ("": no access check)."""
         handler = getattr(self, f"_op_{call.op}", None)
         if handler is None:
             raise StoreError(501, "NotImplemented", f"{call.op} is not implemented")
-        result: Outcome = await handler(call)
+        if owner and call.bucket is not None and call.op != "bucket":
+            self._authorize(owner, call.bucket)
+        result: Outcome = await handler(call, owner)
         return result
 
-    async def _op_bucket(self, call: Call) -> Outcome:
-        bucket = self._need(call.bucket, "bucket")
-        if call.versioning is not None:
-            self.store.set_versioning(bucket, call.versioning)
-        else:
-            self.store.create_bucket(bucket)
-        return Outcome(call)
+    # --- reads -----------------------------------------------------------------------
 
-    async def _op_head_bucket(self, call: Call) -> Outcome:
-        bucket = self._need(call.bucket, "bucket")
-        return Outcome(call, versioning=self.store.get_versioning(bucket))
-
-    async def _op_get_versioning(self, call: Call) -> Outcome:
-        return await self._op_head_bucket(call)
-
-    async def _op_head(self, call: Call) -> Outcome:
-        version = self.store.get(
-            self._need(call.bucket, "bucket"),
-            self._need(call.key, "key"),
-            call.version_id,
-            sse_c_md5=call.sse_c_md5,
+    async def _op_head(self, call: Call, owner: str = "") -> Outcome:
+        bucket, key = self._need(call.bucket, "bucket"), self._need(call.key, "key")
+        version = self.store.get(bucket, key, call.version_id, sse_c_md5=call.sse_c_md5)
+        check_read(
+            version,
+            f"/{bucket}/{key}",
             if_match=call.if_match,
             if_none_match=call.if_none_match,
+            if_modified_since=call.if_modified_since,
+            if_unmodified_since=call.if_unmodified_since,
         )
-        return Outcome(call, version=version)
+        part_range = None
+        if call.part_number is not None:
+            part_range = part_bounds(version, call.part_number)
+        return Outcome(
+            call, version=version, part_range=part_range, checksums=_read_checksums(call, version)
+        )
 
-    async def _op_get(self, call: Call) -> Outcome:
+    async def _op_get(self, call: Call, owner: str = "") -> Outcome:
         outcome = await self._op_head(call)
         version = outcome.version
         assert version is not None and version.content is not None
         size = version.size
-        chosen = parse_get_range(call.get_range, size)
-        if chosen is None:
+        if outcome.part_range is not None:
+            if call.get_range:
+                raise StoreError(
+                    400, "InvalidRequest", "Cannot specify both Range header and partNumber"
+                )
+            chosen: tuple[int, int] | None = outcome.part_range
+            if version.parts_count is None and chosen == (0, size - 1):
+                chosen = None  # part 1 of a single-part object is the whole object
+        else:
+            chosen = parse_get_range(call.get_range, size)
+        if chosen is None or chosen[1] < chosen[0]:
             await self.pause(size)
-            return Outcome(call, version=version, content=version.content)
+            return replace(outcome, content=version.content)
         first, last = chosen
         await self.pause(last - first + 1)
-        return Outcome(
-            call,
-            version=version,
-            content=version.content.slice(first, last),
-            content_range=(first, last, size),
+        return replace(
+            outcome, content=version.content.slice(first, last), content_range=(first, last, size)
         )
 
-    async def _op_put(self, call: Call) -> Outcome:
+    # --- writes ----------------------------------------------------------------------
+
+    def _check_write(self, call: Call, bucket: str, key: str) -> None:
+        if call.if_match is not None or call.if_none_match is not None:
+            check_write(
+                self.store.current(bucket, key),
+                f"/{bucket}/{key}",
+                if_match=call.if_match,
+                if_none_match=call.if_none_match,
+            )
+
+    async def _op_put(self, call: Call, owner: str = "") -> Outcome:
         bucket, key = self._need(call.bucket, "bucket"), self._need(call.key, "key")
+        self.store.bucket_owner(bucket)  # NoSuchBucket before the bytes are modelled
         await self.pause(len(call.body))
+        content = Content.real(call.body)
+        checksum = _verified_checksum(call.checksum, content)
+        self._check_write(call, bucket, key)
         version = self.store.put_object(
             bucket,
             key,
-            Content.real(call.body),
+            content,
             call.attrs,
             sse_c_md5=call.sse_c_md5,
+            owner=owner,
+            checksum=checksum,
         )
-        return Outcome(call, version=version)
+        return Outcome(call, version=version, checksums=_write_checksums(checksum))
 
-    async def _op_copy_object(self, call: Call) -> Outcome:
+    async def _op_copy_object(self, call: Call, owner: str = "") -> Outcome:
         bucket, key = self._need(call.bucket, "bucket"), self._need(call.key, "key")
         src = call.source
         assert src is not None
-        found = self.store.get(src.bucket, src.key, src.version_id, sse_c_md5=src.sse_c_md5)
+        found = self._source(src, owner)
+        attrs = _copy_attrs(call, found.attrs)
+        if (
+            (src.bucket, src.key) == (bucket, key)
+            and src.version_id in {None, found.version_id}
+            and not call.replace_attrs
+            and attrs == found.attrs
+            and call.sse_c_md5 is None
+            and found.sse_c_md5 is None
+        ):
+            raise StoreError(
+                400,
+                "InvalidRequest",
+                "This copy request is illegal because it is trying to copy an object to itself "
+                "without changing the object's metadata, storage class, website redirect "
+                "location or encryption attributes.",
+            )
         await self.pause(found.size)
+        self._check_write(call, bucket, key)
         version = self.store.copy_object(
             src.bucket,
             src.key,
             bucket,
             key,
-            call.attrs if call.replace_attrs else None,
+            attrs,
             src_version_id=src.version_id,
             if_match=src.if_match,
-            if_none_match=src.if_none_match,
             src_sse_c_md5=src.sse_c_md5,
             sse_c_md5=call.sse_c_md5,
+            owner=owner,
+            checksum_algorithm=call.checksum.algorithm if call.checksum else None,
         )
-        return Outcome(call, version=version)
+        return Outcome(
+            call,
+            version=version,
+            checksums=_write_checksums(version.checksum),
+            source_version=found,
+        )
 
-    async def _op_delete(self, call: Call) -> Outcome:
+    def _source(self, src: SourceRef, owner: str) -> ObjectVersion:
+        """The copy source after access, SSE-C and its conditions."""
+        if owner:
+            self._authorize(owner, src.bucket)
+        found = self.store.get(src.bucket, src.key, src.version_id, sse_c_md5=src.sse_c_md5)
+        check_source(
+            found,
+            f"/{src.bucket}/{src.key}",
+            if_match=src.if_match,
+            if_none_match=src.if_none_match,
+            if_modified_since=src.if_modified_since,
+            if_unmodified_since=src.if_unmodified_since,
+        )
+        return found
+
+    async def _op_delete(self, call: Call, owner: str = "") -> Outcome:
         marker = self.store.delete_object(
             self._need(call.bucket, "bucket"), self._need(call.key, "key"), call.version_id
         )
         return Outcome(call, version=marker, delete_marker=marker is not None)
 
-    async def _op_create(self, call: Call) -> Outcome:
+    # --- tags ------------------------------------------------------------------------
+
+    async def _op_get_tagging(self, call: Call, owner: str = "") -> Outcome:
+        bucket, key = self._need(call.bucket, "bucket"), self._need(call.key, "key")
+        version = self.store.get(bucket, key, call.version_id, check_sse_c=False)
+        return Outcome(call, version=version)
+
+    async def _op_put_tagging(self, call: Call, owner: str = "") -> Outcome:
+        bucket, key = self._need(call.bucket, "bucket"), self._need(call.key, "key")
+        tagging = tag_header(call.tags or ()) or None
+        version = self.store.set_tagging(bucket, key, call.version_id, tagging)
+        return Outcome(call, version=version)
+
+    async def _op_delete_tagging(self, call: Call, owner: str = "") -> Outcome:
+        bucket, key = self._need(call.bucket, "bucket"), self._need(call.key, "key")
+        version = self.store.set_tagging(bucket, key, call.version_id, None)
+        return Outcome(call, version=version)
+
+    # --- multipart -------------------------------------------------------------------
+
+    async def _op_create(self, call: Call, owner: str = "") -> Outcome:
+        algorithm, full_object = _upload_checksum_kind(call.checksum)
         upload = self.store.create_upload(
             self._need(call.bucket, "bucket"),
             self._need(call.key, "key"),
             call.attrs,
             sse_c_md5=call.sse_c_md5,
+            checksum_algorithm=algorithm,
+            checksum_full_object=full_object,
+            owner=owner,
         )
         return Outcome(call, upload=upload)
 
@@ -256,10 +263,10 @@ class Executor:
             raise StoreError(400, "InvalidArgument", "Part number must be an integer")
         return call.part_number
 
-    async def _op_upload_part(self, call: Call) -> Outcome:
+    async def _op_upload_part(self, call: Call, owner: str = "") -> Outcome:
         bucket, key = self._need(call.bucket, "bucket"), self._need(call.key, "key")
         upload_id = self._need(call.upload_id, "upload id")
-        self.store.upload(bucket, key, upload_id)
+        upload = self.store.upload(bucket, key, upload_id)
         await self.pause(len(call.body))
         part = self.store.upload_part(
             bucket,
@@ -269,18 +276,21 @@ class Executor:
             Content.real(call.body),
             sse_c_md5=call.sse_c_md5,
             content_md5=call.content_md5,
+            checksum=_claimed(call.checksum),
         )
-        return Outcome(call, part=part)
+        return Outcome(call, part=part, upload=upload)
 
-    async def _op_copy_part(self, call: Call) -> Outcome:
+    async def _op_copy_part(self, call: Call, owner: str = "") -> Outcome:
         bucket, key = self._need(call.bucket, "bucket"), self._need(call.key, "key")
         upload_id = self._need(call.upload_id, "upload id")
         src = call.source
         assert src is not None
         first, last = call.copy_range if call.copy_range else (None, None)
         with self.store.copy_in_flight():
-            self.store.upload(bucket, key, upload_id)
-            found = self.store.get(src.bucket, src.key, src.version_id, sse_c_md5=src.sse_c_md5)
+            upload = self.store.upload(bucket, key, upload_id)
+            found = self._source(src, owner)
+            if call.copy_range_header is not None:
+                first, last = parse_get_range(call.copy_range_header, found.size) or (0, -1)
             if self.clamp_copy_range and last is not None and last >= found.size:
                 last = found.size - 1  # OBS copies up to the end instead of refusing
             nbytes = found.size if first is None or last is None else max(last - first + 1, 0)
@@ -301,18 +311,25 @@ class Executor:
                 sse_c_md5=call.sse_c_md5,
                 range_min_source=self.range_min_source,
             )
-        return Outcome(call, part=part)
+        return Outcome(call, part=part, upload=upload, source_version=found)
 
-    async def _op_complete(self, call: Call) -> Outcome:
+    async def _op_complete(self, call: Call, owner: str = "") -> Outcome:
+        bucket, key = self._need(call.bucket, "bucket"), self._need(call.key, "key")
+        upload_id = self._need(call.upload_id, "upload id")
+        if call.if_match is not None or call.if_none_match is not None:
+            self.store.upload(bucket, key, upload_id)  # NoSuchUpload comes first
+            self._check_write(call, bucket, key)
         version = self.store.complete(
-            self._need(call.bucket, "bucket"),
-            self._need(call.key, "key"),
-            self._need(call.upload_id, "upload id"),
+            bucket,
+            key,
+            upload_id,
             call.parts,
+            part_checksums=dict(call.part_checksums),
+            claimed=call.checksum.value if call.checksum else None,
         )
-        return Outcome(call, version=version)
+        return Outcome(call, version=version, checksums=_write_checksums(version.checksum))
 
-    async def _op_abort(self, call: Call) -> Outcome:
+    async def _op_abort(self, call: Call, owner: str = "") -> Outcome:
         self.store.abort(
             self._need(call.bucket, "bucket"),
             self._need(call.key, "key"),
@@ -320,7 +337,7 @@ class Executor:
         )
         return Outcome(call)
 
-    async def _op_list_parts(self, call: Call) -> Outcome:
+    async def _op_list_parts(self, call: Call, owner: str = "") -> Outcome:
         bucket, key = self._need(call.bucket, "bucket"), self._need(call.key, "key")
         upload_id = self._need(call.upload_id, "upload id")
         parts, truncated, next_marker = self.store.list_parts(
@@ -336,21 +353,75 @@ class Executor:
             total_parts=len(upload.parts),
         )
 
-    async def _op_list_uploads(self, call: Call) -> Outcome:
-        uploads, truncated = self.store.list_uploads(
-            self._need(call.bucket, "bucket"),
-            prefix=call.prefix,
-            key_marker=call.key_marker,
-            upload_id_marker=call.upload_id_marker,
-            max_uploads=call.max_items,
-        )
-        return Outcome(call, uploads=tuple(uploads), truncated=truncated)
 
-    async def _op_list_objects(self, call: Call) -> Outcome:
-        bucket = self._need(call.bucket, "bucket")
-        keys = [k for k in self.store.keys(bucket) if k.startswith(call.prefix)]
-        if call.key_marker:
-            keys = [k for k in keys if k > call.key_marker]
-        page = keys[: max(call.max_items, 0)]
-        objects = tuple(self.store.get(bucket, k) for k in page)
-        return Outcome(call, objects=objects, truncated=len(keys) > len(page))
+def part_bounds(version: ObjectVersion, number: int) -> tuple[int, int]:
+    """The (first, last) bytes of part ``number`` of an object; 416 for a missing part."""
+    sizes = version.part_sizes or (version.size,)
+    if not 1 <= number <= len(sizes):
+        raise StoreError(416, "InvalidPartNumber", "The requested partnumber is not satisfiable")
+    first = sum(sizes[: number - 1])
+    return first, first + sizes[number - 1] - 1
+
+
+def _copy_attrs(call: Call, source: ObjectAttributes) -> ObjectAttributes:
+    """CopyObject's attributes: metadata by the directive, tags by theirs, and storage
+    class and SSE from the request (never the source's, as S3 does)."""
+    asked = call.attrs or ObjectAttributes()
+    base = asked if call.replace_attrs else source
+    return replace(
+        base,
+        tagging=source.tagging if call.copy_tags else asked.tagging,
+        storage_class=asked.storage_class,
+        sse=asked.sse,
+        sse_kms_key_id=asked.sse_kms_key_id,
+    )
+
+
+def _upload_checksum_kind(request: ChecksumRequest | None) -> tuple[str | None, bool]:
+    """(algorithm, full object) of a CreateMultipartUpload, after S3's combination rules."""
+    if request is None:
+        return None, False
+    algorithm = request.algorithm
+    full = request.full_object or algorithm in FULL_OBJECT_ONLY
+    if full and algorithm not in CRC_ALGORITHMS:
+        raise StoreError(
+            400,
+            "InvalidRequest",
+            f"The FULL_OBJECT checksum type cannot be used with the {algorithm} algorithm.",
+        )
+    return algorithm, full
+
+
+def _claimed(request: ChecksumRequest | None) -> StoredChecksum | None:
+    if request is None or request.value is None:
+        return None
+    return StoredChecksum(request.algorithm, request.value)
+
+
+def _verified_checksum(request: ChecksumRequest | None, content: Content) -> StoredChecksum | None:
+    """The checksum a PUT stores: computed, and compared with the claimed one (BadDigest)."""
+    if request is None:
+        return None
+    value = content_checksum(request.algorithm, content)
+    if request.value is not None and request.value != value:
+        raise bad_digest(request.algorithm)
+    return StoredChecksum(request.algorithm, value)
+
+
+def _write_checksums(checksum: StoredChecksum | None) -> tuple[tuple[str, str], ...]:
+    return () if checksum is None else ((checksum.algorithm, checksum.value),)
+
+
+def _read_checksums(call: Call, version: ObjectVersion) -> tuple[tuple[str, str], ...]:
+    """What GET/HEAD with ``checksum-mode: ENABLED`` reports (a part's own when asked)."""
+    checksum = version.checksum
+    if not call.checksum_mode or checksum is None:
+        return ()
+    if call.part_number is not None and version.part_checksums:
+        index = call.part_number - 1
+        if 0 <= index < len(version.part_checksums):
+            return ((checksum.algorithm, version.part_checksums[index]),)
+        return ()
+    if call.part_number is not None and version.part_sizes and not checksum.full_object:
+        return ()
+    return ((checksum.algorithm, checksum.value),)

@@ -13,17 +13,20 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from partcopy.emulator.ops import Call, Outcome, SourceRef
+from partcopy.emulator.calls import Call, Outcome, SourceRef
+from partcopy.emulator.routes import QINGSTOR_ROUTES, not_implemented, query_names
 from partcopy.emulator.wire import (
     Answer,
     http_date,
+    http_time,
     iso_date,
-    parse_copy_range,
+    owner_id,
     parse_part_number,
     parse_query,
     query_int,
     sse_c_md5,
 )
+from partcopy.store.listing import ListQuery
 from partcopy.store.memory import ObjectVersion, StoreError, quote_etag
 from partcopy.transports.base import ObjectAttributes
 
@@ -68,6 +71,8 @@ class QingStorWire:
 
     def __init__(self, request_id: str = "partcopy-emulator") -> None:
         self.request_id = request_id
+        self.default_owner = ""
+        self._routes = QINGSTOR_ROUTES.for_dialect("qingstor")
 
     # --- requests --------------------------------------------------------------------
 
@@ -95,15 +100,17 @@ class QingStorWire:
         )
 
     def _source(self, headers: Headers, value: str) -> SourceRef:
-        path = unquote(value.split("?", 1)[0]).lstrip("/")
-        bucket, sep, key = path.partition("/")
-        if not sep or not bucket or not key:
+        raw = value.split("?", 1)[0]
+        bucket, sep, key = unquote(raw[1:]).partition("/")
+        if not raw.startswith("/") or not sep or not bucket or not key:
             raise StoreError(400, "InvalidArgument", "x-qs-copy-source must be /bucket/key")
         return SourceRef(
             bucket=bucket,
             key=key,
             if_match=headers.get("x-qs-copy-source-if-match"),
             if_none_match=headers.get("x-qs-copy-source-if-none-match"),
+            if_modified_since=http_time(headers.get("x-qs-copy-source-if-modified-since")),
+            if_unmodified_since=http_time(headers.get("x-qs-copy-source-if-unmodified-since")),
             sse_c_md5=self._sse_c(headers, "x-qs-copy-source-encryption-customer-"),
         )
 
@@ -113,13 +120,18 @@ class QingStorWire:
         """The ``Call`` a request asks for; ``StoreError`` for malformed requests."""
         trimmed = path.split("?", 1)[0].lstrip("/")
         bucket_text, sep, key_text = trimmed.partition("/")
-        if not bucket_text:
-            raise StoreError(405, "MethodNotAllowed", "Listing buckets is not supported here")
-        bucket = unquote(bucket_text)
         key = unquote(key_text) if sep and key_text else None
+        level = "service" if not bucket_text else "object" if key is not None else "bucket"
+        subs = QINGSTOR_ROUTES.selecting(query_names(query))
+        op = self._routes.get((level, method, subs))
+        if op is None:
+            raise not_implemented(level, method, subs)
+        if not bucket_text:
+            return Call(op)
+        bucket = unquote(bucket_text)
         q = parse_query(query)
         if key is None:
-            return self._parse_bucket(method, bucket, q)
+            return self._parse_bucket(op, bucket, q, headers, body)
         upload_id = q.get("upload_id")
         part_number = parse_part_number(q.get("part_number"))
         copy_source = headers.get("x-qs-copy-source")
@@ -136,6 +148,7 @@ class QingStorWire:
             )
         if method == "PUT" and upload_id is not None:
             if copy_source is not None:
+                closed, open_form = _copy_range(headers.get("x-qs-copy-range"))
                 return Call(
                     "copy_part",
                     bucket=bucket,
@@ -143,7 +156,8 @@ class QingStorWire:
                     upload_id=upload_id,
                     part_number=part_number,
                     source=self._source(headers, copy_source),
-                    copy_range=parse_copy_range(headers.get("x-qs-copy-range"), "x-qs-copy-range"),
+                    copy_range=closed,
+                    copy_range_header=open_form,
                     sse_c_md5=sse,
                 )
             return Call(
@@ -169,7 +183,16 @@ class QingStorWire:
                     replace_attrs=directive == "REPLACE",
                     sse_c_md5=sse,
                 )
-            return Call("put", bucket=bucket, key=key, attrs=attrs, body=body, sse_c_md5=sse)
+            return Call(
+                "put",
+                bucket=bucket,
+                key=key,
+                attrs=attrs,
+                body=body,
+                sse_c_md5=sse,
+                if_match=headers.get("If-Match"),
+                if_none_match=headers.get("If-None-Match"),
+            )
         if method == "GET" and upload_id is not None:
             marker = q.get("part_number_marker")
             return Call(
@@ -188,6 +211,8 @@ class QingStorWire:
                 get_range=headers.get("Range"),
                 if_match=headers.get("If-Match"),
                 if_none_match=headers.get("If-None-Match"),
+                if_modified_since=http_time(headers.get("If-Modified-Since")),
+                if_unmodified_since=http_time(headers.get("If-Unmodified-Since")),
                 sse_c_md5=sse,
             )
         if method == "DELETE" and upload_id is not None:
@@ -196,29 +221,33 @@ class QingStorWire:
             return Call("delete", bucket=bucket, key=key)
         raise StoreError(405, "MethodNotAllowed", f"{method} is not allowed here")
 
-    def _parse_bucket(self, method: str, bucket: str, q: dict[str, str]) -> Call:
-        if method == "PUT":
-            return Call("bucket", bucket=bucket)
-        if method == "HEAD":
-            return Call("head_bucket", bucket=bucket)
-        if method == "GET" and "uploads" in q:
+    def _parse_bucket(
+        self, op: str, bucket: str, q: dict[str, str], headers: Headers, body: bytes
+    ) -> Call:
+        if op == "list_uploads":
             return Call(
-                "list_uploads",
+                op,
                 bucket=bucket,
                 prefix=q.get("prefix", ""),
                 key_marker=q.get("key_marker") or None,
                 upload_id_marker=q.get("upload_id_marker") or None,
                 max_items=query_int(q.get("limit"), 200, "limit", minimum=-1),
             )
-        if method == "GET":
-            return Call(
-                "list_objects",
-                bucket=bucket,
+        if op == "list_objects":
+            limit = query_int(q.get("limit"), 200, "limit", minimum=-1)
+            listing = ListQuery(
                 prefix=q.get("prefix", ""),
-                key_marker=q.get("marker") or None,
-                max_items=query_int(q.get("limit"), 200, "limit", minimum=-1),
+                delimiter=q.get("delimiter") or None,
+                start_after=q.get("marker") or None,
+                max_keys=200 if limit < 0 else min(limit, 1000),
             )
-        raise StoreError(405, "MethodNotAllowed", f"{method} is not allowed on a bucket")
+            return Call(op, bucket=bucket, listing=listing)
+        if op == "delete_objects":
+            if headers.get("Content-MD5") is None:
+                raise StoreError(400, "InvalidRequest", "Content-MD5 is required")
+            deletes, quiet = _delete_list(body)
+            return Call(op, bucket=bucket, deletes=deletes, quiet=quiet)
+        return Call(op, bucket=bucket)
 
     # --- answers ---------------------------------------------------------------------
 
@@ -232,7 +261,7 @@ class QingStorWire:
 
     def error(self, err: StoreError, *, head: bool = False, status: int | None = None) -> Answer:
         """``{code, message, request_id, url}`` (no body for HEAD)."""
-        if head:
+        if head or err.status == 304:
             return Answer(status or err.status, self._base())
         return self._json(
             {
@@ -272,9 +301,47 @@ class QingStorWire:
                 headers[name] = value
         for name, value in attrs.metadata.items():
             headers[f"x-qs-meta-{name}"] = value
-        if version.sse_c_md5 is not None:
-            headers["x-qs-encryption-customer-algorithm"] = "AES256"
+        self._sse_headers(headers, version.sse_c_md5)
         return headers
+
+    @staticmethod
+    def _sse_headers(headers: dict[str, str], sse_c_md5: str | None) -> None:
+        """QingStor reports the customer key's algorithm and MD5 on encrypted objects."""
+        if sse_c_md5 is not None:
+            headers["x-qs-encryption-customer-algorithm"] = "AES256"
+            headers["x-qs-encryption-customer-key-md5"] = sse_c_md5
+
+    def _list_objects(self, out: Outcome) -> Answer:
+        call, listed = out.call, out.listed
+        assert call.listing is not None and listed is not None
+        q = call.listing
+        owner = self.default_owner
+        return self._json(
+            {
+                "name": call.bucket,
+                "prefix": q.prefix,
+                "delimiter": q.delimiter or "",
+                "marker": q.start_after or "",
+                "limit": q.max_keys,
+                "has_more": listed.truncated,
+                "next_marker": listed.next_key if listed.truncated else "",
+                "owner": {"id": owner_id(owner), "name": owner},
+                "common_prefixes": list(listed.prefixes),
+                "keys": [
+                    {
+                        "key": v.key,
+                        "size": v.size,
+                        "etag": quote_etag(v.etag),
+                        "mime_type": v.attrs.content_type or "application/octet-stream",
+                        "modified": int(v.last_modified.timestamp()),
+                        "created": iso_date(v.last_modified),
+                        "encrypted": v.sse_c_md5 is not None,
+                        "storage_class": v.attrs.storage_class or "STANDARD",
+                    }
+                    for v, _ in listed.entries
+                ],
+            }
+        )
 
     def render(self, out: Outcome, *, etag: bool = True) -> Answer:
         """The success answer for ``out``; ``etag=False`` leaves the ETag out (a fault)."""
@@ -282,6 +349,31 @@ class QingStorWire:
         op = call.op
         if op == "bucket":
             return Answer(201, self._base())
+        if op in {"delete_bucket"}:
+            return Answer(204, self._base())
+        if op == "list_buckets":
+            return self._json(
+                {
+                    "count": len(out.buckets),
+                    "buckets": [
+                        {"name": name, "location": "pek3b", "created": iso_date(when)}
+                        for name, when in out.buckets
+                    ],
+                }
+            )
+        if op == "delete_objects":
+            return self._json(
+                {
+                    "deleted": [
+                        {"key": d.key} for d in out.deleted if d.error is None and not call.quiet
+                    ],
+                    "errors": [
+                        {"key": d.key, "code": qingstor_code(d.error[0]), "message": d.error[1]}
+                        for d in out.deleted
+                        if d.error is not None
+                    ],
+                }
+            )
         if op in {"head_bucket", "get_versioning"}:
             return Answer(200, self._base())
         if op in {"head", "get"}:
@@ -300,10 +392,20 @@ class QingStorWire:
             return Answer(200, headers, stream=out.content)
         if op in {"put", "copy_object", "complete"}:
             assert out.version is not None
-            return self._etag_answer(201, out.version.etag if etag else None)
+            answer = self._etag_answer(201, out.version.etag if etag else None)
+            if out.version.sse_c_md5 is not None:
+                headers = dict(answer.headers)
+                self._sse_headers(headers, out.version.sse_c_md5)
+                return Answer(201, headers)
+            return answer
         if op in {"upload_part", "copy_part"}:
             assert out.part is not None
-            return self._etag_answer(201, out.part.etag if etag else None)
+            answer = self._etag_answer(201, out.part.etag if etag else None)
+            if call.sse_c_md5 is not None:
+                headers = dict(answer.headers)
+                self._sse_headers(headers, call.sse_c_md5)
+                return Answer(201, headers)
+            return answer
         if op in {"delete", "abort"}:
             return Answer(204, self._base())
         if op == "create":
@@ -344,24 +446,43 @@ class QingStorWire:
                 }
             )
         if op == "list_objects":
-            return self._json(
-                {
-                    "name": call.bucket,
-                    "prefix": call.prefix,
-                    "limit": call.max_items,
-                    "has_more": out.truncated,
-                    "keys": [
-                        {
-                            "key": v.key,
-                            "size": v.size,
-                            "etag": quote_etag(v.etag),
-                            "modified": int(v.last_modified.timestamp()),
-                        }
-                        for v in out.objects
-                    ],
-                }
-            )
+            return self._list_objects(out)
         raise StoreError(501, "NotImplemented", f"{op} is not implemented")
+
+
+def _copy_range(text: str | None) -> tuple[tuple[int, int] | None, str | None]:
+    """``x-qs-copy-range`` in any form of the Range header: a closed ``bytes=a-b`` now,
+    an open one (``bytes=a-``, ``bytes=-n``) to resolve against the source's size."""
+    if text is None:
+        return None, None
+    value = text.strip()
+    first, sep, last = value[6:].partition("-") if value.startswith("bytes=") else ("", "", "")
+    if sep and first.isdigit() and last.isdigit():
+        return (int(first), int(last)), None
+    if sep and (first.isdigit() or last.isdigit()) and not (first and last):
+        return None, value
+    raise StoreError(
+        400, "InvalidArgument", "x-qs-copy-range must be bytes=first-last, bytes=first- or bytes=-n"
+    )
+
+
+def _delete_list(body: bytes) -> tuple[tuple[tuple[str, str | None], ...], bool]:
+    """Delete Multiple Objects' ``{"objects": [{"key": ...}], "quiet": bool}`` body."""
+    bad = StoreError(400, "InvalidRequest", "the body must be JSON {objects: [{key}]}")
+    try:
+        doc = json.loads(body or b"{}")
+    except ValueError:
+        raise bad from None
+    items = doc.get("objects") if isinstance(doc, dict) else None
+    if not isinstance(items, list) or not items or len(items) > 1000:
+        raise bad
+    keys: list[tuple[str, str | None]] = []
+    for item in items:
+        key = item.get("key") if isinstance(item, dict) else None
+        if not isinstance(key, str) or not key:
+            raise bad
+        keys.append((key, None))
+    return tuple(keys), doc.get("quiet") is True
 
 
 def _complete_parts(body: bytes) -> tuple[tuple[int, str], ...]:

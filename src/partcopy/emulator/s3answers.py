@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from partcopy.emulator.ops import Outcome
+from partcopy.emulator.calls import Outcome
+from partcopy.emulator.s3lists import ListAnswers
 from partcopy.emulator.wire import Answer, http_date, iso_date, xml_doc
 from partcopy.emulator.xmldialects import XmlDialect
 from partcopy.store.memory import (
@@ -16,13 +17,14 @@ from partcopy.store.memory import (
     StoreError,
     quote_etag,
 )
+from partcopy.transports.base import ObjectAttributes
 
 __all__ = ["XmlAnswers"]
 
 Items = list[tuple[str, object]]
 
 
-class XmlAnswers:
+class XmlAnswers(ListAnswers):
     """Renders outcomes and errors for one XML dialect."""
 
     def __init__(self, dialect: XmlDialect, request_id: str = "partcopy-emulator") -> None:
@@ -30,7 +32,16 @@ class XmlAnswers:
         self.prefix = dialect.prefixes[0]
         self.request_id = request_id
         self._renderers: dict[str, Callable[[Outcome, bool], Answer]] = {
+            "list_buckets": self._list_buckets,
             "bucket": self._bucket,
+            "put_versioning": lambda out, etag: Answer(200, self._base()),
+            "delete_bucket": lambda out, etag: Answer(204, self._base()),
+            "get_location": self._location,
+            "list_versions": self._list_versions,
+            "delete_objects": self._delete_objects,
+            "get_tagging": self._get_tagging,
+            "put_tagging": self._tagging_done,
+            "delete_tagging": self._tagging_done,
             "head_bucket": lambda out, etag: Answer(200, self._base()),
             "get_versioning": self._versioning,
             "head": self._object,
@@ -52,11 +63,6 @@ class XmlAnswers:
 
     def _base(self) -> dict[str, str]:
         return {self.d.request_id_header: self.request_id}
-
-    def _xml(self, root: str, items: Items, status: int = 200) -> Answer:
-        headers = self._base()
-        headers["Content-Type"] = "application/xml"
-        return Answer(status, headers, xml_doc(root, items, self.d.namespace))
 
     def _version_header(self, headers: dict[str, str], version: ObjectVersion) -> None:
         if version.version_id != "null":
@@ -86,7 +92,6 @@ class XmlAnswers:
             ("Cache-Control", attrs.cache_control),
             ("Expires", attrs.expires),
             (p + "storage-class", attrs.storage_class),
-            (p + "server-side-encryption", attrs.sse),
         ):
             if value is not None:
                 headers[name] = value
@@ -94,13 +99,35 @@ class XmlAnswers:
             headers[f"{p}meta-{name}"] = value
         if attrs.tagging:
             headers[p + "tagging-count"] = str(len(attrs.tagging.split("&")))
-        if version.sse_c_md5 is not None:
-            headers[p + "server-side-encryption-customer-algorithm"] = "AES256"
-            headers[p + "server-side-encryption-customer-key-MD5"] = version.sse_c_md5
+        self.sse_headers(headers, version.attrs, version.sse_c_md5)
         self._version_header(headers, version)
         if version.parts_count is not None:
             headers[p + "mp-parts-count"] = str(version.parts_count)
         return headers
+
+    def sse_headers(
+        self, headers: dict[str, str], attrs: ObjectAttributes | None, sse_c_md5: str | None
+    ) -> None:
+        """The encryption an object (or the upload a part belongs to) is stored with."""
+        p = self.prefix
+        if attrs is not None and attrs.sse is not None:
+            headers[p + "server-side-encryption"] = attrs.sse
+            if attrs.sse_kms_key_id is not None:
+                kms_name = "kms-key-id" if self.d.name == "obs" else "aws-kms-key-id"
+                headers[f"{p}server-side-encryption-{kms_name}"] = attrs.sse_kms_key_id
+        if sse_c_md5 is not None:
+            headers[p + "server-side-encryption-customer-algorithm"] = "AES256"
+            headers[p + "server-side-encryption-customer-key-MD5"] = sse_c_md5
+
+    def _checksum_headers(self, headers: dict[str, str], out: Outcome) -> None:
+        for algorithm, value in out.checksums:
+            headers[f"x-amz-checksum-{algorithm.lower()}"] = value
+            version = out.version
+            if version is not None and version.checksum is not None:
+                kind = "FULL_OBJECT" if version.checksum.full_object else "COMPOSITE"
+                if out.part_range is not None and version.part_sizes:
+                    kind = "COMPOSITE" if not version.checksum.full_object else kind
+                headers["x-amz-checksum-type"] = kind
 
     # --- errors ----------------------------------------------------------------------
 
@@ -110,7 +137,7 @@ class XmlAnswers:
             # COS answers 400 where S3 answers 405 when a delete marker is named by version
             err = StoreError(400, "InvalidRequest", err.message, resource=err.resource)
         headers = self._base()
-        if head:
+        if head or err.status == 304:
             return Answer(status or err.status, headers)
         items: Items = [
             ("Code", err.code),
@@ -151,7 +178,17 @@ class XmlAnswers:
         headers = self.object_headers(version)
         if not etag:
             del headers["ETag"]
+        self._checksum_headers(headers, out)
+        for name, value in out.call.overrides:
+            headers[name] = value
+        if out.call.part_number is not None:
+            headers[self.prefix + "mp-parts-count"] = str(version.parts_count or 1)
         if out.call.op == "head":
+            if out.part_range is not None:
+                first, last = out.part_range
+                if out.call.part_number is not None and version.parts_count is not None:
+                    headers["Content-Range"] = f"bytes {first}-{last}/{version.size}"
+                    return Answer(206, headers, head_length=last - first + 1)
             return Answer(200, headers, head_length=version.size)
         assert out.content is not None
         if out.content_range is None:
@@ -161,8 +198,13 @@ class XmlAnswers:
         return Answer(206, headers, stream=out.content)
 
     def _put(self, out: Outcome, etag: bool) -> Answer:
-        assert out.version is not None
-        return self._etag_only(200, out.version.etag if etag else None, out.version)
+        version = out.version
+        assert version is not None
+        answer = self._etag_only(200, version.etag if etag else None, version)
+        headers = dict(answer.headers)
+        self.sse_headers(headers, version.attrs, version.sse_c_md5)
+        self._checksum_headers(headers, out)
+        return Answer(200, headers)
 
     def _delete(self, out: Outcome, etag: bool) -> Answer:
         headers = self._base()
@@ -172,26 +214,58 @@ class XmlAnswers:
         return Answer(204, headers)
 
     def _create(self, out: Outcome, etag: bool) -> Answer:
-        assert out.upload is not None
+        upload = out.upload
+        assert upload is not None
         call = out.call
-        return self._xml(
+        answer = self._xml(
             "InitiateMultipartUploadResult",
-            [("Bucket", call.bucket), ("Key", call.key), ("UploadId", out.upload.upload_id)],
+            [("Bucket", call.bucket), ("Key", call.key), ("UploadId", upload.upload_id)],
         )
+        headers = dict(answer.headers)
+        self.sse_headers(headers, upload.attrs, upload.sse_c_md5)
+        if upload.checksum_algorithm is not None:
+            headers["x-amz-checksum-algorithm"] = upload.checksum_algorithm
+            kind = "FULL_OBJECT" if upload.checksum_full_object else "COMPOSITE"
+            headers["x-amz-checksum-type"] = kind
+        return Answer(answer.status, headers, answer.body)
 
     def _upload_part(self, out: Outcome, etag: bool) -> Answer:
-        assert out.part is not None
-        return self._etag_only(200, out.part.etag if etag else None, None)
+        part = out.part
+        assert part is not None
+        answer = self._etag_only(200, part.etag if etag else None, None)
+        if out.upload is None and part.checksum is None and out.call.sse_c_md5 is None:
+            return answer
+        headers = dict(answer.headers)
+        upload = out.upload
+        self.sse_headers(headers, upload.attrs if upload else None, out.call.sse_c_md5)
+        if part.checksum is not None and upload is not None and upload.checksum_algorithm:
+            headers[f"x-amz-checksum-{upload.checksum_algorithm.lower()}"] = part.checksum
+        return Answer(200, headers)
 
     def _copy_part(self, out: Outcome, etag: bool) -> Answer:
-        assert out.part is not None
-        return self._xml(
-            "CopyPartResult",
-            [
-                ("LastModified", iso_date(out.part.last_modified)),
-                ("ETag", quote_etag(out.part.etag) if etag else None),
-            ],
-        )
+        part = out.part
+        assert part is not None
+        items: Items = [
+            ("LastModified", iso_date(part.last_modified)),
+            ("ETag", quote_etag(part.etag) if etag else None),
+        ]
+        upload = out.upload
+        if part.checksum is not None and upload is not None and upload.checksum_algorithm:
+            items.append((f"Checksum{upload.checksum_algorithm}", part.checksum))
+        answer = self._xml("CopyPartResult", items)
+        source = out.source_version
+        source_version = source.version_id if source is not None else "null"
+        if (
+            source_version == "null"
+            and out.call.sse_c_md5 is None
+            and (upload is None or upload.attrs.sse is None)
+        ):
+            return answer  # the usual answer, kept cheap: UploadPartCopy is the hot path
+        headers = dict(answer.headers)
+        self.sse_headers(headers, upload.attrs if upload else None, out.call.sse_c_md5)
+        if source_version != "null":
+            headers[self.prefix + "copy-source-version-id"] = source_version
+        return Answer(answer.status, headers, answer.body)
 
     def _with_version(self, answer: Answer, version: ObjectVersion) -> Answer:
         headers = dict(answer.headers)
@@ -201,28 +275,38 @@ class XmlAnswers:
     def _copy_object(self, out: Outcome, etag: bool) -> Answer:
         version = out.version
         assert version is not None
-        answer = self._xml(
-            "CopyObjectResult",
-            [
-                ("LastModified", iso_date(version.last_modified)),
-                ("ETag", quote_etag(version.etag) if etag else None),
-            ],
-        )
-        return self._with_version(answer, version)
+        items: Items = [
+            ("LastModified", iso_date(version.last_modified)),
+            ("ETag", quote_etag(version.etag) if etag else None),
+        ]
+        for algorithm, value in out.checksums:
+            items.append((f"Checksum{algorithm}", value))
+        answer = self._with_version(self._xml("CopyObjectResult", items), version)
+        headers = dict(answer.headers)
+        self.sse_headers(headers, version.attrs, version.sse_c_md5)
+        if out.source_version is not None and out.source_version.version_id != "null":
+            headers[self.prefix + "copy-source-version-id"] = out.source_version.version_id
+        return Answer(answer.status, headers, answer.body)
 
     def _complete(self, out: Outcome, etag: bool) -> Answer:
         version, call = out.version, out.call
         assert version is not None
-        answer = self._xml(
-            "CompleteMultipartUploadResult",
-            [
-                ("Location", f"/{call.bucket}/{call.key}"),
-                ("Bucket", call.bucket),
-                ("Key", call.key),
-                ("ETag", quote_etag(version.etag) if etag else None),
-            ],
-        )
-        return self._with_version(answer, version)
+        items: Items = [
+            ("Location", f"/{call.bucket}/{call.key}"),
+            ("Bucket", call.bucket),
+            ("Key", call.key),
+            ("ETag", quote_etag(version.etag) if etag else None),
+        ]
+        checksum = version.checksum
+        if checksum is not None:
+            items.append((f"Checksum{checksum.algorithm}", checksum.value))
+            items.append(("ChecksumType", "FULL_OBJECT" if checksum.full_object else "COMPOSITE"))
+        answer = self._with_version(self._xml("CompleteMultipartUploadResult", items), version)
+        if version.attrs.sse is None and version.sse_c_md5 is None:
+            return answer
+        headers = dict(answer.headers)
+        self.sse_headers(headers, version.attrs, version.sse_c_md5)
+        return Answer(answer.status, headers, answer.body)
 
     def _list_parts(self, out: Outcome, etag: bool) -> Answer:
         call = out.call
@@ -278,32 +362,5 @@ class XmlAnswers:
                 ("MaxUploads", call.max_items),
                 ("IsTruncated", out.truncated),
                 ("Upload", uploads),
-            ],
-        )
-
-    def _list_objects(self, out: Outcome, etag: bool) -> Answer:
-        call = out.call
-        last_key = out.objects[-1].key if out.truncated and out.objects else None
-        contents = [
-            (
-                ("Key", v.key),
-                ("LastModified", iso_date(v.last_modified)),
-                ("ETag", quote_etag(v.etag)),
-                ("Size", v.size),
-                ("StorageClass", v.attrs.storage_class or "STANDARD"),
-            )
-            for v in out.objects
-        ]
-        return self._xml(
-            "ListBucketResult",
-            [
-                ("Name", call.bucket),
-                ("Prefix", call.prefix),
-                ("KeyCount", len(out.objects)),
-                ("MaxKeys", call.max_items),
-                ("IsTruncated", out.truncated),
-                ("NextContinuationToken", last_key),
-                ("NextMarker", last_key),
-                ("Contents", contents),
             ],
         )

@@ -28,6 +28,7 @@ from partcopy.emulator.auth import (
     Clock,
     KeyLookup,
     SignedRequest,
+    StoredKey,
     verifier_for,
 )
 from partcopy.emulator.faults import PERFORMING_KINDS, FaultInjector, FaultSpec, parse_fault
@@ -99,6 +100,7 @@ class Wire(Protocol):
     def error_in_200(self) -> Answer: ...
 
     omit_next_key_marker: bool
+    default_owner: str
 
 
 QUIRKS = frozenset({"uploads-no-key-marker"})
@@ -123,6 +125,7 @@ class Emulator:
         port: int = 0,
         access_key: str = DEFAULT_ACCESS_KEY,
         secret_key: str = DEFAULT_SECRET_KEY,
+        users: Iterable[tuple[str, str]] = (),
         latency_ms: float = 0.0,
         gbps: float = 0.0,
         faults: Iterable[FaultSpec | str] = (),
@@ -158,7 +161,17 @@ class Emulator:
                 f"invalid quirk {sorted(unknown)[0]!r}: expected one of {sorted(QUIRKS)}"
             )
         self._wire.omit_next_key_marker = "uploads-no-key-marker" in quirks
-        # ``keys`` (tests of temporary credentials) replaces the one access key pair.
+        # ``keys`` (tests of temporary credentials) replaces the one access key pair;
+        # ``users`` adds permanent pairs beside it, each its own owner.
+        if keys is None and users:
+            table = {access_key: StoredKey(secret_key)}
+            for user_key, user_secret in users:
+                if user_key in table and table[user_key].secret_key != user_secret:
+                    raise UsageError(
+                        f"invalid user {user_key!r}: given twice with different secrets"
+                    )
+                table[user_key] = StoredKey(user_secret)
+            keys = table.get
         self._verify = (
             verifier_for(dialect, access_key, secret_key, keys=keys)
             if clock is None
@@ -169,7 +182,9 @@ class Emulator:
             pause=self._pause,
             range_min_source=RANGE_COPY_MIN_SOURCE.get(dialect, 0),
             clamp_copy_range=dialect == "obs",
+            default_owner=access_key,
         )
+        self._wire.default_owner = access_key
         for obj in objects:
             create_object(self.store, parse_object(obj) if isinstance(obj, str) else obj)
         self._runner: web.AppRunner | None = None
@@ -308,7 +323,9 @@ class Emulator:
         head = request.method == "HEAD"
         wire = self._wire
         try:
-            self._verify(SignedRequest(request.method, raw_path, raw_query, request.headers, body))
+            owner = self._verify(
+                SignedRequest(request.method, raw_path, raw_query, request.headers, body)
+            )
             call = wire.parse(
                 request.method, request.host, raw_path, raw_query, request.headers, body
             )
@@ -329,7 +346,7 @@ class Emulator:
             if fault.kind not in PERFORMING_KINDS:
                 return await self._send(request, self._refusal(fault, head))
         try:
-            outcome = await self._executor.run(call)
+            outcome = await self._executor.run(call, owner)
         except StoreError as err:
             return await self._send(request, wire.error(err, head=head))
         kind = fault.kind if fault is not None else None

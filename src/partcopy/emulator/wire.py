@@ -7,8 +7,8 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import format_datetime
-from urllib.parse import unquote
+from email.utils import format_datetime, parsedate_to_datetime
+from urllib.parse import parse_qsl, quote, unquote
 from xml.sax.saxutils import escape
 
 from partcopy.store.data import Content
@@ -16,13 +16,20 @@ from partcopy.store.memory import StoreError
 
 __all__ = [
     "Answer",
+    "check_tags",
+    "decode_token",
+    "encode_token",
     "http_date",
+    "http_time",
     "iso_date",
+    "owner_id",
     "parse_copy_range",
     "parse_part_number",
     "parse_query",
+    "parse_tag_header",
     "query_int",
     "sse_c_md5",
+    "tag_header",
     "xml_doc",
     "xml_elements",
 ]
@@ -154,3 +161,67 @@ def sse_c_md5(algorithm: str | None, key: str | None, key_md5: str | None) -> st
             "The calculated MD5 hash of the key did not match the hash that was provided.",
         )
     return digest
+
+
+def http_time(text: str | None) -> datetime | None:
+    """An HTTP date header's time; None when absent or unparsable (then it is ignored,
+    as RFC 9110 says of a malformed If-Modified-Since)."""
+    if not text:
+        return None
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo is not None else None
+
+
+MAX_TAGS = 10
+
+
+def check_tags(tags: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """An object tag set within S3's limits (10 tags, keys ≤ 128, values ≤ 256, unique)."""
+    out = tuple(tags)
+    keys = [k for k, _ in out]
+    bad = (
+        len(out) > MAX_TAGS
+        or len(set(keys)) != len(keys)
+        or any(not k or len(k) > 128 or len(v) > 256 for k, v in out)
+    )
+    if bad:
+        raise StoreError(
+            400,
+            "InvalidTag",
+            "The tag set is not valid: at most 10 tags, unique keys of 1-128 characters, "
+            "values of at most 256 characters",
+        )
+    return out
+
+
+def parse_tag_header(text: str) -> tuple[tuple[str, str], ...]:
+    """The ``x-amz-tagging`` header (``k1=v1&k2=v2``, URL-encoded) as a checked tag set."""
+    return check_tags(parse_qsl(text, keep_blank_values=True))
+
+
+def tag_header(tags: Iterable[tuple[str, str]]) -> str:
+    """A tag set in the header's form (how the store keeps it)."""
+    return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in tags)
+
+
+def encode_token(key: str) -> str:
+    """An opaque ListObjectsV2 continuation token naming where the next page starts."""
+    return base64.urlsafe_b64encode(key.encode()).decode()
+
+
+def decode_token(token: str) -> str:
+    """The key a continuation token names; 400 ``InvalidArgument`` for a forged one."""
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise StoreError(
+            400, "InvalidArgument", "The continuation token provided is incorrect"
+        ) from None
+
+
+def owner_id(access_key: str) -> str:
+    """A stable canonical-user-like id for an access key (never the key's secret)."""
+    return hashlib.sha256(f"partcopy-owner:{access_key}".encode()).hexdigest()
