@@ -148,3 +148,16 @@ def test_if_match_on_a_changed_source_gets_412(
 
     assert _error(copy) == (412, "PreconditionFailed")
     assert "Part" not in client.list_parts(Bucket=BUCKET, Key=DST, UploadId=upload_id)
+
+
+def test_list_objects_with_delimiter_and_marker(
+    emu: EmulatorThread, make_client: MakeClient
+) -> None:
+    for key in ("dir/b", "top"):
+        overwrite(emu, BUCKET, key, key.encode())
+    client = make_client()
+    first = client.list_objects(Bucket=BUCKET, Delimiter="/", MaxKeys=1)
+    assert [p["Prefix"] for p in first["CommonPrefixes"]] == ["dir/"]
+    assert first["IsTruncated"] == "true" and first["NextMarker"] == "dir/"
+    rest = client.list_objects(Bucket=BUCKET, Delimiter="/", Marker="dir/")
+    assert [c["Key"] for c in rest["Contents"]] == ["top"]

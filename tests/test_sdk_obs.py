@@ -158,3 +158,17 @@ def test_if_match_on_a_changed_source_gets_412(
     )
     assert (refused.status, refused.errorCode) == (412, "PreconditionFailed")
     assert client.listParts(BUCKET, DST, upload_id).body.parts == []
+
+
+def test_list_objects_with_delimiter_and_marker(
+    emu: EmulatorThread, make_client: MakeClient
+) -> None:
+    for key in ("dir/b", "top"):
+        overwrite(emu, BUCKET, key, key.encode())
+    client = make_client()
+    first = client.listObjects(BUCKET, delimiter="/", max_keys=1)
+    assert first.status == 200, first.errorMessage
+    assert [p["prefix"] for p in first.body.commonPrefixs] == ["dir/"]
+    assert first.body.is_truncated and first.body.next_marker == "dir/"
+    rest = client.listObjects(BUCKET, delimiter="/", marker="dir/")
+    assert [c["key"] for c in rest.body.contents] == ["top"]

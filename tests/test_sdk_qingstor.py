@@ -143,3 +143,47 @@ def test_if_match_on_a_changed_source_gets_412(
     )
     assert (refused.status_code, _code(refused)) == (412, "precondition_failed")
     assert bucket.list_multipart(DST, upload_id=upload_id)["object_parts"] == []
+
+
+def test_list_objects_with_delimiter_limit_and_marker(
+    emu: EmulatorThread, make_bucket: MakeBucket
+) -> None:
+    for key in ("dir/a", "dir/b", "top"):
+        overwrite(emu, BUCKET, key, key.encode())
+    bucket = make_bucket()
+    first = bucket.list_objects(delimiter="/", limit="1")
+    assert first.status_code == 200
+    assert first["common_prefixes"] == ["dir/"] and first["keys"] == []
+    assert first["has_more"] and first["next_marker"] == "dir/"
+    rest = bucket.list_objects(delimiter="/", marker=first["next_marker"])
+    assert [k["key"] for k in rest["keys"]] == ["top"] and not rest["has_more"]
+    inner = bucket.list_objects(prefix="dir/", limit="10")
+    assert [(k["key"], k["size"]) for k in inner["keys"]] == [
+        ("dir/a", 5),
+        ("dir/b", 5),
+        (SRC, SIZE),
+    ]
+    assert inner["next_marker"] == "" and inner["common_prefixes"] == []
+
+
+def test_unmodelled_sub_resources_answer_501_and_copy_sources_need_the_slash(
+    emu: EmulatorThread, make_bucket: MakeBucket
+) -> None:
+    bucket = make_bucket()
+    answer = bucket.get_acl()
+    assert answer.status_code == 501 and _code(answer) == "not_implemented"
+    upload_id = bucket.initiate_multipart_upload(DST)["upload_id"]
+    bad = bucket.upload_multipart(
+        DST, upload_id=upload_id, part_number="0", x_qs_copy_source=f"{BUCKET}/{SRC}"
+    )
+    assert bad.status_code == 400
+    whole_tail = bucket.upload_multipart(
+        DST,
+        upload_id=upload_id,
+        part_number="0",
+        x_qs_copy_source=COPY_SOURCE,
+        x_qs_copy_range=f"bytes={8 * MiB}-",
+    )
+    assert whole_tail.status_code == 201
+    listed = bucket.list_multipart(DST, upload_id=upload_id)
+    assert listed["object_parts"][0]["size"] == SIZE - 8 * MiB

@@ -64,11 +64,7 @@ class EmulatorHarness:
         return content.read()
 
 
-_EMULATOR_GAPS = {
-    "test_list_objects_one_level_with_a_delimiter": (
-        "the emulator does not group CommonPrefixes yet (its listing is being completed)"
-    ),
-}
+_EMULATOR_GAPS: dict[str, str] = {}
 
 
 def _emulator_factory(dialect: Dialect) -> None:
