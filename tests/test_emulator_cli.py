@@ -9,6 +9,7 @@ import sys
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import botocore.exceptions
@@ -48,13 +49,13 @@ def spawn() -> Iterator[Spawn]:
         proc.communicate(timeout=30)
 
 
-def _client(url: str) -> Any:
+def _client(url: str, access_key: str = "partcopy", secret_key: str = "partcopy-secret") -> Any:
     return botocore.session.get_session().create_client(
         "s3",
         endpoint_url=url,
         region_name="us-east-1",
-        aws_access_key_id="partcopy",
-        aws_secret_access_key="partcopy-secret",
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
         config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}),
     )
 
@@ -235,3 +236,46 @@ def test_bad_flags_exit_2_naming_the_value(
     assert status == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and named in lines[0]
+
+
+def test_secret_keys_from_a_file_and_the_environment_never_show_in_ps(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, spawn: Spawn
+) -> None:
+    secret_file = tmp_path / "main.secret"
+    secret_file.write_text("file-secret-1\n")
+    bob_file = tmp_path / "bob.secret"
+    bob_file.write_text("bob-secret-2\n")
+    proc, url = spawn(
+        "--dialect", "s3", "--secret-key-file", str(secret_file), "--user", f"bob:@{bob_file}"
+    )  # fmt: skip
+    cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+    assert b"file-secret-1" not in cmdline and b"bob-secret-2" not in cmdline
+    main_client = _client(url, "partcopy", "file-secret-1")
+    main_client.create_bucket(Bucket="main-bkt")
+    bob = _client(url, "bob", "bob-secret-2")
+    bob.create_bucket(Bucket="bob-bkt")
+    assert [b["Name"] for b in bob.list_buckets()["Buckets"]] == ["bob-bkt"]
+    monkeypatch.setenv("PARTCOPY_EMULATOR_SECRET_KEY", "env-secret-3")
+    _, env_url = spawn("--dialect", "s3")
+    assert _client(env_url, "partcopy", "env-secret-3").list_buckets()["Buckets"] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--user", "bob"], "--user"),
+        (["--user", "bob:@/nonexistent/secret"], "/nonexistent/secret"),
+        (["--secret-key", "x", "--secret-key-file", "/dev/null"], "--secret-key-file"),
+    ],
+)
+def test_bad_user_and_secret_flags_exit_2_without_a_secret(
+    args: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        status = main(["emulator", "--dialect", "s3", *args])
+    except SystemExit as exc:
+        status = int(exc.code or 0)
+    _, err = capsys.readouterr()
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and named in lines[0] and "x" + ":" not in lines[0]

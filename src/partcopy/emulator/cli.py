@@ -1,15 +1,18 @@
 """``partcopy emulator``: serve one dialect on loopback until SIGINT/SIGTERM.
 
-Prints its URL on one line once it listens, so scripts and tests can read it.
+Prints its URL on one line once it listens, so scripts and tests can read it. Secret keys
+can come from a file or the environment so they never show in the process list.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from partcopy.emulator.auth import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
@@ -18,7 +21,35 @@ from partcopy.emulator.objects import ObjectSpec, parse_object
 from partcopy.emulator.server import DIALECTS, QUIRKS, Emulator
 from partcopy.errors import PartcopyError, UsageError
 
-__all__ = ["add_emulator", "run_emulator"]
+__all__ = ["SECRET_ENV", "add_emulator", "parse_user", "run_emulator"]
+
+SECRET_ENV = "PARTCOPY_EMULATOR_SECRET_KEY"
+"""The environment variable ``--secret-key`` falls back to."""
+
+
+def _read_secret(path: str, what: str) -> str:
+    """The first line of ``path`` (a secret kept out of the process list)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} file {path!r}: {exc.strerror}") from None
+    secret = text.splitlines()[0].strip() if text.strip() else ""
+    if not secret:
+        raise UsageError(f"{what} file {path!r} is empty")
+    return secret
+
+
+def parse_user(text: str) -> tuple[str, str]:
+    """``AK:SK`` or ``AK:@FILE`` (the secret read from FILE); errors never echo a secret."""
+    access_key, sep, secret = text.partition(":")
+    if not sep or not access_key or not secret:
+        raise UsageError(
+            "invalid --user value: expected ACCESS_KEY:SECRET_KEY or ACCESS_KEY:@FILE "
+            "(the value is not shown: it may hold a secret)"
+        )
+    if secret.startswith("@"):
+        secret = _read_secret(secret[1:], f"user {access_key!r} secret key")
+    return access_key, secret
 
 
 def _arg(parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -62,7 +93,23 @@ def add_emulator(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=0, help="port (default: a free one)")
     p.add_argument("--access-key", default=DEFAULT_ACCESS_KEY)
-    p.add_argument("--secret-key", default=DEFAULT_SECRET_KEY)
+    p.add_argument(
+        "--secret-key",
+        default=None,
+        help=f"the access key's secret (default: ${SECRET_ENV}, else {DEFAULT_SECRET_KEY!r}); "
+        "prefer --secret-key-file or the environment: a flag shows in the process list",
+    )
+    p.add_argument(
+        "--secret-key-file", metavar="FILE", help="read the secret key from FILE's first line"
+    )
+    p.add_argument(
+        "--user",
+        action="append",
+        type=_arg(parse_user),
+        default=[],
+        metavar="AK:SK",
+        help="another key pair, its own owner (repeatable; AK:@FILE reads the secret from FILE)",
+    )
     p.add_argument(
         "--latency-ms",
         type=_non_negative("latency"),
@@ -122,12 +169,20 @@ def run_emulator(args: argparse.Namespace) -> int:
     faults: list[FaultSpec] = args.fault
     objects: list[ObjectSpec] = args.object
     try:
+        if args.secret_key is not None and args.secret_key_file is not None:
+            raise UsageError("give --secret-key or --secret-key-file, not both")
+        secret = args.secret_key
+        if args.secret_key_file is not None:
+            secret = _read_secret(args.secret_key_file, "secret key")
+        if secret is None:
+            secret = os.environ.get(SECRET_ENV) or DEFAULT_SECRET_KEY
         emu = Emulator(
             args.dialect,
             host=args.host,
             port=args.port,
             access_key=args.access_key,
-            secret_key=args.secret_key,
+            secret_key=secret,
+            users=args.user,
             latency_ms=args.latency_ms,
             gbps=args.gbps,
             faults=faults,

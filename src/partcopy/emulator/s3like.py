@@ -127,6 +127,8 @@ class XmlWire(XmlAnswers):
             storage_class=self.header(headers, "storage-class"),
             tagging=_tagging(self.header(headers, "tagging")),
             sse=self.header(headers, "server-side-encryption"),
+            sse_kms_key_id=self.header(headers, "server-side-encryption-aws-kms-key-id")
+            or self.header(headers, "server-side-encryption-kms-key-id"),
         )
 
     def _sse_c(self, headers: Headers, copy_source: bool = False) -> str | None:
