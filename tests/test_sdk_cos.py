@@ -161,3 +161,44 @@ def test_list_objects_with_delimiter_and_marker(
     assert first["IsTruncated"] == "true" and first["NextMarker"] == "dir/"
     rest = client.list_objects(Bucket=BUCKET, Delimiter="/", Marker="dir/")
     assert [c["Key"] for c in rest["Contents"]] == ["top"]
+
+
+PAST_HTTP = "Mon, 01 Jan 2001 00:00:00 GMT"
+FUTURE_HTTP = "Fri, 01 Jan 2100 00:00:00 GMT"
+
+
+def test_upload_part_copy_without_a_range_copies_the_whole_object(
+    emu: EmulatorThread, make_client: MakeClient
+) -> None:
+    client = make_client()
+    upload_id = client.create_multipart_upload(Bucket=BUCKET, Key=DST)["UploadId"]
+    copied = client.upload_part_copy(
+        Bucket=BUCKET, Key=DST, PartNumber=1, UploadId=upload_id, CopySource=SOURCE
+    )  # the SDK sends an empty x-cos-copy-source-range
+    parts = client.list_parts(Bucket=BUCKET, Key=DST, UploadId=upload_id)["Part"]
+    assert [(p["PartNumber"], int(p["Size"])) for p in parts] == [("1", SIZE)]
+    client.complete_multipart_upload(
+        Bucket=BUCKET,
+        Key=DST,
+        UploadId=upload_id,
+        MultipartUpload={"Part": [{"PartNumber": 1, "ETag": copied["ETag"]}]},
+    )
+    assert stored_bytes(emu, BUCKET, DST) == stored_bytes(emu, BUCKET, SRC)
+
+
+def test_copy_source_date_conditions_are_412(emu: EmulatorThread, make_client: MakeClient) -> None:
+    client = make_client()
+    for condition in (
+        {"CopySourceIfModifiedSince": FUTURE_HTTP},
+        {"CopySourceIfUnmodifiedSince": PAST_HTTP},
+    ):
+        status, code = _error(
+            lambda c=condition: client.copy_object(  # type: ignore[misc]
+                Bucket=BUCKET, Key=DST, CopySource=SOURCE, **c
+            )
+        )
+        assert (status, code) == (412, "PreconditionFailed"), condition
+    client.copy_object(
+        Bucket=BUCKET, Key=DST, CopySource=SOURCE, CopySourceIfModifiedSince=PAST_HTTP
+    )
+    assert stored_bytes(emu, BUCKET, DST) == stored_bytes(emu, BUCKET, SRC)

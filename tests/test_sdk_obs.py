@@ -11,7 +11,13 @@ from collections.abc import Callable, Iterator
 
 import obs
 import pytest
-from obs import CompleteMultipartUploadRequest, CompletePart, ObsClient
+from obs import (
+    CompleteMultipartUploadRequest,
+    CompletePart,
+    CopyObjectHeader,
+    GetObjectHeader,
+    ObsClient,
+)
 
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
 from sdk_helpers import open_uploads, overwrite, record_requests, stored_bytes, stored_etag
@@ -172,3 +178,43 @@ def test_list_objects_with_delimiter_and_marker(
     assert first.body.is_truncated and first.body.next_marker == "dir/"
     rest = client.listObjects(BUCKET, delimiter="/", marker="dir/")
     assert [c["key"] for c in rest.body.contents] == ["top"]
+
+
+PAST_HTTP = "Mon, 01 Jan 2001 00:00:00 GMT"
+FUTURE_HTTP = "Fri, 01 Jan 2100 00:00:00 GMT"
+
+
+def test_percent_encoded_if_match_values_match(
+    emu: EmulatorThread, make_client: MakeClient
+) -> None:
+    """The SDK percent-encodes header values: ``"etag"`` travels as ``%22etag%22``."""
+    client = make_client()
+    etag = client.getObjectMetadata(BUCKET, SRC).body.etag
+    assert etag.startswith('"')
+    read = client.getObject(
+        BUCKET, SRC, headers=GetObjectHeader(if_match=etag), loadStreamInMemory=True
+    )
+    assert read.status == 200, read.errorMessage
+    copied = client.copyObject(BUCKET, SRC, BUCKET, DST, headers=CopyObjectHeader(if_match=etag))
+    assert copied.status == 200, copied.errorMessage
+    assert stored_bytes(emu, BUCKET, DST) == stored_bytes(emu, BUCKET, SRC)
+
+
+def test_date_conditions_on_reads_and_copy_sources(
+    emu: EmulatorThread, make_client: MakeClient
+) -> None:
+    client = make_client()
+    for header in (
+        CopyObjectHeader(if_modified_since=FUTURE_HTTP),
+        CopyObjectHeader(if_unmodified_since=PAST_HTTP),
+    ):
+        refused = client.copyObject(BUCKET, SRC, BUCKET, DST, headers=header)
+        assert (refused.status, refused.errorCode) == (412, "PreconditionFailed")
+    unchanged = client.getObject(
+        BUCKET, SRC, headers=GetObjectHeader(if_modified_since=FUTURE_HTTP), loadStreamInMemory=True
+    )
+    assert unchanged.status == 304
+    copied = client.copyObject(
+        BUCKET, SRC, BUCKET, DST, headers=CopyObjectHeader(if_modified_since=PAST_HTTP)
+    )
+    assert copied.status == 200, copied.errorMessage

@@ -187,3 +187,21 @@ def test_unmodelled_sub_resources_answer_501_and_copy_sources_need_the_slash(
     assert whole_tail.status_code == 201
     listed = bucket.list_multipart(DST, upload_id=upload_id)
     assert listed["object_parts"][0]["size"] == SIZE - 8 * MiB
+
+
+def test_copy_source_date_conditions_are_412(emu: EmulatorThread, make_bucket: MakeBucket) -> None:
+    bucket = make_bucket()
+    upload_id = bucket.initiate_multipart_upload(DST)["upload_id"]
+    for condition in (
+        {"x_qs_copy_source_if_modified_since": "Fri, 01 Jan 2100 00:00:00 GMT"},
+        {"x_qs_copy_source_if_unmodified_since": "Mon, 01 Jan 2001 00:00:00 GMT"},
+    ):
+        refused = bucket.upload_multipart(
+            DST,
+            upload_id=upload_id,
+            part_number="0",
+            x_qs_copy_source=COPY_SOURCE,
+            **condition,  # type: ignore[arg-type]
+        )
+        assert refused.status_code == 412 and _code(refused) == "precondition_failed"
+    assert bucket.list_multipart(DST, upload_id=upload_id)["object_parts"] == []

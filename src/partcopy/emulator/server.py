@@ -163,6 +163,9 @@ class Emulator:
         self._wire.omit_next_key_marker = "uploads-no-key-marker" in quirks
         # ``keys`` (tests of temporary credentials) replaces the one access key pair;
         # ``users`` adds permanent pairs beside it, each its own owner.
+        users = tuple(users)
+        self._main_key = access_key
+        self._accounts = frozenset(user_key for user_key, _ in users)
         if keys is None and users:
             table = {access_key: StoredKey(secret_key)}
             for user_key, user_secret in users:
@@ -323,9 +326,12 @@ class Emulator:
         head = request.method == "HEAD"
         wire = self._wire
         try:
-            owner = self._verify(
+            signer = self._verify(
                 SignedRequest(request.method, raw_path, raw_query, request.headers, body)
             )
+            # a --user key is its own account; every other key (temporary ones included)
+            # acts for the main access key's account
+            owner = signer if signer in self._accounts else self._main_key
             call = wire.parse(
                 request.method, request.host, raw_path, raw_query, request.headers, body
             )
