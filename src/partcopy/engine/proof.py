@@ -21,7 +21,13 @@ from partcopy.checksums import ObjectChecksum, combine_parts
 from partcopy.engine.fidelity import ChecksumPlan
 from partcopy.engine.parts import Endpoint
 from partcopy.engine.pool import run_pool
-from partcopy.errors import PlanError, ProtocolError, ServiceError, VerificationFailed
+from partcopy.errors import (
+    PlanError,
+    ProtocolError,
+    ServiceError,
+    UsageError,
+    VerificationFailed,
+)
 from partcopy.logs import get_logger
 from partcopy.planners import CopyPlan
 from partcopy.transports.base import CompleteChecksums, ObjectInfo, SSECustomerKey
@@ -100,7 +106,15 @@ async def read_layout(
 
         return await call("head_part", one)
 
-    first = await head(1)
+    try:
+        first = await head(1)
+    except (UsageError, ServiceError) as exc:
+        if isinstance(exc, ServiceError) and exc.status not in (400, 405, 501):
+            raise
+        raise PlanError(
+            f"cannot keep the source's part layout: the store does not answer part reads "
+            f"({exc})"
+        ) from exc
     count = first.parts_count or info.parts_count
     if count > 10_000:
         raise ProtocolError(f"head_part: the source claims {count} parts", operation="head")
