@@ -1,19 +1,48 @@
-"""partcopy: verified multipart copy of large objects within and between object stores."""
+"""partcopy: verified multipart copy of large objects within and between object stores.
 
-from partcopy.engine.copier import Copier, copy
-from partcopy.engine.prefixcopy import PrefixOptions  # also registers the prefix runner
-from partcopy.engine.relay import copy_or_relay  # also registers the relay part mode
-from partcopy.engine.result import CopyResult
-from partcopy.errors import (
-    CopyError,
-    PartcopyError,
-    PlanError,
-    SourceChanged,
-    TransportError,
-    UsageError,
-)
-from partcopy.planners import CopyPlan, PartLimits, RangeTask, plan
+Names are imported on first use (PEP 562), so ``import partcopy`` (and the CLI's
+``--help``, ``--version`` and ``plan``) does not load the engine or aiohttp.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from partcopy.version import __version__
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers
+    from partcopy.engine.copier import Copier, copy
+    from partcopy.engine.prefixcopy import PrefixOptions
+    from partcopy.engine.relay import copy_or_relay
+    from partcopy.engine.result import CopyResult
+    from partcopy.errors import (
+        CopyError,
+        PartcopyError,
+        PlanError,
+        SourceChanged,
+        TransportError,
+        UsageError,
+    )
+    from partcopy.planners import CopyPlan, PartLimits, RangeTask, plan
+
+_LAZY: dict[str, str] = {
+    "Copier": "partcopy.engine.copier",
+    "copy": "partcopy.engine.copier",
+    "PrefixOptions": "partcopy.engine.prefixcopy",
+    "copy_or_relay": "partcopy.engine.relay",
+    "CopyResult": "partcopy.engine.result",
+    "CopyError": "partcopy.errors",
+    "PartcopyError": "partcopy.errors",
+    "PlanError": "partcopy.errors",
+    "SourceChanged": "partcopy.errors",
+    "TransportError": "partcopy.errors",
+    "UsageError": "partcopy.errors",
+    "CopyPlan": "partcopy.planners",
+    "PartLimits": "partcopy.planners",
+    "RangeTask": "partcopy.planners",
+    "plan": "partcopy.planners",
+}
 
 __all__ = [
     "Copier",
@@ -33,3 +62,16 @@ __all__ = [
     "copy_or_relay",
     "plan",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'partcopy' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

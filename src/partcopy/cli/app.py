@@ -9,52 +9,114 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import import_module
 from typing import NoReturn
 
-from partcopy.cli.bulk import add_bulk
 from partcopy.cli.common import Handler, Parser
-from partcopy.cli.cp import add_cp
-from partcopy.cli.demo import add_demo
-from partcopy.cli.ls import add_ls
-from partcopy.cli.plan import add_plan
-from partcopy.cli.prefix import add_sync
-from partcopy.cli.resume import add_resume
-from partcopy.cli.uploads import add_uploads
-from partcopy.emulator.cli import add_emulator
 from partcopy.version import __version__
 
-__all__ = ["COMMANDS", "build_parser", "entry", "main"]
+__all__ = ["COMMANDS", "Command", "build_parser", "entry", "main"]
 
 
 # --- entry point -----------------------------------------------------------------------
 
-COMMANDS: list[Callable[[argparse._SubParsersAction[Parser]], None]] = [
-    add_plan,
-    add_demo,
-    add_cp,
-    add_resume,
-    add_uploads,
-    add_emulator,
-    add_bulk,
-    add_sync,
-    add_ls,
-]
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A subcommand: where its parser and handler live, and its one-line help.
+
+    Only the chosen command's module is imported: ``--help``, ``--version`` and ``plan``
+    load neither the engine nor aiohttp.
+    """
+
+    name: str
+    module: str
+    add: str
+    help: str
+
+    def register(self, sub: argparse._SubParsersAction[Parser]) -> None:
+        add: Callable[[argparse._SubParsersAction[Parser]], None] = getattr(
+            import_module(self.module), self.add
+        )
+        add(sub)
 
 
-def build_parser() -> Parser:
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "plan", "partcopy.cli.plan", "add_plan", "show how an object would be split into parts"
+    ),
+    Command(
+        "demo",
+        "partcopy.cli.demo",
+        "add_demo",
+        "copy a multi-GiB object through the built-in emulator (no cloud account)",
+    ),
+    Command(
+        "cp", "partcopy.cli.cp", "add_cp", "copy one object, verified, server-side where possible"
+    ),
+    Command(
+        "resume",
+        "partcopy.cli.resume",
+        "add_resume",
+        "finish every unfinished copy recorded in a journal",
+    ),
+    Command(
+        "uploads",
+        "partcopy.cli.uploads",
+        "add_uploads",
+        "list or abort incomplete multipart uploads",
+    ),
+    Command(
+        "emulator",
+        "partcopy.emulator.cli",
+        "add_emulator",
+        "serve an S3/OBS/COS/QingStor emulator on loopback",
+    ),
+    Command(
+        "bulk",
+        "partcopy.cli.bulk",
+        "add_bulk",
+        "copy every object of a manifest (JSON lines or CSV)",
+    ),
+    Command(
+        "sync",
+        "partcopy.cli.prefix",
+        "add_sync",
+        "copy only what is missing or differs under a prefix",
+    ),
+    Command(
+        "ls", "partcopy.cli.ls", "add_ls", "list objects under a prefix (one level, or --recursive)"
+    ),
+)
+
+
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv`` (the first word that is not an option), if any."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> Parser:
+    """The parser, with full definitions for the command ``argv`` names (every command's
+    when ``argv`` is None) and a one-line entry for each of the others."""
     parser = Parser(prog="partcopy", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=f"partcopy {__version__}")
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=Parser
     )
-    for add in COMMANDS:
-        add(sub)
+    chosen = None if argv is None else _chosen(argv)
+    for command in COMMANDS:
+        if argv is None or command.name == chosen:
+            command.register(sub)
+        else:
+            sub.add_parser(command.name, help=command.help, add_help=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (also used by ``python -m partcopy``)."""
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(words).parse_args(words)
     handler: Handler = args.handler
     return handler(args)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from importlib import import_module
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
@@ -65,6 +66,17 @@ PrefixRunner = Callable[..., Awaitable[BulkSummary]]
 PREFIX_RUNNER: list[PrefixRunner] = []
 """The prefix copy/sync runner (``engine.prefixcopy`` registers it; it imports this
 module, so the copier reaches it through this slot instead of an import cycle)."""
+
+_PART_MODULES = {"relay": "partcopy.engine.relay"}
+"""Where each extra part mode lives: imported (and so registered) on first use."""
+
+
+def _part_operation(mode: str) -> OperationFactory | None:
+    """The registered part operation ``mode``, importing its module the first time."""
+    if mode not in PART_OPERATIONS and mode in _PART_MODULES:
+        import_module(_PART_MODULES[mode])
+    return PART_OPERATIONS.get(mode)
+
 
 Role = Literal["source", "destination"]
 T = TypeVar("T")
@@ -344,7 +356,7 @@ class Copier:
         )
         operation: OperationFactory | None = None
         if part_mode != "copy":
-            operation = PART_OPERATIONS.get(part_mode)
+            operation = _part_operation(part_mode)
             if operation is None:
                 raise UsageError(
                     f"{src} and {dst} are on different stores and mode {part_mode!r} "
@@ -424,6 +436,8 @@ class Copier:
 
     def _prefix_runner(self) -> PrefixRunner:
         # Registered when the package is imported (partcopy/__init__ imports prefixcopy).
+        if not PREFIX_RUNNER:
+            import_module("partcopy.engine.prefixcopy")  # registers itself on import
         return PREFIX_RUNNER[0]
 
     async def copy_prefix(self, source: str, destination: str, **options: Any) -> BulkSummary:
