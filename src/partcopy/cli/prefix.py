@@ -131,9 +131,13 @@ class _Progress:
     failures. Updated at most ten times a second."""
 
     def __init__(self) -> None:
+        from rich.console import Console
         from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
-        self.progress = Progress(TextColumn("{task.description}"), TimeElapsedColumn())
+        # On stderr: stdout carries the JSON summary or the dry-run lines.
+        self.progress = Progress(
+            TextColumn("{task.description}"), TimeElapsedColumn(), console=Console(stderr=True)
+        )
         self.task = self.progress.add_task("listing", total=None)
         self.listed = self.listed_bytes = self.done = self.done_bytes = self.failed = 0
         self.started = time.monotonic()
