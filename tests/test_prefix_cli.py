@@ -181,3 +181,19 @@ def test_a_failed_listing_is_exit_1_with_one_json_object(
     doc = json.loads(out)
     assert doc["status"] == "failed" and "NoSuchBucket" in doc["error"]["message"]
     assert "sync failed" in err
+
+
+def test_the_progress_line_counts_listed_done_and_failed() -> None:
+    from partcopy.cli.prefix import _Progress
+    from partcopy.engine.report import ErrorInfo, ObjectOutcome
+    from partcopy.transports.base import ListedObject
+
+    bar = _Progress()
+    for i in range(3):
+        bar.listed_one(ListedObject(f"k{i}", 1024, None))
+    bar.outcome(ObjectOutcome(1, "s3://a/k0", "s3://b/k0", "ok", 1024))
+    bar._last = 0.0
+    bar.outcome(ObjectOutcome(2, "s3://a/k1", "s3://b/k1", "failed", error=ErrorInfo("X", "y")))
+    text = str(bar.progress.tasks[0].description)
+    assert (bar.listed, bar.done, bar.failed) == (3, 1, 1)
+    assert text.startswith("1/3 objects, 1 KiB/3 KiB listed so far") and "1 failed" in text
