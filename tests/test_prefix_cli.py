@@ -88,6 +88,11 @@ def test_ls_sync_and_dry_run_through_the_cli(
     emu.call(lambda: emu.emulator.store.create_bucket("dst"))
     common = ["--endpoint-url", emu.url, "--region", "ap-test-1"]
 
+    assert cli(["ls", "s3://src/tree/", *common]) == 0  # one level: PRE lines for "dirs"
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and lines[1].split() == ["PRE", "dir/"]
+    assert lines[0].endswith(" 1 a b.bin") and lines[2].endswith(" 4 z.txt")
+
     assert (
         cli(["ls", "s3://src/tree/", "--recursive", "--json", "--exclude", "*.txt", *common]) == 0
     )

@@ -112,8 +112,7 @@ async def read_layout(
         if isinstance(exc, ServiceError) and exc.status not in (400, 405, 501):
             raise
         raise PlanError(
-            f"cannot keep the source's part layout: the store does not answer part reads "
-            f"({exc})"
+            f"cannot keep the source's part layout: the store does not answer part reads ({exc})"
         ) from exc
     count = first.parts_count or info.parts_count
     if count > 10_000:

@@ -66,6 +66,9 @@ class _Bucket:
     owner: str = ""
     objects: dict[str, list[ObjectVersion]] = field(default_factory=dict)
     uploads: dict[str, Upload] = field(default_factory=dict)
+    sorted_keys: list[str] | None = None
+    """``keys()`` as last sorted; dropped by every write to ``objects`` (a listing of a
+    million keys pages a thousand times without sorting a million keys each time)."""
 
 
 def _valid_bucket_name(name: str) -> bool:
@@ -174,6 +177,7 @@ class MemoryStore:
 
     def _store_version(self, bucket: str, version: ObjectVersion) -> ObjectVersion:
         b = self._bucket(bucket)
+        b.sorted_keys = None
         versions = b.objects.setdefault(version.key, [])
         if b.versioning == "Enabled":
             version = replace(version, version_id=self._new_id("version"))
@@ -313,8 +317,13 @@ class MemoryStore:
         return list(self._bucket(bucket).objects.get(key, []))
 
     def keys(self, bucket: str) -> list[str]:
+        """The bucket's current keys (delete markers hidden), sorted; a copy."""
         b = self._bucket(bucket)
-        return sorted(k for k, v in b.objects.items() if v and not v[-1].is_delete_marker)
+        if b.sorted_keys is None:
+            b.sorted_keys = sorted(
+                k for k, v in b.objects.items() if v and not v[-1].is_delete_marker
+            )
+        return list(b.sorted_keys)
 
     def version_keys(self, bucket: str) -> list[str]:
         """Every key that has a version or a delete marker, sorted."""
@@ -345,6 +354,7 @@ class MemoryStore:
         With ``version_id`` that version is removed for good. Returns the marker made.
         """
         b = self._bucket(bucket)
+        b.sorted_keys = None
         versions = b.objects.get(key, [])
         if version_id is not None:
             versions[:] = [v for v in versions if v.version_id != version_id]

@@ -7,14 +7,15 @@ at memory speed.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypeVar
 
 from partcopy.errors import PreconditionFailed, ServiceError, UsageError
 from partcopy.planners import PROFILES, PartLimits
+from partcopy.store import listing as store_listing
 from partcopy.store.data import Content
+from partcopy.store.listing import ListQuery
 from partcopy.store.memory import MemoryStore, ObjectVersion, StoreError, quote_etag
 from partcopy.transports.base import (
     CompleteChecksums,
@@ -353,45 +354,26 @@ class MemoryTransport:
         start_after: str | None = None,
         max_keys: int = 1000,
     ) -> ObjectsPage:
-        keys = self._call("list_objects", lambda: self.store.keys(bucket))
-        after = token if token is not None else (start_after or "")
-        objects: list[ListedObject] = []
-        prefixes: list[str] = []
-        last = ""
-        index = (
-            bisect.bisect_right(keys, max(after, prefix))
-            if after
-            else bisect.bisect_left(keys, prefix)
+        query = ListQuery(
+            prefix=prefix,
+            delimiter=delimiter,
+            start_after=token if token is not None else start_after,
+            max_keys=max_keys,
         )
-        while index < len(keys) and keys[index].startswith(prefix):
-            key = keys[index]
-            index += 1
-            if delimiter and after.endswith(delimiter) and key.startswith(after):
-                continue  # inside the common prefix the previous page ended on
-            cut = key.find(delimiter, len(prefix)) if delimiter else -1
-            if cut >= 0 and delimiter:
-                group = key[: cut + len(delimiter)]
-                if prefixes and prefixes[-1] == group:
-                    continue
-                if len(objects) + len(prefixes) == max_keys:
-                    return ObjectsPage(tuple(objects), tuple(prefixes), True, last)
-                prefixes.append(group)
-                last = group
-                continue
-            if len(objects) + len(prefixes) == max_keys:
-                return ObjectsPage(tuple(objects), tuple(prefixes), True, last)
-            version = self.store.versions(bucket, key)[-1]
-            objects.append(
-                ListedObject(
-                    key,
-                    version.size,
-                    quote_etag(version.etag),
-                    version.last_modified,
-                    version.attrs.storage_class or "STANDARD",
-                )
+        page = self._call(
+            "list_objects", lambda: store_listing.list_objects(self.store, bucket, query)
+        )
+        objects = tuple(
+            ListedObject(
+                v.key,
+                v.size,
+                quote_etag(v.etag),
+                v.last_modified,
+                v.attrs.storage_class or "STANDARD",
             )
-            last = key
-        return ObjectsPage(tuple(objects), tuple(prefixes), False, None)
+            for v, _ in page.entries
+        )
+        return ObjectsPage(objects, page.prefixes, page.truncated, page.next_key)
 
     async def delete_object(self, bucket: str, key: str) -> None:
         self._call("delete_object", lambda: self.store.delete_object(bucket, key))
