@@ -88,3 +88,35 @@ def test_wrong_bytes_no_etag_sees_are_caught_and_the_destination_removed() -> No
     with pytest.raises(StoreError, match="NoSuchKey"):
         store.get("bkt", "dst")
     assert store.open_uploads() == 0
+
+
+def test_memory_transport_keeps_layouts_and_proves_by_checksum_before_complete() -> None:
+    from partcopy.checksums import checksum_of
+    from partcopy.planners import get_profile
+    from partcopy.store.records import StoredChecksum
+
+    store, data = _store(16 * MiB)
+    value = checksum_of("CRC64NVME", data)
+    store.put_object("bkt", "src", data, checksum=StoredChecksum("CRC64NVME", value))
+    good = _copy(store, FidelityOptions())
+    assert good.checksum == f"crc64nvme:{value}" and str(good.verification) == "checksum"
+    with pytest.raises(VerificationFailed, match="nothing was completed"):
+        _copy(store, FidelityOptions(), Fault("corrupt", 1.0, limit=1))
+    assert store.open_uploads() == 0
+    upload = store.create_upload("bkt", "irregular", limits=get_profile("s3"))
+    parts = [
+        (n, store.upload_part("bkt", "irregular", upload.upload_id, n, os.urandom(size)).etag)
+        for n, size in enumerate([6 * MiB, 5 * MiB, 3], 1)
+    ]
+    etag = store.complete("bkt", "irregular", upload.upload_id, parts).etag
+
+    async def keep() -> CopyResult:
+        async with Copier(transport=MemoryTransport(store), concurrency=2) as copier:
+            return await copier.copy(
+                "s3://bkt/irregular",
+                "s3://bkt/kept",
+                fidelity=FidelityOptions(preserve_layout=True),
+            )
+
+    kept = anyio.run(keep)
+    assert kept.etag is not None and kept.etag.strip('"') == etag and kept.parts == 3

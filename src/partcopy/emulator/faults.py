@@ -10,6 +10,11 @@ the Retry-After seconds for ``429``. ``OP`` names the operations it applies to (
 ``copy_part,upload_part``; ``all`` for every operation); ``LIMIT`` caps how often it fires.
 Whether a request fails depends only on the seed, the spec, the request's identity and how
 often that identity was seen, never on the order concurrent requests arrive in.
+
+``corrupt`` (on ``copy_part`` and ``upload_part`` only) stores other bytes than asked and
+answers as if all were well: a part copy takes the range one byte further along (same
+size), an upload its body with the first byte flipped. The part's ETag and checksum are
+those of the stored bytes, so only a check against the source's bytes can see it.
 """
 
 from __future__ import annotations
@@ -31,7 +36,18 @@ __all__ = [
 ]
 
 FAULT_KINDS = frozenset(
-    {"slowdown", "500", "429", "noetag", "error200", "truncated", "reset", "delay", "throttle"}
+    {
+        "slowdown",
+        "500",
+        "429",
+        "noetag",
+        "error200",
+        "truncated",
+        "reset",
+        "delay",
+        "throttle",
+        "corrupt",
+    }
 )
 OPERATIONS = frozenset(
     {
@@ -54,7 +70,7 @@ OPERATIONS = frozenset(
     }
 )
 DEFAULT_OPS = frozenset({"copy_part", "upload_part"})
-PERFORMING_KINDS = frozenset({"noetag", "truncated", "reset", "delay"})
+PERFORMING_KINDS = frozenset({"noetag", "truncated", "reset", "delay", "corrupt"})
 """Kinds after which the operation still happens: only the answer is late, cut or lacks its
 ETag (as when OBS answers a copy that "started"). The others refuse before any change."""
 
@@ -129,6 +145,8 @@ def parse_fault(text: str) -> FaultSpec:
             raise _bad(
                 text, f"unknown operation(s) {sorted(unknown)} (expected {sorted(OPERATIONS)})"
             )
+    if kind == "corrupt" and not ops <= DEFAULT_OPS:
+        raise _bad(text, "corrupt applies to copy_part and upload_part only")
     limit: int | None = None
     if limit_text:
         if not limit_text.isdigit():

@@ -15,6 +15,7 @@ import contextlib
 import contextvars
 import socket
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from types import TracebackType
 from typing import Protocol
 
@@ -351,6 +352,8 @@ class Emulator:
             self.store.count_fault(fault.kind)
             if fault.kind not in PERFORMING_KINDS:
                 return await self._send(request, self._refusal(fault, head))
+        if fault is not None and fault.kind == "corrupt":
+            call = _corrupted(call)
         try:
             outcome = await self._executor.run(call, owner)
         except StoreError as err:
@@ -397,6 +400,19 @@ class Emulator:
         if transport is not None:
             transport.abort()
         return resp
+
+
+def _corrupted(call: Call) -> Call:
+    """The request as a faulty store carries it out (fault ``corrupt``): a part copy of the
+    range one byte further along (one back when that would run past the end), an upload
+    with its first byte flipped. Same sizes, other bytes."""
+    if call.op == "copy_part" and call.copy_range is not None:
+        first, last = call.copy_range
+        shift = -1 if first > 0 else 1
+        return replace(call, copy_range=(first + shift, last + shift))
+    if call.op == "upload_part" and call.body:
+        return replace(call, body=bytes([call.body[0] ^ 0xFF]) + call.body[1:])
+    return call
 
 
 def _truncate(answer: Answer) -> Answer:

@@ -315,7 +315,10 @@ class CopyJob:
         kept = exc.upload_id if isinstance(exc, CopyError) else None
         if self.emit is not None:
             self.emit(Failed(self.job_id, type(exc).__name__, str(exc), kept))
-        self._log.warning(
+        # Bad input found by the plan (a layout the destination cannot take) is the
+        # caller's to report, as one line; a failed copy is a warning.
+        log = self._log.info if isinstance(exc, PlanError | UsageError) else self._log.warning
+        log(
             "failed",
             job_id=self.job_id,
             error=type(exc).__name__,

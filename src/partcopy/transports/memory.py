@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
 from typing import TypeVar
 
+from partcopy.checksums import COMBINABLE, ObjectChecksum, parse_algorithm
 from partcopy.errors import PreconditionFailed, ServiceError, UsageError
 from partcopy.planners import PROFILES, PartLimits
 from partcopy.store import listing as store_listing
 from partcopy.store.data import Content
 from partcopy.store.listing import ListQuery
 from partcopy.store.memory import MemoryStore, ObjectVersion, StoreError, quote_etag
+from partcopy.store.records import StoredChecksum
 from partcopy.transports.base import (
     CompleteChecksums,
     CompleteResult,
@@ -55,7 +58,19 @@ def _md5(key: SSECustomerKey | None) -> str | None:
     return None if key is None else key.key_md5_b64
 
 
-def _info(bucket: str, version: ObjectVersion) -> ObjectInfo:
+def _checksum(version: ObjectVersion) -> ObjectChecksum | None:
+    stored = version.checksum
+    if stored is None:
+        return None
+    return ObjectChecksum(
+        parse_algorithm(stored.algorithm),
+        stored.value,
+        "FULL_OBJECT" if stored.full_object else "COMPOSITE",
+        None if stored.full_object else len(version.part_sizes) or None,
+    )
+
+
+def _info(bucket: str, version: ObjectVersion, checksum_mode: bool = False) -> ObjectInfo:
     return ObjectInfo(
         bucket=bucket,
         key=version.key,
@@ -65,6 +80,7 @@ def _info(bucket: str, version: ObjectVersion) -> ObjectInfo:
         last_modified=version.last_modified,
         attributes=version.attrs,
         parts_count=version.parts_count,
+        checksum=_checksum(version) if checksum_mode else None,
     )
 
 
@@ -110,15 +126,24 @@ class MemoryTransport:
         version = self._call(
             "head", lambda: self.store.get(bucket, key, version_id, sse_c_md5=_md5(sse_c))
         )
-        if part_number is not None:
+        info = _info(bucket, version, checksum_mode)
+        if part_number is None:
+            return info
+        sizes = version.part_sizes or (version.size,)
+        if not 1 <= part_number <= len(sizes):
             raise ServiceError(
-                501,
-                "NotImplemented",
-                "the memory store does not keep part layouts",
+                416,
+                "InvalidPartNumber",
+                "The requested partnumber is not satisfiable",
                 request_id="memory",
                 operation="head",
             )
-        return _info(bucket, version)
+        # S3: one part's size; the count only for an object uploaded in parts.
+        return replace(
+            info,
+            size=sizes[part_number - 1],
+            parts_count=len(version.part_sizes) if version.part_sizes else None,
+        )
 
     async def get_tagging(self, bucket: str, key: str, *, version_id: str | None = None) -> str:
         version = self._call("get_tagging", lambda: self.store.get(bucket, key, version_id))
@@ -128,7 +153,13 @@ class MemoryTransport:
         upload = self._call(
             "create_multipart",
             lambda: self.store.create_upload(
-                bucket, key, attrs, sse_c_md5=_md5(attrs.sse_c), limits=self.limits
+                bucket,
+                key,
+                attrs,
+                sse_c_md5=_md5(attrs.sse_c),
+                limits=self.limits,
+                checksum_algorithm=attrs.checksum_algorithm,
+                checksum_full_object=attrs.checksum_algorithm in COMBINABLE,
             ),
         )
         return upload.upload_id
@@ -164,7 +195,7 @@ class MemoryTransport:
                     sse_c_md5=_md5(sse_c),
                     range_min_source=self._range_min,
                 )
-            return PartResult(part_number, quote_etag(part.etag), 200)
+            return PartResult(part_number, quote_etag(part.etag), 200, checksum=part.checksum)
 
         return self._call("upload_part_copy", run)
 
@@ -204,9 +235,10 @@ class MemoryTransport:
                 Content.real(data),
                 sse_c_md5=_md5(sse_c),
                 content_md5=content_md5,
+                checksum=None if checksum is None else StoredChecksum(*checksum),
             ),
         )
-        return PartResult(part_number, quote_etag(part.etag), 200)
+        return PartResult(part_number, quote_etag(part.etag), 200, checksum=part.checksum)
 
     def get_range(
         self,
@@ -265,7 +297,17 @@ class MemoryTransport:
         *,
         checksums: CompleteChecksums | None = None,
     ) -> CompleteResult:
-        version = self._call("complete", lambda: self.store.complete(bucket, key, upload_id, parts))
+        version = self._call(
+            "complete",
+            lambda: self.store.complete(
+                bucket,
+                key,
+                upload_id,
+                parts,
+                part_checksums=None if checksums is None else dict(checksums.parts),
+                claimed=None if checksums is None else checksums.full_object,
+            ),
+        )
         return CompleteResult(quote_etag(version.etag), 200, version_id=_vid(version))
 
     async def abort(self, bucket: str, key: str, upload_id: str) -> None:
@@ -299,6 +341,15 @@ class MemoryTransport:
         attrs: ObjectAttributes | None,
     ) -> CompleteResult:
         self._check_source(source)
+        if attrs is not None and attrs.tagging is None:
+            # As on the wire: no tagging directive, so the store keeps the source's tags.
+            found = self._call(
+                "copy_object",
+                lambda: self.store.get(
+                    source.bucket, source.key, source.version_id, check_sse_c=False
+                ),
+            )
+            attrs = replace(attrs, tagging=found.attrs.tagging)
         version = self._call(
             "copy_object",
             lambda: self.store.copy_object(
@@ -312,6 +363,7 @@ class MemoryTransport:
                 src_sse_c_md5=_md5(source.sse_c),
                 sse_c_md5=_md5(attrs.sse_c) if attrs is not None else None,
                 max_size=self.limits.single_max,
+                checksum_algorithm=attrs.checksum_algorithm if attrs is not None else None,
             ),
         )
         return CompleteResult(quote_etag(version.etag), 200, version_id=_vid(version))
