@@ -311,6 +311,8 @@ async def test_admin_fault_errors(session: aiohttp.ClientSession) -> None:
 def test_any_spec_survives_a_round_trip_through_its_text(
     kind: str, rate: float, bound: int, arg: float, ops: set[str], limit: int | None
 ) -> None:
+    if kind == "corrupt":  # it changes stored part bytes: part writes only
+        ops = ops & {"copy_part", "upload_part"} or {"copy_part"}
     spec = FaultSpec(
         kind,
         float(bound) if kind == "throttle" else rate,
