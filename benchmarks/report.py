@@ -172,7 +172,7 @@ def _plot(result: ScenarioResult, path: Path) -> bool:
     labels = [p[0] for p in points]
     values = [p[1] for p in points]
     colors = [_color(label) for label in labels]
-    bars = ax.bar(range(len(points)), values, color=colors)
+    bars = ax.bar(range(len(points)), values, color=colors, yerr=_spread(result, values))
     ax.bar_label(bars, labels=[f"{v:.3g}" for v in values], fontsize=8)
     ax.set_xticks(range(len(points)), labels, fontsize=8)
     ax.set_ylabel(result.plot_label or result.plot_key)
@@ -186,7 +186,24 @@ def _plot(result: ScenarioResult, path: Path) -> bool:
     return True
 
 
+def _spread(result: ScenarioResult, values: list[float]) -> list[list[float]] | None:
+    """Error bars from each row's ``<plot_key>_min``/``_max`` over repeats, if every row has
+    them (asymmetric: median down to min, up to max)."""
+    key = result.plot_key
+    rows = [r for r in result.rows if isinstance(r.get(key), (int, float))]
+    lows = [r.get(f"{key}_min") for r in rows]
+    highs = [r.get(f"{key}_max") for r in rows]
+    if not all(isinstance(v, (int, float)) for v in [*lows, *highs]):
+        return None
+    return [
+        [v - float(lo) for v, lo in zip(values, lows, strict=True)],  # type: ignore[arg-type]
+        [float(hi) - v for v, hi in zip(values, highs, strict=True)],  # type: ignore[arg-type]
+    ]
+
+
 def _color(label: str) -> str:
+    if label.startswith("s5cmd"):
+        return "#cc79a7"
     if label.startswith("partcopy"):
         return "#2a7ab9"
     if label.startswith("boto3"):

@@ -12,8 +12,6 @@ CONTENDERS = (
     "boto3_managed",
     "rclone_cli",
     "bare_pipe",
-    "partcopy_bulk",
-    "rclone_bulk",
 )
 
 __all__ = ["CONTENDERS", "BulkSpec", "CopySpec", "Outcome"]

@@ -7,18 +7,22 @@ so no config file is read or written.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 
 from benchmarks.contenders.spec import CopySpec, Outcome, Stopwatch
+from benchmarks.machine import tool_path
 
 __all__ = ["rclone_env", "run", "run_measured"]
 
 
 def rclone_env(endpoint: str, access_key: str, secret_key: str) -> dict[str, str]:
-    """Environment for an rclone remote named ``emu`` pointing at the emulator."""
-    env = dict(os.environ)
+    """Environment for an rclone remote named ``emu`` pointing at the emulator.
+
+    ``AWS_CA_BUNDLE`` is left out: rclone applies it to its plain-HTTP transport too and then
+    fails every request with "unsupported transport" (this machine sets it globally).
+    """
+    env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
     env.update(
         {
             "RCLONE_CONFIG_EMU_TYPE": "s3",
@@ -28,6 +32,7 @@ def rclone_env(endpoint: str, access_key: str, secret_key: str) -> dict[str, str
             "RCLONE_CONFIG_EMU_SECRET_ACCESS_KEY": secret_key,
             "RCLONE_CONFIG_EMU_REGION": "us-east-1",
             "RCLONE_CONFIG_EMU_FORCE_PATH_STYLE": "true",
+            "RCLONE_CONFIG": os.devnull,  # no config file read or written
         }
     )
     return env
@@ -35,7 +40,7 @@ def rclone_env(endpoint: str, access_key: str, secret_key: str) -> dict[str, str
 
 def run(spec: CopySpec) -> Outcome:
     """``rclone copyto emu:b/src emu:b/dst --s3-copy-cutoff <part size>``."""
-    exe = shutil.which("rclone")
+    exe = tool_path("rclone")
     if exe is None:
         return Outcome(False, 0.0, error="rclone is not on PATH")
     cutoff_mib = max(spec.part_size // (1024 * 1024), 5)

@@ -86,6 +86,12 @@ COMMANDS: tuple[Command, ...] = (
         "copy only what is missing or differs under a prefix",
     ),
     Command(
+        "bench",
+        "partcopy.cli.bench",
+        "add_bench",
+        "measure your store: part size x concurrency, or objects/s for a prefix",
+    ),
+    Command(
         "ls", "partcopy.cli.ls", "add_ls", "list objects under a prefix (one level, or --recursive)"
     ),
 )

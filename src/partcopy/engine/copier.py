@@ -53,7 +53,7 @@ from partcopy.transports.network import resolve_network
 from partcopy.units import parse_size
 from partcopy.urls import Location, parse_url
 
-__all__ = ["Copier", "OperationFactory", "TransportFactory", "copy"]
+__all__ = ["Copier", "OperationFactory", "TransportFactory", "copy", "default_transport"]
 
 TransportFactory = Callable[[EndpointConfig, aiohttp.ClientSession], Transport]
 """Builds the transport for one endpoint on the copier's shared HTTP session."""
@@ -252,7 +252,7 @@ class Copier:
         config = self._config(location, role)
         key = config.key
         if key not in self._endpoints:
-            factory = self._factory or _default_factory
+            factory = self._factory or default_transport
             transport = factory(config, self._session_for())
             self._owned.append(transport)
             self._unresolved.append(config.credentials)
@@ -550,7 +550,7 @@ def _quiet(operation: str, part: int | None, attempt: int, reason: str, delay: f
     """A retry hook that reports nothing (listing and delete retries are logged by none)."""
 
 
-def _default_factory(config: EndpointConfig, session: aiohttp.ClientSession) -> Transport:
+def default_transport(config: EndpointConfig, session: aiohttp.ClientSession) -> Transport:
     """The HTTP transport for the endpoint's dialect, on the copier's shared session."""
     return make_transport(
         config.dialect,
@@ -592,3 +592,6 @@ async def copy(
         transport_factory=transport_factory,
     ) as copier:
         return await copier.copy(source, destination, part_size=part_size, mode=mode)
+
+
+_default_factory = default_transport  # the name tests and older callers use

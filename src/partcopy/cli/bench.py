@@ -1,0 +1,197 @@
+"""``partcopy bench``: sweep the user's own store and print what it sustains.
+
+A table (throughput, p50/p99 request latency, throttle rate per point), ``--json`` for
+one JSON object, ``--plot FILE.png`` for a chart (matplotlib, from the ``bench`` extra,
+imported only then). Everything written goes under ``DST_PREFIX/partcopy-bench-<id>/``
+and is deleted again. Bad input is exit 2 with one line, before any request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import anyio
+
+from partcopy.cli.common import fail_usage, positive_int, print_json
+from partcopy.cli.logs import LEVELS, configure_logging
+from partcopy.errors import PartcopyError, UsageError
+from partcopy.units import format_size, parse_size
+
+__all__ = ["add_bench", "run_bench_command"]
+
+
+def add_bench(sub: Any) -> None:
+    """Register ``bench`` on the CLI's subparsers."""
+    p = sub.add_parser(
+        "bench", help="measure your store: part size x concurrency, or objects/s for a prefix"
+    )
+    p.add_argument(
+        "source",
+        metavar="SRC",
+        help="an object (s3://bucket/key: part size x concurrency sweep) or a prefix ending "
+        "in / (objects/s sweep over its objects)",
+    )
+    p.add_argument(
+        "destination",
+        metavar="DST_PREFIX",
+        nargs="?",
+        help="scratch prefix ending in / (required): copies go under it and are deleted",
+    )
+    p.add_argument("--endpoint-url", help="endpoint of the store (default: the provider's)")
+    p.add_argument("--region", help="region of the store")
+    p.add_argument(
+        "--part-sizes",
+        default="8MiB,32MiB,128MiB",
+        metavar="LIST",
+        help="part sizes for an object sweep (default 8MiB,32MiB,128MiB)",
+    )
+    p.add_argument(
+        "--concurrency",
+        default="4,16,64",
+        metavar="LIST",
+        help="requests in flight at each point (default 4,16,64)",
+    )
+    p.add_argument(
+        "--max-objects",
+        type=positive_int("max objects"),
+        default=500,
+        metavar="N",
+        help="objects of a prefix copied at each point (default 500)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object when done")
+    p.add_argument("--plot", metavar="FILE.png", help="also draw the sweep into this PNG")
+    p.add_argument("--log-level", choices=LEVELS, default="warning", help="stderr log level")
+    p.set_defaults(handler=run_bench_command)
+
+
+def _list(text: str, what: str, parse: Any) -> tuple[int, ...]:
+    values = tuple(parse(item.strip()) for item in text.split(",") if item.strip())
+    if not values:
+        raise UsageError(f"invalid {what} {text!r}: expected a comma-separated list")
+    return values
+
+
+def _count(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"invalid concurrency {text!r}: expected a whole number") from None
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from partcopy.engine.bench import BenchSettings, check_bench
+
+    if args.destination is None:
+        raise UsageError(
+            "missing DST_PREFIX: bench writes test copies, only under a prefix you name "
+            "(e.g. s3://bucket/scratch/), and deletes them afterwards"
+        )
+    settings = BenchSettings(
+        source=args.source,
+        destination=args.destination,
+        endpoint_url=args.endpoint_url,
+        region=args.region,
+        part_sizes=_list(args.part_sizes, "part sizes", lambda t: parse_size(t, what="part size")),
+        concurrency=_list(args.concurrency, "concurrency", _count),
+        max_objects=args.max_objects,
+    )
+    check_bench(settings)
+    if args.plot is not None:
+        try:
+            import matplotlib  # noqa: F401 - only checking it is there, before any request
+        except ImportError:
+            raise UsageError(
+                f"cannot draw {args.plot!r}: matplotlib is not installed "
+                "(pip install 'partcopy[bench]')"
+            ) from None
+    return settings
+
+
+def run_bench_command(args: argparse.Namespace) -> int:
+    """The ``bench`` handler: 0 every point measured, 1 a point failed, 2 bad input."""
+    try:
+        configure_logging(args.log_level)
+        settings = _settings(args)
+    except UsageError as exc:
+        return fail_usage(exc)
+    from partcopy.engine.bench import run_bench
+
+    show = None if args.json else _print_point
+    if show is not None:
+        _print_header(settings.prefix_mode)
+    try:
+        points = anyio.run(run_bench, settings, show)
+    except UsageError as exc:
+        return fail_usage(exc)
+    except PartcopyError as exc:
+        sys.stderr.write(f"partcopy: bench failed: {type(exc).__name__}: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("partcopy: interrupted (the copies made so far were deleted)\n")
+        return 130
+    if args.plot is not None:
+        _plot(points, args.plot, settings.source)
+    if args.json:
+        print_json(
+            {
+                "source": settings.source,
+                "destination": settings.destination,
+                "kind": "prefix" if settings.prefix_mode else "object",
+                "points": [p.as_dict() for p in points],
+            }
+        )
+    return 1 if any(p.error for p in points) else 0
+
+
+def _print_header(prefix: bool) -> None:
+    first = "objects" if prefix else "part size"
+    rate = "objects/s" if prefix else "MiB/s"
+    print(
+        f"{first:>10} {'conc':>5} {'seconds':>8} {rate:>10} {'requests':>8} "
+        f"{'p50 ms':>8} {'p99 ms':>8} {'throttled':>9}"
+    )
+
+
+def _print_point(point: Any) -> None:
+    first = str(point.objects) if point.kind == "prefix" else format_size(point.part_size)
+    rate = point.objects_per_s if point.kind == "prefix" else point.mib_per_s
+    print(
+        f"{first:>10} {point.concurrency:>5} {point.seconds:>8.2f} {rate:>10.1f} "
+        f"{point.requests:>8} {point.p50_ms:>8.1f} {point.p99_ms:>8.1f} "
+        f"{point.throttle_rate:>8.1%}" + (f"  error: {point.error}" if point.error else ""),
+        flush=True,
+    )
+
+
+def _plot(points: list[Any], path: str, source: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    prefix = bool(points) and points[0].kind == "prefix"
+    if prefix:
+        xs = [p.concurrency for p in points]
+        ax.plot(xs, [p.objects_per_s for p in points], marker="o", label="objects/s")
+        ax.set_ylabel("objects per second")
+    else:
+        for size in sorted({p.part_size for p in points}):
+            row = [p for p in points if p.part_size == size]
+            ax.plot(
+                [p.concurrency for p in row],
+                [p.mib_per_s for p in row],
+                marker="o",
+                label=f"part size {format_size(size)}",
+            )
+        ax.set_ylabel("throughput (MiB/s)")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("requests in flight (concurrency)")
+    ax.set_title(f"partcopy bench: {source}", fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,327 @@
+"""``partcopy bench``: a sweep against the user's own store, written only under a scratch
+prefix the user names, and removed again.
+
+One object (``SRC`` is a key): every part size × concurrency in the grid copies it once
+(multipart UploadPartCopy) to ``DST_PREFIX/partcopy-bench-<id>/…``; a prefix (``SRC``
+ends with ``/``): up to ``max_objects`` listed objects are copied at each concurrency
+(one CopyObject each, pinned to the listed ETag). Each point reports its throughput,
+the p50/p99 latency of the copy requests and the share of them the store throttled.
+Every copy is deleted when its point is measured, and in a ``finally`` if the sweep stops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, cast
+
+import aiohttp
+import anyio
+
+from partcopy.config import EndpointConfig
+from partcopy.engine.adaptive import is_throttle
+from partcopy.engine.copier import Copier, default_transport
+from partcopy.engine.orphans import PrefixLocation, parse_prefix_url
+from partcopy.engine.retry import RetryPolicy
+from partcopy.errors import PartcopyError, UsageError
+from partcopy.transports.base import ListedObject, Transport
+from partcopy.urls import parse_url
+
+__all__ = ["BenchPoint", "BenchSettings", "RequestTimes", "run_bench"]
+
+_TIMED = ("upload_part_copy", "copy_object", "upload_part", "get_range")
+"""The requests whose latency a point reports (the ones that move bytes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BenchSettings:
+    """What to sweep and where: ``source`` (key or prefix), the scratch ``destination``."""
+
+    source: str
+    destination: str
+    endpoint_url: str | None = None
+    region: str | None = None
+    part_sizes: tuple[int, ...] = (8 * 1024**2, 32 * 1024**2, 128 * 1024**2)
+    concurrency: tuple[int, ...] = (4, 16, 64)
+    max_objects: int = 500
+    max_attempts: int = 5
+
+    def __post_init__(self) -> None:
+        if not self.part_sizes or any(p < 1 for p in self.part_sizes):
+            raise UsageError(f"invalid part sizes {list(self.part_sizes)!r}: each at least 1")
+        if not self.concurrency or any(c < 1 for c in self.concurrency):
+            raise UsageError(f"invalid concurrency {list(self.concurrency)!r}: each at least 1")
+        if self.max_objects < 1:
+            raise UsageError(f"invalid max objects {self.max_objects!r}: must be at least 1")
+
+    @property
+    def prefix_mode(self) -> bool:
+        return self.source.endswith("/")
+
+
+@dataclass(frozen=True, slots=True)
+class BenchPoint:
+    """One measured point of the sweep."""
+
+    kind: str
+    """``object`` (one object in parts) or ``prefix`` (many objects)."""
+    concurrency: int
+    part_size: int | None
+    objects: int
+    bytes: int
+    seconds: float
+    requests: int
+    p50_ms: float
+    p99_ms: float
+    throttled: int
+    error: str | None = None
+
+    @property
+    def mib_per_s(self) -> float:
+        return self.bytes / 1024**2 / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def objects_per_s(self) -> float:
+        return self.objects / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def throttle_rate(self) -> float:
+        return self.throttled / self.requests if self.requests else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc.update(
+            mib_per_s=round(self.mib_per_s, 2),
+            objects_per_s=round(self.objects_per_s, 2),
+            throttle_rate=round(self.throttle_rate, 4),
+        )
+        return doc
+
+
+@dataclass(slots=True)
+class RequestTimes:
+    """Latencies (seconds) and throttled answers of the timed requests, since ``reset``."""
+
+    latencies: list[float] = field(default_factory=list)
+    throttled: int = 0
+
+    def reset(self) -> None:
+        self.latencies.clear()
+        self.throttled = 0
+
+    def percentile(self, q: float) -> float:
+        """The ``q`` quantile in milliseconds (nearest rank), 0 with no requests."""
+        if not self.latencies:
+            return 0.0
+        ranked = sorted(self.latencies)
+        index = min(len(ranked) - 1, max(0, round(q * len(ranked) + 0.5) - 1))
+        return ranked[index] * 1000.0
+
+
+class _TimedTransport:
+    """A transport whose byte-moving requests are timed into ``times``; the rest pass on."""
+
+    def __init__(self, inner: Transport, times: RequestTimes) -> None:
+        self._inner = inner
+        self._times = times
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._inner, name)
+        if name not in _TIMED:
+            return value
+        if name == "get_range":  # a context manager: time until the answer's headers
+            return value
+        return self._timed(cast(Callable[..., Awaitable[Any]], value))
+
+    def _timed(self, call: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        times = self._times
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await call(*args, **kwargs)
+            except Exception as exc:
+                if is_throttle(exc):
+                    times.throttled += 1
+                raise
+            finally:
+                times.latencies.append(time.perf_counter() - started)
+
+        return timed
+
+
+def _copier(settings: BenchSettings, concurrency: int, times: RequestTimes) -> Copier:
+    def factory(config: EndpointConfig, session: aiohttp.ClientSession) -> Transport:
+        return cast(Transport, _TimedTransport(default_transport(config, session), times))
+
+    return Copier(
+        concurrency=concurrency,
+        endpoint_url=settings.endpoint_url,
+        region=settings.region,
+        retry=RetryPolicy(max_attempts=settings.max_attempts),
+        transport_factory=factory,
+        adaptive=False,  # the sweep measures the store at each fixed concurrency
+        hedge=None,
+    )
+
+
+def check_bench(settings: BenchSettings) -> PrefixLocation:
+    """``UsageError`` for bad locations (before any request); the scratch prefix."""
+    if settings.prefix_mode:
+        parse_prefix_url(settings.source)
+    else:
+        parse_url(settings.source)
+    scratch = parse_prefix_url(settings.destination)
+    if not settings.destination.endswith("/"):
+        raise UsageError(
+            f"invalid destination prefix {settings.destination!r}: end it with '/' "
+            "(the bench writes under it)"
+        )
+    return scratch
+
+
+async def run_bench(
+    settings: BenchSettings, on_point: Callable[[BenchPoint], None] | None = None
+) -> list[BenchPoint]:
+    """Run the sweep; every point in order (``on_point`` sees each as it is measured)."""
+    scratch = check_bench(settings)
+    run_id = uuid.uuid4().hex[:8]
+    base = f"{scratch.scheme}://{scratch.bucket}/{scratch.prefix}partcopy-bench-{run_id}/"
+    points: list[BenchPoint] = []
+    times = RequestTimes()
+    sweep = _object_sweep if not settings.prefix_mode else _prefix_sweep
+    async for point in sweep(settings, base, times):
+        points.append(point)
+        if on_point is not None:
+            on_point(point)
+    return points
+
+
+async def _object_sweep(
+    settings: BenchSettings, base: str, times: RequestTimes
+) -> AsyncIterator[BenchPoint]:
+    n = 0
+    for part_size in settings.part_sizes:
+        for concurrency in settings.concurrency:
+            n += 1
+            dst = f"{base}object-{n}"
+            async with _copier(settings, concurrency, times) as copier:
+                times.reset()
+                started = time.perf_counter()
+                error = None
+                size = parts = 0
+                try:
+                    result = await copier.copy(
+                        settings.source,
+                        dst,
+                        part_size=part_size,
+                        concurrency=concurrency,
+                        single_threshold=0,
+                    )
+                    size, parts = result.bytes, result.parts
+                except PartcopyError as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                seconds = time.perf_counter() - started
+                point = _point(times, "object", concurrency, part_size, 1, size, seconds, error)
+                await _delete(copier, [dst] if error is None and parts else [])
+            yield point
+
+
+async def _prefix_sweep(
+    settings: BenchSettings, base: str, times: RequestTimes
+) -> AsyncIterator[BenchPoint]:
+    async with _copier(settings, max(settings.concurrency), times) as lister:
+        listed: list[ListedObject] = []
+        async for item in lister.list_objects(settings.source):
+            if isinstance(item, ListedObject):
+                listed.append(item)
+                if len(listed) >= settings.max_objects:
+                    break
+    if not listed:
+        raise UsageError(f"nothing to copy: no object under {settings.source!r}")
+    src = parse_prefix_url(settings.source)
+    for n, concurrency in enumerate(settings.concurrency, 1):
+        written: list[str] = []
+        async with _copier(settings, concurrency, times) as copier:
+            times.reset()
+            started = time.perf_counter()
+            try:
+                dst_base = f"{base}prefix-{n}/"
+                error = await _copy_all(copier, src, listed, dst_base, written, concurrency)
+                seconds = time.perf_counter() - started
+                total = sum(o.size for o in listed)
+                yield _point(times, "prefix", concurrency, None, len(listed), total, seconds, error)
+            finally:
+                await _delete(copier, written)
+
+
+async def _copy_all(
+    copier: Copier,
+    src: PrefixLocation,
+    listed: Sequence[ListedObject],
+    dst_base: str,
+    written: list[str],
+    concurrency: int,
+) -> str | None:
+    """Copy every listed object (pinned to its listed ETag); the first error, if any."""
+    errors: list[str] = []
+    queue = iter(listed)
+
+    async def worker() -> None:
+        for item in queue:
+            dst = dst_base + item.key[len(src.prefix) :]
+            source = f"{src.scheme}://{src.bucket}/{item.key}"
+            written.append(dst)  # before the copy: an interrupted one is deleted too
+            try:
+                await copier.copy(source, dst, source_facts=item)
+            except PartcopyError as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(min(concurrency, len(listed))):
+            tg.start_soon(worker)
+    return errors[0] if errors else None
+
+
+def _point(
+    times: RequestTimes,
+    kind: str,
+    concurrency: int,
+    part_size: int | None,
+    objects: int,
+    size: int,
+    seconds: float,
+    error: str | None,
+) -> BenchPoint:
+    return BenchPoint(
+        kind=kind,
+        concurrency=concurrency,
+        part_size=part_size,
+        objects=objects if error is None else 0,
+        bytes=size,
+        seconds=seconds,
+        requests=len(times.latencies),
+        p50_ms=times.percentile(0.50),
+        p99_ms=times.percentile(0.99),
+        throttled=times.throttled,
+        error=error,
+    )
+
+
+async def _delete(copier: Copier, urls: Sequence[str], concurrency: int = 16) -> None:
+    """Remove what a point wrote (shielded: an interrupted sweep still cleans up)."""
+    pending = iter(urls)
+
+    async def worker() -> None:
+        for url in pending:
+            # gone already, or the store refuses: nothing more to do here
+            with contextlib.suppress(PartcopyError):
+                await copier.delete(url)
+
+    with anyio.CancelScope(shield=True):
+        async with anyio.create_task_group() as tg:
+            for _ in range(min(concurrency, len(urls))):
+                tg.start_soon(worker)

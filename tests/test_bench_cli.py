@@ -1,0 +1,115 @@
+"""``partcopy bench`` against the emulator: an object sweep and a prefix sweep, a table or
+one JSON object, a PNG plot; it writes only under the named scratch prefix and leaves
+nothing there; bad input is exit 2 with one line before any request."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from partcopy.cli import main
+from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
+from partcopy.store.memory import MemoryStore
+from partcopy.units import MiB
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorThread]:
+    store = MemoryStore("s3")
+    for bucket in ("src", "scratch"):
+        store.create_bucket(bucket)
+    store.put_virtual("src", "big", 24 * MiB)
+    for i in range(12):
+        store.put_object("src", f"many/k{i}", f"small {i}".encode() * 30)
+    store.put_object("scratch", "mine/keep", b"the user's own object")
+    with EmulatorThread(dialect="s3", store=store) as emu:
+        yield emu
+
+
+@pytest.fixture(autouse=True)
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARTCOPY_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY)
+    monkeypatch.setenv("PARTCOPY_SECRET_ACCESS_KEY", DEFAULT_SECRET_KEY)
+
+
+def scratch_keys(emu: EmulatorThread) -> list[str]:
+    return emu.call(lambda: emu.emulator.store.keys("scratch"))
+
+
+def src_keys(emu: EmulatorThread) -> list[str]:
+    return emu.call(lambda: emu.emulator.store.keys("src"))
+
+
+def requests(emu: EmulatorThread) -> int:
+    return emu.call(emu.emulator.stats).requests
+
+
+def test_object_sweep_json_plot_and_cleanup(
+    emulator: EmulatorThread, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = src_keys(emulator)
+    plot = tmp_path / "sweep.png"
+    argv = ["bench", "--endpoint-url", emulator.url, "s3://src/big", "s3://scratch/mine/"]
+    code = main([*argv, "--part-sizes", "5MiB,8MiB", "--concurrency", "1,4", "--json"])
+    code_plot = main([*argv, "--part-sizes", "8MiB", "--concurrency", "2", "--plot", str(plot)])
+    out = capsys.readouterr().out
+    doc = json.loads(out.splitlines()[0])
+    assert code == 0 and code_plot == 0 and doc["kind"] == "object"
+    points = doc["points"]
+    assert [(p["part_size"], p["concurrency"]) for p in points] == [
+        (5 * MiB, 1),
+        (5 * MiB, 4),
+        (8 * MiB, 1),
+        (8 * MiB, 4),
+    ]
+    assert all(p["bytes"] == 24 * MiB and p["error"] is None for p in points)
+    assert [p["requests"] for p in points] == [5, 5, 3, 3]  # one UploadPartCopy per part
+    assert all(0 < p["p50_ms"] <= p["p99_ms"] and p["throttle_rate"] == 0 for p in points)
+    assert "MiB/s" in out and plot.read_bytes().startswith(b"\x89PNG")
+    assert scratch_keys(emulator) == ["mine/keep"]  # every copy deleted, the user's kept
+    assert src_keys(emulator) == before  # nothing written next to the source
+
+
+def test_prefix_sweep_counts_objects_per_second_and_throttles(
+    emulator: EmulatorThread, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator.call(lambda: emulator.emulator.set_faults(["slowdown:0.2@copy_object"], seed=3))
+    try:
+        code = main(
+            [
+                *("bench", "--endpoint-url", emulator.url, "s3://src/many/", "s3://scratch/t/"),
+                *("--concurrency", "2,8", "--max-objects", "10", "--json"),
+            ]
+        )
+    finally:
+        emulator.call(lambda: emulator.emulator.set_faults([]))
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["kind"] == "prefix"
+    assert [(p["concurrency"], p["objects"]) for p in doc["points"]] == [(2, 10), (8, 10)]
+    assert sum(p["throttled"] for p in doc["points"]) > 0
+    for p in doc["points"]:  # one CopyObject per object, plus a retry per throttle
+        assert p["requests"] == 10 + p["throttled"] and p["throttle_rate"] > 0
+    assert scratch_keys(emulator) == ["mine/keep"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["s3://src/big"], "DST_PREFIX"),
+        (["s3://src/big", "s3://scratch/no-slash"], "no-slash"),
+        (["s3://src/big", "s3://scratch/t/", "--part-sizes", "5MiB,zero"], "zero"),
+        (["s3://src/big", "s3://scratch/t/", "--concurrency", "0"], "0"),
+        (["nope://x/y", "s3://scratch/t/"], "nope://x/y"),
+    ],
+)
+def test_bad_input_is_one_line_and_no_request(
+    emulator: EmulatorThread, capsys: pytest.CaptureFixture[str], argv: list[str], named: str
+) -> None:
+    before = requests(emulator)
+    code = main(["bench", "--endpoint-url", emulator.url, *argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and named in err[0], err
+    assert requests(emulator) == before
