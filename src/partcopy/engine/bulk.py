@@ -31,6 +31,7 @@ from partcopy.engine.manifest import (
     ManifestFormat,
     ManifestItem,
     ManifestProblem,
+    check_regular,
     read_manifest,
 )
 from partcopy.engine.relay import copy_or_relay
@@ -148,6 +149,7 @@ def check_manifest(path: str | os.PathLike[str]) -> None:
     name = os.fspath(path)
     if os.path.isdir(name):
         raise ConfigError(f"cannot read manifest {name!r}: it is a directory")
+    check_regular(name)  # /dev/zero or a FIFO would never end
     try:
         with open(name, "rb"):
             pass
