@@ -246,3 +246,25 @@ async def test_ledger_lives_beside_the_job_journal(tmp_path: Path) -> None:
         )
     }
     assert {"jobs", "parts", "bulk_objects"} <= tables
+
+
+async def test_a_second_line_copying_to_the_same_destination_is_refused(tmp_path: Path) -> None:
+    """Two lines writing one object raced (and a line reported ok could be overwritten):
+    the later line is reported as a duplicate and copies nothing (issue 15, item 8)."""
+    store = make_store(3)
+    a, b, c = keys_of(store)
+    lines = [
+        {"src": f"s3://src-bkt/{a}", "dst": "s3://dst-bkt/target"},
+        {"src": f"s3://src-bkt/{b}", "dst": f"s3://dst-bkt/{b}"},
+        {"src": f"s3://src-bkt/{c}", "dst": "s3://dst-bkt/target"},
+    ]
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    outcomes, _ = await run(manifest, store)
+    by_line = {o.line: o for o in outcomes}
+    assert [by_line[n].status for n in (1, 2, 3)] == ["ok", "ok", "invalid"]
+    error = by_line[3].error
+    assert error is not None and "duplicate destination" in error.message
+    assert "line 1" in error.message
+    target = store.get("dst-bkt", "target").content
+    assert target is not None and target.read() == store.get("src-bkt", a).content.read()  # type: ignore[union-attr]

@@ -92,7 +92,8 @@ def test_format_detected_by_content_and_extension(tmp_path: Path) -> None:
 
 def test_undecodable_and_overlong_lines_are_problems(tmp_path: Path) -> None:
     good = b'{"src": "s3://a/k", "dst": "s3://b/k"}\n'
-    path = write(tmp_path, "m.jsonl", good + b"\xff\xfe\n" + b"x" * 200_000 + b"\n" + good)
+    other = b'{"src": "s3://a/k", "dst": "s3://b/l"}\n'
+    path = write(tmp_path, "m.jsonl", good + b"\xff\xfe\n" + b"x" * 200_000 + b"\n" + other)
     items = list(read_manifest(path))
     assert [type(i).__name__ for i in items] == [
         "ManifestEntry",
@@ -143,7 +144,11 @@ urls = st.from_regex(
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    rows=st.lists(st.tuples(urls, urls).filter(lambda p: p[0] != p[1]), max_size=30),
+    rows=st.lists(
+        st.tuples(urls, urls).filter(lambda p: p[0] != p[1]),
+        max_size=30,
+        unique_by=lambda p: p[1],  # a repeated destination is a problem of its own
+    ),
     bad=st.sets(st.integers(min_value=0, max_value=40), max_size=5),
     csv_format=st.booleans(),
 )

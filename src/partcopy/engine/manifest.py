@@ -4,7 +4,9 @@ A line may also carry the source's ``size`` and ``etag`` (JSON keys, or CSV
 ``src,dst,size,etag``), as a listing gives them: the copy is then pinned to that ETag
 and planned from that size, sparing the source's HEAD.
 
-A manifest is read one line at a time (O(1) memory whatever its length). Every line
+A manifest is read one line at a time, in constant memory (a line at most 64 KiB; each
+destination's digest indexed in a temporary file, to refuse a second line copying to the
+same object). Every line
 becomes either a :class:`ManifestEntry` or a :class:`ManifestProblem` naming its line
 number and what is wrong with it, so a bad line is reported and never stops a run.
 """
@@ -12,8 +14,11 @@ number and what is wrong with it, so a bad line is reported and never stops a ru
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
+import sqlite3
+import stat
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -28,6 +33,7 @@ __all__ = [
     "ManifestItem",
     "ManifestProblem",
     "check_location",
+    "check_regular",
     "detect_format",
     "read_manifest",
 ]
@@ -38,6 +44,8 @@ _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.txt")
 _CSV_SUFFIXES = (".csv", ".tsv")
 _MAX_LINE = 64 * 1024
 """A manifest line longer than this is reported as bad instead of being held in memory."""
+_MAX_PROBE_LINES = 1000
+"""Blank lines the format probe reads past before deciding on JSON lines."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +93,30 @@ def detect_format(path: str | os.PathLike[str]) -> ManifestFormat:
         return "jsonl"
     if name.endswith(_CSV_SUFFIXES):
         return "csv"
+    check_regular(path)
     try:
         with open(path, "rb") as fh:
-            for raw in fh:
+            for _ in range(_MAX_PROBE_LINES):
+                raw = fh.readline(_MAX_LINE + 1)  # bounded: never one endless "line"
+                if not raw:
+                    break
                 text = raw.strip()
                 if text:
                     return "jsonl" if text.startswith(b"{") else "csv"
     except OSError as exc:
         raise ConfigError(f"cannot read manifest {os.fspath(path)!r}: {exc.strerror}") from None
     return "jsonl"
+
+
+def check_regular(path: str | os.PathLike[str]) -> None:
+    """``ConfigError`` unless ``path`` is a regular file: a device (``/dev/zero``) or a
+    FIFO never ends, and the format probe and the run would read it twice."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise ConfigError(f"cannot read manifest {os.fspath(path)!r}: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"manifest {os.fspath(path)!r} is not a regular file")
 
 
 def _parse_jsonl(line_no: int, text: str) -> ManifestItem:
@@ -173,21 +196,25 @@ def read_manifest(
     fmt: ManifestFormat | None = None,
     shard: tuple[int, int] = (0, 1),
 ) -> Generator[ManifestItem, None, None]:
-    """Stream the manifest's entries and problems in line order, in O(1) memory.
+    """Stream the manifest's entries and problems in line order.
 
     Blank lines are skipped, and so is a CSV header line ``src,dst``. ``shard=(k, n)``
     keeps only lines whose number minus one is ``k`` modulo ``n`` (how Dask splits a
-    manifest among workers). ``ConfigError`` if the file cannot be opened.
+    manifest among workers). A line naming a destination an earlier line of the same
+    shard named is a problem (``duplicate destination``). Constant memory; ``ConfigError``
+    if the file cannot be opened.
     """
     index, count = shard
     if count < 1 or not 0 <= index < count:
         raise UsageError(f"invalid shard {index}/{count}: expected 0 <= k < n")
+    check_regular(path)
     kind = fmt or detect_format(path)
     parse = _parse_jsonl if kind == "jsonl" else _parse_csv
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed by the generator's finally
     except OSError as exc:
         raise ConfigError(f"cannot read manifest {os.fspath(path)!r}: {exc.strerror}") from None
+    destinations = _Destinations()
     try:
         line_no = 0
         while True:
@@ -215,6 +242,43 @@ def read_manifest(
                 continue
             if kind == "csv" and line_no == 1 and _is_csv_header(text):
                 continue
-            yield parse(line_no, text)
+            item = parse(line_no, text)
+            if isinstance(item, ManifestEntry):
+                item = destinations.check(item)
+            yield item
     finally:
         fh.close()
+        destinations.close()
+
+
+class _Destinations:
+    """The destinations named so far, indexed in a private temporary SQLite file (an
+    8-byte digest each; a 1 MiB page cache): constant memory however long the manifest.
+    A later line naming one again is a problem, so two lines never copy to one object and
+    a line reported ``ok`` is never overwritten by another."""
+
+    def __init__(self) -> None:
+        # "" is SQLite's private on-disk temporary database, deleted when closed.
+        self._db = sqlite3.connect("", isolation_level=None)
+        self._db.execute("PRAGMA cache_size = -1024")
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute("CREATE TABLE dst (digest INTEGER PRIMARY KEY, line INTEGER)")
+
+    def check(self, entry: ManifestEntry) -> ManifestItem:
+        target = str(entry.locations[1]) if entry.locations else entry.dst
+        digest = int.from_bytes(
+            hashlib.blake2b(target.encode(), digest_size=8).digest(), "big", signed=True
+        )
+        added = self._db.execute(
+            "INSERT OR IGNORE INTO dst (digest, line) VALUES (?, ?)", (digest, entry.line)
+        )
+        if added.rowcount == 1:
+            return entry
+        first = self._db.execute("SELECT line FROM dst WHERE digest = ?", (digest,)).fetchone()
+        return ManifestProblem(
+            entry.line,
+            f"duplicate destination {entry.dst!r}: line {first[0]} copies to it already",
+        )
+
+    def close(self) -> None:
+        self._db.close()
