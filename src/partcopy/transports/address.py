@@ -4,6 +4,7 @@ the percent-encoding of keys and query strings that signatures depend on.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable
@@ -34,8 +35,12 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _DNS_BUCKET = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
 
 
+@functools.lru_cache(maxsize=4096)
 def quote_key(key: str) -> str:
-    """Percent-encode a key or copy-source path keeping ``-._~/`` (RFC 3986 unreserved)."""
+    """Percent-encode a key or copy-source path keeping ``-._~/`` (RFC 3986 unreserved).
+
+    Cached: every part of a job sends the same key and copy source.
+    """
     return quote(key, safe="/~")
 
 
