@@ -10,6 +10,7 @@ import anyio
 import pytest
 
 from partcopy import Copier, PrefixOptions
+from partcopy.engine.bulk import BulkOptions
 from partcopy.engine.filters import KeyFilter, compile_glob
 from partcopy.engine.ledger import BulkLedger
 from partcopy.engine.listing import ListedPrefix, iter_listing
@@ -294,3 +295,27 @@ def test_a_journaled_recursive_copy_run_again_skips_what_it_finished(tmp_path: A
     second = anyio.run(run)
     assert (first.ok, first.skipped, second.ok, second.skipped) == (5, 0, 0, 5)
     assert second.listed == 5 and store.stats().parts_copied == 0
+
+
+def test_a_prefix_copy_uses_single_multipart_and_relay_as_the_engine_chooses() -> None:
+    store = MemoryStore()
+    for bucket in ("src", "dst"):
+        store.create_bucket(bucket)
+    store.put_virtual("src", "p/small.bin", 1000)
+    store.put_virtual("src", "p/big.bin", 6 * 1024 * 1024)
+    other = MemoryStore()
+    other.create_bucket("far")
+
+    async def run() -> tuple[BulkSummary, BulkSummary]:
+        async with Copier(transport=MemoryTransport(store)) as copier:
+            bulk = BulkOptions(part_size=5 * 1024 * 1024)
+            same = await copier.copy_prefix("s3://src/p", "s3://dst/q", bulk=bulk)
+        far = MemoryTransport(other, "obs")
+        async with Copier(transport=MemoryTransport(store), dst_transport=far) as copier:
+            relayed = await copier.copy_prefix("s3://src/p", "obs://far/r", bulk=bulk)
+        return same, relayed
+
+    same, relayed = anyio.run(run)
+    assert same.modes == {"single": 1, "copy": 1} and same.ok == 2
+    assert relayed.modes == {"relay": 2} and relayed.ok == 2
+    assert other.get("far", "r/big.bin").etag.endswith("-2")
