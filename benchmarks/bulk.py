@@ -17,7 +17,6 @@ the min-max as error bars. Requests per object come from the emulator's own coun
 from __future__ import annotations
 
 import json
-import os
 import random
 import statistics
 import urllib.request
@@ -27,7 +26,7 @@ from pathlib import Path
 
 from benchmarks.common import BUCKET, Context
 from benchmarks.contenders.rclone_cli import rclone_env, run_measured
-from benchmarks.machine import tool_path, utc_now
+from benchmarks.machine import clean_env, tool_path, utc_now
 from benchmarks.procs import ACCESS_KEY, SECRET_KEY, EmulatorProcess, EmulatorSpec
 from benchmarks.report import Column, Row, ScenarioResult, Value
 
@@ -104,7 +103,7 @@ def _manifest(path: Path, objects: list[Seeded], dst_prefix: str) -> None:
 
 
 def _tools(ctx: Context, url: str, objects: list[Seeded]) -> list[Tool]:
-    base = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
+    base = clean_env()
     aws = {
         **base,
         "AWS_ACCESS_KEY_ID": ACCESS_KEY,

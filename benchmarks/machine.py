@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["Machine", "describe_machine", "tool_path", "tool_version", "utc_now"]
+__all__ = ["Machine", "clean_env", "describe_machine", "tool_path", "tool_version", "utc_now"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +46,15 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def clean_env() -> dict[str, str]:
+    """The environment for whole-process contenders: without ``AWS_CA_BUNDLE`` (rclone
+    fails every plain-HTTP request with it) and without ``PYTHONDONTWRITEBYTECODE`` (an
+    installed Python tool starts from compiled bytecode, not by compiling every module)."""
+    return {
+        k: v for k, v in os.environ.items() if k not in ("AWS_CA_BUNDLE", "PYTHONDONTWRITEBYTECODE")
+    }
 
 
 def tool_path(name: str) -> str | None:

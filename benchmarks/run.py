@@ -27,6 +27,8 @@ SCENARIOS: dict[str, str] = {
     "memory": "benchmarks.memory",
     "relay": "benchmarks.relay",
     "bulk": "benchmarks.bulk",
+    "large": "benchmarks.large",
+    "startup": "benchmarks.startup",
     "throttle": "benchmarks.throttle",
     "listing": "benchmarks.listing",
 }
