@@ -22,7 +22,8 @@ from partcopy.engine.adaptive import (
     is_throttle,
     retry_after_of,
 )
-from partcopy.errors import ConnectError, ServiceError, UnprovenSuccess, UsageError
+from partcopy.errors import ConnectError, ErrorKind, ServiceError, UnprovenSuccess, UsageError
+from partcopy.transports.errormap import service_error
 
 
 class FakeTime:
@@ -50,7 +51,7 @@ async def admit(limiter: AdaptiveLimiter, n: int) -> list[Ticket]:
 
 
 def throttle() -> ServiceError:
-    return ServiceError(503, "SlowDown", "Please reduce your request rate.")
+    return service_error(503, "SlowDown", "Please reduce your request rate.")
 
 
 # --- construction -------------------------------------------------------------------------
@@ -348,13 +349,13 @@ def test_a_request_cancelled_during_a_pause_gives_its_slot_back() -> None:
 @pytest.mark.parametrize(
     ("exc", "throttled"),
     [
-        (ServiceError(503, "SlowDown"), True),
-        (ServiceError(429, None), True),
-        (ServiceError(400, "Throttling"), True),
-        (ServiceError(503, None), True),
-        (ServiceError(500, "InternalError"), False),
-        (ServiceError(404, "NoSuchKey"), False),
-        (UnprovenSuccess("error body", code="SlowDown"), True),
+        (service_error(503, "SlowDown"), True),
+        (service_error(429, None), True),
+        (service_error(400, "Throttling"), True),
+        (service_error(503, None), True),
+        (service_error(500, "InternalError"), False),
+        (service_error(404, "NoSuchKey"), False),
+        (UnprovenSuccess("error body", code="SlowDown", error_kind=ErrorKind.THROTTLED), True),
         (UnprovenSuccess("no etag"), False),
         (ConnectError("reset"), False),
         (ValueError("x"), False),
@@ -370,25 +371,25 @@ def test_slot_classifies_how_the_block_ended() -> None:
         limiter = AdaptiveLimiter(8, throttle_share=0.0, clock=ft.clock, sleep=ft.sleep)
         with pytest.raises(ServiceError):
             async with limiter.slot():
-                raise ServiceError(503, "SlowDown", retry_after=4)
+                raise service_error(503, "SlowDown", retry_after=4)
         with pytest.raises(ServiceError):
             async with limiter.slot():
-                raise ServiceError(404, "NoSuchKey")
+                raise service_error(404, "NoSuchKey")
         async with limiter.slot():
             pass
         stats = limiter.statistics()
         assert (stats.limit, stats.throttled, stats.successes, stats.in_flight) == (4, 1, 1, 0)
         assert ft.sleeps == [4.0]
-        assert limiter.record(ServiceError(429, None)) is True
-        assert limiter.record(ServiceError(403, "AccessDenied")) is False
+        assert limiter.record(service_error(429, None)) is True
+        assert limiter.record(service_error(403, "AccessDenied")) is False
         assert limiter.statistics().throttled == 2
 
     run(main)
 
 
 def test_retry_after_of() -> None:
-    assert retry_after_of(ServiceError(503, "SlowDown", retry_after=3)) == 3.0
-    assert retry_after_of(ServiceError(503, "SlowDown")) is None
+    assert retry_after_of(service_error(503, "SlowDown", retry_after=3)) == 3.0
+    assert retry_after_of(service_error(503, "SlowDown")) is None
     assert retry_after_of(ValueError()) is None
 
 

@@ -259,7 +259,7 @@ LIB_CASES: list[tuple[str, dict[str, object], str]] = [
     ("concurrency-zero-copier", {"copier_concurrency": 0}, "0"),
     ("concurrency-negative-copier", {"copier_concurrency": -8}, "-8"),
     ("mode-unknown", {"mode": "teleport"}, "teleport"),
-    ("profile-unknown", {"profile": "gcs"}, "gcs"),
+    ("profile-unknown", {"profile": "storj"}, "storj"),
     ("endpoint-bad", {"copier_endpoint_url": "127.0.0.1 9000"}, "127.0.0.1 9000"),
 ]
 

@@ -19,13 +19,14 @@ from partcopy.engine.verify import (
 )
 from partcopy.errors import (
     ConnectError,
+    ErrorKind,
     PreconditionFailed,
-    ServiceError,
     UnprovenSuccess,
     UsageError,
     VerificationFailed,
 )
 from partcopy.transports.base import CompleteResult, ObjectInfo, PartResult
+from partcopy.transports.errormap import service_error
 
 
 class Flaky:
@@ -62,7 +63,7 @@ def _retrier(policy: RetryPolicy, seed: int = 7) -> tuple[Retrier, list[float], 
 def test_backoff_is_full_jitter_under_an_exponential_ceiling_with_a_cap() -> None:
     policy = RetryPolicy(max_attempts=7, initial=1.0, multiplier=2.0, cap=10.0)
     retrier, slept, hooked = _retrier(policy)
-    fn = Flaky(*[ServiceError(503, "SlowDown") for _ in range(6)])
+    fn = Flaky(*[service_error(503, "SlowDown") for _ in range(6)])
     assert anyio.run(retrier.call, "upload_part_copy", fn, 4) == "ok"
     assert fn.calls == 7
     rng = random.Random(7)
@@ -77,8 +78,8 @@ def test_retry_after_is_honoured_and_clamped() -> None:
     policy = RetryPolicy(max_attempts=3, initial=0.01, cap=0.02, max_retry_after=30.0)
     retrier, slept, _ = _retrier(policy)
     fn = Flaky(
-        ServiceError(429, "TooManyRequests", retry_after=3.0),
-        ServiceError(503, "SlowDown", retry_after=3600.0),
+        service_error(429, "TooManyRequests", retry_after=3.0),
+        service_error(503, "SlowDown", retry_after=3600.0),
     )
     assert anyio.run(retrier.call, "complete", fn) == "ok"
     assert slept == [3.0, 30.0]
@@ -96,9 +97,11 @@ def test_attempts_run_out_and_the_last_error_is_raised() -> None:
     "error",
     [
         PreconditionFailed(412, "PreconditionFailed"),
-        ServiceError(403, "AccessDenied"),
-        ServiceError(404, "NoSuchUpload"),
-        UnprovenSuccess("200 with AccessDenied inside", code="AccessDenied"),
+        service_error(403, "AccessDenied"),
+        service_error(404, "NoSuchUpload"),
+        UnprovenSuccess(
+            "200 with AccessDenied inside", code="AccessDenied", error_kind=ErrorKind.ACCESS_DENIED
+        ),
         ValueError("a bug, not a transport error"),
     ],
 )
@@ -111,8 +114,8 @@ def test_non_retryable_errors_are_not_retried(error: Exception) -> None:
 
 
 def test_reasons() -> None:
-    assert reason_of(ServiceError(503, "SlowDown")) == "SlowDown"
-    assert reason_of(ServiceError(502)) == "HTTP502"
+    assert reason_of(service_error(503, "SlowDown")) == "SlowDown"
+    assert reason_of(service_error(502)) == "HTTP502"
     assert reason_of(UnprovenSuccess("x")) == "NoETag"
     assert reason_of(UnprovenSuccess("x", code="InternalError")) == "ErrorBody:InternalError"
     assert reason_of(ConnectError("reset")) == "ConnectionError"

@@ -22,6 +22,7 @@ from partcopy.errors import ServiceError, UsageError
 from partcopy.planners import RangeTask
 from partcopy.store.memory import MemoryStore
 from partcopy.transports.base import CopySource, PartResult
+from partcopy.transports.errormap import service_error
 from partcopy.transports.memory import MemoryTransport
 
 MiB = 1024**2
@@ -93,7 +94,7 @@ class Gate:
             self.cancelled.append(k)
             raise
         if k in self.fail:
-            raise ServiceError(503, "SlowDown", "Please reduce your request rate.")
+            raise service_error(503, "SlowDown", "Please reduce your request rate.")
         result = await self.inner(upload_id, task)
         self.finished.append(k)
         return replace(result, etag=None, detail="empty body") if k in self.no_etag else result
@@ -326,7 +327,7 @@ def test_an_error_in_the_running_block_comes_out_unwrapped() -> None:
     async def main() -> None:
         with pytest.raises(ServiceError):
             async with w.op.running():
-                raise ServiceError(412, "PreconditionFailed")
+                raise service_error(412, "PreconditionFailed")
 
     run(main)
 

@@ -27,6 +27,7 @@ from partcopy.transports.base import (
     SSECustomerKey,
     Transport,
 )
+from partcopy.transports.errormap import service_error
 from partcopy.transports.memory import MemoryTransport
 from partcopy.units import MiB
 
@@ -130,10 +131,10 @@ class RefusesCopy:
         return getattr(self.inner, name)
 
     async def upload_part_copy(self, *args: object, **kw: object) -> PartResult:
-        raise ServiceError(501, "NotImplemented", "copy is not supported", operation="copy")
+        raise service_error(501, "NotImplemented", "copy is not supported", operation="copy")
 
     async def copy_object(self, *args: object, **kw: object) -> PartResult:
-        raise ServiceError(501, "NotImplemented", "copy is not supported", operation="copy")
+        raise service_error(501, "NotImplemented", "copy is not supported", operation="copy")
 
 
 async def test_relay_between_dialects_is_byte_identical() -> None:

@@ -12,12 +12,13 @@ import pytest
 from partcopy.engine.retry import Retrier, RetryPolicy, is_overload
 from partcopy.errors import (
     ConnectError,
+    ErrorKind,
     ProtocolError,
     ResponseTimeout,
-    ServiceError,
     UnprovenSuccess,
     UsageError,
 )
+from partcopy.transports.errormap import service_error
 
 NOT_OVERLOAD = [
     UnprovenSuccess("no ETag"),
@@ -26,10 +27,10 @@ NOT_OVERLOAD = [
     ProtocolError("truncated"),
 ]
 OVERLOAD = [
-    ServiceError(503, "SlowDown"),
-    ServiceError(500, "InternalError"),
-    ServiceError(429, "TooManyRequests"),
-    UnprovenSuccess("throttled in a 200", code="SlowDown"),
+    service_error(503, "SlowDown"),
+    service_error(500, "InternalError"),
+    service_error(429, "TooManyRequests"),
+    UnprovenSuccess("throttled in a 200", code="SlowDown", error_kind=ErrorKind.THROTTLED),
     ResponseTimeout("no answer"),
 ]
 
@@ -81,14 +82,14 @@ def test_overload_keeps_the_jittered_backoff_from_the_first_retry(error: Excepti
 
 
 def test_retry_after_makes_any_failure_wait() -> None:
-    error = ServiceError(400, "RequestTimeout", retry_after=2.5)
+    error = service_error(400, "RequestTimeout", retry_after=2.5)
     assert is_overload(error)
     assert _run(RetryPolicy(initial=0.01, cap=0.02), error) == [2.5]
 
 
 def test_a_prompt_retry_after_an_overload_failure_is_not_taken() -> None:
     # a throttle first, then an ETag-less 200: the second wait is attempt 2's backoff
-    slept = _run(RetryPolicy(initial=1.0), ServiceError(503, "SlowDown"), UnprovenSuccess("x"))
+    slept = _run(RetryPolicy(initial=1.0), service_error(503, "SlowDown"), UnprovenSuccess("x"))
     rng = random.Random(3)
     assert slept == [rng.uniform(0.0, 1.0), rng.uniform(0.0, 2.0)]
 

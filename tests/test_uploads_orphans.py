@@ -13,6 +13,7 @@ from partcopy.engine.orphans import abort_uploads, list_uploads, parse_prefix_ur
 from partcopy.errors import UsageError
 from partcopy.store.memory import MemoryStore
 from partcopy.transports.base import UploadsPage
+from partcopy.transports.errormap import service_error
 from partcopy.transports.memory import MemoryTransport
 
 T = TypeVar("T")
@@ -95,9 +96,7 @@ def test_a_failing_abort_is_reported_not_raised() -> None:
     class Denied(MemoryTransport):
         async def abort(self, bucket: str, key: str, upload_id: str) -> None:
             if upload_id == ids[1]:
-                from partcopy.errors import ServiceError
-
-                raise ServiceError(403, "AccessDenied", "no", operation="abort")
+                raise service_error(403, "AccessDenied", "no", operation="abort")
             await super().abort(bucket, key, upload_id)
 
     out = run(lambda: abort_uploads(Denied(store), "bkt", "dir/"))

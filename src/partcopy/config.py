@@ -19,16 +19,15 @@ from typing import Literal, cast
 from urllib.parse import urlsplit
 
 from partcopy.errors import ConfigError, UsageError
+from partcopy.providers import Dialect, Provider, default_provider
 from partcopy.transports.address import AddressingStyle
 from partcopy.transports.aws_profile import load_profile
-from partcopy.transports.base import Dialect
 from partcopy.transports.credential_chain import resolve_credentials
 from partcopy.transports.credentials import CredentialProvider
 from partcopy.transports.network import Network
 from partcopy.transports.signing.common import Credentials
 
 __all__ = [
-    "DEFAULT_REGIONS",
     "Credentials",
     "EndpointConfig",
     "check_endpoint_url",
@@ -37,14 +36,6 @@ __all__ = [
 
 Role = Literal["source", "destination"]
 ADDRESSING_STYLES = ("auto", "path", "virtual")
-
-DEFAULT_REGIONS: dict[Dialect, str] = {
-    "s3": "us-east-1",
-    "obs": "cn-north-4",
-    "cos": "ap-guangzhou",
-    "qingstor": "pek3b",
-}
-"""Used for signing and default endpoints when no region is given anywhere."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +48,20 @@ class EndpointConfig:
     credentials: CredentialProvider
     addressing: AddressingStyle = "auto"
     network: Network | None = None
+    provider: Provider | None = None
+    """The store's row (default: the dialect's own): endpoint, error codes, limits."""
 
     @property
     def key(self) -> tuple[str, str | None, str, str]:
         """Identity of the endpoint: jobs with the same key share one concurrency budget."""
-        return (self.dialect, self.endpoint_url, self.region, self.credentials.identity)
+        url = self.endpoint_url
+        if (
+            url is None
+            and self.provider is not None
+            and self.provider is not default_provider(self.dialect)
+        ):
+            url = self.provider.endpoint_for(self.region)  # another row's public endpoint
+        return (self.dialect, url, self.region, self.credentials.identity)
 
 
 _USERINFO = re.compile(r"(?<=//)[^/?#@]*@")
@@ -116,10 +116,15 @@ def resolve_endpoint(
     addressing: str | None = None,
     network: Network | None = None,
     env: Mapping[str, str] | None = None,
+    provider: Provider | None = None,
 ) -> EndpointConfig:
-    """Resolve one endpoint's settings from arguments, then the environment (and, with a
-    profile or ``AWS_PROFILE``, its ``region`` and ``s3.addressing_style``)."""
-    provider = resolve_credentials(dialect, role, credentials=credentials, profile=profile, env=env)
+    """Resolve one endpoint's settings from arguments, then the environment (the variables
+    the provider row names; default: the dialect's own row; with a profile or
+    ``AWS_PROFILE``, its ``region`` and ``s3.addressing_style``), then the row's region."""
+    credential_provider = resolve_credentials(
+        dialect, role, credentials=credentials, profile=profile, env=env
+    )
+    row = provider or default_provider(dialect)
     is_s3 = dialect == "s3"
     aws = None
     if profile is not None or (env is None and is_s3 and os.environ.get("AWS_PROFILE")):
@@ -132,18 +137,25 @@ def resolve_endpoint(
             f"invalid addressing style {style!r}{where}: expected auto, path or virtual"
         )
     if endpoint_url is None:
-        names = ["PARTCOPY_ENDPOINT_URL"]
+        names = ["PARTCOPY_ENDPOINT_URL", *row.env.endpoint]
         if role == "destination":
             names.insert(0, "PARTCOPY_DST_ENDPOINT_URL")
-        if is_s3:
-            names.append("AWS_ENDPOINT_URL_S3")
-            names.append("AWS_ENDPOINT_URL")
         endpoint_url = _first(env, *names)
     if endpoint_url is not None:
         endpoint_url = check_endpoint_url(endpoint_url)
     if region is None:
-        region = _first(env, "PARTCOPY_REGION", *(("AWS_REGION", "AWS_DEFAULT_REGION") * is_s3))
-    region = region or (aws.region if aws else None) or DEFAULT_REGIONS[dialect]
+        region = _first(env, "PARTCOPY_REGION", *row.env.region)
+    region = region or (aws.region if aws else None) or row.default_region
+    if region is None:
+        raise ConfigError(
+            f"no region for the {role} ({row.name}): give --region or set PARTCOPY_REGION"
+        )
     return EndpointConfig(
-        dialect, endpoint_url, region, provider, cast(AddressingStyle, style), network
+        dialect,
+        endpoint_url,
+        region,
+        credential_provider,
+        cast(AddressingStyle, style),
+        network,
+        provider,
     )

@@ -10,7 +10,15 @@
     ├── PlanError             the object cannot be copied under the profile's limits (exit 2)
     ├── TransportError        what one request to a store came back with
     │   ├── ServiceError      the service answered an error (status, code, request id)
-    │   │   └── PreconditionFailed   412: a pinned source no longer matches
+    │   │   ├── NotFound             404: something named in the request does not exist
+    │   │   │   ├── ObjectNotFound   the object (or version) is gone: NoSuchKey, a HEAD 404
+    │   │   │   ├── BucketNotFound   the bucket does not exist: NoSuchBucket
+    │   │   │   └── UploadNotFound   the multipart upload is gone: NoSuchUpload
+    │   │   ├── AccessDenied         wrong key, bad signature, no permission (code kept)
+    │   │   ├── Throttled            slow down: 429, 503, SlowDown and the row's throttle codes
+    │   │   ├── PreconditionFailed   412: a pinned source no longer matches
+    │   │   └── CopyRefused          the store will not copy server-side (501, NotImplemented,
+    │   │                            cross-region/zone refusals): relay instead
     │   ├── UnprovenSuccess   a 2xx that proves nothing: no ETag, an <Error> body, truncated
     │   ├── ProtocolError     an answer that cannot be parsed (bad XML/JSON, hostile body)
     │   ├── ConnectError      connection refused or reset
@@ -23,22 +31,32 @@
         └── JournalWriteError the journal could not record mid-copy (disk full, I/O error)
 
 ``retryable`` says whether trying the same request again may succeed. Transports raise
-``TransportError`` subclasses mapped once at the boundary (``raise X(...) from exc``);
-only the engine decides what to do with them.
+``TransportError`` subclasses mapped once at the boundary (``raise X(...) from exc``): which
+``ServiceError`` subclass, and whether it is retryable, is decided there from the store's
+provider row (``partcopy.providers``), never here. The engine catches the types and never
+compares a vendor's code string; ``code`` is kept for messages and JSON.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 __all__ = [
+    "SERVICE_ERRORS",
     "AbortFailed",
+    "AccessDenied",
+    "BucketNotFound",
     "ConfigError",
     "ConnectError",
     "CopyError",
+    "CopyRefused",
+    "ErrorKind",
     "JobBusy",
     "JournalError",
     "JournalWriteError",
+    "NotFound",
+    "ObjectNotFound",
     "PartFailed",
     "PartcopyError",
     "PlanError",
@@ -47,72 +65,34 @@ __all__ = [
     "ResponseTimeout",
     "ServiceError",
     "SourceChanged",
+    "Throttled",
     "TransportError",
     "UnprovenSuccess",
+    "UploadNotFound",
     "UsageError",
     "VerificationFailed",
-    "is_retryable_service",
 ]
 
-# Status codes and service error codes that are worth another try (DIALECTS.md, "Retry").
-RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-RETRYABLE_CODES = frozenset(
-    {
-        "SlowDown",
-        "ServiceUnavailable",
-        "RequestTimeout",
-        "RequestTimeTooSkewed",
-        "InternalError",
-        "Throttling",
-        "ThrottlingException",
-        "TooManyRequests",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "EC2ThrottledException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgress",
-        "OperationAborted",
-        "internal_server_error",
-        "service_unavailable",
-        "too_many_requests",
-        "request_too_frequent",
-    }
-)
-THROTTLE_CODES = frozenset(
-    {
-        "SlowDown",
-        "Throttling",
-        "ThrottlingException",
-        "TooManyRequests",
-        "RequestLimitExceeded",
-        "too_many_requests",
-        "request_too_frequent",
-    }
-)
-# Error codes inside a 2xx body that say the request itself is wrong: retrying cannot help.
-FATAL_BODY_CODES = frozenset(
-    {
-        "AccessDenied",
-        "NoSuchKey",
-        "NoSuchUpload",
-        "NoSuchBucket",
-        "InvalidArgument",
-        "InvalidRequest",
-        "PreconditionFailed",
-        "SignatureDoesNotMatch",
-    }
-)
-# Never retried whatever the code says: the request itself is wrong or forbidden.
-FATAL_STATUS = frozenset({400, 401, 403, 404, 405, 409, 411, 412, 416})
 
+class ErrorKind(enum.Enum):
+    """What a service's error answer means, as decided by the provider row's code tables.
 
-def is_retryable_service(status: int, code: str | None) -> bool:
-    """Whether a service error with this status and code is worth another attempt."""
-    if code is not None and code in RETRYABLE_CODES:
-        return status not in {401, 403, 404, 412} or code == "RequestTimeTooSkewed"
-    if status in FATAL_STATUS:
-        return False
-    return status in RETRYABLE_STATUS
+    The transport maps every answer once onto a kind, and the kind onto a class
+    (:data:`SERVICE_ERRORS`); an error code inside a 2xx body gets a kind too.
+    """
+
+    THROTTLED = "throttled"
+    OBJECT_NOT_FOUND = "object_not_found"
+    BUCKET_NOT_FOUND = "bucket_not_found"
+    UPLOAD_NOT_FOUND = "upload_not_found"
+    NOT_FOUND = "not_found"
+    ACCESS_DENIED = "access_denied"
+    PRECONDITION_FAILED = "precondition_failed"
+    COPY_REFUSED = "copy_refused"
+    RETRYABLE = "retryable"
+    """Anything else worth another try (5xx, InternalError, RequestTimeout...)."""
+    FATAL = "fatal"
+    """Anything else: the request itself is wrong (400 InvalidArgument...)."""
 
 
 class PartcopyError(Exception):
@@ -173,7 +153,15 @@ class ServiceErrorInfo:
 
 
 class ServiceError(TransportError):
-    """The service answered with an error status (or an error body)."""
+    """The service answered with an error status (or an error body).
+
+    Transports raise the subclass their provider row maps the answer to, with
+    ``retryable`` decided there; constructed directly, a ``ServiceError`` keeps its
+    class's defaults (retryable, not throttled).
+    """
+
+    throttled: bool = False
+    """True for answers that ask the client to slow down (:class:`Throttled`)."""
 
     def __init__(
         self,
@@ -184,6 +172,7 @@ class ServiceError(TransportError):
         request_id: str | None = None,
         retry_after: float | None = None,
         operation: str | None = None,
+        retryable: bool | None = None,
     ) -> None:
         text = f"{operation + ': ' if operation else ''}HTTP {status}"
         if code:
@@ -198,12 +187,8 @@ class ServiceError(TransportError):
         self.service_message = message
         self.request_id = request_id
         self.retry_after = retry_after
-        self.retryable = is_retryable_service(status, code)
-
-    @property
-    def throttled(self) -> bool:
-        """True for answers that ask the client to slow down."""
-        return self.status in {429, 503} or (self.code in THROTTLE_CODES)
+        if retryable is not None:
+            self.retryable = retryable
 
     @property
     def info(self) -> ServiceErrorInfo:
@@ -212,15 +197,83 @@ class ServiceError(TransportError):
         )
 
 
+class NotFound(ServiceError):
+    """404: something the request names does not exist."""
+
+    retryable = False
+
+
+class ObjectNotFound(NotFound):
+    """The object (or the version asked for) does not exist: ``NoSuchKey``, a HEAD 404."""
+
+
+class BucketNotFound(NotFound):
+    """The bucket does not exist: ``NoSuchBucket``."""
+
+
+class UploadNotFound(NotFound):
+    """The multipart upload does not exist (aborted, completed or never made)."""
+
+
+class AccessDenied(ServiceError):
+    """Wrong key, bad signature or no permission; ``code`` keeps which the store said."""
+
+    retryable = False
+
+
+class Throttled(ServiceError):
+    """The service asks the client to slow down (429, 503, ``SlowDown``...)."""
+
+    throttled = True
+
+
 class PreconditionFailed(ServiceError):
     """412: the pinned source (If-Match) no longer matches."""
+
+    retryable = False
+
+
+class CopyRefused(ServiceError):
+    """The store will not copy this source server-side (501, ``NotImplemented``, another
+    region or zone): the same plan can be carried out as a relay."""
+
+    retryable = False
+
+
+SERVICE_ERRORS: dict[ErrorKind, type[ServiceError]] = {
+    ErrorKind.THROTTLED: Throttled,
+    ErrorKind.OBJECT_NOT_FOUND: ObjectNotFound,
+    ErrorKind.BUCKET_NOT_FOUND: BucketNotFound,
+    ErrorKind.UPLOAD_NOT_FOUND: UploadNotFound,
+    ErrorKind.NOT_FOUND: NotFound,
+    ErrorKind.ACCESS_DENIED: AccessDenied,
+    ErrorKind.PRECONDITION_FAILED: PreconditionFailed,
+    ErrorKind.COPY_REFUSED: CopyRefused,
+    ErrorKind.RETRYABLE: ServiceError,
+    ErrorKind.FATAL: ServiceError,
+}
+"""The class each kind of answer is raised as."""
+
+FATAL_KINDS = frozenset(
+    {
+        ErrorKind.OBJECT_NOT_FOUND,
+        ErrorKind.BUCKET_NOT_FOUND,
+        ErrorKind.UPLOAD_NOT_FOUND,
+        ErrorKind.NOT_FOUND,
+        ErrorKind.ACCESS_DENIED,
+        ErrorKind.PRECONDITION_FAILED,
+        ErrorKind.FATAL,
+    }
+)
+"""Kinds that another attempt of the same request cannot cure."""
 
 
 class UnprovenSuccess(TransportError):
     """A 2xx answer that does not prove success: no ETag, an error body, or truncated.
 
     OBS documents that a 200 to a copy only means "started"; S3 can put an ``<Error>``
-    inside a 200. Such an answer is a failed attempt and is retried.
+    inside a 200. Such an answer is a failed attempt and is retried unless ``error_kind`` (the
+    transport's reading of the body's error code) says retrying cannot help.
     """
 
     def __init__(
@@ -230,11 +283,18 @@ class UnprovenSuccess(TransportError):
         status: int = 200,
         code: str | None = None,
         operation: str | None = None,
+        error_kind: ErrorKind | None = None,
     ) -> None:
         super().__init__(message, operation=operation)
         self.status = status
         self.code = code
-        self.retryable = code not in FATAL_BODY_CODES
+        self.error_kind = error_kind
+        self.retryable = error_kind not in FATAL_KINDS
+
+    @property
+    def throttled(self) -> bool:
+        """A throttling code inside the 2xx body (a ``SlowDown`` in a 200)."""
+        return self.error_kind is ErrorKind.THROTTLED
 
 
 class ProtocolError(TransportError):

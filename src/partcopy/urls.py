@@ -11,12 +11,9 @@ import re
 from dataclasses import dataclass
 
 from partcopy.errors import UsageError
-from partcopy.transports.base import Dialect
+from partcopy.providers import SCHEMES, Dialect
 
 __all__ = ["MAX_KEY_BYTES", "SCHEMES", "Location", "parse_url"]
-
-SCHEMES: dict[str, Dialect] = {"s3": "s3", "obs": "obs", "cos": "cos", "qs": "qingstor"}
-"""URL scheme -> wire dialect."""
 
 MAX_KEY_BYTES = 1024
 

@@ -47,6 +47,12 @@ COMMANDS: tuple[Command, ...] = (
         "plan", "partcopy.cli.plan", "add_plan", "show how an object would be split into parts"
     ),
     Command(
+        "providers",
+        "partcopy.cli.providers",
+        "add_providers",
+        "list the stores partcopy knows (every one a limits profile)",
+    ),
+    Command(
         "demo",
         "partcopy.cli.demo",
         "add_demo",

@@ -42,7 +42,7 @@ from partcopy.emulator.xmldialects import COS, OBS, S3, cos_bucket_of_host
 from partcopy.errors import UsageError
 from partcopy.store.data import Content
 from partcopy.store.memory import MemoryStore, StoreError, StoreStats
-from partcopy.transports.memory import DEFAULT_PROFILES, RANGE_COPY_MIN_SOURCE
+from partcopy.transports.memory import memory_provider
 
 __all__ = ["DIALECTS", "Emulator", "Wire"]
 
@@ -151,7 +151,8 @@ class Emulator:
         self.gbps = gbps
         self.sleep = sleep
         self.access_log = access_log
-        self.store = store or MemoryStore(profile or DEFAULT_PROFILES[dialect], seed=seed)
+        row = memory_provider(dialect, profile)  # type: ignore[arg-type]  # checked above
+        self.store = store or MemoryStore(profile or row.name, seed=seed)
         self.faults = FaultInjector(seed=seed)
         self.set_faults(faults)
         self._wire = _wire_for(dialect)
@@ -184,8 +185,8 @@ class Emulator:
         self._executor = Executor(
             self.store,
             pause=self._pause,
-            range_min_source=RANGE_COPY_MIN_SOURCE.get(dialect, 0),
-            clamp_copy_range=dialect == "obs",
+            range_min_source=row.range_copy_floor,
+            clamp_copy_range=row.quirks.clamp_copy_range,
             default_owner=access_key,
         )
         self._wire.default_owner = access_key

@@ -41,7 +41,7 @@ from types import TracebackType
 import anyio
 import anyio.lowlevel
 
-from partcopy.errors import THROTTLE_CODES, ServiceError, UnprovenSuccess, UsageError
+from partcopy.errors import ServiceError, UnprovenSuccess, UsageError
 
 __all__ = [
     "AdaptiveLimiter",
@@ -71,11 +71,7 @@ DEFAULT_BURST = 3
 
 def is_throttle(exc: BaseException) -> bool:
     """Whether an error is the service asking the client to slow down (503/429/SlowDown)."""
-    if isinstance(exc, ServiceError):
-        return exc.throttled
-    if isinstance(exc, UnprovenSuccess):
-        return exc.code in THROTTLE_CODES
-    return False
+    return isinstance(exc, ServiceError | UnprovenSuccess) and exc.throttled
 
 
 def retry_after_of(exc: BaseException) -> float | None:

@@ -24,11 +24,12 @@ from partcopy.engine.events import EventCallback
 from partcopy.engine.fidelity import FidelityOptions, check_fidelity
 from partcopy.engine.hedge import DEFAULT_HEDGE, HedgePolicy
 from partcopy.engine.hooks import JobHooks, ResumePoint
-from partcopy.engine.job import DEFAULT_PROFILES, CopyJob, CopyOptions, Mode
+from partcopy.engine.job import CopyJob, CopyOptions, Mode, destination_provider, new_job_id
 from partcopy.engine.journal import Journal, open_journal
 from partcopy.engine.listing import PAGE_SIZE, ListedPrefix, iter_listing
 from partcopy.engine.orphans import PrefixLocation, parse_prefix_url
 from partcopy.engine.parts import Endpoint, PartOperation
+from partcopy.engine.relay import relay_operation
 from partcopy.engine.report import BulkSummary
 from partcopy.engine.result import CopyResult
 from partcopy.engine.resume import (
@@ -40,6 +41,7 @@ from partcopy.engine.resume import (
 )
 from partcopy.engine.retry import Retrier, RetryHook, RetryPolicy, Sleep
 from partcopy.errors import UsageError
+from partcopy.providers import Provider, default_provider
 from partcopy.transports import make_transport
 from partcopy.transports.base import (
     ListedObject,
@@ -58,25 +60,12 @@ __all__ = ["Copier", "OperationFactory", "TransportFactory", "copy", "default_tr
 TransportFactory = Callable[[EndpointConfig, aiohttp.ClientSession], Transport]
 """Builds the transport for one endpoint on the copier's shared HTTP session."""
 OperationFactory = Callable[[CopyJob, ObjectInfo], PartOperation]
-"""Builds a job's per-part operation (``relay`` registers one; ``copy`` is built in)."""
-
-PART_OPERATIONS: dict[str, OperationFactory] = {}
-"""Extra part modes by name (``relay``); ``copy`` is the job's built-in UploadPartCopy."""
+"""Builds a job's per-part operation (relaying jobs get ``relay_operation``; ``copy`` is the
+job's built-in UploadPartCopy)."""
 PrefixRunner = Callable[..., Awaitable[BulkSummary]]
 PREFIX_RUNNER: list[PrefixRunner] = []
 """The prefix copy/sync runner (``engine.prefixcopy`` registers it; it imports this
 module, so the copier reaches it through this slot instead of an import cycle)."""
-
-_PART_MODULES = {"relay": "partcopy.engine.relay"}
-"""Where each extra part mode lives: imported (and so registered) on first use."""
-
-
-def _part_operation(mode: str) -> OperationFactory | None:
-    """The registered part operation ``mode``, importing its module the first time."""
-    if mode not in PART_OPERATIONS and mode in _PART_MODULES:
-        import_module(_PART_MODULES[mode])
-    return PART_OPERATIONS.get(mode)
-
 
 Role = Literal["source", "destination"]
 T = TypeVar("T")
@@ -169,7 +158,7 @@ class Copier:
         self._rng = random.Random(seed)
         self._env = env
         self._endpoints: dict[_EndpointKey, Endpoint] = {}
-        self._resolved: dict[tuple[Role, str], tuple[Endpoint, _EndpointKey]] = {}
+        self._resolved: dict[tuple[Role, str, str], tuple[Endpoint, _EndpointKey]] = {}
         self._owned: list[Transport] = []
         self._unresolved: list[CredentialProvider] = []
         self._session: aiohttp.ClientSession | None = None
@@ -204,7 +193,7 @@ class Copier:
 
     # --- endpoints ---------------------------------------------------------------------
 
-    def _config(self, location: Location, role: Role) -> EndpointConfig:
+    def _config(self, location: Location, role: Role, provider: Provider) -> EndpointConfig:
         url, region, creds = self._args[role]
         if role == "destination":
             src_url, src_region, src_creds = self._args["source"]
@@ -224,6 +213,7 @@ class Copier:
             addressing=self.addressing_style,
             network=self.network,
             env=self._env,
+            provider=provider,
         )
 
     def _session_for(self) -> aiohttp.ClientSession:
@@ -231,17 +221,22 @@ class Copier:
             self._session = self.network.session(self.concurrency * 2 + 8, 0, ttl_dns_cache=300)
         return self._session
 
-    def _endpoint(self, location: Location, role: Role) -> tuple[Endpoint, _EndpointKey]:
-        # Resolved once per role and dialect: a bulk run reads the environment and checks
-        # the endpoint URL once, not once per object.
-        known = self._resolved.get((role, location.dialect))
+    def _endpoint(
+        self, location: Location, role: Role, provider: Provider | None = None
+    ) -> tuple[Endpoint, _EndpointKey]:
+        # Resolved once per role, dialect and row: a bulk run reads the environment and
+        # checks the endpoint URL once, not once per object.
+        row = provider or default_provider(location.dialect)
+        known = self._resolved.get((role, location.dialect, row.name))
         if known is not None:
             return known
-        resolved = self._resolve_endpoint(location, role)
-        self._resolved[(role, location.dialect)] = resolved
+        resolved = self._resolve_endpoint(location, role, row)
+        self._resolved[(role, location.dialect, row.name)] = resolved
         return resolved
 
-    def _resolve_endpoint(self, location: Location, role: Role) -> tuple[Endpoint, _EndpointKey]:
+    def _resolve_endpoint(
+        self, location: Location, role: Role, provider: Provider
+    ) -> tuple[Endpoint, _EndpointKey]:
         injected = self._injected[role]
         if injected is not None:
             key: _EndpointKey = ("injected", id(injected))
@@ -249,7 +244,7 @@ class Copier:
                 name = f"{injected.dialect} injected#{len(self._endpoints)}"
                 self._endpoints[key] = Endpoint(injected, self._limiters.get(name))
             return self._endpoints[key], key
-        config = self._config(location, role)
+        config = self._config(location, role, provider)
         key = config.key
         if key not in self._endpoints:
             factory = self._factory or default_transport
@@ -327,15 +322,16 @@ class Copier:
         )
         if options.part_size == 0:
             raise UsageError("invalid part size 0: must be positive")
+        row = destination_provider(dst.dialect, options.profile)
         check_fidelity(
             options.fidelity,
             destination=dst.dialect,
-            profile=profile or DEFAULT_PROFILES[dst.dialect],
+            profile=profile or row.name,
             destination_sse_c=destination_sse_c is not None,
             part_size=options.part_size,
         )
         src_end, src_key = self._endpoint(src, "source")
-        dst_end, dst_key = self._endpoint(dst, "destination")
+        dst_end, dst_key = self._endpoint(dst, "destination", row)
         same_store = src_key[:2] == dst_key[:2] and src.dialect == dst.dialect
         if mode == "copy" and src.dialect != dst.dialect:
             # No service copies from another vendor's store: it would be a malformed request.
@@ -351,21 +347,18 @@ class Copier:
                 f"({src_key[1] or 'default'} and {dst_key[1] or 'default'}); a server-side "
                 "copy stays on one store; use --mode relay or auto"
             )
+        if mode == "copy" and not row.server_side_copy:
+            raise UsageError(
+                f"invalid mode 'copy' to {dst}: {row.title} ({row.name}) has no UploadPartCopy; "
+                "use --mode relay or auto"
+            )
+        copies = same_store and row.server_side_copy
         part_mode: Literal["copy", "relay"] = (
-            ("copy" if same_store else "relay") if mode == "auto" else mode
+            ("copy" if copies else "relay") if mode == "auto" else mode
         )
-        operation: OperationFactory | None = None
-        if part_mode != "copy":
-            operation = _part_operation(part_mode)
-            if operation is None:
-                raise UsageError(
-                    f"{src} and {dst} are on different stores and mode {part_mode!r} "
-                    "is not available"
-                )
+        operation: OperationFactory | None = relay_operation if part_mode == "relay" else None
         callback = on_event or self.on_event
         if hooks is None and self._hooks_factory is not None:
-            from partcopy.engine.job import new_job_id
-
             job_id = job_id or new_job_id()
             hooks = self._hooks_factory(job_id)
         return CopyJob(
@@ -560,6 +553,7 @@ def default_transport(config: EndpointConfig, session: aiohttp.ClientSession) ->
         session,
         addressing=config.addressing,
         network=config.network,
+        provider=config.provider,
     )
 
 

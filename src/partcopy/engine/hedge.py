@@ -35,7 +35,7 @@ from anyio.abc import TaskGroup
 from partcopy.engine.adaptive import AdaptiveLimiter, Ticket
 from partcopy.engine.parts import PartOperation
 from partcopy.engine.verify import verify_part
-from partcopy.errors import THROTTLE_CODES, TransportError, UsageError
+from partcopy.errors import TransportError, UsageError
 from partcopy.planners import RangeTask
 from partcopy.transports.base import PartResult
 
@@ -330,7 +330,7 @@ class HedgedPart:
         except BaseException as exc:
             limiter.finish(ticket, exc)
             raise
-        if result.error_code in THROTTLE_CODES:  # a SlowDown inside a 200 throttles too
+        if result.throttled:  # a SlowDown inside a 200 throttles too
             limiter.record_throttle(ticket)
         limiter.finish(ticket, None)
         return result

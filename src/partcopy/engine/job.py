@@ -66,6 +66,8 @@ from partcopy.engine.verify import (
 from partcopy.errors import (
     AbortFailed,
     CopyError,
+    NotFound,
+    ObjectNotFound,
     PartcopyError,
     PartFailed,
     PlanError,
@@ -78,10 +80,10 @@ from partcopy.errors import (
 )
 from partcopy.logs import get_logger
 from partcopy.planners import CopyPlan, PartLimits, get_profile, plan, plan_layout
+from partcopy.providers import Dialect, Provider, default_provider, get_provider
 from partcopy.transports.base import (
     CompleteChecksums,
     CopySource,
-    Dialect,
     ListedObject,
     ObjectAttributes,
     ObjectInfo,
@@ -89,18 +91,21 @@ from partcopy.transports.base import (
 )
 from partcopy.urls import Location
 
-__all__ = ["DEFAULT_PROFILES", "CopyJob", "CopyOptions", "Mode", "check_choices", "new_job_id"]
+__all__ = ["CopyJob", "CopyOptions", "Mode", "check_choices", "destination_provider", "new_job_id"]
 
 T = TypeVar("T")
 Mode = Literal["auto", "copy", "relay"]
 
-DEFAULT_PROFILES: dict[Dialect, str] = {
-    "s3": "s3",
-    "obs": "obs",
-    "cos": "cos",
-    "qingstor": "qingstor",
-}
-"""Destination dialect -> planner profile (override with ``CopyOptions.profile``)."""
+
+def destination_provider(dialect: Dialect, profile: str | None) -> Provider:
+    """The provider row whose facts (ETag rules, server-side copy) a destination of
+    ``dialect`` has: the ``profile`` row when it speaks that dialect, else the dialect's."""
+    if profile is not None:
+        row = get_provider(profile)
+        if row.dialect == dialect:
+            return row
+    return default_provider(dialect)
+
 
 CREATE_SKEW = 5.0
 """Seconds of clock difference allowed between this host and the store when telling the
@@ -225,6 +230,8 @@ class CopyJob:
         self.verification = Verification.SIZE_ONLY
         """What proved the destination (set by the step that proved it)."""
         """An upload whose abort failed after a cancellation (left open, not journaled)."""
+        self.provider = destination_provider(destination.dialect, options.profile)
+        """The destination's provider row (limits, ETag rules, server-side copy)."""
 
     # --- events and retries ------------------------------------------------------------
 
@@ -406,7 +413,7 @@ class CopyJob:
     @property
     def profile(self) -> str:
         """The destination's limits profile (provider row)."""
-        return self.options.profile or DEFAULT_PROFILES[self.destination.dialect]
+        return self.options.profile or self.provider.name
 
     def _reads_tags(self) -> bool:
         """Whether the source's tags must be read to carry them: a single CopyObject
@@ -492,7 +499,7 @@ class CopyJob:
         """Whether the destination's part ETags are MD5s of the bytes: the composite check
         and hedging rely on it (not under SSE-KMS or SSE-C)."""
         return self.options.source_sse_c is None and etag_is_md5(
-            self.destination.dialect, self.attributes(info)
+            self.provider, self.attributes(info)
         )
 
     async def _run(
@@ -592,7 +599,7 @@ class CopyJob:
         md5_etags = (
             self.options.source_sse_c is None
             and etag_is_md5(self.source.dialect, info.attributes)
-            and etag_is_md5(self.destination.dialect, self.attributes(info))
+            and etag_is_md5(self.provider, self.attributes(info))
         )
         return copy_proven_by_answer(info.etag, etag, md5_etags=md5_etags)
 
@@ -713,7 +720,13 @@ class CopyJob:
             completed = True
             self.verification = Verification.PART_ETAGS_SIZE
             md5s = self.md5_etags(info)
-            composite = composite_etag([etag for _, etag in listed]) if md5s else None
+            composite = (
+                composite_etag([etag for _, etag in listed], self.provider.composite_etag)
+                if md5s
+                else None
+            )
+            if self.part_mode == "copy" and not self.provider.copy_part_etag_md5:
+                composite = None  # the store's copy-part ETags are not the ranges' MD5s
             if composite is not None and _COMPOSITE_RE.match(complete_etag):
                 if normalize_etag(composite) != normalize_etag(complete_etag):
                     raise VerificationFailed(
@@ -803,12 +816,10 @@ class CopyJob:
                 raise SourceChanged(
                     f"source {source} changed during the copy (part {number}: {exc})"
                 ) from exc
-            except ServiceError as exc:
-                if exc.code == "NoSuchKey":
-                    raise SourceChanged(
-                        f"source {source} disappeared during the copy (part {number})"
-                    ) from exc
-                raise PartFailed(number, attempts, exc) from exc
+            except ObjectNotFound as exc:
+                raise SourceChanged(
+                    f"source {source} disappeared during the copy (part {number})"
+                ) from exc
             except TransportError as exc:
                 raise PartFailed(number, attempts, exc) from exc
             etags[number] = etag
@@ -986,10 +997,8 @@ class CopyJob:
         with anyio.move_on_after(self.options.cleanup_timeout, shield=True):
             try:
                 await self._call("abort", abort)
-            except ServiceError as exc:
-                if exc.status == 404 or exc.code == "NoSuchUpload":
-                    return None
-                return str(exc)
+            except NotFound:  # the upload (or its bucket) is gone already
+                return None
             except TransportError as exc:
                 return str(exc)
             self._log.info("aborted", upload_id=upload_id)

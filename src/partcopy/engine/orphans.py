@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import anyio
 
-from partcopy.errors import PartcopyError, ServiceError, UsageError
+from partcopy.errors import PartcopyError, UploadNotFound, UsageError
 from partcopy.logs import get_logger
 from partcopy.transports.base import Transport, UploadInfo
 from partcopy.urls import SCHEMES, parse_url
@@ -195,10 +195,8 @@ async def _abort_one(transport: Transport, bucket: str, upload: UploadInfo) -> s
     """None when the upload is gone (aborted now, or already); else why it is not."""
     try:
         await transport.abort(upload.bucket or bucket, upload.key, upload.upload_id)
-    except ServiceError as exc:
-        if exc.code == "NoSuchUpload":  # gone already (aborted or completed meanwhile)
-            return None
-        return f"{exc.kind}: {exc}"
+    except UploadNotFound:  # gone already (aborted or completed meanwhile)
+        return None
     except PartcopyError as exc:
         return f"{exc.kind}: {exc}"
     return None

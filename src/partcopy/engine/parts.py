@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from partcopy.engine.adaptive import AdaptiveLimiter
-from partcopy.errors import THROTTLE_CODES
 from partcopy.planners import RangeTask
 from partcopy.transports.base import CopySource, PartResult, SSECustomerKey, Transport
 
@@ -65,6 +64,6 @@ class CopyPart:
                 task.last,
                 sse_c=self.sse_c,
             )
-            if result.error_code in THROTTLE_CODES:  # a SlowDown inside a 200 throttles too
+            if result.throttled:  # a SlowDown inside a 200 throttles too
                 limiter.record_throttle(ticket)
             return result

@@ -37,7 +37,7 @@ from partcopy.engine.syncplan import (
     plan_copy,
     plan_sync,
 )
-from partcopy.errors import PartcopyError, ServiceError, UsageError
+from partcopy.errors import NotFound, PartcopyError, UsageError
 from partcopy.logs import get_logger
 from partcopy.transports.base import ListedObject
 from partcopy.urls import Location
@@ -201,10 +201,8 @@ class _PrefixRun:
         url = self.dst_url(action.relative)
         try:
             await self.copier.delete(url)
-        except ServiceError as exc:
-            if exc.status != 404:
-                self._delete_failed(url, exc)
-                return
+        except NotFound:
+            pass  # gone already: what the delete was for
         except PartcopyError as exc:
             self._delete_failed(url, exc)
             return

@@ -29,12 +29,11 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 
 from partcopy.checksums import Algorithm, Hasher
-from partcopy.engine.copier import PART_OPERATIONS
 from partcopy.engine.job import CopyJob, Mode
 from partcopy.engine.parts import Endpoint
 from partcopy.engine.result import CopyResult
 from partcopy.engine.verify import etag_is_md5, normalize_etag
-from partcopy.errors import PartcopyError, ProtocolError, ServiceError, UnprovenSuccess
+from partcopy.errors import CopyRefused, ErrorKind, PartcopyError, ProtocolError, UnprovenSuccess
 from partcopy.logs import get_logger
 from partcopy.planners import RangeTask
 from partcopy.transports.base import (
@@ -57,37 +56,19 @@ RELAY_CHUNK = 1024 * 1024
 
 _log = get_logger("partcopy.relay")
 
-# What stores answer when they will not copy server-side: the operation is not implemented
-# (GCS, Storj), or the source is in another region or zone (QingStor copies within a zone
-# only; COS "cosrapid" buckets refuse cross-region).
-_REFUSED_CODES = frozenset(
-    {
-        "NotImplemented",
-        "NotSupported",
-        "UnsupportedOperation",
-        "CrossRegionCopyNotAllowed",
-        "CrossRegionCopyNotSupported",
-        "CrossZoneCopyNotAllowed",
-        "not_implemented",
-        "cross_zone_not_supported",
-        "bucket_not_in_same_zone",
-    }
-)
-
 
 def is_copy_refused(exc: BaseException) -> bool:
     """Whether a failed copy means "this store will not copy that source server-side".
 
-    Looks through ``PartFailed``/``CopyError`` causes for a 501 or a refusal code.
+    Looks through ``PartFailed``/``CopyError`` causes for a ``CopyRefused`` (or a 2xx whose
+    body carried a refusal).
     """
     seen = 0
     current: BaseException | None = exc
     while current is not None and seen < 8:
-        if isinstance(current, ServiceError) and (
-            current.status == 501 or current.code in _REFUSED_CODES
-        ):
+        if isinstance(current, CopyRefused):
             return True
-        if isinstance(current, UnprovenSuccess) and current.code in _REFUSED_CODES:
+        if isinstance(current, UnprovenSuccess) and current.error_kind is ErrorKind.COPY_REFUSED:
             return True
         cause = getattr(current, "cause", None)
         current = cause if isinstance(cause, BaseException) else current.__cause__
@@ -274,7 +255,7 @@ async def copy_or_relay(
 
 
 def relay_operation(job: CopyJob, info: ObjectInfo) -> RelayPart:
-    """The relay part operation for ``job`` (registered as the copier's part mode ``relay``)."""
+    """The relay part operation for ``job`` (the copier gives it to relaying jobs)."""
     source = job.copy_source(info)
     attrs = job.attributes(info)
     return RelayPart(
@@ -288,9 +269,6 @@ def relay_operation(job: CopyJob, info: ObjectInfo) -> RelayPart:
         if_match=source.if_match,
         source_sse_c=source.sse_c,
         sse_c=job.options.destination_sse_c or attrs.sse_c,
-        streamed=etag_is_md5(job.destination.dialect, attrs),
+        streamed=etag_is_md5(job.provider, attrs),
         checksum_algorithm=job.checksum_plan.algorithm,
     )
-
-
-PART_OPERATIONS["relay"] = relay_operation

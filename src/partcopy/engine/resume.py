@@ -14,11 +14,11 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 from partcopy.engine.fidelity import FidelityOptions
 from partcopy.engine.finished import already_complete
-from partcopy.engine.hooks import JobPlan, ResumePoint
+from partcopy.engine.hooks import JobHooks, JobPlan, ResumePoint
 from partcopy.engine.journal import JobRecord, JobState, Journal, PlanRecord
 from partcopy.engine.reconcile import list_all_parts, reconcile, source_unchanged
 from partcopy.engine.result import CopyResult
@@ -27,7 +27,7 @@ from partcopy.errors import (
     JobBusy,
     JournalError,
     JournalWriteError,
-    ServiceError,
+    NotFound,
     SourceChanged,
     TransportError,
 )
@@ -35,10 +35,10 @@ from partcopy.logs import get_logger
 from partcopy.transports.base import PartInfo
 
 if TYPE_CHECKING:
-    from partcopy.engine.copier import Copier
     from partcopy.engine.job import CopyJob
 
 __all__ = [
+    "JobPreparer",
     "JournalHooks",
     "ResumeOutcome",
     "job_options",
@@ -51,6 +51,24 @@ __all__ = [
 
 T = TypeVar("T")
 _log = get_logger("partcopy.resume")
+
+
+class JobPreparer(Protocol):
+    """What rebuilds a journaled job without sending a request (``Copier.prepare``)."""
+
+    def prepare(
+        self,
+        source: str,
+        destination: str,
+        *,
+        part_size: int | str | None = None,
+        concurrency: int | None = None,
+        mode: Literal["auto", "copy", "relay"] = "auto",
+        profile: str | None = None,
+        single_threshold: int | str | None = None,
+        hooks: JobHooks | None = None,
+        fidelity: FidelityOptions | None = None,
+    ) -> CopyJob: ...
 
 
 def resume_hint(journal_path: str) -> str:
@@ -185,10 +203,8 @@ async def _abort(job: CopyJob, upload_id: str) -> str | None:
 
     try:
         await _retried(job, "abort", abort)
-    except ServiceError as exc:
-        if exc.status == 404 or exc.code == "NoSuchUpload":
-            return None
-        return str(exc)
+    except NotFound:  # the upload (or its bucket) is gone already
+        return None
     except TransportError as exc:
         return str(exc)
     return None
@@ -204,10 +220,8 @@ async def _list_parts(job: CopyJob, upload_id: str) -> dict[int, PartInfo] | Non
 
     try:
         return await _retried(job, "list_parts", listing)
-    except ServiceError as exc:
-        if exc.status == 404 or exc.code == "NoSuchUpload":
-            return None
-        raise CopyError(f"could not list the parts of upload {upload_id}: {exc}") from exc
+    except NotFound:  # the store no longer has the upload
+        return None
     except TransportError as exc:
         raise CopyError(f"could not list the parts of upload {upload_id}: {exc}") from exc
 
@@ -329,7 +343,7 @@ def _int_or_none(value: object) -> int | None:
 
 
 def prepare_record(
-    copier: Copier, journal: Journal, record: JobRecord
+    copier: JobPreparer, journal: Journal, record: JobRecord
 ) -> tuple[CopyJob, JournalHooks]:
     """Rebuild the job of a journaled ``record`` (no request sent; ``UsageError`` if bad)."""
     opts = record.options
@@ -353,7 +367,7 @@ def prepare_record(
 
 
 async def resume_all(
-    copier: Copier, journal: Journal, *, restart_on_change: bool = False
+    copier: JobPreparer, journal: Journal, *, restart_on_change: bool = False
 ) -> list[ResumeOutcome]:
     """Resume every unfinished job of ``journal`` through ``copier``, one after another.
 

@@ -3,7 +3,8 @@
 A part is done only when its 2xx answer carries a well-formed ETag and no error document;
 anything else raises ``UnprovenSuccess`` (retryable unless the error code says the request
 itself is wrong). After Complete, the destination must have the source's size and, where
-computable from the part ETags, the composite ETag ``md5(md5_1 ‖ … ‖ md5_n)-n``.
+computable from the part ETags under the provider row's rule, the composite ETag
+(S3: ``md5(md5_1 ‖ … ‖ md5_n)-n``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from partcopy.errors import UnprovenSuccess, VerificationFailed
+from partcopy.providers import CompositeRule, Dialect, Provider, default_provider
 from partcopy.transports.base import (
     CompleteResult,
-    Dialect,
     ObjectAttributes,
     ObjectInfo,
     PartResult,
@@ -62,7 +63,6 @@ class Verification(StrEnum):
 # with no quotes, spaces or control characters inside, not absurdly long.
 _ETAG_RE = re.compile(r'^(?:W/)?(?:"[\x21\x23-\x7e]{1,256}"|[\x21\x23-\x7e]{1,256})$')
 _MD5_RE = re.compile(r"^[0-9a-fA-F]{32}$")
-_MD5_ETAG_DIALECTS: frozenset[Dialect] = frozenset({"s3", "obs", "cos", "qingstor"})
 _PLAIN_SSE = frozenset({None, "", "AES256"})
 
 
@@ -88,6 +88,7 @@ def verify_part(result: PartResult, part_number: int, operation: str) -> str:
             status=result.status,
             code=result.error_code,
             operation=operation,
+            error_kind=result.error_kind,
         )
     etag = result.etag
     if etag is None or not _well_formed(etag):
@@ -115,6 +116,7 @@ def verify_complete(result: CompleteResult, operation: str) -> str:
             status=result.status,
             code=result.error_code,
             operation=operation,
+            error_kind=result.error_kind,
         )
     if not _well_formed(result.etag):
         what = result.detail or "no ETag"
@@ -127,8 +129,12 @@ def verify_complete(result: CompleteResult, operation: str) -> str:
     return result.etag
 
 
-def composite_etag(part_etags: Sequence[str]) -> str | None:
-    """S3's multipart ETag from the parts' ETags, or None when a part's is not an MD5."""
+def composite_etag(part_etags: Sequence[str], rule: CompositeRule = "md5-of-md5s") -> str | None:
+    """The multipart ETag the store makes from the parts' ETags under its row's ``rule``
+    (S3: ``md5(md5_1 ‖ … ‖ md5_n)-n``), or None when a part's is not an MD5 or the rule
+    says nothing is computable."""
+    if rule == "opaque":
+        return None
     digest = hashlib.md5(usedforsecurity=False)
     for etag in part_etags:
         bare = normalize_etag(etag)
@@ -170,13 +176,15 @@ def verify_destination(
         )
 
 
-def etag_is_md5(dialect: Dialect, attrs: ObjectAttributes) -> bool:
-    """Whether a part uploaded to ``dialect`` with ``attrs`` gets its bytes' MD5 as ETag.
+def etag_is_md5(provider: Provider | Dialect, attrs: ObjectAttributes) -> bool:
+    """Whether a part uploaded to ``provider`` (a row, or a dialect's own row) with
+    ``attrs`` gets its bytes' MD5 as ETag.
 
-    True for plain uploads and SSE with service-managed AES256 keys; false for SSE-KMS and
-    SSE-C, where the ETag is not the MD5 of the plaintext.
+    True where the row says so, for plain uploads and SSE with service-managed AES256
+    keys; false for SSE-KMS and SSE-C, where the ETag is not the MD5 of the plaintext.
     """
-    return dialect in _MD5_ETAG_DIALECTS and attrs.sse_c is None and attrs.sse in _PLAIN_SSE
+    row = provider if isinstance(provider, Provider) else default_provider(provider)
+    return row.part_etag_md5 and attrs.sse_c is None and attrs.sse in _PLAIN_SSE
 
 
 def copy_proven_by_answer(source_etag: str | None, answer_etag: str, *, md5_etags: bool) -> bool:

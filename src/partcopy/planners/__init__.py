@@ -1,4 +1,6 @@
-"""Pure planning: object size and destination limits in, byte-range tasks out."""
+"""Pure planning, no I/O: object size and a provider row's limits in, byte-range tasks out.
+Imported by the engine and the CLI; imports only ``providers``, ``errors`` and ``units``.
+"""
 
 from partcopy.planners.layout import plan_layout
 from partcopy.planners.limits import PROFILES, PartLimits, get_profile

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
-from partcopy.planners import PROFILES, PartLimits
+from partcopy.providers import PROFILES, PartLimits, default_provider
 from partcopy.store.checksums import combine_full_object, composite, content_checksum
 from partcopy.store.data import Content
 from partcopy.store.records import (
@@ -51,9 +51,8 @@ __all__ = [
     "quote_etag",
 ]
 
-MiB = 1024 * 1024
-S3_RANGE_FLOOR = 5 * MiB
-"""S3 copies a byte range only from sources larger than this."""
+S3_RANGE_FLOOR = default_provider("s3").range_copy_floor
+"""S3 copies a byte range only from sources larger than this (the ``s3`` row's floor)."""
 
 Versioning = Literal["Off", "Enabled", "Suspended"]
 

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import aiohttp
 
+from partcopy.errors import ConfigError
+from partcopy.providers import Provider
 from partcopy.transports.address import Addressing
 from partcopy.transports.base import CopySource
 from partcopy.transports.credentials import CredentialProvider
@@ -15,7 +17,7 @@ from partcopy.transports.httptransport import HttpTransport
 from partcopy.transports.network import Network
 from partcopy.transports.spec import DialectSpec, Signer
 
-__all__ = ["Clock", "assemble", "utc_now"]
+__all__ = ["Clock", "assemble", "default_endpoint", "utc_now"]
 
 Clock = Callable[[], datetime]
 
@@ -36,8 +38,23 @@ def assemble(
     *,
     credentials: CredentialProvider | None = None,
     network: Network | None = None,
+    provider: Provider | None = None,
 ) -> HttpTransport:
     """One HttpTransport over a core that owns the session only when none is passed;
-    ``credentials`` is the signer's provider, renewed before requests when due."""
+    ``credentials`` is the signer's provider, renewed before requests when due;
+    ``provider`` is the store's row (default: the dialect's own)."""
     core = HttpCore(session, timeouts=timeouts, max_body=max_body, network=network)
-    return HttpTransport(spec, addressing, signer, core, copy_source, credentials=credentials)
+    return HttpTransport(
+        spec, addressing, signer, core, copy_source, credentials=credentials, provider=provider
+    )
+
+
+def default_endpoint(provider: Provider, region: str) -> str:
+    """The row's public endpoint in ``region``; ``ConfigError`` when it has none."""
+    url = provider.endpoint_for(region)
+    if url is None:
+        raise ConfigError(
+            f"no endpoint for {provider.name} ({provider.title}): it has no public default; "
+            "give --endpoint-url"
+        )
+    return url

@@ -4,12 +4,15 @@ A transport speaks one wire dialect. It never retries and never decides success 
 parsing faithfully: it reports what the service said (status, ETag or its absence, error
 code). Errors are mapped once, at the boundary, onto :mod:`partcopy.errors`:
 
-* a non-2xx answer raises ``ServiceError`` (``PreconditionFailed`` for 412);
+* a non-2xx answer raises the ``ServiceError`` subclass the store's provider row maps it
+  to (``ObjectNotFound``, ``UploadNotFound``, ``AccessDenied``, ``Throttled``,
+  ``PreconditionFailed``, ``CopyRefused``...), its ``retryable`` decided there;
 * a connection failure raises ``ConnectError``; no answer in time ``ResponseTimeout``;
 * an unparseable body raises ``ProtocolError``;
 * a 2xx answer to a part copy, complete or single copy is *returned*, with ``etag=None``
   and the body's error code when it proves nothing (empty, truncated, ``<Error>``, no
-  ETag). Policy about such answers belongs to the engine's verifier.
+  ETag) and ``error_kind``, the row's reading of that code. Policy about such answers
+  belongs to the engine's verifier.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from partcopy.checksums import ObjectChecksum
+from partcopy.errors import ErrorKind
+from partcopy.providers import S3_ERRORS, Dialect
 
 __all__ = [
     "CompleteChecksums",
@@ -41,8 +46,6 @@ __all__ = [
     "UploadInfo",
     "UploadsPage",
 ]
-
-Dialect = Literal["s3", "obs", "cos", "qingstor"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +145,18 @@ class PartResult:
     detail: str | None = None
     checksum: str | None = None
     """The part's flexible checksum as the store computed it (wire form), when it says."""
+    error_kind: ErrorKind | None = None
+    """What ``error_code`` means, read by the transport from its provider row (read with
+    S3's tables when a result is built without one)."""
+
+    def __post_init__(self) -> None:
+        if self.error_code is not None and self.error_kind is None:
+            object.__setattr__(self, "error_kind", S3_ERRORS.classify_body(self.error_code))
+
+    @property
+    def throttled(self) -> bool:
+        """A throttling code inside the 2xx answer: a ``SlowDown`` in a 200 throttles too."""
+        return self.error_kind is ErrorKind.THROTTLED
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +181,11 @@ class CompleteResult:
     error_message: str | None = None
     request_id: str | None = None
     detail: str | None = None
+    error_kind: ErrorKind | None = None
+
+    def __post_init__(self) -> None:
+        if self.error_code is not None and self.error_kind is None:
+            object.__setattr__(self, "error_kind", S3_ERRORS.classify_body(self.error_code))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from partcopy.errors import ConfigError
-from partcopy.transports._common import Clock, assemble, utc_now
+from partcopy.providers import Provider, default_provider
+from partcopy.transports._common import Clock, assemble, default_endpoint, utc_now
 from partcopy.transports.address import (
     Addressing,
     AddressingStyle,
@@ -87,25 +88,28 @@ def make_cos_transport(
     timeouts: Timeouts | None = None,
     clock: Clock = utc_now,
     network: Network | None = None,
+    provider: Provider | None = None,
 ) -> HttpTransport:
     """A COS transport; ``endpoint_url`` only changes where it connects, never the Host."""
     if addressing == "path":
         raise ConfigError("cos:// buckets are addressed by host name: path style is not available")
+    row = provider or default_provider("cos")
     located: Addressing
     if endpoint_url is None:
-        located = VirtualHost(Endpoint("https", f"cos.{region}.myqcloud.com"), cos.encode_path)
+        located = VirtualHost(Endpoint.parse(default_endpoint(row, region)), cos.encode_path)
     else:
         located = HostHeader(Endpoint.parse(endpoint_url), _HostFor(region), cos.encode_path)
-    provider = as_provider(credentials)
+    signing = as_provider(credentials)
     return assemble(
         COS_SPEC,
         located,
-        CosSigner(provider, clock),
+        CosSigner(signing, clock),
         CosCopySource(region),
         session,
         timeouts,
-        credentials=provider,
+        credentials=signing,
         network=network,
+        provider=row,
     )
 
 

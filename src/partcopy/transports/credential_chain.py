@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from partcopy.errors import ConfigError
+from partcopy.providers import DIALECT_ROWS
 from partcopy.transports.aws_profile import aws_chain, check_config_files, load_profile
 from partcopy.transports.base import Dialect
 from partcopy.transports.credentials import (
@@ -39,14 +40,8 @@ Role = Literal["source", "destination"]
 _SIDE: dict[Role, str] = {"source": "SRC", "destination": "DST"}
 
 VENDOR_ENV: dict[Dialect, tuple[str, str, str | None]] = {
-    "s3": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"),
-    # esdk-obs-python's environment provider (obs/loadtoken.py, class ENV).
-    "obs": ("OBS_ACCESS_KEY_ID", "OBS_SECRET_ACCESS_KEY", "OBS_SECURITY_TOKEN"),
-    # Tencent's COS Python SDK quick start reads these two:
-    # https://www.tencentcloud.com/document/product/436/12269
-    "cos": ("COS_SECRET_ID", "COS_SECRET_KEY", None),
-    # QingStor's SDKs (JS, Java EnvContext) and its config proposal; QingStor has no tokens.
-    "qingstor": ("QINGSTOR_ACCESS_KEY_ID", "QINGSTOR_SECRET_ACCESS_KEY", None),
+    dialect: (row.env.access_key, row.env.secret_key, row.env.session_token)
+    for dialect, row in DIALECT_ROWS.items()
 }
 """Access key, secret key and session-token variables each store's own tools read."""
 

@@ -25,7 +25,7 @@ from typing import Literal, TypeVar, get_args
 
 import anyio
 
-from partcopy.errors import ConnectError, ServiceError, UsageError
+from partcopy.errors import ConnectError, UsageError
 from partcopy.transports.base import (
     CompleteChecksums,
     CompleteResult,
@@ -40,6 +40,7 @@ from partcopy.transports.base import (
     Transport,
     UploadsPage,
 )
+from partcopy.transports.errormap import service_error
 
 __all__ = ["Fault", "FaultKind", "FaultyTransport"]
 
@@ -168,7 +169,7 @@ class FaultyTransport:
         if kind in _SERVICE_FAULTS:
             status, code, message = _SERVICE_FAULTS[kind]
             retry_after = fault.arg if kind == "429" else None
-            raise ServiceError(
+            raise service_error(
                 status,
                 code,
                 message,

@@ -20,12 +20,12 @@ from yarl import URL
 
 from partcopy.errors import (
     ConnectError,
-    PreconditionFailed,
     ProtocolError,
     ResponseTimeout,
-    ServiceError,
     TransportError,
 )
+from partcopy.providers import S3_ERRORS, ErrorCodes
+from partcopy.transports.errormap import service_error
 from partcopy.transports.network import Network
 from partcopy.transports.verdict import ErrorBody
 
@@ -154,9 +154,13 @@ def safe_cause(exc: BaseException) -> BaseException:
 
 
 def raise_service_error(
-    status: int, headers: Mapping[str, str], error: ErrorBody | None, operation: str
+    status: int,
+    headers: Mapping[str, str],
+    error: ErrorBody | None,
+    operation: str,
+    codes: ErrorCodes = S3_ERRORS,
 ) -> NoReturn:
-    """Raise ``ServiceError`` (``PreconditionFailed`` for 412) for a non-2xx answer."""
+    """Raise the typed ``ServiceError`` ``codes`` (the provider row's) map the answer to."""
     error = error or ErrorBody()
     request_id = (
         error.request_id
@@ -165,11 +169,11 @@ def raise_service_error(
         or headers.get("x-cos-request-id")
         or headers.get("x-qs-request-id")
     )
-    cls = PreconditionFailed if status == 412 else ServiceError
-    raise cls(
+    raise service_error(
         status,
         error.code,
         error.message,
+        codes=codes,
         request_id=request_id,
         retry_after=parse_retry_after(headers.get("Retry-After")),
         operation=operation,

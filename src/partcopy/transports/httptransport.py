@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from partcopy.checksums import ALGORITHMS, COMBINABLE, ObjectChecksum
 from partcopy.errors import ProtocolError, UsageError
+from partcopy.providers import Provider, default_provider
 from partcopy.transports import parse
 from partcopy.transports.address import Addressing
 from partcopy.transports.base import (
@@ -41,7 +42,6 @@ from partcopy.transports.verdict import BodyVerdict
 
 __all__ = ["EMPTY_SHA256", "UNSIGNED_PAYLOAD", "HttpTransport"]
 
-_MAX_SINGLE_COPY = 5 * 1024**3
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
 _CONTENT_HEADERS = (
@@ -90,9 +90,12 @@ class HttpTransport:
         copy_source: Callable[[CopySource], str],
         *,
         credentials: CredentialProvider | None = None,
+        provider: Provider | None = None,
     ) -> None:
         self.spec = spec
         self.credentials = credentials
+        self.provider = provider or default_provider(spec.name)
+        self._codes = self.provider.errors
         self._addr = addressing
         self._sign = signer
         self.core = core
@@ -104,7 +107,10 @@ class HttpTransport:
         self._h_version_id = spec.h("version-id")
 
     def __repr__(self) -> str:
-        return f"HttpTransport(dialect={self.spec.name!r}, addressing={self._addr!r})"
+        return (
+            f"HttpTransport(provider={self.provider.name!r}, dialect={self.spec.name!r}, "
+            f"addressing={self._addr!r})"
+        )
 
     @property
     def dialect(self) -> Dialect:
@@ -177,7 +183,7 @@ class HttpTransport:
 
     def _raise(self, reply: Reply, operation: str) -> NoReturn:
         raise_service_error(
-            reply.status, reply.headers, self.spec.codec.error(reply.body), operation
+            reply.status, reply.headers, self.spec.codec.error(reply.body), operation, self._codes
         )
 
     # -- header builders -------------------------------------------------------------
@@ -280,6 +286,7 @@ class HttpTransport:
             request_id=(err.request_id if err else None) or self._request_id(reply),
             detail=verdict.detail,
             checksum=verdict.checksum or self._reply_checksum(reply),
+            error_kind=self._codes.classify_body(err.code) if err and err.code else None,
         )
 
     def _complete_result(self, reply: Reply, verdict: BodyVerdict) -> CompleteResult:
@@ -292,6 +299,7 @@ class HttpTransport:
             error_message=err.message if err else None,
             request_id=(err.request_id if err else None) or self._request_id(reply),
             detail=verdict.detail,
+            error_kind=self._codes.classify_body(err.code) if err and err.code else None,
         )
 
     def _version_query(self, version_id: str | None) -> QueryParams:
@@ -602,7 +610,7 @@ class HttpTransport:
             [],
             headers,
             operation="copy_object",
-            read_timeout=self.core.timeouts.copy_read(_MAX_SINGLE_COPY),
+            read_timeout=self.core.timeouts.copy_read(self.provider.single_copy_max),
         )
         verdict = self.spec.codec.verdict(reply.headers.get("ETag"), reply.body, "CopyObjectResult")
         return self._complete_result(reply, verdict)

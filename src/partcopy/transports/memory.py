@@ -1,8 +1,8 @@
 """``MemoryTransport``: the Transport protocol straight over a ``MemoryStore`` (no HTTP).
 
-It raises what a wire transport would (``ServiceError`` with the service's status and
-code, ``PreconditionFailed`` for 412) so engine tests run against real multipart rules
-at memory speed.
+It raises what a wire transport would (the typed ``ServiceError`` its provider row maps
+the store's status and code to) so engine tests run against real multipart rules at
+memory speed.
 """
 
 from __future__ import annotations
@@ -13,8 +13,15 @@ from dataclasses import replace
 from typing import TypeVar
 
 from partcopy.checksums import COMBINABLE, ObjectChecksum, parse_algorithm
-from partcopy.errors import PreconditionFailed, ServiceError, UsageError
-from partcopy.planners import PROFILES, PartLimits
+from partcopy.errors import ServiceError, UsageError
+from partcopy.providers import (
+    S3_ERRORS,
+    ErrorCodes,
+    PartLimits,
+    Provider,
+    default_provider,
+    get_provider,
+)
 from partcopy.store import listing as store_listing
 from partcopy.store.data import Content
 from partcopy.store.listing import ListQuery
@@ -36,22 +43,28 @@ from partcopy.transports.base import (
     UploadInfo,
     UploadsPage,
 )
+from partcopy.transports.errormap import service_error
 
-__all__ = ["DEFAULT_PROFILES", "RANGE_COPY_MIN_SOURCE", "MemoryTransport", "store_error"]
-
-DEFAULT_PROFILES: dict[str, str] = {"s3": "s3", "obs": "obs", "cos": "cos", "qingstor": "qingstor"}
-"""The limits profile each dialect's store enforces unless told otherwise."""
-
-RANGE_COPY_MIN_SOURCE: dict[str, int] = {"s3": 5 * 1024 * 1024}
-"""Dialects that copy a byte range only from larger sources (DIALECTS.md: S3 > 5 MiB)."""
+__all__ = ["MemoryTransport", "memory_provider", "store_error"]
 
 T = TypeVar("T")
 
 
-def store_error(exc: StoreError, operation: str) -> ServiceError:
-    """The ``ServiceError`` a wire transport would raise for this refusal."""
-    cls = PreconditionFailed if exc.status == 412 else ServiceError
-    return cls(exc.status, exc.code, exc.message, request_id="memory", operation=operation)
+def store_error(exc: StoreError, operation: str, codes: ErrorCodes = S3_ERRORS) -> ServiceError:
+    """The typed ``ServiceError`` a wire transport would raise for this refusal."""
+    return service_error(
+        exc.status, exc.code, exc.message, codes=codes, request_id="memory", operation=operation
+    )
+
+
+def memory_provider(dialect: Dialect, profile: str | PartLimits | None) -> Provider:
+    """The row whose store behaviour a memory store of ``dialect`` under ``profile`` has:
+    the named row when it speaks ``dialect``, else the dialect's own (custom limits)."""
+    if isinstance(profile, str):
+        row = get_provider(profile)
+        if row.dialect == dialect:
+            return row
+    return default_provider(dialect)
 
 
 def _md5(key: SSECustomerKey | None) -> str | None:
@@ -95,23 +108,29 @@ class MemoryTransport:
     ) -> None:
         self.store = store
         self._dialect: Dialect = dialect
-        chosen = DEFAULT_PROFILES[dialect] if profile is None else profile
-        self.limits = PROFILES[chosen] if isinstance(chosen, str) else chosen
-        self._range_min = RANGE_COPY_MIN_SOURCE.get(dialect, 0)
+        self.provider = memory_provider(dialect, profile)
+        if isinstance(profile, PartLimits):
+            self.limits = profile
+        else:
+            self.limits = self.provider.limits if profile is None else get_provider(profile).limits
+        self._range_min = self.provider.range_copy_floor
+        self._codes = self.provider.errors
 
     @property
     def dialect(self) -> Dialect:
         return self._dialect
 
     def _check_source(self, source: CopySource) -> None:
-        if self._dialect == "qingstor" and source.version_id is not None:
-            raise UsageError(f"qingstor does not support version ids ({source.version_id!r})")
+        if not self.provider.quirks.version_ids and source.version_id is not None:
+            raise UsageError(
+                f"{self.provider.name} does not support version ids ({source.version_id!r})"
+            )
 
     def _call(self, operation: str, fn: Callable[[], T]) -> T:
         try:
             return fn()
         except StoreError as exc:
-            raise store_error(exc, operation) from exc
+            raise store_error(exc, operation, self._codes) from exc
 
     async def head(
         self,
@@ -131,7 +150,7 @@ class MemoryTransport:
             return info
         sizes = version.part_sizes or (version.size,)
         if not 1 <= part_number <= len(sizes):
-            raise ServiceError(
+            raise service_error(
                 416,
                 "InvalidPartNumber",
                 "The requested partnumber is not satisfiable",
@@ -217,7 +236,7 @@ class MemoryTransport:
         else:
             data = b"".join([chunk async for chunk in body])
         if len(data) != size:
-            raise ServiceError(
+            raise service_error(
                 400,
                 "IncompleteBody",
                 f"You did not provide the number of bytes specified by the Content-Length "
@@ -273,7 +292,7 @@ class MemoryTransport:
         content = version.content
         assert content is not None
         if first < 0 or first >= content.size or last < first:
-            raise ServiceError(
+            raise service_error(
                 416,
                 "InvalidRange",
                 "The requested range is not satisfiable",

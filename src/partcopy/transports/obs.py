@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import aiohttp
 
-from partcopy.transports._common import Clock, assemble, utc_now
+from partcopy.providers import Provider, default_provider
+from partcopy.transports._common import Clock, assemble, default_endpoint, utc_now
 from partcopy.transports.address import AddressingStyle, Endpoint, s3_addressing
 from partcopy.transports.credentials import CredentialProvider, as_provider
 from partcopy.transports.http import Timeouts
@@ -51,10 +51,6 @@ class ObsSigner:
         )
 
 
-_OBS_HOST = re.compile(r"^obs\.[a-z0-9-]+\.myhuaweicloud\.(?:com|eu)$")
-"""Huawei's own OBS endpoints, where buckets are addressed as host names."""
-
-
 def make_obs_transport(
     endpoint_url: str | None,
     region: str,
@@ -65,19 +61,20 @@ def make_obs_transport(
     timeouts: Timeouts | None = None,
     clock: Clock = utc_now,
     network: Network | None = None,
+    provider: Provider | None = None,
 ) -> HttpTransport:
     """An OBS transport; without ``endpoint_url``, ``obs.<region>.myhuaweicloud.com``."""
-    endpoint = Endpoint.parse(endpoint_url or f"https://obs.{region}.myhuaweicloud.com")
-    provider = as_provider(credentials)
+    row = provider or default_provider("obs")
+    endpoint = Endpoint.parse(endpoint_url or default_endpoint(row, region))
+    signing = as_provider(credentials)
     return assemble(
         OBS_SPEC,
-        s3_addressing(
-            endpoint, addressing, obs.encode_path, own=_OBS_HOST.match(endpoint.host) is not None
-        ),
-        ObsSigner(provider, clock),
+        s3_addressing(endpoint, addressing, obs.encode_path, own=row.is_public_host(endpoint.host)),
+        ObsSigner(signing, clock),
         s3_copy_source,  # ``bucket/key[?versionId=V]``, the same form as S3
         session,
         timeouts,
-        credentials=provider,
+        credentials=signing,
         network=network,
+        provider=row,
     )

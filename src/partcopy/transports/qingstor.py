@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from partcopy.errors import ConfigError, UsageError
-from partcopy.transports._common import Clock, assemble, utc_now
+from partcopy.providers import Provider, default_provider
+from partcopy.transports._common import Clock, assemble, default_endpoint, utc_now
 from partcopy.transports.address import (
     AddressingStyle,
     Endpoint,
@@ -93,22 +94,25 @@ def make_qingstor_transport(
     timeouts: Timeouts | None = None,
     clock: Clock = utc_now,
     network: Network | None = None,
+    provider: Provider | None = None,
 ) -> HttpTransport:
     """A QingStor transport; ``region`` is the zone (``pek3b``) of ``<zone>.qingstor.com``."""
     if isinstance(credentials, Credentials) and credentials.session_token:
         raise ConfigError("qingstor takes no session token: unset it for qs:// locations")
-    endpoint = Endpoint.parse(endpoint_url or f"https://{region}.qingstor.com")
-    provider = as_provider(credentials)
+    row = provider or default_provider("qingstor")
+    endpoint = Endpoint.parse(endpoint_url or default_endpoint(row, region))
+    signing = as_provider(credentials)
     return assemble(
         QINGSTOR_SPEC,
         # QingStor's tools address path style unless virtual hosts are asked for.
         VirtualHost(endpoint, qingstor.encode_path)
         if addressing == "virtual"
         else PathStyle(endpoint, qingstor.encode_path),
-        QingStorSigner(provider, clock),
+        QingStorSigner(signing, clock),
         qs_copy_source,
         session,
         timeouts,
-        credentials=provider,
+        credentials=signing,
         network=network,
+        provider=row,
     )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import aiohttp
 
-from partcopy.transports._common import Clock, assemble, utc_now
+from partcopy.providers import Provider, default_provider
+from partcopy.transports._common import Clock, assemble, default_endpoint, utc_now
 from partcopy.transports.address import AddressingStyle, Endpoint, quote_key, s3_addressing
 from partcopy.transports.base import CopySource
 from partcopy.transports.credentials import CredentialProvider, as_provider
@@ -27,14 +27,6 @@ S3_SPEC = DialectSpec(
     list_v2=True,
     part_reads=True,
 )
-
-
-_AWS_HOST = re.compile(r"^(?:[a-z0-9.-]+\.)?s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?$")
-
-
-def _aws_host(host: str) -> bool:
-    """One of AWS's own S3 endpoints (regional, dual-stack, legacy ``s3-region``)."""
-    return _AWS_HOST.match(host) is not None
 
 
 def s3_copy_source(source: CopySource) -> str:
@@ -74,17 +66,23 @@ def make_s3_transport(
     timeouts: Timeouts | None = None,
     clock: Clock = utc_now,
     network: Network | None = None,
+    provider: Provider | None = None,
 ) -> HttpTransport:
-    """An S3 transport; without ``endpoint_url``, AWS's regional endpoint."""
-    endpoint = Endpoint.parse(endpoint_url or f"https://s3.{region}.amazonaws.com")
-    provider = as_provider(credentials)
+    """An S3 transport for ``provider`` (default: AWS); without ``endpoint_url``, the row's
+    endpoint in ``region`` (``https://s3.<region>.amazonaws.com``)."""
+    row = provider or default_provider("s3")
+    endpoint = Endpoint.parse(endpoint_url or default_endpoint(row, region))
+    signing = as_provider(credentials)
     return assemble(
         S3_SPEC,
-        s3_addressing(endpoint, addressing, sigv4.encode_path, own=_aws_host(endpoint.host)),
-        SigV4Signer(provider, region, clock),
+        s3_addressing(
+            endpoint, addressing, sigv4.encode_path, own=row.is_public_host(endpoint.host)
+        ),
+        SigV4Signer(signing, region, clock),
         s3_copy_source,
         session,
         timeouts,
-        credentials=provider,
+        credentials=signing,
         network=network,
+        provider=row,
     )

@@ -1,0 +1,52 @@
+"""``partcopy providers``: the provider rows (limits, endpoints, ETag rules, quirks)."""
+
+from __future__ import annotations
+
+import argparse
+
+from partcopy.cli.common import Parser, print_json
+from partcopy.providers import PROVIDERS, describe, markdown_table, quirk_words
+from partcopy.units import format_size
+
+__all__ = ["add_providers", "run_providers"]
+
+
+def add_providers(sub: argparse._SubParsersAction[Parser]) -> None:
+    p = sub.add_parser(
+        "providers", help="list the stores partcopy knows (every one is a --profile value)"
+    )
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print one JSON object")
+    out.add_argument(
+        "--markdown", action="store_true", help="print the Markdown table the README shows"
+    )
+    p.set_defaults(handler=run_providers)
+
+
+def run_providers(args: argparse.Namespace) -> int:
+    if args.json:
+        print_json({"providers": [describe(row) for row in PROVIDERS.values()]})
+    elif args.markdown:
+        print(markdown_table(), end="")
+    else:
+        print_table()
+    return 0
+
+
+def print_table() -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("profile", "store", "dialect", "parts", "max object", "server copy", "quirks")
+    for row in PROVIDERS.values():
+        lim = row.limits
+        table.add_row(
+            row.name,
+            row.title,
+            row.dialect,
+            f"{format_size(lim.min_part)}–{format_size(lim.max_part)} × {lim.max_parts}",
+            format_size(lim.max_object),
+            "yes" if row.server_side_copy else "no (relay)",
+            "; ".join(quirk_words(row)) or "",
+        )
+    Console().print(table)
