@@ -5,9 +5,9 @@ within one emulator process, concurrency 64, by whole processes of:
 
 * ``s5cmd --numworkers 64 cp 's3://bench/small/*' s3://bench/out/…/`` (wildcard listing),
 * ``rclone copy --transfers 64 --checkers 64`` (rclone 1.75),
-* ``partcopy cp --recursive`` (listing: size and ETag, one CopyObject per object),
-* ``partcopy bulk`` over a manifest carrying size and ETag, ``--workers 1`` and
-  ``--workers N`` (one worker process per core).
+* ``partcopy cp --recursive`` (listing: size and ETag, one CopyObject per object), in one
+  process and with ``--workers N`` (one worker process per core),
+* ``partcopy bulk --workers 1`` over a manifest carrying size and ETag.
 
 Each repeat runs every tool once, in turn, to a fresh destination prefix, so a load spike
 on the shared machine hits all of them alike; rows report the median over repeats with
@@ -141,17 +141,21 @@ def _tools(ctx: Context, url: str, objects: list[Seeded]) -> list[Tool]:
                 rclone_env(url, ACCESS_KEY, SECRET_KEY),
             )
         )
-    tools.append(
-        Tool(
-            "partcopy",
-            "cp --recursive",
-            lambda dst: [
-                *(partcopy, "cp", "--recursive", f"s3://{BUCKET}/small/", f"s3://{BUCKET}/{dst}"),
-                *common,
-            ],
-            ours,
+
+    def recursive(*extra: str) -> Callable[[str], list[str]]:
+        def argv(dst: str) -> list[str]:
+            src = f"s3://{BUCKET}/small/"
+            return [partcopy, "cp", "--recursive", src, f"s3://{BUCKET}/{dst}", *common, *extra]
+
+        return argv
+
+    cores = ctx.machine.cores
+    tools.append(Tool("partcopy", "cp --recursive", recursive(), ours))
+    if cores > 1:
+        workers = ("--workers", str(cores))
+        tools.append(
+            Tool("partcopy", f"cp --recursive --workers {cores}", recursive(*workers), ours)
         )
-    )
     manifests = ctx.out_dir / "bulk-manifests"
     manifests.mkdir(parents=True, exist_ok=True)
 
@@ -163,10 +167,7 @@ def _tools(ctx: Context, url: str, objects: list[Seeded]) -> list[Tool]:
 
         return argv
 
-    tools.append(Tool("partcopy", "bulk --workers 1", bulk(1), ours))
-    cores = ctx.machine.cores
-    if cores > 1:
-        tools.append(Tool("partcopy", f"bulk --workers {cores}", bulk(cores), ours))
+    tools.append(Tool("partcopy", "bulk (size+etag manifest)", bulk(1), ours))
     return tools
 
 
