@@ -179,7 +179,7 @@ def test_relay_from_seaweedfs_to_the_emulator(
         SIZE,
         3,
     )
-    assert out["verification"] == "composite-etag"  # the emulator's part ETags are MD5s
+    assert out["verification"] == "checksum"  # the relay's CRC64NVME, checked by the emulator
     assert emulator_object(emulator, "big.bin") == data
     attrs = emulator.call(lambda: emulator.emulator.store.get("emu-bkt", "big.bin").attrs)
     assert (attrs.content_type, dict(attrs.metadata)) == (CONTENT_TYPE, METADATA)
