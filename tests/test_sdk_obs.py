@@ -17,6 +17,8 @@ from obs import (
     CopyObjectHeader,
     GetObjectHeader,
     ObsClient,
+    SseCHeader,
+    SseKmsHeader,
 )
 
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
@@ -218,3 +220,22 @@ def test_date_conditions_on_reads_and_copy_sources(
         BUCKET, SRC, BUCKET, DST, headers=CopyObjectHeader(if_modified_since=PAST_HTTP)
     )
     assert copied.status == 200, copied.errorMessage
+
+
+def test_copy_part_and_upload_part_answer_their_encryption(
+    emu: EmulatorThread, make_client: MakeClient
+) -> None:
+    """The SDK reads sseKms/sseKmsKey and sseC/sseCKeyMd5 from copyPart and uploadPart."""
+    client = make_client()
+    kms = client.initiateMultipartUpload(
+        BUCKET, DST, sseHeader=SseKmsHeader.getInstance(key="kms-key-1")
+    ).body.uploadId
+    copied = client.copyPart(BUCKET, DST, 1, kms, f"{BUCKET}/{SRC}", copySourceRange="0-102399")
+    assert copied.status == 200, copied.errorMessage
+    assert (copied.body.sseKms, copied.body.sseKmsKey) == ("kms", "kms-key-1")
+    key = b"k" * 32
+    sse_c = SseCHeader.getInstance(key=key)
+    customer = client.initiateMultipartUpload(BUCKET, "dir/c.bin", sseHeader=sse_c).body.uploadId
+    part = client.uploadPart(BUCKET, "dir/c.bin", 1, customer, content=b"x" * 1000, sseHeader=sse_c)
+    assert part.status == 200, part.errorMessage
+    assert part.body.sseC == "AES256" and part.body.sseCKeyMd5

@@ -60,6 +60,7 @@ class RouteTable:
         self.subresources = _names(subresources)
         self.parameters = _names(parameters)
         """Plain parameters: they never select an operation, even when sent bare."""
+        self._seen: dict[tuple[tuple[str, bool], ...], frozenset[str]] = {}
 
     def for_dialect(self, dialect: str) -> dict[tuple[str, str, frozenset[str]], str]:
         """The (level, method, sub-resources) → operation map one dialect serves."""
@@ -70,13 +71,24 @@ class RouteTable:
         }
 
     def selecting(self, names: Iterable[tuple[str, bool]]) -> frozenset[str]:
-        """The sub-resources among (query name, sent bare) pairs."""
-        return frozenset(
-            name
-            for name, bare in names
-            if name in self.subresources
-            or (bare and name not in self.parameters and not _is_parameter(name))
-        )
+        """The sub-resources among (query name, sent bare) pairs (memoised per shape: the
+        same few query shapes carry every data request)."""
+        shape = tuple(names)
+        found = self._seen.get(shape)
+        if found is None:
+            found = frozenset(
+                name
+                for name, bare in shape
+                if name in self.subresources
+                or (bare and name not in self.parameters and not _is_parameter(name))
+            )
+            if len(self._seen) >= _SHAPES:
+                self._seen.clear()  # query names are the client's: keep the memo bounded
+            self._seen[shape] = found
+        return found
+
+
+_SHAPES = 1024
 
 
 def _names(names: str | Iterable[str]) -> frozenset[str]:

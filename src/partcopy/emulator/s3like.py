@@ -68,6 +68,7 @@ class XmlWire(XmlAnswers):
     def __init__(self, dialect: XmlDialect, request_id: str = "partcopy-emulator") -> None:
         super().__init__(dialect, request_id)
         self._routes = XML_ROUTES.for_dialect(dialect.name)
+        self._names: dict[str, tuple[str, ...]] = {}
         self._object_builders: dict[str, Builder] = {
             "head": self._p_head,
             "get": self._p_get,
@@ -87,8 +88,11 @@ class XmlWire(XmlAnswers):
 
     def header(self, headers: Headers, suffix: str) -> str | None:
         """The value of ``<prefix><suffix>`` under any accepted prefix."""
-        for prefix in self.d.prefixes:
-            value = headers.get(prefix + suffix)
+        names = self._names.get(suffix)
+        if names is None:
+            names = self._names[suffix] = tuple(p + suffix for p in self.d.prefixes)
+        for name in names:
+            value = headers.get(name)
             if value is not None:
                 return value
         return None
@@ -205,8 +209,8 @@ class XmlWire(XmlAnswers):
         return {
             "if_match": match,
             "if_none_match": none_match,
-            "if_modified_since": http_time(modified),
-            "if_unmodified_since": http_time(unmodified),
+            "if_modified_since": http_time(modified) if modified else None,
+            "if_unmodified_since": http_time(unmodified) if unmodified else None,
         }
 
     def _p_get(self, bucket: str, key: str, q: dict[str, str], h: Headers, body: bytes) -> Call:

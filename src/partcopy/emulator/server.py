@@ -332,8 +332,10 @@ class Emulator:
                 SignedRequest(request.method, raw_path, raw_query, request.headers, body)
             )
             # a --user key is its own account; every other key (temporary ones included)
-            # acts for the main access key's account
-            owner = signer if signer in self._accounts else self._main_key
+            # acts for the main access key's account; with one account nothing is checked
+            owner = (
+                "" if not self._accounts else signer if signer in self._accounts else self._main_key
+            )
             call = wire.parse(
                 request.method, request.host, raw_path, raw_query, request.headers, body
             )
