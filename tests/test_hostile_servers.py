@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 import pytest
 
 from partcopy.errors import (
@@ -436,3 +437,60 @@ def test_a_range_stream_closed_while_another_task_reads_it_ends_that_read_cleanl
         assert all(isinstance(e, TransportError) for e in seen), seen
 
     anyio.run(main)
+
+
+async def head_then_trickle(stream: anyio.abc.SocketStream, server: Server) -> None:
+    """A source that answers HEAD at once and then sends its GET body 2 bytes at a time."""
+    request_line = server.request_heads[-1].split(b"\r\n", 1)[0]
+    if request_line.startswith(b"HEAD"):
+        headers = {"Content-Length": str(MiB), "ETag": '"0123456789abcdef0123456789abcdef"'}
+        await send(stream, server, response("200 OK", headers))
+        return
+    if b"tagging" in request_line:  # the copy carries the source's tags: it has none
+        body = b"<Tagging><TagSet></TagSet></Tagging>"
+        await send(stream, server, response("200 OK", {"Content-Length": str(len(body))}, body))
+        return
+    await send(stream, server, response("206 Partial Content", {"Content-Length": str(MiB)}))
+    while True:
+        await send(stream, server, b"xx")
+        await anyio.sleep(0.05)
+
+
+def test_a_relay_from_a_trickling_source_fails_as_a_copy_error_not_a_traceback() -> None:
+    """The relay's upload reads the GET in aiohttp's writer task: the source's deadline must
+    end the part as a failed part (then the job's JSON), not ``RuntimeError: aclose()``."""
+    from partcopy import Copier
+    from partcopy.emulator.thread import EmulatorThread
+    from partcopy.engine.retry import RetryPolicy
+    from partcopy.errors import PartcopyError
+
+    async def no_sleep(seconds: float) -> None:
+        await anyio.lowlevel.checkpoint()
+
+    async def main(emu_url: str) -> BaseException | None:
+        async with serve(head_then_trickle) as server:
+            source = transport(server, QUICK)
+            destination = make_s3_transport(
+                emu_url, "us-east-1", Credentials("partcopy", "partcopy-secret")
+            )
+            try:
+                async with Copier(
+                    transport=source,
+                    dst_transport=destination,
+                    retry=RetryPolicy(max_attempts=2),
+                    sleep=no_sleep,
+                ) as copier:
+                    with anyio.fail_after(GUARD):
+                        await copier.copy("s3://src/obj", "s3://dst/obj", mode="relay")
+            except PartcopyError as exc:
+                return exc
+            finally:
+                await source.aclose()
+                await destination.aclose()
+        return None
+
+    with EmulatorThread(dialect="s3") as emu:
+        emu.call(lambda: emu.emulator.store.create_bucket("dst"))
+        error = anyio.run(main, emu.url)
+        assert emu.call(lambda: emu.emulator.store.open_uploads()) == 0
+    assert error is not None and "get_range" in str(error)
