@@ -18,9 +18,9 @@ from partcopy.cli.common import (
     add_copier_flags,
     check_copier_flags,
     fail_usage,
+    positive_int,
     print_json,
     warn_insecure,
-    worker_count,
 )
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.engine.bulk import BulkOptions, CopierSettings, bulk_copy, check_manifest
@@ -50,7 +50,7 @@ def add_bulk(sub: Any) -> None:
     dask = add_dask_flags(p, "the same as --workers N (worker processes on this machine)")
     dask.add_argument(
         "--workers",
-        type=worker_count("number of workers"),
+        type=positive_int("number of workers"),
         metavar="N",
         help="worker processes on this machine, each with 1/N of the budget "
         "(default: one per core, at most --concurrency, one for under 2,000 lines; "
@@ -155,7 +155,7 @@ def add_dask_flags(
     dask = p.add_mutually_exclusive_group()
     dask.add_argument(
         "--dask-local",
-        type=worker_count("number of Dask workers"),
+        type=positive_int("number of Dask workers"),
         metavar="N",
         help=local_help,
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -19,7 +18,6 @@ from partcopy.planners import PROFILES
 from partcopy.units import parse_size
 
 __all__ = [
-    "WORKERS_PER_CORE",
     "Handler",
     "Parser",
     "add_copier_flags",
@@ -31,7 +29,6 @@ __all__ = [
     "print_json",
     "size_arg",
     "warn_insecure",
-    "worker_count",
 ]
 
 Handler = Callable[[argparse.Namespace], int]
@@ -52,28 +49,6 @@ def size_arg(what: str) -> Callable[[str], int]:
             return parse_size(text, what=what)
         except UsageError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
-
-    return convert
-
-
-WORKERS_PER_CORE = 4
-"""Worker processes allowed per core: each holds an interpreter, a session and its part
-of the budget, so more only costs memory (99999999 of them exhausted a machine)."""
-
-
-def worker_count(what: str) -> Callable[[str], int]:
-    """An argparse type for worker processes: at least 1, at most ``WORKERS_PER_CORE``
-    per core of this machine."""
-    positive = positive_int(what)
-
-    def convert(text: str) -> int:
-        value = positive(text)
-        most = WORKERS_PER_CORE * (os.cpu_count() or 1)
-        if value > most:
-            raise argparse.ArgumentTypeError(
-                f"invalid {what} {text!r}: at most {most} ({WORKERS_PER_CORE} per core here)"
-            )
-        return value
 
     return convert
 

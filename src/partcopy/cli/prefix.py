@@ -29,7 +29,6 @@ from partcopy.cli.common import (
     positive_int,
     print_json,
     warn_insecure,
-    worker_count,
 )
 from partcopy.cli.fidelity import prefix_fidelity
 from partcopy.cli.logs import LEVELS, configure_logging
@@ -90,7 +89,7 @@ def add_prefix_flags(p: Any, *, sync: bool) -> None:
     dask = add_dask_flags(p, "the same as --workers N (worker processes on this machine)")
     dask.add_argument(
         "--workers",
-        type=worker_count("number of workers"),
+        type=positive_int("number of workers"),
         metavar="N",
         help="copy in N worker processes on this machine, each with 1/N of the budget, fed "
         "as the listing goes (default 1: this process)",
