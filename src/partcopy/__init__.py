@@ -13,8 +13,10 @@ from partcopy.version import __version__
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers
     from partcopy.engine.copier import Copier, copy
+    from partcopy.engine.filters import KeyFilter
     from partcopy.engine.prefixcopy import PrefixOptions
     from partcopy.engine.relay import copy_or_relay
+    from partcopy.engine.report import BulkSummary
     from partcopy.engine.result import CopyResult
     from partcopy.errors import (
         CopyError,
@@ -25,11 +27,15 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers
         UsageError,
     )
     from partcopy.planners import CopyPlan, PartLimits, RangeTask, plan
+    from partcopy.transports.base import ListedObject
 
 _LAZY: dict[str, str] = {
     "Copier": "partcopy.engine.copier",
     "copy": "partcopy.engine.copier",
     "PrefixOptions": "partcopy.engine.prefixcopy",
+    "KeyFilter": "partcopy.engine.filters",
+    "BulkSummary": "partcopy.engine.report",
+    "ListedObject": "partcopy.transports.base",
     "copy_or_relay": "partcopy.engine.relay",
     "CopyResult": "partcopy.engine.result",
     "CopyError": "partcopy.errors",
@@ -45,10 +51,13 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "BulkSummary",
     "Copier",
     "CopyError",
     "CopyPlan",
     "CopyResult",
+    "KeyFilter",
+    "ListedObject",
     "PartLimits",
     "PartcopyError",
     "PlanError",
