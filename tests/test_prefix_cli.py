@@ -55,7 +55,7 @@ BAD = [
     (["cp", "--recursive", "s3://src/a/b/", "s3://src/a/"], "overlaps"),
     (["cp", "s3://src/k", "s3://dst/k", "--include", "*.x"], "--recursive"),
     (["cp", "s3://src/k", "s3://dst/k", "--workers", "2"], "--recursive"),
-    (["sync", "s3://src/p/", "s3://dst/q/", "--workers", "999"], "workers 999"),
+    (["sync", "s3://src/p/", "s3://dst/q/", "--workers", "999"], "999"),
     (["sync", "s3://src/p/", "s3://dst/q/", "--compare", "md5"], "md5"),
     (["sync", "s3://src/p/", "s3://dst/q/", "--max-objects", "0"], "'0'"),
 ]
