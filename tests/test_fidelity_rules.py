@@ -16,6 +16,7 @@ from partcopy.engine.fidelity import (
 from partcopy.engine.hedge import DEFAULT_HEDGE, HedgedPart
 from partcopy.errors import PlanError, UsageError
 from partcopy.planners import get_profile, plan_layout
+from partcopy.providers import get_provider
 from partcopy.store.memory import MemoryStore
 from partcopy.transports.base import ObjectAttributes, ObjectInfo, SSECustomerKey
 from partcopy.transports.memory import MemoryTransport
@@ -42,7 +43,7 @@ def test_encryption_is_kept_renamed_across_dialects_or_replaced() -> None:
         kms,
         FidelityOptions(),
         source_dialect="s3",
-        destination="s3",
+        destination=get_provider("s3"),
         source_tags=None,
         checksum=None,
     )
@@ -51,7 +52,7 @@ def test_encryption_is_kept_renamed_across_dialects_or_replaced() -> None:
         kms,
         FidelityOptions(),
         source_dialect="s3",
-        destination="obs",
+        destination=get_provider("obs"),
         source_tags="b=2",
         checksum=None,
     )
@@ -60,7 +61,7 @@ def test_encryption_is_kept_renamed_across_dialects_or_replaced() -> None:
         kms,
         FidelityOptions(sse="AES256", tags="", acl="private"),
         source_dialect="s3",
-        destination="s3",
+        destination=get_provider("s3"),
         source_tags="b=2",
         checksum="CRC32",
     )
@@ -70,7 +71,7 @@ def test_encryption_is_kept_renamed_across_dialects_or_replaced() -> None:
         ObjectAttributes(sse="aws:kms", sse_c=SSECustomerKey(b"k" * 32)),
         FidelityOptions(),
         source_dialect="s3",
-        destination="s3",
+        destination=get_provider("s3"),
         source_tags=None,
         checksum=None,
     )
@@ -78,26 +79,29 @@ def test_encryption_is_kept_renamed_across_dialects_or_replaced() -> None:
 
 
 @pytest.mark.parametrize(
-    ("options", "where", "named"),
+    ("options", "dialect", "row", "named"),
     [
-        (FidelityOptions(checksum="sha256"), "cos", "'sha256'"),
-        (FidelityOptions(tags="a=1"), "qingstor", "--tags"),
-        (FidelityOptions(acl="private"), "qingstor", "'private'"),
-        (FidelityOptions(sse="aws:kms"), "qingstor", "no KMS"),
-        (FidelityOptions(tags="&".join(f"k{i}=v" for i in range(11))), "s3", "11 tags"),
-        (FidelityOptions(verify_content="most"), "s3", "'most'"),  # type: ignore[arg-type]
+        (FidelityOptions(checksum="sha256"), "cos", "cos", "'sha256'"),
+        (FidelityOptions(checksum="crc32c"), "s3", "seaweedfs", "supported: crc32, crc64nvme"),
+        (FidelityOptions(tags="a=1"), "qingstor", "qingstor", "--tags"),
+        (FidelityOptions(tags="a=1"), "obs", "obs", "--tags"),
+        (FidelityOptions(acl="private"), "qingstor", "qingstor", "'private'"),
+        (FidelityOptions(sse="aws:kms"), "qingstor", "qingstor", "no KMS"),
+        (FidelityOptions(sse="aws:kms"), "s3", "gcs", "no KMS"),
+        (FidelityOptions(tags="&".join(f"k{i}=v" for i in range(11))), "s3", "s3", "11 tags"),
+        (FidelityOptions(verify_content="most"), "s3", "s3", "'most'"),  # type: ignore[arg-type]
     ],
 )
-def test_what_a_destination_cannot_take_is_a_usage_error(
-    options: FidelityOptions, where: str, named: str
+def test_what_a_destination_row_cannot_take_is_a_usage_error(
+    options: FidelityOptions, dialect: str, row: str, named: str
 ) -> None:
     with pytest.raises(UsageError, match=named):
         check_fidelity(
             options,
-            destination=where,
-            profile=where,
+            destination=dialect,  # type: ignore[arg-type]
+            profile=row,
             destination_sse_c=False,
-            part_size=None,  # type: ignore[arg-type]
+            part_size=None,
         )
 
 

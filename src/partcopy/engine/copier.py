@@ -326,7 +326,7 @@ class Copier:
         check_fidelity(
             options.fidelity,
             destination=dst.dialect,
-            profile=profile or row.name,
+            profile=row.name,
             destination_sse_c=destination_sse_c is not None,
             part_size=options.part_size,
         )

@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 from typing import Literal, get_args
 from urllib.parse import parse_qsl
 
-from partcopy.checksums import ALGORITHMS, COMBINABLE, Algorithm, ObjectChecksum
+from partcopy.checksums import COMBINABLE, Algorithm, ObjectChecksum
 from partcopy.errors import UsageError
+from partcopy.providers import Provider, get_provider
 from partcopy.transports.base import Dialect, ObjectAttributes
 
 __all__ = [
@@ -50,19 +51,11 @@ CANNED_ACLS = frozenset(
     }
 )
 _MAX_TAGS = 10  # S3: at most 10 tags, keys up to 128 and values up to 256 characters
-_KMS: dict[Dialect, str] = {"s3": "aws:kms", "obs": "kms", "cos": "cos/kms"}
-"""Each dialect's name for SSE with a KMS key (QingStor has none)."""
-_CHECKSUMS: dict[str, frozenset[str]] = {
-    # Flexible checksums (x-amz-checksum-*): AWS S3 documents all five
-    # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html);
-    # OBS, COS (its CRC64 is ECMA-182, another polynomial) and QingStor have none of them.
-    "s3": frozenset(ALGORITHMS),
-}
 
 
 def supported_checksums(profile: str) -> frozenset[str]:
-    """The flexible-checksum algorithms a destination profile (provider row) takes."""
-    return _CHECKSUMS.get(profile, frozenset())
+    """The flexible-checksum algorithms a destination's provider row takes."""
+    return get_provider(profile).checksums
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +113,13 @@ def check_fidelity(
     destination_sse_c: bool,
     part_size: int | None,
 ) -> None:
-    """``UsageError`` naming the bad value for anything the destination cannot take."""
+    """``UsageError`` naming the bad value for anything the destination (``profile``: its
+    provider row) cannot take."""
+    row = get_provider(profile)
     if options.tags is not None:
         _check_tags(options.tags)
-        if options.tags and destination in ("obs", "qingstor"):
-            raise UsageError(f"invalid --tags for a {destination} destination: it takes no tags")
+        if options.tags and not row.tagging:
+            raise UsageError(f"invalid --tags for a {profile} destination: it takes no tags")
     if options.acl is not None:
         if options.acl not in CANNED_ACLS:
             raise UsageError(
@@ -136,8 +131,8 @@ def check_fidelity(
         raise UsageError(f"invalid --sse {options.sse!r}: expected AES256 or aws:kms")
     if options.sse_kms_key_id is not None and options.sse != "aws:kms":
         raise UsageError("--sse-kms-key-id needs --sse aws:kms")
-    if options.sse == "aws:kms" and destination not in _KMS:
-        raise UsageError(f"invalid --sse aws:kms for a {destination} destination: it has no KMS")
+    if options.sse == "aws:kms" and row.sse_kms is None:
+        raise UsageError(f"invalid --sse aws:kms for a {profile} destination: it has no KMS")
     if options.sse is not None and destination_sse_c:
         raise UsageError(f"invalid --sse {options.sse}: the destination is encrypted with SSE-C")
     if options.checksum not in CHECKSUM_CHOICES:
@@ -164,22 +159,23 @@ def destination_attributes(
     options: FidelityOptions,
     *,
     source_dialect: Dialect,
-    destination: Dialect,
+    destination: Provider,
     source_tags: str | None,
     checksum: Algorithm | None,
 ) -> ObjectAttributes:
-    """The attributes the destination is written with (``base``: the source's or given)."""
+    """The attributes the destination (its provider row) is written with (``base``: the
+    source's, or the ones given)."""
     attrs = base
     tags = options.tags if options.tags is not None else source_tags
-    if tags is not None:
-        attrs = replace(attrs, tagging=tags if destination not in ("obs", "qingstor") else None)
+    if tags is not None or not destination.tagging:
+        attrs = replace(attrs, tagging=tags if destination.tagging else None)
     sse, key_id = attrs.sse, attrs.sse_kms_key_id
     if options.sse is not None:
         sse, key_id = options.sse, options.sse_kms_key_id
-    elif source_dialect != destination:
+    elif source_dialect != destination.dialect:
         key_id = None  # another provider's KMS cannot know the key: its default key
     if sse is not None and sse not in ("AES256", ""):
-        sse = _KMS.get(destination)  # aws:kms / kms / cos/kms name the same choice
+        sse = destination.sse_kms  # aws:kms / kms / cos/kms name the same choice
         key_id = key_id if sse is not None else None
     if attrs.sse_c is not None:
         sse, key_id = None, None  # SSE-C replaces service-side encryption

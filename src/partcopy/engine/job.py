@@ -421,8 +421,8 @@ class CopyJob:
         return (
             self.options.fidelity.tags is None
             and (self.options.attributes is None or self.options.attributes.tagging is None)
-            and self.source.dialect in ("s3", "cos")
-            and self.destination.dialect in ("s3", "cos")
+            and default_provider(self.source.dialect).tagging
+            and self.provider.tagging
         )
 
     def _plan_layout(self, info: ObjectInfo, limits: PartLimits) -> CopyPlan:
@@ -490,7 +490,7 @@ class CopyJob:
             attrs,
             self.options.fidelity,
             source_dialect=self.source.dialect,
-            destination=self.destination.dialect,
+            destination=self.provider,
             source_tags=self.source_tags,
             checksum=self.checksum_plan.algorithm,
         )

@@ -126,6 +126,16 @@ class Provider:
     """How Complete's ETag follows from the part ETags (checked before the final HEAD)."""
     range_copy_floor: int = 0
     """A ranged UploadPartCopy is accepted only from sources larger than this."""
+    checksums: frozenset[str] = frozenset()
+    """Flexible-checksum algorithms (``x-amz-checksum-*``) the store computes and keeps:
+    an upload may be created with one and HEAD in checksum mode returns it. Empty: none
+    known, so no checksum is asked for or compared (``--checksum ALGO`` is refused)."""
+    tagging: bool = True
+    """Object tags are taken on writes (``x-*-tagging``) and read with ``?tagging``."""
+    sse_kms: str | None = "aws:kms"
+    """The store's name for SSE under a KMS key (``aws:kms``, ``kms``, ``cos/kms``); None:
+    no SSE-KMS, so ``--sse aws:kms`` is refused and a KMS source lands under the
+    destination's default encryption."""
     errors: ErrorCodes = S3_ERRORS
     env: CredentialEnv = AWS_ENV
     quirks: Quirks = field(default_factory=Quirks)

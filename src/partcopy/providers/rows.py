@@ -50,6 +50,9 @@ BUILTIN_ROWS: tuple[Provider, ...] = (
         endpoint_template="https://s3.{region}.amazonaws.com",
         # Regional, dual-stack and legacy s3-region hosts, in the partitions partcopy knows.
         public_hosts=(r"(?:[a-z0-9.-]+\.)?s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?",),
+        # CRC64NVME, CRC32, CRC32C, SHA-1 and SHA-256, full-object or composite
+        # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html).
+        checksums=frozenset({"CRC64NVME", "CRC32", "CRC32C", "SHA1", "SHA256"}),
         range_copy_floor=_S3_FLOOR,
     ),
     Provider(
@@ -63,6 +66,12 @@ BUILTIN_ROWS: tuple[Provider, ...] = (
         default_region="cn-north-4",
         endpoint_template="https://obs.{region}.myhuaweicloud.com",
         public_hosts=(r"obs\.[a-z0-9-]+\.myhuaweicloud\.(?:com|eu)",),
+        # SSE-KMS is "x-obs-server-side-encryption: kms" with
+        # x-obs-server-side-encryption-kms-key-id (esdk-obs-python 3.26, obs/convertor.py).
+        # Tags: that SDK sets them only by PUT ?tagging after a write (no header on writes),
+        # which partcopy does not send: not carried. No flexible checksums.
+        tagging=False,
+        sse_kms="kms",
         env=OBS_ENV,
         quirks=Quirks(
             clamp_copy_range=True,
@@ -77,6 +86,8 @@ BUILTIN_ROWS: tuple[Provider, ...] = (
         default_region="cn-north-4",
         endpoint_template="https://obs.{region}.myhuaweicloud.com",
         public_hosts=(r"obs\.[a-z0-9-]+\.myhuaweicloud\.(?:com|eu)",),
+        tagging=False,
+        sse_kms="kms",
         env=OBS_ENV,
         quirks=Quirks(clamp_copy_range=True),
     ),
@@ -92,6 +103,10 @@ BUILTIN_ROWS: tuple[Provider, ...] = (
         endpoint_template="https://cos.{region}.myqcloud.com",
         public_hosts=(r"(?:[a-z0-9.-]+\.)?cos\.[a-z0-9-]+\.myqcloud\.com",),
         addressing="virtual",  # buckets are always addressed by host name (DIALECTS.md)
+        # SSE-KMS is "x-cos-server-side-encryption: cos/kms" with
+        # x-cos-server-side-encryption-cos-kms-key-id (cos-python-sdk-v5, cos_comm.py); COS's
+        # own CRC64 is ECMA-182 (x-cos-hash-crc64ecma), none of the flexible checksums.
+        sse_kms="cos/kms",
         env=COS_ENV,
         quirks=Quirks(notes=("the copy source names the source bucket's host",)),
     ),
@@ -108,6 +123,8 @@ BUILTIN_ROWS: tuple[Provider, ...] = (
         endpoint_template="https://{region}.qingstor.com",
         public_hosts=(r"(?:[a-z0-9.-]+\.)?[a-z0-9-]+\.qingstor\.com",),
         addressing="path",
+        tagging=False,  # no object tags in the API (qingstor-sdk 2.6)
+        sse_kms=None,  # SSE-C only (x-qs-encryption-customer-*)
         errors=QINGSTOR_ERRORS,
         env=QINGSTOR_ENV,
         quirks=Quirks(version_ids=False, notes=("copies within one zone only",)),
@@ -147,6 +164,10 @@ BUILTIN_ROWS: tuple[Provider, ...] = (
         # S3's md5 over the part ETags' hex digests (their "-N" dropped), so it never
         # proves the content of copied parts. Uploaded (relayed) parts are plain MD5s.
         copy_part_etag_md5=False,
+        # Observed on 4.48 (tests/realstore): a PUT's CRC32 is kept and returned in checksum
+        # mode, an upload created with CRC64NVME gets the full-object value. Not documented.
+        checksums=frozenset({"CRC32", "CRC64NVME"}),
+        sse_kms=None,  # not documented, not observed
         quirks=Quirks(list_uploads_next_key_marker=False, min_bucket_name=3),
         range_copy_floor=_S3_FLOOR,  # not documented; S3's rule kept
     ),
@@ -242,6 +263,8 @@ BUILTIN_ROWS: tuple[Provider, ...] = (
         default_region="auto",
         endpoint_template="https://storage.googleapis.com",
         public_hosts=(r"storage\.googleapis\.com",),
+        tagging=False,  # the XML API page lists no object tagging
+        sse_kms=None,  # GCS names KMS keys with x-goog-encryption-kms-key-name, not SSE-KMS
         server_side_copy=False,
         part_etag_md5=False,  # not documented: relays buffer and send Content-MD5
         composite_etag="opaque",
