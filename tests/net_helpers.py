@@ -62,6 +62,17 @@ class ForwardProxy:
         with suppress(OSError):  # a client that hangs up early is its own business
             self._forward(conn)
 
+    def refuse(self, method: str, target: str, headers: list[list[str]]) -> bytes | None:
+        """An answer given instead of forwarding (None: forward); for subclasses."""
+        return None
+
+    def upstream(self, target: str) -> tuple[int, str] | None:
+        """Port and origin-form path to forward to; only ``.test`` names are served."""
+        url = urlsplit(target)
+        if not (url.hostname or "").endswith(".test") or url.port is None:
+            return None
+        return url.port, url.path + (f"?{url.query}" if url.query else "")
+
     def _forward(self, conn: socket.socket) -> None:
         with conn:
             conn.settimeout(10)
@@ -75,9 +86,15 @@ class ForwardProxy:
             host = next((v.strip() for k, v in headers if k.lower() == "host"), None)
             agent = next((v.strip() for k, v in headers if k.lower() == "user-agent"), None)
             self.seen.append(Seen(lines[0], host, agent))
-            url = urlsplit(target)
-            if not (url.hostname or "").endswith(".test") or url.port is None:
-                conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+            where = self.upstream(target)
+            if where is None:
+                conn.sendall(
+                    b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+                return
+            answer = self.refuse(method, target, headers)
+            if answer is not None:
+                conn.sendall(answer)
                 return
             length = next((int(v) for k, v in headers if k.lower() == "content-length"), 0)
             while len(body) < length:
@@ -90,9 +107,9 @@ class ForwardProxy:
                 for k, v in headers
                 if k.lower() not in {"connection", "proxy-connection", "keep-alive"}
             ]
-            path = url.path + (f"?{url.query}" if url.query else "")
+            port, path = where
             out = "\r\n".join([f"{method} {path} {version}", *kept, "Connection: close"])
-            with socket.create_connection(("127.0.0.1", url.port), timeout=10) as upstream:
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as upstream:
                 upstream.sendall(out.encode("latin-1") + b"\r\n\r\n" + body)
                 while chunk := upstream.recv(65536):
                     conn.sendall(chunk)
@@ -119,6 +136,45 @@ class ForwardProxy:
             self._stop.set()
             thread.join(5)
             self._sock.close()
+
+
+class RegionGate(ForwardProxy):
+    """Stands in for AWS's region check in front of an emulator on ``port``: a request
+    signed for another region than its bucket's is answered as AWS answers it (301 with
+    ``x-amz-bucket-region`` to a HEAD, 400 ``AuthorizationHeaderMalformed`` otherwise)."""
+
+    def __init__(self, port: int, regions: dict[str, str], default: str = "us-east-1") -> None:
+        super().__init__()
+        self._port = port
+        self.regions = regions
+        self.default = default
+        self.refused: list[str] = []
+
+    def upstream(self, target: str) -> tuple[int, str] | None:
+        return self._port, target
+
+    def refuse(self, method: str, target: str, headers: list[list[str]]) -> bytes | None:
+        auth = next((v for k, v in headers if k.lower() == "authorization"), "")
+        signed = auth.split("Credential=", 1)[-1].split("/")[2] if "Credential=" in auth else ""
+        bucket = urlsplit(target).path.split("/")[1]
+        region = self.regions.get(bucket, self.default)
+        if signed == region:
+            return None
+        self.refused.append(f"{method} {target}")
+        if method == "HEAD":
+            return (
+                "HTTP/1.1 301 Moved Permanently\r\n"
+                f"x-amz-bucket-region: {region}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            ).encode()
+        body = (
+            "<?xml version='1.0' encoding='UTF-8'?><Error><Code>AuthorizationHeaderMalformed"
+            f"</Code><Message>the region '{signed}' is wrong; expecting '{region}'</Message>"
+            f"<Region>{region}</Region><RequestId>R</RequestId></Error>"
+        ).encode()
+        head = (
+            f"HTTP/1.1 400 Bad Request\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        return head.encode() + body
 
 
 def _ca_usage() -> object:

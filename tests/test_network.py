@@ -17,7 +17,7 @@ import pytest
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
-from net_helpers import ForwardProxy, TlsFront, make_ca
+from net_helpers import ForwardProxy, RegionGate, TlsFront, make_ca
 from partcopy.cli import main
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
 from partcopy.transports.network import bypasses_proxy
@@ -222,3 +222,20 @@ def test_relay_s3_to_cos_with_different_keys_on_each_side(
                         "--part-size", "5MiB", *flags)  # fmt: skip
     assert status == 0, result
     assert (result["mode"], result["parts"], result["bytes"]) == ("relay", 3, 12 * 1024 * 1024)
+
+
+def test_a_bucket_in_another_region_is_learned_and_signed_again(
+    emulator_thread: Callable[..., EmulatorThread],
+    env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emu = emulator_thread(objects=["eu-bkt/k=12MiB", "ap-bkt/keep=0"])
+    regions = {"eu-bkt": "eu-west-1", "ap-bkt": "ap-south-1"}
+    with RegionGate(emu_port(emu), regions).running() as gate:
+        for name, value in CREDS.items():
+            env.setenv(name, value)
+        status, result = cp(capsys, "s3://eu-bkt/k", "s3://ap-bkt/k", "--endpoint-url",
+                            f"http://127.0.0.1:{gate.port}", "--part-size", "5MiB")  # fmt: skip
+    assert status == 0 and result["retries"] == 0, (result, gate.refused)
+    # Once per bucket: the source's HEAD (301) and the destination's first request (400).
+    assert [r.split(" ")[0] for r in gate.refused] == ["HEAD", "POST"]

@@ -98,7 +98,7 @@ def test_anything_parses_or_is_a_usage_error(text: str) -> None:
 
 def test_credentials_from_env_and_never_in_repr() -> None:
     env = {"PARTCOPY_ACCESS_KEY_ID": "AKID", "PARTCOPY_SECRET_ACCESS_KEY": "sekrit-value"}
-    config = resolve_endpoint("obs", env=env)
+    config = resolve_endpoint("obs", region="cn-north-4", env=env)
     assert config.credentials.current().access_key == "AKID"
     assert "sekrit-value" not in repr(config) and "sekrit-value" not in str(config)
 
@@ -136,3 +136,31 @@ def test_bad_endpoint_urls(url: str) -> None:
 def test_a_cos_bucket_without_its_appid_is_a_usage_error(bucket: str) -> None:
     with pytest.raises(UsageError, match=f"cos://{bucket}/k.*appid"):
         parse_url(f"cos://{bucket}/k")
+
+
+@pytest.mark.parametrize(
+    ("dialect", "scheme"), [("obs", "obs"), ("cos", "cos"), ("qingstor", "qs")]
+)
+def test_obs_cos_qs_without_a_region_or_endpoint_are_a_config_error(
+    dialect: str, scheme: str
+) -> None:
+    env = {"PARTCOPY_ACCESS_KEY_ID": "AK", "PARTCOPY_SECRET_ACCESS_KEY": "sk"}
+    with pytest.raises(ConfigError, match=rf"for {scheme}:// locations: pass --region"):
+        resolve_endpoint(dialect, env=env)  # type: ignore[arg-type]
+    assert resolve_endpoint(dialect, env={**env, "PARTCOPY_REGION": "r1"}).region == "r1"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "endpoint", "region"),
+    [
+        ("s3", None, "us-east-1"),
+        ("s3", "https://s3.eu-west-1.amazonaws.com", "eu-west-1"),
+        ("obs", "https://obs.cn-east-3.myhuaweicloud.com", "cn-east-3"),
+        ("cos", "https://cos.ap-beijing.myqcloud.com", "ap-beijing"),
+        ("qingstor", "https://sh1a.qingstor.com", "sh1a"),
+    ],
+)
+def test_the_region_named_by_the_endpoint(dialect: str, endpoint: str | None, region: str) -> None:
+    env = {"PARTCOPY_ACCESS_KEY_ID": "AK", "PARTCOPY_SECRET_ACCESS_KEY": "sk"}
+    config = resolve_endpoint(dialect, endpoint_url=endpoint, env=env)  # type: ignore[arg-type]
+    assert config.region == region

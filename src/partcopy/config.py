@@ -97,6 +97,34 @@ def check_endpoint_url(url: str, *, what: str = "endpoint URL") -> str:
     return url.rstrip("/")
 
 
+def _region_of_endpoint(row: Provider, endpoint_url: str) -> str | None:
+    """The region a store's own endpoint names, read back through the row's template
+    (``https://obs.{region}.myhuaweicloud.com`` names ``cn-east-3`` in its host)."""
+    if row.endpoint_template is None:
+        return None
+    template = urlsplit(row.endpoint_template.format(region="xregionx")).hostname or ""
+    pattern = r"(?:[a-z0-9.-]+\.)?" + re.escape(template).replace("xregionx", "([a-z0-9-]+)")
+    match = re.fullmatch(pattern, (urlsplit(endpoint_url).hostname or "").lower())
+    return match.group(1) if match else None
+
+
+def _required_region(row: Provider, role: Role, endpoint_url: str | None) -> str:
+    """The region when none was given: the one the endpoint names, else the row's default,
+    but only for S3-dialect rows or a custom endpoint: OBS, COS and QingStor have no single
+    right guess, and guessing sends the request (and its signature) to the wrong place."""
+    named = _region_of_endpoint(row, endpoint_url) if endpoint_url else None
+    if named is not None:
+        return named
+    if row.default_region is not None and (row.dialect == "s3" or endpoint_url is not None):
+        return row.default_region  # a custom endpoint's Host still names a region for COS
+    scheme = row.schemes[0] if row.schemes else row.name
+    what = "zone" if row.dialect == "qingstor" else "region"
+    raise ConfigError(
+        f"no {what} for the {role} ({scheme}://): pass --region (or set PARTCOPY_REGION) "
+        "or --endpoint-url"
+    )
+
+
 def _first(env: Mapping[str, str], *names: str) -> str | None:
     for name in names:
         value = env.get(name)
@@ -145,11 +173,8 @@ def resolve_endpoint(
         endpoint_url = check_endpoint_url(endpoint_url)
     if region is None:
         region = _first(env, "PARTCOPY_REGION", *row.env.region)
-    region = region or (aws.region if aws else None) or row.default_region
-    if region is None:
-        raise ConfigError(
-            f"no region for the {role} ({row.name}): give --region or set PARTCOPY_REGION"
-        )
+    region = region or (aws.region if aws else None)
+    region = region or _required_region(row, role, endpoint_url)
     return EndpointConfig(
         dialect,
         endpoint_url,

@@ -13,7 +13,7 @@ from partcopy.transports.address import Addressing
 from partcopy.transports.base import CopySource
 from partcopy.transports.credentials import CredentialProvider
 from partcopy.transports.http import MAX_BODY, HttpCore, Timeouts
-from partcopy.transports.httptransport import HttpTransport
+from partcopy.transports.httptransport import HttpTransport, RegionRouter
 from partcopy.transports.network import Network
 from partcopy.transports.spec import DialectSpec, Signer
 
@@ -39,13 +39,21 @@ def assemble(
     credentials: CredentialProvider | None = None,
     network: Network | None = None,
     provider: Provider | None = None,
+    regions: RegionRouter | None = None,
 ) -> HttpTransport:
     """One HttpTransport over a core that owns the session only when none is passed;
     ``credentials`` is the signer's provider, renewed before requests when due;
     ``provider`` is the store's row (default: the dialect's own)."""
     core = HttpCore(session, timeouts=timeouts, max_body=max_body, network=network)
     return HttpTransport(
-        spec, addressing, signer, core, copy_source, credentials=credentials, provider=provider
+        spec,
+        addressing,
+        signer,
+        core,
+        copy_source,
+        credentials=credentials,
+        provider=provider,
+        regions=regions,
     )
 
 

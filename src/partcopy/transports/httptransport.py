@@ -13,7 +13,7 @@ import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
-from typing import NoReturn
+from typing import NoReturn, Protocol
 
 from partcopy.checksums import ALGORITHMS, COMBINABLE, ObjectChecksum
 from partcopy.errors import ProtocolError, UsageError
@@ -78,6 +78,18 @@ def _http_date(value: str | None) -> datetime | None:
         return None
 
 
+class RegionRouter(Protocol):
+    """Per-bucket addressing and signer for stores whose buckets live in regions (AWS)."""
+
+    def route(self, bucket: str) -> tuple[Addressing, Signer] | None:
+        """The bucket's own addressing and signer once its region is known (else None)."""
+        ...
+
+    def learn(self, bucket: str, reply: Reply) -> bool:
+        """Whether ``reply`` named another region for ``bucket`` (now remembered)."""
+        ...
+
+
 class HttpTransport:
     """The :class:`~partcopy.transports.base.Transport` for S3, OBS, COS and QingStor."""
 
@@ -91,11 +103,13 @@ class HttpTransport:
         *,
         credentials: CredentialProvider | None = None,
         provider: Provider | None = None,
+        regions: RegionRouter | None = None,
     ) -> None:
         self.spec = spec
         self.credentials = credentials
         self.provider = provider or default_provider(spec.name)
         self._codes = self.provider.errors
+        self._regions = regions
         self._addr = addressing
         self._sign = signer
         self.core = core
@@ -133,7 +147,9 @@ class HttpTransport:
         payload_sha256: str,
     ) -> str:
         """Address, sign and return the URL; ``headers`` gains Host and the signature."""
-        loc = self._addr.locate(bucket, key)
+        route = self._regions.route(bucket) if self._regions is not None else None
+        addressing, sign = route or (self._addr, self._sign)
+        loc = addressing.locate(bucket, key)
         params = tuple(query)
         headers["Host"] = loc.host
         req = OutRequest(
@@ -147,7 +163,7 @@ class HttpTransport:
             loc.bucket_in_host,
             payload_sha256,
         )
-        headers.update(self._sign(req))
+        headers.update(sign(req))
         qs = self.spec.encode_query(params)
         return f"{loc.base}{loc.path}?{qs}" if qs else f"{loc.base}{loc.path}"
 
@@ -167,19 +183,25 @@ class HttpTransport:
     ) -> Reply:
         if self.credentials is not None:
             await self.credentials.ensure_fresh()
-        url = self._prepare(method, bucket, key, query, headers, payload_sha256)
-        reply = await self.core.send(
-            method,
-            url,
-            headers,
-            body=body,
-            operation=operation,
-            read_timeout=read_timeout,
-            total_timeout=total_timeout,
-        )
-        if not reply.ok:
-            self._raise(reply, operation)
-        return reply
+        for attempt in (1, 2):
+            url = self._prepare(method, bucket, key, query, headers, payload_sha256)
+            reply = await self.core.send(
+                method,
+                url,
+                headers,
+                body=body,
+                operation=operation,
+                read_timeout=read_timeout,
+                total_timeout=total_timeout,
+            )
+            if reply.ok:
+                return reply
+            # The bucket lives in another region: sign for it and send once more (a
+            # streamed body cannot be sent twice; a retry of the part will be).
+            resend = attempt == 1 and self._regions is not None and isinstance(body, bytes | None)
+            if not (resend and self._regions is not None and self._regions.learn(bucket, reply)):
+                break
+        self._raise(reply, operation)
 
     def _raise(self, reply: Reply, operation: str) -> NoReturn:
         raise_service_error(

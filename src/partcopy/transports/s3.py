@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
 
 from partcopy.providers import Provider, default_provider
 from partcopy.transports._common import Clock, assemble, default_endpoint, utc_now
-from partcopy.transports.address import AddressingStyle, Endpoint, quote_key, s3_addressing
+from partcopy.transports.address import (
+    Addressing,
+    AddressingStyle,
+    Endpoint,
+    quote_key,
+    s3_addressing,
+)
 from partcopy.transports.base import CopySource
 from partcopy.transports.credentials import CredentialProvider, as_provider
-from partcopy.transports.http import Timeouts
+from partcopy.transports.http import Reply, Timeouts
 from partcopy.transports.httptransport import HttpTransport
 from partcopy.transports.network import Network
 from partcopy.transports.signing import Credentials, sigv4
@@ -69,15 +77,23 @@ def make_s3_transport(
     provider: Provider | None = None,
 ) -> HttpTransport:
     """An S3 transport for ``provider`` (default: AWS); without ``endpoint_url``, the row's
-    endpoint in ``region`` (``https://s3.<region>.amazonaws.com``)."""
+    endpoint in ``region`` (``https://s3.<region>.amazonaws.com``). A bucket the store
+    places in another region (it says so when asked in the wrong one) is addressed and
+    signed there from then on."""
     row = provider or default_provider("s3")
     endpoint = Endpoint.parse(endpoint_url or default_endpoint(row, region))
     signing = as_provider(credentials)
+    own = row.is_public_host(endpoint.host)
+
+    def route(bucket_region: str) -> tuple[Addressing, SigV4Signer]:
+        template = row.endpoint_for(bucket_region) if own else None
+        where = Endpoint.parse(template) if template else endpoint
+        located = s3_addressing(where, addressing, sigv4.encode_path, own=own)
+        return located, SigV4Signer(signing, bucket_region, clock)
+
     return assemble(
         S3_SPEC,
-        s3_addressing(
-            endpoint, addressing, sigv4.encode_path, own=row.is_public_host(endpoint.host)
-        ),
+        s3_addressing(endpoint, addressing, sigv4.encode_path, own=own),
         SigV4Signer(signing, region, clock),
         s3_copy_source,
         session,
@@ -85,4 +101,48 @@ def make_s3_transport(
         credentials=signing,
         network=network,
         provider=row,
+        regions=BucketRegions(region, route),
     )
+
+
+_REGION_IN_BODY = re.compile(rb"<Region>([a-z0-9-]{1,40})</Region>")
+_REGION = re.compile(r"^[a-z0-9-]{1,40}$")
+_WRONG_REGION_CODES = (
+    b"<Code>AuthorizationHeaderMalformed</Code>",
+    b"<Code>PermanentRedirect</Code>",
+)
+
+
+class BucketRegions:
+    """Buckets AWS said live elsewhere: ``x-amz-bucket-region`` on a 301, or the
+    ``<Region>`` of a ``PermanentRedirect`` / ``AuthorizationHeaderMalformed`` error."""
+
+    def __init__(self, region: str, route: Callable[[str], tuple[Addressing, SigV4Signer]]) -> None:
+        self._default = region
+        self._make = route
+        self._routes: dict[str, tuple[Addressing, SigV4Signer]] = {}
+        self.regions: dict[str, str] = {}
+
+    def route(self, bucket: str) -> tuple[Addressing, SigV4Signer] | None:
+        return self._routes.get(bucket)
+
+    def learn(self, bucket: str, reply: Reply) -> bool:
+        if reply.status == 301:
+            match = _REGION_IN_BODY.search(reply.body)
+            named = reply.headers.get("x-amz-bucket-region") or (
+                match.group(1).decode() if match else None
+            )
+        elif reply.status == 400 and any(code in reply.body for code in _WRONG_REGION_CODES):
+            match = _REGION_IN_BODY.search(reply.body)
+            named = match.group(1).decode() if match else reply.headers.get("x-amz-bucket-region")
+        else:
+            return False
+        if (
+            not named
+            or not _REGION.match(named)
+            or named == self.regions.get(bucket, self._default)
+        ):
+            return False
+        self.regions[bucket] = named
+        self._routes[bucket] = self._make(named)
+        return True
