@@ -171,11 +171,11 @@ def test_no_secret_in_logs_errors_or_results(
             access_key=ACCESS_KEY,
             secret_key=SECRET_KEY,
             faults=FAULTS,
-            objects=[f"src-bkt/plain.bin={30 * MiB}"],
+            objects=[f"src-1250000000/plain.bin={30 * MiB}"],
             seed=3,
             sleep=instant,
         ) as emu:
-            emu.store.create_bucket("dst-bkt")
+            emu.store.create_bucket("dst-1250000000")
 
             def copier(secret: str = SECRET_KEY, **kwargs: Any) -> Copier:
                 kwargs.setdefault("retry", RETRY)
@@ -193,14 +193,14 @@ def test_no_secret_in_logs_errors_or_results(
             key_1, key_2 = SSECustomerKey(KEY_1), SSECustomerKey(KEY_2)
             async with copier(concurrency=4) as c:
                 first = await c.copy(
-                    f"{_scheme(dialect)}://src-bkt/plain.bin",
-                    f"{_scheme(dialect)}://dst-bkt/enc1.bin",
+                    f"{_scheme(dialect)}://src-1250000000/plain.bin",
+                    f"{_scheme(dialect)}://dst-1250000000/enc1.bin",
                     part_size=5 * MiB,
                     destination_sse_c=key_1,
                 )
                 second = await c.copy(
-                    f"{_scheme(dialect)}://dst-bkt/enc1.bin",
-                    f"{_scheme(dialect)}://dst-bkt/enc2.bin",
+                    f"{_scheme(dialect)}://dst-1250000000/enc1.bin",
+                    f"{_scheme(dialect)}://dst-1250000000/enc2.bin",
                     part_size=5 * MiB,
                     source_sse_c=key_1,
                     destination_sse_c=key_2,
@@ -211,8 +211,8 @@ def test_no_secret_in_logs_errors_or_results(
                 # The wrong SSE-C key for the encrypted source: refused by the store.
                 try:
                     await c.copy(
-                        f"{_scheme(dialect)}://dst-bkt/enc1.bin",
-                        f"{_scheme(dialect)}://dst-bkt/enc3.bin",
+                        f"{_scheme(dialect)}://dst-1250000000/enc1.bin",
+                        f"{_scheme(dialect)}://dst-1250000000/enc3.bin",
                         source_sse_c=key_2,
                     )
                 except PartcopyError as exc:
@@ -224,8 +224,8 @@ def test_no_secret_in_logs_errors_or_results(
             async with copier(retry=RetryPolicy(max_attempts=2, initial=0, cap=0)) as c:
                 with pytest.raises(PartcopyError) as info:
                     await c.copy(
-                        f"{_scheme(dialect)}://src-bkt/plain.bin",
-                        f"{_scheme(dialect)}://dst-bkt/failed.bin",
+                        f"{_scheme(dialect)}://src-1250000000/plain.bin",
+                        f"{_scheme(dialect)}://dst-1250000000/failed.bin",
                         part_size=5 * MiB,
                         destination_sse_c=key_2,
                     )
@@ -235,8 +235,8 @@ def test_no_secret_in_logs_errors_or_results(
             async with copier(secret=WRONG_SECRET) as c:
                 with pytest.raises(PartcopyError) as info:
                     await c.copy(
-                        f"{_scheme(dialect)}://src-bkt/plain.bin",
-                        f"{_scheme(dialect)}://dst-bkt/bad-sig.bin",
+                        f"{_scheme(dialect)}://src-1250000000/plain.bin",
+                        f"{_scheme(dialect)}://dst-1250000000/bad-sig.bin",
                     )
                 record_error(info.value)
 
@@ -261,7 +261,7 @@ def test_no_secret_leaks_through_a_relay_with_sse_c_on_both_sides(
                 access_key=ACCESS_KEY,
                 secret_key=SECRET_KEY,
                 faults=faults,
-                objects=[f"src-bkt/plain.bin={12 * MiB}"],
+                objects=[f"src-1250000000/plain.bin={12 * MiB}"],
                 seed=4,
                 sleep=instant,
             ) as one,
@@ -274,8 +274,8 @@ def test_no_secret_leaks_through_a_relay_with_sse_c_on_both_sides(
                 sleep=instant,
             ) as two,
         ):
-            two.store.create_bucket("dst-bkt")
-            one.store.create_bucket("back-bkt")
+            two.store.create_bucket("dst-1250000000")
+            one.store.create_bucket("back-1250000000")
             async with Copier(
                 endpoint_url=one.url,
                 dst_endpoint_url=two.url,
@@ -288,8 +288,8 @@ def test_no_secret_leaks_through_a_relay_with_sse_c_on_both_sides(
                 env={},
             ) as c:
                 there = await c.copy(
-                    f"{_scheme(src)}://src-bkt/plain.bin",
-                    f"{_scheme(dst)}://dst-bkt/enc.bin",
+                    f"{_scheme(src)}://src-1250000000/plain.bin",
+                    f"{_scheme(dst)}://dst-1250000000/enc.bin",
                     part_size=5 * MiB,
                     destination_sse_c=key_1,
                 )
@@ -308,8 +308,8 @@ def test_no_secret_leaks_through_a_relay_with_sse_c_on_both_sides(
                 env={},
             ) as c:
                 back = await c.copy(
-                    f"{_scheme(dst)}://dst-bkt/enc.bin",
-                    f"{_scheme(src)}://back-bkt/enc2.bin",
+                    f"{_scheme(dst)}://dst-1250000000/enc.bin",
+                    f"{_scheme(src)}://back-1250000000/enc2.bin",
                     part_size=5 * MiB,
                     source_sse_c=key_1,
                     destination_sse_c=key_2,
@@ -318,8 +318,8 @@ def test_no_secret_leaks_through_a_relay_with_sse_c_on_both_sides(
                 assert there.retries + back.retries > 0
                 try:
                     await c.copy(
-                        f"{_scheme(dst)}://dst-bkt/enc.bin",
-                        f"{_scheme(src)}://back-bkt/enc3.bin",
+                        f"{_scheme(dst)}://dst-1250000000/enc.bin",
+                        f"{_scheme(src)}://back-1250000000/enc3.bin",
                         source_sse_c=key_2,
                     )
                 except PartcopyError as exc:
@@ -348,13 +348,19 @@ def test_cli_json_and_debug_log_carry_no_secret() -> None:
         dialect="s3",
         access_key=ACCESS_KEY,
         secret_key=SECRET_KEY,
-        objects=[f"src-bkt/plain.bin={30 * MiB}", "dst-bkt/keep=0"],
+        objects=[f"src-1250000000/plain.bin={30 * MiB}", "dst-1250000000/keep=0"],
         faults=["slowdown:0.3@copy_part", "error200:0.2@copy_part", "reset:0.1@copy_part"],
     ) as emu:
         base = [sys.executable, "-m", "partcopy", "cp", "--endpoint-url", emu.url]
         base += ["--region", REGION, "--json", "--log-level", "debug", "--part-size", "5MiB"]
         ok = subprocess.run(
-            [*base, "s3://src-bkt/plain.bin", "s3://dst-bkt/ok.bin", "--max-attempts", "30"],
+            [
+                *base,
+                "s3://src-1250000000/plain.bin",
+                "s3://dst-1250000000/ok.bin",
+                "--max-attempts",
+                "30",
+            ],
             capture_output=True,
             text=True,
             env=env,
@@ -362,7 +368,13 @@ def test_cli_json_and_debug_log_carry_no_secret() -> None:
         )
         emu.call(lambda: emu.emulator.set_faults(["500:1.0@copy_part"]))
         failed = subprocess.run(
-            [*base, "s3://src-bkt/plain.bin", "s3://dst-bkt/no.bin", "--max-attempts", "2"],
+            [
+                *base,
+                "s3://src-1250000000/plain.bin",
+                "s3://dst-1250000000/no.bin",
+                "--max-attempts",
+                "2",
+            ],
             capture_output=True,
             text=True,
             env=env,
@@ -370,7 +382,7 @@ def test_cli_json_and_debug_log_carry_no_secret() -> None:
         )
         env_wrong = dict(env, PARTCOPY_SECRET_ACCESS_KEY=WRONG_SECRET)
         refused = subprocess.run(
-            [*base, "s3://src-bkt/plain.bin", "s3://dst-bkt/sig.bin"],
+            [*base, "s3://src-1250000000/plain.bin", "s3://dst-1250000000/sig.bin"],
             capture_output=True,
             text=True,
             env=env_wrong,
