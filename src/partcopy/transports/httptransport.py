@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import NoReturn, Protocol
 
 from partcopy.checksums import ALGORITHMS, COMBINABLE, ObjectChecksum
-from partcopy.errors import ProtocolError, UsageError
+from partcopy.errors import ProtocolError, ServiceError, TransportError, UsageError
 from partcopy.providers import Provider, default_provider
 from partcopy.transports import parse
 from partcopy.transports.address import Addressing
@@ -34,11 +34,12 @@ from partcopy.transports.base import (
     UploadsPage,
 )
 from partcopy.transports.credentials import CredentialProvider
+from partcopy.transports.explain import denial_hint, missing_bucket, missing_key
 from partcopy.transports.http import Body, HttpCore, Reply, raise_service_error
 from partcopy.transports.signing.common import QueryParams
 from partcopy.transports.signing.sigv4 import EMPTY_SHA256, UNSIGNED_PAYLOAD
 from partcopy.transports.spec import DialectSpec, OutRequest, Signer
-from partcopy.transports.verdict import BodyVerdict
+from partcopy.transports.verdict import BodyVerdict, ErrorBody
 
 __all__ = ["EMPTY_SHA256", "UNSIGNED_PAYLOAD", "HttpTransport"]
 
@@ -201,12 +202,50 @@ class HttpTransport:
             resend = attempt == 1 and self._regions is not None and isinstance(body, bytes | None)
             if not (resend and self._regions is not None and self._regions.learn(bucket, reply)):
                 break
-        self._raise(reply, operation)
+        self._raise(reply, operation, bucket)
 
-    def _raise(self, reply: Reply, operation: str) -> NoReturn:
-        raise_service_error(
-            reply.status, reply.headers, self.spec.codec.error(reply.body), operation, self._codes
-        )
+    def _raise(self, reply: Reply, operation: str, bucket: str | None = None) -> NoReturn:
+        error = self.spec.codec.error(reply.body)
+        try:
+            raise_service_error(reply.status, reply.headers, error, operation, self._codes)
+        except ServiceError as exc:
+            hint = denial_hint(exc.status, exc.code, bucket or "?", self.credentials)
+            if hint is not None:  # which kind of refusal, and whose credentials
+                exc.args = (f"{exc.args[0]}: {hint}", *exc.args[1:])
+            raise
+
+    async def _refused(
+        self, bucket: str, key: str, headers: dict[str, str], exc: ServiceError
+    ) -> ServiceError:
+        """A bodiless 403 to a HEAD: ask for one byte, whose error body names the kind of
+        refusal (unknown key, wrong secret, missing permission)."""
+        probe = {k: v for k, v in headers.items() if k.lower().startswith(self.spec.prefix)}
+        probe["Range"] = "bytes=0-0"
+        try:
+            await self._send("GET", bucket, key, [], probe, operation="head")
+        except ServiceError as error:
+            return error if error.code is not None else exc
+        except TransportError:
+            pass
+        return exc
+
+    async def _not_found(self, bucket: str, key: str, exc: ServiceError) -> ServiceError:
+        """A bodiless 404 to a HEAD told apart: no such bucket, or no such key in it."""
+        try:
+            await self._send("HEAD", bucket, "", [], {}, operation="head_bucket")
+        except ServiceError as probe:
+            if probe.status != 404:
+                return exc  # denied or failing: the bucket's existence stays unknown
+            code, message = "NoSuchBucket", missing_bucket(bucket)
+        except TransportError:
+            return exc
+        else:
+            code, message = "NoSuchKey", missing_key(bucket, key)
+        answer = ErrorBody(code, message, exc.request_id)
+        try:
+            raise_service_error(404, {}, answer, exc.operation or "head", self._codes)
+        except ServiceError as error:
+            return error
 
     # -- header builders -------------------------------------------------------------
 
@@ -358,7 +397,14 @@ class HttpTransport:
             if not spec.part_reads:
                 raise UsageError(f"{spec.name} does not support reading one part ({part_number})")
             query = [*query, (spec.q_part_number, str(part_number))]
-        reply = await self._send("HEAD", bucket, key, query, headers, operation="head")
+        try:
+            reply = await self._send("HEAD", bucket, key, query, headers, operation="head")
+        except ServiceError as exc:
+            if exc.status == 404 and exc.code is None and key:
+                raise await self._not_found(bucket, key, exc) from None
+            if exc.status == 403 and exc.code is None and key:
+                raise await self._refused(bucket, key, headers, exc) from None
+            raise
         return self._object_info(bucket, key, reply)
 
     async def get_tagging(self, bucket: str, key: str, *, version_id: str | None = None) -> str:
@@ -526,7 +572,7 @@ class HttpTransport:
         url = self._prepare("GET", bucket, key, query, headers, EMPTY_SHA256)
 
         def on_error(reply: Reply) -> NoReturn:
-            self._raise(reply, "get_range")
+            self._raise(reply, "get_range", bucket)
 
         async with self.core.stream(
             "GET", url, headers, operation="get_range", on_error=on_error
