@@ -124,12 +124,13 @@ def add_copier_flags(p: Any, *, many: bool, concurrency_help: str, profile_help:
     )
 
 
-def add_identity_flags(p: Any, *, many: bool = False) -> None:
-    """Who the copy is (AWS profiles per side) and how it reaches the stores."""
+def add_identity_flags(p: Any, *, many: bool = False, sides: bool = True) -> None:
+    """Who the copy is (AWS profiles, per side with ``sides``) and how it reaches stores."""
     s = "s" if many else ""
     p.add_argument("--profile", help="AWS config profile for both sides (~/.aws/config)")
-    p.add_argument("--src-profile", help=f"AWS config profile for the source{s} only")
-    p.add_argument("--dst-profile", help=f"AWS config profile for the destination{s} only")
+    if sides:
+        p.add_argument("--src-profile", help=f"AWS config profile for the source{s} only")
+        p.add_argument("--dst-profile", help=f"AWS config profile for the destination{s} only")
     p.add_argument(
         "--addressing-style",
         choices=("auto", "path", "virtual"),
@@ -169,7 +170,8 @@ def check_identity_flags(args: argparse.Namespace) -> None:
     from partcopy.transports.aws_profile import load_profile
     from partcopy.transports.network import resolve_network
 
-    for name in {args.profile, args.src_profile, args.dst_profile} - {None}:
+    names = {args.profile, getattr(args, "src_profile", None), getattr(args, "dst_profile", None)}
+    for name in names - {None}:
         load_profile(name)
     resolve_network(proxy=args.proxy, ca_bundle=args.ca_bundle)
 

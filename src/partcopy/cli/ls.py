@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 import anyio
 
-from partcopy.cli.common import fail_usage
+from partcopy.cli.common import add_identity_flags, check_identity_flags, fail_usage
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.cli.prefix import add_filter_flags
 from partcopy.engine.copier import Copier
@@ -37,6 +37,7 @@ def add_ls(sub: Any) -> None:
     add_filter_flags(p)
     p.add_argument("--endpoint-url", help="endpoint of the store")
     p.add_argument("--region", help="region (signing and default endpoints)")
+    add_identity_flags(p, sides=False)
     p.add_argument("--json", action="store_true", help="stream one JSON object")
     p.add_argument("--log-level", choices=LEVELS, default="warning", help="stderr log level")
     p.set_defaults(handler=run_ls)
@@ -97,7 +98,14 @@ class _Printer:
 
 async def _list(args: argparse.Namespace, loc: PrefixLocation, keys: KeyFilter) -> None:
     printer = _Printer(sys.stdout, loc, args.json, args.recursive)
-    async with Copier(endpoint_url=args.endpoint_url, region=args.region) as copier:
+    async with Copier(
+        endpoint_url=args.endpoint_url,
+        region=args.region,
+        profile=args.profile,
+        addressing_style=args.addressing_style,
+        proxy=args.proxy,
+        ca_bundle=args.ca_bundle,
+    ) as copier:
         try:
             async for entry in copier.list_objects(loc, recursive=args.recursive):
                 name = entry.prefix if isinstance(entry, ListedPrefix) else entry.key
@@ -113,6 +121,7 @@ def run_ls(args: argparse.Namespace) -> int:
     """The ``ls`` handler: exit 0 listed, 1 the listing failed, 2 bad input."""
     try:
         configure_logging(args.log_level)
+        check_identity_flags(args)
         loc = parse_prefix_url(args.url)
         keys = KeyFilter.of(args.filters)
     except UsageError as exc:

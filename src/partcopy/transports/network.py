@@ -1,9 +1,10 @@
 """How requests reach a store: proxies, the CA bundle, TLS verification, the User-Agent.
 
-Proxies: an explicit ``proxy`` (``--proxy``) for every request, else ``HTTPS_PROXY`` for
-``https://`` endpoints and ``HTTP_PROXY`` for ``http://`` ones (lower-case names too, as
-curl and requests read them); ``NO_PROXY`` exempts hosts either way (``*``, names with
-their subdomains, ``.suffix``, ``host:port``, IPs and CIDR blocks, as requests matches).
+Proxies: an explicit ``proxy`` (``--proxy``) for every request (then no proxy variable is
+read), else ``HTTPS_PROXY`` for ``https://`` endpoints and ``HTTP_PROXY`` for ``http://``
+ones (lower-case names too, as curl and requests read them), with ``NO_PROXY`` exempting
+hosts (``*``, names with their subdomains, ``.suffix``, ``host:port``, IPs and CIDR blocks,
+as requests matches).
 CA bundle: ``ca_bundle`` (``--ca-bundle``), else ``AWS_CA_BUNDLE``, ``REQUESTS_CA_BUNDLE``,
 ``SSL_CERT_FILE``; a missing or unusable file is a ``ConfigError`` before any request.
 """
@@ -158,10 +159,11 @@ def resolve_network(
     if proxy is not None:
         _check_proxy(proxy, "proxy URL")
     found: dict[str, str | None] = {}
+    proxy_env: Mapping[str, str] = {} if proxy is not None else env  # explicit: env unread
     for name in ("HTTP_PROXY", "HTTPS_PROXY"):
-        hit = _env(env, name)
+        hit = _env(proxy_env, name)
         found[name] = _check_proxy(hit[1], f"proxy URL in {hit[0]}") if hit else None
-    no_proxy_hit = _env(env, "NO_PROXY")
+    no_proxy_hit = _env(proxy_env, "NO_PROXY")
     no_proxy = tuple(e.strip() for e in no_proxy_hit[1].split(",")) if no_proxy_hit else ()
     if ca_bundle is None:
         for name in ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
