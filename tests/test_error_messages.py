@@ -51,7 +51,7 @@ def test_a_wrong_secret_says_so_and_names_the_key_and_its_source(
     emu: EmulatorThread, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     line = failure(emu, monkeypatch, capsys, "s3://src/k", "AKREAL", "wrong-secret")
-    assert "HTTP 403 SignatureDoesNotMatch" in line
+    assert "source s3://src/k: head: HTTP 403 SignatureDoesNotMatch" in line
     assert "the secret key does not belong to the access key" in line
     assert "access key 'AKREAL' from environment PARTCOPY_SRC_ACCESS_KEY_ID" in line
 

@@ -353,7 +353,11 @@ class CopyJob:
                     checksum_mode=checksum_mode,
                 )
 
-        return await self._call("head_source", head)
+        try:
+            return await self._call("head_source", head)
+        except ServiceError as exc:  # say which side failed: the source
+            exc.args = (f"source {src}: {exc.args[0]}", *exc.args[1:])
+            raise
 
     def _listed_info(self) -> ObjectInfo | None:
         """The source as the listing saw it, when that is enough to plan and pin a copy.
