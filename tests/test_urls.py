@@ -145,7 +145,7 @@ def test_obs_cos_qs_without_a_region_or_endpoint_are_a_config_error(
     dialect: str, scheme: str
 ) -> None:
     env = {"PARTCOPY_ACCESS_KEY_ID": "AK", "PARTCOPY_SECRET_ACCESS_KEY": "sk"}
-    with pytest.raises(ConfigError, match=rf"for {scheme}:// locations: pass --region"):
+    with pytest.raises(ConfigError, match=rf"for the source \({scheme}://\): pass --region"):
         resolve_endpoint(dialect, env=env)  # type: ignore[arg-type]
     assert resolve_endpoint(dialect, env={**env, "PARTCOPY_REGION": "r1"}).region == "r1"  # type: ignore[arg-type]
 
