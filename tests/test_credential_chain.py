@@ -66,16 +66,20 @@ def test_half_a_pair_names_the_missing_variable() -> None:
         key("s3", "destination", PARTCOPY_DST_ACCESS_KEY_ID="AK")
 
 
-def test_qingstor_yaml_and_coscmd_conf(tmp_path: Path) -> None:
+def test_qingstor_yaml_coscmd_conf_and_obsutilconfig(tmp_path: Path) -> None:
     qs = tmp_path / ".qingstor"
     qs.mkdir()
     (qs / "config.yaml").write_text(
         "# qsctl\naccess_key_id: 'AK-QS'\nsecret_access_key: \"sk-qs\"\nzone: pek3b\n"
     )
     (tmp_path / ".cos.conf").write_text("[common]\nsecret_id = AK-COS\nsecret_key = sk-cos\n")
+    (tmp_path / ".obsutilconfig").write_text(
+        "endpoint=https://obs.x\nak=AK-OBS\nsk=sk-obs\ntoken=\n"
+    )
     home = {"HOME": str(tmp_path)}
     assert key("qingstor", **home) == ("AK-QS", f"QingStor config file {qs / 'config.yaml'}")
     assert key("cos", **home) == ("AK-COS", str(tmp_path / ".cos.conf"))
+    assert key("obs", **home) == ("AK-OBS", str(tmp_path / ".obsutilconfig"))
     (qs / "config.yaml").write_text("access_key_id 'no colon'\n")
     with pytest.raises(ConfigError, match="cannot parse QingStor config file"):
         key("qingstor", **home)

@@ -11,9 +11,9 @@ from typing import Any
 
 import anyio
 
-from partcopy.cli.common import fail_usage, print_json
+from partcopy.cli.common import add_identity_flags, check_identity_flags, fail_usage, print_json
 from partcopy.cli.logs import LEVELS, configure_logging
-from partcopy.config import resolve_endpoint
+from partcopy.config import EndpointConfig, resolve_endpoint
 from partcopy.engine.orphans import (
     AbortOutcome,
     PrefixLocation,
@@ -25,7 +25,7 @@ from partcopy.engine.orphans import (
 from partcopy.errors import PartcopyError, UsageError
 from partcopy.transports import make_transport
 from partcopy.transports.base import UploadInfo
-from partcopy.transports.network import resolve_network
+from partcopy.transports.network import Network, resolve_network
 from partcopy.units import parse_duration
 from partcopy.urls import SCHEMES
 
@@ -39,6 +39,7 @@ def add_uploads(sub: Any) -> None:
     p.add_argument("url", metavar="URL", help="bucket and optional key prefix: s3://bkt/dir/")
     p.add_argument("--endpoint-url", help="endpoint of the store")
     p.add_argument("--region", help="region (signing and default endpoints)")
+    add_identity_flags(p, sides=False)
     age = p.add_mutually_exclusive_group()
     age.add_argument(
         "--older-than",
@@ -80,13 +81,24 @@ class _DryRun:
     kept: tuple[UploadInfo, ...]
 
 
+def _config(
+    args: argparse.Namespace, loc: PrefixLocation, network: Network | None
+) -> EndpointConfig:
+    return resolve_endpoint(
+        SCHEMES[loc.scheme],
+        endpoint_url=args.endpoint_url,
+        region=args.region,
+        profile=args.profile,
+        addressing=args.addressing_style,
+        network=network,
+    )
+
+
 async def _uploads(
     args: argparse.Namespace, loc: PrefixLocation
 ) -> list[UploadInfo] | AbortOutcome | _DryRun:
-    config = resolve_endpoint(
-        SCHEMES[loc.scheme], endpoint_url=args.endpoint_url, region=args.region
-    )
-    network = resolve_network()  # proxies, CA bundle and User-Agent from the environment
+    network = resolve_network(proxy=args.proxy, ca_bundle=args.ca_bundle)
+    config = _config(args, loc, network)
     async with network.session(16, 16) as session:
         transport = make_transport(
             config.dialect,
@@ -121,8 +133,9 @@ def run_uploads(args: argparse.Namespace) -> int:
                 "uploads abort needs --older-than DURATION or --all: without either it would "
                 "abort every upload under the prefix, a running copy's too"
             )
+        check_identity_flags(args)
         loc = parse_prefix_url(args.url)
-        resolve_endpoint(SCHEMES[loc.scheme], endpoint_url=args.endpoint_url, region=args.region)
+        _config(args, loc, None)
     except UsageError as exc:
         return fail_usage(exc)
     try:

@@ -7,7 +7,8 @@
 5. the store's own environment names (``AWS_*``, ``OBS_*``, ``COS_*``, ``QINGSTOR_*``);
 6. the store's own tools' files: for ``s3://`` botocore's whole chain (``AWS_PROFILE``,
    shared files, SSO, assume role, web identity, container, IMDSv2); for ``qs://`` the
-   qsctl/SDK YAML config; for ``cos://`` coscmd's ``~/.cos.conf``.
+   qsctl/SDK YAML config; for ``cos://`` coscmd's ``~/.cos.conf``; for ``obs://``
+   obsutil's ``~/.obsutilconfig``.
 
 Steps 5 and 6 read the process environment only: a caller that passes its own ``env``
 mapping gets exactly what the mapping says (and botocore, which reads the process
@@ -34,7 +35,13 @@ from partcopy.transports.credentials import (
 )
 from partcopy.transports.signing.common import Credentials
 
-__all__ = ["VENDOR_ENV", "coscmd_credentials", "qingstor_credentials", "resolve_credentials"]
+__all__ = [
+    "VENDOR_ENV",
+    "coscmd_credentials",
+    "obsutil_credentials",
+    "qingstor_credentials",
+    "resolve_credentials",
+]
 
 Role = Literal["source", "destination"]
 _SIDE: dict[Role, str] = {"source": "SRC", "destination": "DST"}
@@ -70,6 +77,7 @@ def _missing(dialect: Dialect, role: Role) -> str:
         "s3": ", or use an AWS profile (--profile, AWS_PROFILE, ~/.aws/credentials)",
         "qingstor": ", or write ~/.qingstor/config.yaml",
         "cos": ", or write ~/.cos.conf",
+        "obs": ", or write ~/.obsutilconfig",
     }
     return text + extra.get(dialect, "")
 
@@ -131,6 +139,24 @@ def coscmd_credentials(env: Mapping[str, str]) -> StaticCredentials | None:
     return StaticCredentials(Credentials(ak, sk, common.get("token") or None), f"{path}")
 
 
+def obsutil_credentials(env: Mapping[str, str]) -> StaticCredentials | None:
+    """Keys from obsutil's ``~/.obsutilconfig`` (``ak=``, ``sk=``, ``token=`` lines; format:
+    https://support.huaweicloud.com/utiltg-obs/obs_11_0035.html)."""
+    path = os.path.join(_home(env), ".obsutilconfig")
+    text = _read_text(path, "obsutil config file")
+    if text is None:
+        return None
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition("=")
+        if sep and not name.lstrip().startswith("#"):
+            values[name.strip()] = value.strip()
+    ak, sk = values.get("ak"), values.get("sk")
+    if not ak or not sk:
+        return None
+    return StaticCredentials(Credentials(ak, sk, values.get("token") or None), path)
+
+
 def resolve_credentials(
     dialect: Dialect,
     role: Role = "source",
@@ -168,6 +194,8 @@ def resolve_credentials(
         found = qingstor_credentials(env)
     elif dialect == "cos":
         found = coscmd_credentials(env)
+    elif dialect == "obs":
+        found = obsutil_credentials(env)
     elif dialect == "s3" and process_env:
         check_config_files(env)
         load_profile(None, env)  # an AWS_PROFILE that names no profile fails here
