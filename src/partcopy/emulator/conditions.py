@@ -18,6 +18,8 @@ __all__ = ["check_read", "check_source", "check_write", "etag_matches"]
 
 def etag_matches(condition: str, etag: str) -> bool:
     """Does an If-Match/If-None-Match value (``*``, one ETag or a list) name ``etag``?"""
+    if condition == f'"{etag}"':  # the usual pinned source: one quoted ETag
+        return True
     for item in condition.split(","):
         value = bare_etag(item.strip().removeprefix("W/"))
         if value == "*" or value == etag:

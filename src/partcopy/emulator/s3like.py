@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
@@ -160,12 +161,16 @@ class XmlWire(XmlAnswers):
                 "InvalidArgument",
                 "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
             )
+        match, none_match, modified, unmodified = self._condition_values(headers, "copy-source-")
         return SourceRef(
             bucket=bucket,
             key=key,
             version_id=version,
+            if_match=match,
+            if_none_match=none_match,
+            if_modified_since=modified,
+            if_unmodified_since=unmodified,
             sse_c_md5=self._sse_c(headers, copy_source=True),
-            **self._conditions(headers, "copy-source-"),
         )
 
     def parse(
@@ -197,21 +202,39 @@ class XmlWire(XmlAnswers):
 
     def _conditions(self, headers: Headers, prefix: str = "") -> dict[str, Any]:
         """If-* headers (``prefix`` names the copy-source ones) as ``Call`` fields."""
-        names = ("if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
-        if prefix:
-            values = [self.header(headers, prefix + n) for n in names]
-        else:
-            values = [headers.get(n) for n in names]
-        match, none_match, modified, unmodified = values
-        if self.d.name == "obs":  # the OBS SDK percent-encodes ETag conditions
-            match = unquote(match) if match is not None else None
-            none_match = unquote(none_match) if none_match is not None else None
+        match, none_match, modified, unmodified = self._condition_values(headers, prefix)
         return {
             "if_match": match,
             "if_none_match": none_match,
-            "if_modified_since": http_time(modified) if modified else None,
-            "if_unmodified_since": http_time(unmodified) if unmodified else None,
+            "if_modified_since": modified,
+            "if_unmodified_since": unmodified,
         }
+
+    def _condition_values(
+        self, headers: Headers, prefix: str
+    ) -> tuple[str | None, str | None, datetime | None, datetime | None]:
+        """(If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since) as sent."""
+        if prefix:
+            get = self.header
+            match, none_match = (
+                get(headers, prefix + "if-match"),
+                get(headers, prefix + "if-none-match"),
+            )
+            modified = get(headers, prefix + "if-modified-since")
+            unmodified = get(headers, prefix + "if-unmodified-since")
+        else:
+            match, none_match = headers.get("if-match"), headers.get("if-none-match")
+            modified = headers.get("if-modified-since")
+            unmodified = headers.get("if-unmodified-since")
+        if self.d.name == "obs":  # the OBS SDK percent-encodes ETag conditions
+            match = unquote(match) if match is not None else None
+            none_match = unquote(none_match) if none_match is not None else None
+        return (
+            match,
+            none_match,
+            http_time(modified) if modified else None,
+            http_time(unmodified) if unmodified else None,
+        )
 
     def _p_get(self, bucket: str, key: str, q: dict[str, str], h: Headers, body: bytes) -> Call:
         return Call(
