@@ -1,8 +1,8 @@
 """Conformance backend: the S3 transport against SeaweedFS, a real S3-compatible store.
 
 The server is the session's ``seaweedfs`` fixture (started once); set-up goes through boto3.
-Its differences from AWS S3 are the ``Capabilities`` below, each observed against
-SeaweedFS 4.48 in this suite.
+Its differences from AWS S3 are the ``Capabilities`` below, taken from the ``seaweedfs``
+provider row where the row has the fact (each observed against SeaweedFS 4.48 here).
 """
 
 from __future__ import annotations
@@ -14,19 +14,18 @@ from typing import Any
 from conformance_registry import Capabilities, Harness, register
 
 from partcopy.planners import PartLimits
-from partcopy.planners.limits import get_profile
+from partcopy.providers import get_provider
 from partcopy.transports import make_transport
 from partcopy.transports.base import Transport
 from partcopy.transports.signing import Credentials
 from realstore.seaweedfs import ACCESS_KEY, SECRET_KEY, SeaweedFS, s3_client
 
+ROW = get_provider("seaweedfs")
 SEAWEEDFS_CAPS = Capabilities(
-    # A copy part's ETag is that of the source's 4 MiB filer chunks the range touches
-    # ("md5" of one, "md5-n" of several), not the MD5 of the copied bytes: the object's
-    # composite ETag cannot be recomputed from the parts.
-    copy_part_etags_are_md5=False,
-    copy_etags_quoted=False,  # <ETag>hex</ETag> in CopyPartResult and CopyObjectResult
-    next_key_marker=False,  # lists uploads in upload-id order; NextUploadIdMarker only
+    # From the provider row (its comments say what was observed, and where).
+    copy_part_etags_are_md5=ROW.copy_part_etag_md5,
+    next_key_marker=ROW.quirks.list_uploads_next_key_marker,
+    copy_etags_quoted=False,  # one of the row's notes: <ETag>hex</ETag> in copy answers
 )
 
 
@@ -34,7 +33,7 @@ class SeaweedFSHarness:
     """The S3 transport against SeaweedFS; set-up through boto3."""
 
     def __init__(self, server: SeaweedFS) -> None:
-        self.limits: PartLimits = get_profile("s3")
+        self.limits: PartLimits = ROW.limits
         self.caps = SEAWEEDFS_CAPS
         creds = Credentials(ACCESS_KEY, SECRET_KEY)
         self.transport: Transport = make_transport("s3", server.url, "us-east-1", creds)

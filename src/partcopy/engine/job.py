@@ -80,7 +80,13 @@ from partcopy.errors import (
 )
 from partcopy.logs import get_logger
 from partcopy.planners import CopyPlan, PartLimits, get_profile, plan, plan_layout
-from partcopy.providers import Dialect, Provider, default_provider, get_provider
+from partcopy.providers import (
+    Dialect,
+    Provider,
+    default_provider,
+    get_provider,
+    provider_for_server,
+)
 from partcopy.transports.base import (
     CompleteChecksums,
     CopySource,
@@ -354,10 +360,22 @@ class CopyJob:
                 )
 
         try:
-            return await self._call("head_source", head)
+            info = await self._call("head_source", head)
         except ServiceError as exc:  # say which side failed: the source
             exc.args = (f"source {src}: {exc.args[0]}", *exc.args[1:])
             raise
+        self._adopt_server_row(info)
+        return info
+
+    def _adopt_server_row(self, info: ObjectInfo) -> None:
+        """A copy within a store whose ``Server`` header names a row (SeaweedFS) takes that
+        row's ETag rules when none was named: else its copy-part ETags, which are not the
+        ranges' MD5s, would pass for them and a composite-ETag proof would be claimed."""
+        if self.options.profile is not None or self.part_mode != "copy":
+            return
+        row = provider_for_server(self.destination.dialect, info.server)
+        if row is not None:
+            self.provider = row
 
     def _listed_info(self) -> ObjectInfo | None:
         """The source as the listing saw it, when that is enough to plan and pin a copy.

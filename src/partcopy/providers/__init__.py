@@ -29,6 +29,7 @@ from partcopy.providers.registry import (
     get_profile,
     get_provider,
     provider_for_scheme,
+    provider_for_server,
     register,
     unregister,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "get_provider",
     "markdown_table",
     "provider_for_scheme",
+    "provider_for_server",
     "quirk_words",
     "register",
     "unregister",

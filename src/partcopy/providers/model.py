@@ -136,6 +136,9 @@ class Provider:
     """The store's name for SSE under a KMS key (``aws:kms``, ``kms``, ``cos/kms``); None:
     no SSE-KMS, so ``--sse aws:kms`` is refused and a KMS source lands under the
     destination's default encryption."""
+    server_header: str | None = None
+    """What the store's ``Server`` answer header starts with, where its software says its
+    name: a copy within such a store, with no row named, takes this row's ETag rules."""
     errors: ErrorCodes = S3_ERRORS
     env: CredentialEnv = AWS_ENV
     quirks: Quirks = field(default_factory=Quirks)

@@ -17,6 +17,7 @@ __all__ = [
     "get_profile",
     "get_provider",
     "provider_for_scheme",
+    "provider_for_server",
     "register",
     "unregister",
 ]
@@ -75,6 +76,16 @@ def get_profile(name: str) -> PartLimits:
 def default_provider(dialect: Dialect) -> Provider:
     """The row a dialect's URL scheme names (``s3`` for ``s3://``)."""
     return DIALECT_ROWS[dialect]
+
+
+def provider_for_server(dialect: Dialect, server: str | None) -> Provider | None:
+    """The row of ``dialect`` whose software answers with this ``Server`` header, if any."""
+    if not server:
+        return None
+    for row in PROVIDERS.values():
+        if row.dialect == dialect and row.server_header and server.startswith(row.server_header):
+            return row
+    return None
 
 
 def provider_for_scheme(scheme: str) -> Provider:

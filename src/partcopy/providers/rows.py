@@ -163,12 +163,29 @@ BUILTIN_ROWS: tuple[Provider, ...] = (
         # source object's ETag ("<md5>-2"), not the MD5 of the range; Complete's ETag is
         # S3's md5 over the part ETags' hex digests (their "-N" dropped), so it never
         # proves the content of copied parts. Uploaded (relayed) parts are plain MD5s.
+        # Observed against seaweedfs 4.48 in this suite (tests/realstore/
+        # test_seaweedfs_quirks.py checks each against the running server): a copy part's
+        # ETag is that of the source's 4 MiB filer chunks its range touches ("<md5>-n" for
+        # several, one chunk's MD5 for one); uploads are listed in upload-id order with
+        # NextUploadIdMarker only; "b" and "bk" are InvalidBucketName; the notes below.
         copy_part_etag_md5=False,
         # Observed on 4.48 (tests/realstore): a PUT's CRC32 is kept and returned in checksum
         # mode, an upload created with CRC64NVME gets the full-object value. Not documented.
+        # Observed against seaweedfs 4.48 in this suite too, by hand, not yet in a test:
+        # PutObject with CRC32C, SHA1 or SHA256 keeps and returns it as well (cp of such a
+        # source was proven by it under a row listing all five); not listed here until a
+        # realstore test pins it.
         checksums=frozenset({"CRC32", "CRC64NVME"}),
         sse_kms=None,  # not documented, not observed
-        quirks=Quirks(list_uploads_next_key_marker=False, min_bucket_name=3),
+        server_header="SeaweedFS",  # "Server: SeaweedFS 8000GB 4.48" (observed, 4.48)
+        quirks=Quirks(
+            list_uploads_next_key_marker=False,
+            min_bucket_name=3,
+            notes=(
+                "copy answers carry the ETag unquoted",
+                "CopyObject into a missing bucket answers 500 InternalError, not NoSuchBucket",
+            ),
+        ),
         range_copy_floor=_S3_FLOOR,  # not documented; S3's rule kept
     ),
     Provider(

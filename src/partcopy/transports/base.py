@@ -112,6 +112,8 @@ class ObjectInfo:
     named a part number, else what the ETag says (``…-N``)."""
     checksum: ObjectChecksum | None = None
     """The stored flexible checksum (HEAD in checksum mode), when the store keeps one."""
+    server: str | None = None
+    """The answer's ``Server`` header: the store's software (``SeaweedFS 8000GB 4.48``)."""
 
 
 @dataclass(frozen=True, slots=True)

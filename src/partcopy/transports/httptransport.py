@@ -455,6 +455,7 @@ class HttpTransport:
             attributes=attrs,
             parts_count=_parts_count(etag, h.get(spec.h("mp-parts-count"))),
             checksum=self._object_checksum(reply),
+            server=h.get("Server"),
         )
 
     async def create_multipart(self, bucket: str, key: str, attrs: ObjectAttributes) -> str:
