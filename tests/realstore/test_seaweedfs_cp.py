@@ -84,6 +84,8 @@ def test_cp_within_seaweedfs(
         f"s3://{dst}/copy.bin",
         "--endpoint-url",
         seaweedfs.url,
+        "--part-limits",
+        "seaweedfs",  # the provider row
     )
 
     assert (out["status"], out["bytes"], out["parts"]) == ("completed", size, parts)
@@ -97,6 +99,7 @@ def test_cp_within_seaweedfs(
     assert out["etag"].strip('"') == head["ETag"].strip('"')
 
 
+@pytest.mark.parametrize("row", [[], ["--part-limits", "seaweedfs"]], ids=["s3-row", "own-row"])
 @pytest.mark.parametrize(
     ("size", "how"),
     [(1, ("single", "source-md5")), (PART + 1, ("copy", "part-etags+size"))],
@@ -105,13 +108,15 @@ def test_cp_within_seaweedfs(
 def test_cp_of_a_source_without_checksum(
     size: int,
     how: tuple[str, str],
+    row: list[str],
     seaweedfs: SeaweedFS,
     new_bucket: Callable[[str], str],
     weed_env: dict[str, str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """With no checksum to compare, ETags prove the copy. SeaweedFS's UploadPartCopy ETags
-    are not MD5s of the ranges: a server-side multipart copy never claims composite-etag."""
+    are not MD5s of the ranges: a server-side multipart copy never claims composite-etag,
+    whether the copy names the seaweedfs provider row or takes the plain s3 one."""
     s3 = s3_client(seaweedfs.url, checksums=False)
     src, dst = new_bucket("plain-src"), new_bucket("plain-dst")
     data = put_source(s3, src, "plain.bin", size, seed=size)
@@ -120,7 +125,12 @@ def test_cp_of_a_source_without_checksum(
     )
 
     out = cp(
-        capsys, f"s3://{src}/plain.bin", f"s3://{dst}/plain.bin", "--endpoint-url", seaweedfs.url
+        capsys,
+        f"s3://{src}/plain.bin",
+        f"s3://{dst}/plain.bin",
+        "--endpoint-url",
+        seaweedfs.url,
+        *row,
     )
 
     assert (out["status"], out["bytes"], out["mode"], out["verification"]) == (
@@ -129,6 +139,29 @@ def test_cp_of_a_source_without_checksum(
         *how,
     )
     assert read_back(s3, dst, "plain.bin") == (data, CONTENT_TYPE, METADATA)
+
+
+def test_a_one_chunk_source_does_not_pass_its_copy_part_etags_for_md5s(
+    seaweedfs: SeaweedFS,
+    new_bucket: Callable[[str], str],
+    weed_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """SeaweedFS stores a PutObject sent with a SHA-256 checksum as one chunk, so both copy
+    parts answer that chunk's plain MD5, and Complete's ETag is S3's composite of them: a
+    copy that took them for the ranges' MD5s claimed "composite-etag" (the plain s3 row,
+    before the row was taken from the ``Server`` header). SHA-256 does not combine over
+    parts, so nothing but ETags and size proves this copy."""
+    s3 = s3_client(seaweedfs.url, checksums=False)
+    src, dst = new_bucket("onechunk-src"), new_bucket("onechunk-dst")
+    data = pattern_bytes(21, 0, PART + 4321)
+    s3.put_object(Bucket=src, Key="one.bin", Body=data, ChecksumAlgorithm="SHA256")
+
+    out = cp(capsys, f"s3://{src}/one.bin", f"s3://{dst}/one.bin", "--endpoint-url", seaweedfs.url)
+
+    assert (out["status"], out["mode"], out["parts"]) == ("completed", "copy", 2)
+    assert out["verification"] == "part-etags+size"
+    assert s3.get_object(Bucket=dst, Key="one.bin")["Body"].read() == data
 
 
 @pytest.fixture
