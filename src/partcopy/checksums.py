@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import zlib
 from collections.abc import Iterable, Sequence
@@ -132,7 +133,10 @@ class _CrcFunc(Protocol):
     def __call__(self, data: bytes | bytearray | memoryview, crc: int) -> int: ...
 
 
+@functools.cache
 def _crc_functions() -> dict[str, _CrcFunc]:
+    """The CRC implementations, built on first use: importing awscrt costs ~0.1 s, which
+    every command would pay at start-up (``cp`` loads this module) even without a CRC."""
     try:
         from awscrt import checksums as crt
     except ImportError:  # pragma: no cover - awscrt is a dependency; kept for odd platforms
@@ -144,8 +148,6 @@ def _crc_functions() -> dict[str, _CrcFunc]:
         "CRC64NVME": lambda d, c: crt.crc64nvme(bytes(d), c),
     }
 
-
-_CRC_FUNCS = _crc_functions()
 
 
 # --- combining --------------------------------------------------------------------------
@@ -232,7 +234,7 @@ class Hasher:
         self.algorithm = algorithm
         self.size = 0
         self._crc = 0
-        self._func = _CRC_FUNCS.get(algorithm)
+        self._func = _crc_functions().get(algorithm)
         self._hash = None
         if self._func is None:
             self._hash = hashlib.new(algorithm.lower(), usedforsecurity=False)
