@@ -4,6 +4,7 @@ counter says how many requests each copy took."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
 from partcopy.engine.copier import Copier
 from partcopy.engine.report import BulkSummary
+from partcopy.providers import get_provider, register, unregister
 from partcopy.store.memory import MemoryStore
 from partcopy.transports.base import ObjectAttributes
 from partcopy.transports.signing.common import Credentials
@@ -33,13 +35,13 @@ def emulator() -> Iterator[EmulatorThread]:
         yield emu
 
 
-def copy_counted(emu: EmulatorThread, key: str) -> tuple[int, str]:
+def copy_counted(emu: EmulatorThread, key: str, profile: str | None = None) -> tuple[int, str]:
     """Copy ``src/key`` to ``dst/key``: the requests the store saw, and the copy's ETag."""
 
     async def go() -> str:
         creds = Credentials(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY)
         async with Copier(endpoint_url=emu.url, credentials=creds, concurrency=4) as copier:
-            result = await copier.copy(f"s3://src/{key}", f"s3://dst/{key}")
+            result = await copier.copy(f"s3://src/{key}", f"s3://dst/{key}", profile=profile)
         assert result.mode == "single" and result.bytes == len(BODY)
         return result.etag
 
@@ -53,6 +55,18 @@ def test_a_plain_copy_is_proven_by_its_answer(emulator: EmulatorThread) -> None:
     assert requests == 2  # HEAD of the source, CopyObject; no HEAD of the destination
     stored = emulator.call(lambda: emulator.emulator.store.get("dst", "plain").etag)
     assert etag.strip('"') == stored
+
+
+def test_a_provider_row_without_md5_etags_has_the_copy_headed(emulator: EmulatorThread) -> None:
+    row = dataclasses.replace(
+        get_provider("s3"), name="opaque-etags", schemes=(), part_etag_md5=False
+    )
+    register(row)
+    try:
+        requests, _ = copy_counted(emulator, "plain", profile="opaque-etags")
+    finally:
+        unregister("opaque-etags")
+    assert requests == 3  # the row says plain ETags prove nothing here: HEAD the copy
 
 
 @pytest.mark.parametrize("key", ["kms", "parts"])

@@ -617,10 +617,12 @@ class CopyJob:
         return etag, _version(head.version_id)
 
     def _proven_by_answer(self, info: ObjectInfo, etag: str) -> bool:
-        """Whether CopyObject's answer proves the copy (see ``copy_proven_by_answer``)."""
+        """Whether CopyObject's answer proves the copy (see ``copy_proven_by_answer``):
+        the store's provider row must say plain ETags are MD5s, for source and copy alike
+        (a CopyObject never leaves its store)."""
         md5_etags = (
             self.options.source_sse_c is None
-            and etag_is_md5(self.source.dialect, info.attributes)
+            and etag_is_md5(self.provider, info.attributes)
             and etag_is_md5(self.provider, self.attributes(info))
         )
         return copy_proven_by_answer(info.etag, etag, md5_etags=md5_etags)
