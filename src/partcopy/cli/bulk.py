@@ -36,7 +36,9 @@ def add_bulk(sub: Any) -> None:
     p.add_argument(
         "manifest",
         metavar="MANIFEST",
-        help='JSON lines {"src": URL, "dst": URL} or CSV src,dst (by extension or content)',
+        help='JSON lines {"src": URL, "dst": URL} or CSV src,dst (by extension or content); '
+        'lines may add the source\'s "size" and "etag" (CSV src,dst,size,etag): one request '
+        "per small object",
     )
     add_copier_flags(
         p,
