@@ -65,6 +65,7 @@ from partcopy.engine.verify import (
 )
 from partcopy.errors import (
     AbortFailed,
+    BucketNotFound,
     CopyError,
     NotFound,
     ObjectNotFound,
@@ -595,10 +596,17 @@ class CopyJob:
         attrs = self.attributes(info) if self._attributes_known else None
 
         version: list[str | None] = [None]
+        probed = [False]
 
         async def copy() -> str:
-            async with self.dst.limiter:
-                result = await transport.copy_object(source, dst.bucket, dst.key, attrs)
+            try:
+                async with self.dst.limiter:
+                    result = await transport.copy_object(source, dst.bucket, dst.key, attrs)
+            except ServiceError as exc:
+                if exc.status >= 500 and not probed[0]:
+                    probed[0] = True
+                    await self._fail_if_no_bucket(exc)
+                raise
             version[0] = _version(result.version_id)
             return verify_complete(result, "copy_object")
 
@@ -615,6 +623,26 @@ class CopyJob:
         self.verification = Verification.ETAG_SIZE
         await self._prove_by_checksum(expected, head)
         return etag, _version(head.version_id)
+
+    async def _fail_if_no_bucket(self, exc: ServiceError) -> None:
+        """Some stores (SeaweedFS) answer CopyObject into a missing bucket with a 500: ask
+        the bucket once (one ListMultipartUploads), so the copy fails at once naming it
+        instead of retrying a 500. Any other answer leaves the 500 to the retries."""
+        bucket = self.destination.bucket
+        try:
+            async with self.dst.limiter:
+                await self.dst.transport.list_uploads(bucket, max_uploads=1)
+        except BucketNotFound as missing:
+            raise BucketNotFound(
+                missing.status,
+                missing.code,
+                f"the destination bucket {bucket!r} does not exist "
+                f"(CopyObject answered {exc.status} {exc.code or ''})".replace(" )", ")"),
+                request_id=missing.request_id,
+                operation="copy_object",
+            ) from exc
+        except PartcopyError:
+            return
 
     def _proven_by_answer(self, info: ObjectInfo, etag: str) -> bool:
         """Whether CopyObject's answer proves the copy (see ``copy_proven_by_answer``):
