@@ -257,3 +257,37 @@ def test_relay_from_the_emulator_to_seaweedfs(
     assert s3.head_object(Bucket=dst, Key="from-emulator.bin")["ETag"] == f'"{composite}"'
     assert out["etag"].strip('"') == composite
     assert out["verification"] == "checksum"  # the relay's CRC64NVME of the streamed bytes
+
+
+@pytest.mark.parametrize("size", [10, PART + 1], ids=["single", "multipart"])
+def test_cp_into_a_missing_bucket_fails_at_once_naming_it(
+    size: int,
+    seaweedfs: SeaweedFS,
+    s3: Any,
+    new_bucket: Callable[[str], str],
+    weed_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """SeaweedFS answers CopyObject into a missing bucket with 500 InternalError (a row
+    note): the copy asks the bucket once and stops, instead of retrying the 500."""
+    src = new_bucket("missing-dst-src")
+    s3.put_object(Bucket=src, Key="k", Body=pattern_bytes(5, 0, size))
+
+    status = main(
+        [
+            "cp",
+            f"s3://{src}/k",
+            "s3://no-such-bucket/k",
+            "--endpoint-url",
+            seaweedfs.url,
+            "--part-size",
+            str(PART),
+            "--json",
+            "--quiet",
+        ]
+    )
+
+    out = json.loads(capsys.readouterr().out)
+    assert status == 1 and out["status"] == "failed" and out["retries"] == 0
+    assert "NoSuchBucket" in out["error"]["message"]
+    assert "no-such-bucket" not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
