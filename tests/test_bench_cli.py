@@ -76,7 +76,7 @@ def test_object_sweep_json_plot_and_cleanup(
 def test_prefix_sweep_counts_objects_per_second_and_throttles(
     emulator: EmulatorThread, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    emulator.call(lambda: emulator.emulator.set_faults(["slowdown:0.2@copy_object"], seed=3))
+    emulator.call(lambda: emulator.emulator.set_faults(["slowdown:1@copy_object#3"], seed=3))
     try:
         code = main(
             [
@@ -89,9 +89,10 @@ def test_prefix_sweep_counts_objects_per_second_and_throttles(
     doc = json.loads(capsys.readouterr().out)
     assert code == 0 and doc["kind"] == "prefix"
     assert [(p["concurrency"], p["objects"]) for p in doc["points"]] == [(2, 10), (8, 10)]
-    assert sum(p["throttled"] for p in doc["points"]) > 0
+    assert sum(p["throttled"] for p in doc["points"]) == 3  # the first three CopyObjects
     for p in doc["points"]:  # one CopyObject per object, plus a retry per throttle
-        assert p["requests"] == 10 + p["throttled"] and p["throttle_rate"] > 0
+        assert p["requests"] == 10 + p["throttled"]
+        assert p["throttle_rate"] == pytest.approx(p["throttled"] / p["requests"], abs=1e-4)
     assert scratch_keys(emulator) == ["mine/keep"]
 
 
