@@ -120,3 +120,43 @@ def test_memory_transport_keeps_layouts_and_proves_by_checksum_before_complete()
 
     kept = anyio.run(keep)
     assert kept.etag is not None and kept.etag.strip('"') == etag and kept.parts == 3
+
+
+def test_a_resumed_copy_keeps_the_checksums_of_the_parts_done_before() -> None:
+    from partcopy.checksums import checksum_of
+    from partcopy.engine.hooks import ResumePoint
+    from partcopy.store.records import StoredChecksum
+    from partcopy.transports.base import CopySource, ObjectAttributes
+
+    store, data = _store(16 * MiB)
+    value = checksum_of("CRC64NVME", data)
+    store.put_object("bkt", "src", data, checksum=StoredChecksum("CRC64NVME", value))
+    transport = MemoryTransport(store)
+    source_etag = store.get("bkt", "src").etag
+
+    async def main() -> None:
+        attrs = ObjectAttributes(checksum_algorithm="CRC64NVME")
+        upload = await transport.create_multipart("bkt", "dst", attrs)
+        src = CopySource("bkt", "src", if_match=f'"{source_etag}"')
+        done = {}
+        for n, (a, b) in enumerate([(0, 5 * MiB - 1), (5 * MiB, 10 * MiB - 1)], 1):
+            done[n] = (await transport.upload_part_copy("bkt", "dst", upload, n, src, a, b)).etag
+        listed = (await transport.list_parts("bkt", "dst", upload)).parts
+        point = ResumePoint(
+            upload,
+            f'"{source_etag}"',
+            None,
+            5 * MiB,
+            done={n: e for n, e in done.items() if e is not None},
+            checksums={p.part_number: p.checksum for p in listed if p.checksum},
+        )
+        assert len(point.checksums) == 2
+        faulty = FaultyTransport(transport, [Fault("corrupt", 1.0, limit=1)], seed=1)
+        async with Copier(transport=faulty, concurrency=1, hedge=None) as copier:
+            # Part 3 comes back wrong: with the kept parts' checksums the combination
+            # over all parts is checked here, before Complete.
+            with pytest.raises(VerificationFailed, match="combine to"):
+                await copier.copy("s3://bkt/src", "s3://bkt/dst", part_size="5MiB", resume=point)
+
+    anyio.run(main)
+    assert store.open_uploads() == 0

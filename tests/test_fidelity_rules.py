@@ -130,3 +130,24 @@ def test_hedging_only_where_part_etags_are_md5s(sse_c: SSECustomerKey | None, he
     info = ObjectInfo("b", "src", 20 * MiB, '"' + "0" * 32 + '"')
     assert isinstance(job._operation(info), HedgedPart) is hedged
     assert job.md5_etags(info) is hedged
+
+
+def test_list_parts_and_copy_answers_carry_part_checksums() -> None:
+    from partcopy.transports.parse import copy_verdict, parse_list_parts, parse_tagging
+
+    page = parse_list_parts(
+        b"<ListPartsResult><IsTruncated>false</IsTruncated><Part><PartNumber>1</PartNumber>"
+        b"<ETag>&quot;abc&quot;</ETag><Size>5</Size><ChecksumCRC64NVME>mOyt7Jv3NG4=</ChecksumCRC64NVME>"
+        b"</Part></ListPartsResult>"
+    )
+    assert page.parts[0].checksum == "mOyt7Jv3NG4="
+    verdict = copy_verdict(
+        b"<CopyPartResult><LastModified>2026-12-04T00:00:00.000Z</LastModified>"
+        b"<ETag>&quot;abc&quot;</ETag><ChecksumCRC32>AAAAAA==</ChecksumCRC32></CopyPartResult>"
+    )
+    assert (verdict.etag, verdict.checksum) == ('"abc"', "AAAAAA==")
+    tags = parse_tagging(
+        b"<Tagging><TagSet><Tag><Key>a b</Key><Value>x&amp;y</Value></Tag>"
+        b"<Tag><Key>k</Key><Value></Value></Tag></TagSet></Tagging>"
+    )
+    assert tags == "a%20b=x%26y&k="

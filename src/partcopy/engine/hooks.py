@@ -45,6 +45,8 @@ class ResumePoint:
     part_size: int
     done: Mapping[int, str] = field(default_factory=dict)
     """part number -> verified ETag."""
+    checksums: Mapping[int, str] = field(default_factory=dict)
+    """part number -> the flexible checksum the store lists for a done part (if any)."""
 
 
 class JobHooks(Protocol):

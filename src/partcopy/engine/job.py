@@ -762,6 +762,8 @@ class CopyJob:
             if resume is None:
                 await self.hooks.on_upload_created(upload_id)
             etags: dict[int, str] = dict(resume.done) if resume is not None else {}
+            if resume is not None:  # the store's checksums of the parts kept from before
+                self.part_checksums.update(resume.checksums)
             await self._parts(upload_id, info, chosen, etags)
             listed = self._listing(chosen, etags, upload_id)
             # The parts' checksums against the source's: a wrong part stops it here.

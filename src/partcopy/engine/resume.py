@@ -288,6 +288,11 @@ async def prepare_resume(
         source_version_id=record.source_version,
         part_size=record.plan.part_size,
         done=dict(outcome.kept),
+        checksums={
+            n: part.checksum
+            for n, part in listed.items()
+            if n in outcome.kept and part.checksum is not None
+        },
     )
 
 

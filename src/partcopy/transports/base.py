@@ -198,6 +198,8 @@ class PartInfo:
     etag: str
     size: int
     last_modified: datetime | None = None
+    checksum: str | None = None
+    """The part's flexible checksum, when the upload has an algorithm (``<ChecksumALGO>``)."""
 
 
 @dataclass(frozen=True, slots=True)

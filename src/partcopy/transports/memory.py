@@ -348,7 +348,8 @@ class MemoryTransport:
             ),
         )
         infos = tuple(
-            PartInfo(p.number, quote_etag(p.etag), p.size, p.last_modified) for p in parts
+            PartInfo(p.number, quote_etag(p.etag), p.size, p.last_modified, p.checksum)
+            for p in parts
         )
         return PartsPage(infos, truncated, next_marker if truncated else None)
 

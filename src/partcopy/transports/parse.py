@@ -233,7 +233,9 @@ def parse_list_parts(body: bytes) -> PartsPage:
         etag = _text(elem, "ETag")
         if number < 0 or size < 0 or not etag:
             raise ProtocolError(f"{what}: a Part lacks PartNumber, Size or ETag")
-        parts.append(PartInfo(number, etag, size, parse_time(_text(elem, "LastModified"))))
+        parts.append(
+            PartInfo(number, etag, size, parse_time(_text(elem, "LastModified")), _checksum(elem))
+        )
     truncated = _bool(root, "IsTruncated")
     marker: int | None = None
     if truncated:
