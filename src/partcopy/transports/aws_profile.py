@@ -130,10 +130,10 @@ class _ChainFetch:
         self.method: str | None = None
 
     def describe(self) -> str:
-        what = _METHODS.get(self.method or "", self.method or "unknown")
-        if self.profile is not None:
-            return f"AWS profile {self.profile!r} ({what})"
-        return f"AWS credential chain ({what})"
+        where = "AWS credential chain" if self.profile is None else f"AWS profile {self.profile!r}"
+        if self.method is None:
+            return where
+        return f"{where} ({_METHODS.get(self.method, self.method)})"
 
     def __call__(self) -> TimedCredentials:
         session = _botocore_session(self.profile)
@@ -172,7 +172,7 @@ def aws_chain(
     identity = f"aws-profile:{profile}" if profile is not None else "aws-chain"
     return RefreshingCredentials(
         fetch,
-        source=fetch.describe().replace(" (unknown)", ""),
+        source=fetch.describe(),
         identity=identity,
         clock=clock,
         describe=fetch.describe,
