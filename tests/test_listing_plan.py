@@ -24,7 +24,7 @@ from partcopy.engine.syncplan import (
     plan_copy,
     plan_sync,
 )
-from partcopy.errors import ProtocolError, ServiceError, UsageError
+from partcopy.errors import AccessDenied, ProtocolError, ServiceError, UsageError
 from partcopy.store.memory import MemoryStore
 from partcopy.transports.base import ListedObject, ObjectsPage
 from partcopy.transports.memory import MemoryTransport
@@ -230,11 +230,12 @@ def test_plan_sync_never_deletes_past_max_objects_or_excluded_keys() -> None:
 
 
 class _SourceFailsOnPage2(MemoryTransport):
-    """The source bucket's listing fails (for good) on its second page."""
+    """The source bucket's listing fails (for good) on its second page: a 403 as the
+    transport boundary types it (not retryable), so the run stops without backing off."""
 
     async def list_objects(self, bucket: str, **kw: Any) -> ObjectsPage:
         if bucket == "src" and kw.get("token") is not None:
-            raise ServiceError(403, "AccessDenied", "no more", operation="list_objects")
+            raise AccessDenied(403, "AccessDenied", "no more", operation="list_objects")
         return await super().list_objects(bucket, **kw)
 
 
