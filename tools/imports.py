@@ -1,7 +1,9 @@
 """List every import cycle among the modules of ``src/partcopy``; exit 1 if there is one.
 
 ``python -m tools.imports [--graph]``. Counts every import statement wherever it stands:
-module level, inside ``if TYPE_CHECKING:``, inside functions. ``from pkg import name``
+module level, inside ``if TYPE_CHECKING:``, inside functions, and every
+``import_module("a.literal.name")`` / ``importlib.import_module(...)`` call whose first
+argument is a string literal (a computed name cannot be followed). ``from pkg import name``
 counts as importing ``pkg.name`` when that is a module, else ``pkg``. The implicit import
 of a parent package's ``__init__`` is not counted (every submodule would "cycle" with it).
 Standard library only (``ast``): it never imports the code it checks.
@@ -47,16 +49,40 @@ def _resolve_from(module: str, node: ast.ImportFrom, modules: Mapping[str, Path]
     return f"{package}.{node.module}" if node.module else package
 
 
+def _known(name: str, modules: Mapping[str, Path]) -> str:
+    """``name`` or its closest enclosing module of ``modules`` (``""`` when none)."""
+    while name and name not in modules:  # import a.b.c of a non-module c
+        name = name.rpartition(".")[0]
+    return name
+
+
+def _import_module_target(node: ast.Call) -> str | None:
+    """The literal module name of an ``import_module("x")`` call, else None."""
+    func = node.func
+    called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    if called != "import_module" or not node.args:
+        return None
+    first = node.args[0]
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return first.value
+    return None
+
+
 def _imports(module: str, tree: ast.AST, modules: Mapping[str, Path]) -> Iterator[str]:
     """Every module of ``modules`` that ``tree`` imports, anywhere in the file."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                name = alias.name
-                while name and name not in modules:  # import a.b.c of a non-module c
-                    name = name.rpartition(".")[0]
-                if name:
+                if name := _known(alias.name, modules):
                     yield name
+        elif isinstance(node, ast.Call):
+            target = _import_module_target(node)
+            if (
+                target is not None
+                and not target.startswith(".")
+                and (name := _known(target, modules))
+            ):
+                yield name
         elif isinstance(node, ast.ImportFrom):
             target = _resolve_from(module, node, modules)
             for alias in node.names:

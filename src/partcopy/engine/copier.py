@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from importlib import import_module
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
@@ -29,6 +28,7 @@ from partcopy.engine.journal import Journal, open_journal
 from partcopy.engine.listing import PAGE_SIZE, ListedPrefix, iter_listing
 from partcopy.engine.orphans import PrefixLocation, parse_prefix_url
 from partcopy.engine.parts import Endpoint, PartOperation
+from partcopy.engine.prefixcopy import run_prefix
 from partcopy.engine.relay import relay_operation
 from partcopy.engine.report import BulkSummary
 from partcopy.engine.result import CopyResult
@@ -62,10 +62,6 @@ TransportFactory = Callable[[EndpointConfig, aiohttp.ClientSession], Transport]
 OperationFactory = Callable[[CopyJob, ObjectInfo], PartOperation]
 """Builds a job's per-part operation (relaying jobs get ``relay_operation``; ``copy`` is the
 job's built-in UploadPartCopy)."""
-PrefixRunner = Callable[..., Awaitable[BulkSummary]]
-PREFIX_RUNNER: list[PrefixRunner] = []
-"""The prefix copy/sync runner (``engine.prefixcopy`` registers it; it imports this
-module, so the copier reaches it through this slot instead of an import cycle)."""
 
 Role = Literal["source", "destination"]
 T = TypeVar("T")
@@ -427,12 +423,6 @@ class Copier:
             return await run_journaled(job, journaled, restart_on_change=self.restart_on_change)
         return await job.run(resume)
 
-    def _prefix_runner(self) -> PrefixRunner:
-        # Registered when the package is imported (partcopy/__init__ imports prefixcopy).
-        if not PREFIX_RUNNER:
-            import_module("partcopy.engine.prefixcopy")  # registers itself on import
-        return PREFIX_RUNNER[0]
-
     async def copy_prefix(self, source: str, destination: str, **options: Any) -> BulkSummary:
         """Copy every object under ``source`` (``s3://bucket/prefix/``) to ``destination``.
 
@@ -440,12 +430,12 @@ class Copier:
         :func:`partcopy.engine.prefixcopy.run_prefix` (``options``, ``bulk``, ``report``,
         ``ledger``, ``on_outcome``, ``on_listed``). Returns the bulk summary.
         """
-        return await self._prefix_runner()(self, source, destination, sync=False, **options)
+        return await run_prefix(self, source, destination, sync=False, **options)
 
     async def sync(self, source: str, destination: str, **options: Any) -> BulkSummary:
         """Copy only what is missing or differs under ``destination`` (and with
         ``PrefixOptions(delete=True)`` delete what the source lacks); as ``copy_prefix``."""
-        return await self._prefix_runner()(self, source, destination, sync=True, **options)
+        return await run_prefix(self, source, destination, sync=True, **options)
 
     async def resolve_credentials(self) -> None:
         """Fetch the credentials of endpoints prepared so far (profiles, STS, IMDS...):

@@ -15,16 +15,15 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
-from typing import IO, Protocol
+from typing import IO, Literal, Protocol
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from partcopy.engine.bulk import BulkOptions, BulkRun
-from partcopy.engine.copier import PREFIX_RUNNER, Copier
+from partcopy.engine.bulkrun import BulkOptions, BulkRun, ObjectCopier
 from partcopy.engine.filters import KeyFilter
 from partcopy.engine.ledger import BulkLedger
-from partcopy.engine.listing import PAGE_SIZE
+from partcopy.engine.listing import PAGE_SIZE, ListedPrefix
 from partcopy.engine.manifest import ManifestEntry
 from partcopy.engine.orphans import PrefixLocation, parse_prefix_url
 from partcopy.engine.report import BulkSummary, ErrorInfo, ObjectOutcome, ReportWriter
@@ -42,7 +41,15 @@ from partcopy.logs import get_logger
 from partcopy.transports.base import ListedObject
 from partcopy.urls import Location
 
-__all__ = ["CopyPool", "PrefixOptions", "Sender", "as_directory", "check_prefixes", "run_prefix"]
+__all__ = [
+    "CopyPool",
+    "PrefixCopier",
+    "PrefixOptions",
+    "Sender",
+    "as_directory",
+    "check_prefixes",
+    "run_prefix",
+]
 
 _log = get_logger("partcopy.prefix")
 
@@ -107,6 +114,33 @@ def _manifest_line(src: str, dst: str, facts: ListedObject) -> str:
     return json.dumps(doc) + "\n"
 
 
+class PrefixCopier(ObjectCopier, Protocol):
+    """What a prefix run needs of its copier (``engine.copier.Copier`` is one); given as a
+    value, so this module never imports the copier that runs it."""
+
+    def same_store(self, source: str | Location, destination: str | Location) -> bool:
+        """Whether both locations reach one store (no request)."""
+        ...
+
+    def list_objects(
+        self,
+        prefix: str | PrefixLocation,
+        *,
+        recursive: bool = ...,
+        role: Literal["source", "destination"] = ...,
+        ordered: bool = ...,
+        page_size: int = ...,
+    ) -> AsyncIterator[ListedObject | ListedPrefix]:
+        """The objects under ``prefix``, paged, as they come."""
+        ...
+
+    async def delete(
+        self, location: str | Location, *, role: Literal["source", "destination"] = ...
+    ) -> None:
+        """Delete one object (retried)."""
+        ...
+
+
 class Sender(Protocol):
     """Where copies go instead of this process's workers (``scale.workers.ProcessPool``)."""
 
@@ -126,7 +160,7 @@ class _PrefixRun:
 
     def __init__(
         self,
-        copier: Copier,
+        copier: PrefixCopier,
         source: PrefixLocation,
         destination: PrefixLocation,
         options: PrefixOptions,
@@ -223,7 +257,7 @@ class _PrefixRun:
 
 
 async def run_prefix(
-    copier: Copier,
+    copier: PrefixCopier,
     source: str | PrefixLocation,
     destination: str | PrefixLocation,
     *,
@@ -291,6 +325,3 @@ async def run_prefix(
     summary = writer.summary(clock() - started)
     _log.info("prefix run finished", sync=sync, **summary.as_dict())
     return summary
-
-
-PREFIX_RUNNER[:] = [run_prefix]
