@@ -88,6 +88,8 @@ CP_CASES: list[tuple[str, list[str], str]] = [
     ("endpoint-no-host", [SRC, DST, "--endpoint-url", "http://"], "http://"),
     ("endpoint-bad-port", [SRC, DST, "--endpoint-url", "http://127.0.0.1:99999"], "99999"),
     ("profile-unknown", [SRC, DST, "--profile", "gcs"], "gcs"),
+    ("provider-unknown", [SRC, DST, "--provider", "storj"], "storj"),
+    ("provider-old-name-unknown", [SRC, DST, "--part-limits", "storj"], "storj"),
     ("src-profile-unknown", [SRC, DST, "--src-profile", "nope-src"], "nope-src"),
     ("profile-conflict", [SRC, DST, "--profile", "a", "--dst-profile", "b"], "--dst-profile"),
     ("proxy-scheme", [SRC, DST, "--proxy", "socks5://127.0.0.1:1080"], "socks5://127.0.0.1:1080"),
@@ -259,7 +261,7 @@ LIB_CASES: list[tuple[str, dict[str, object], str]] = [
     ("concurrency-zero-copier", {"copier_concurrency": 0}, "0"),
     ("concurrency-negative-copier", {"copier_concurrency": -8}, "-8"),
     ("mode-unknown", {"mode": "teleport"}, "teleport"),
-    ("profile-unknown", {"profile": "storj"}, "storj"),
+    ("provider-unknown", {"provider": "storj"}, "storj"),
     ("endpoint-bad", {"copier_endpoint_url": "127.0.0.1 9000"}, "127.0.0.1 9000"),
 ]
 

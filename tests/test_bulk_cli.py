@@ -96,6 +96,7 @@ def test_failures_exit_1_and_relay_mode_is_reported(
     [
         (["--part-size", "0"], "part size"),
         (["--profile", "nope"], "nope"),
+        (["--provider", "storj"], "'storj'"),
         (["--dst-endpoint-url", "ftp://nope"], "ftp://nope"),
         (["--journal", "JOURNAL"], "not a partcopy journal"),
         (["--report", "/no/such/dir/r.jsonl"], "/no/such/dir/r.jsonl"),

@@ -58,6 +58,8 @@ BAD = [
     (["sync", "s3://src/p/", "s3://dst/q/", "--workers", "999"], "999"),
     (["sync", "s3://src/p/", "s3://dst/q/", "--compare", "md5"], "md5"),
     (["sync", "s3://src/p/", "s3://dst/q/", "--max-objects", "0"], "'0'"),
+    (["sync", "s3://src/p/", "s3://dst/q/", "--provider", "storj"], "'storj'"),
+    (["cp", "--recursive", "s3://src/p/", "s3://dst/q/", "--provider", "minio2"], "'minio2'"),
 ]
 
 

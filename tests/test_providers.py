@@ -127,13 +127,38 @@ def test_a_row_without_upload_part_copy_relays_in_auto_and_refuses_copy_mode() -
 
     async def prepare() -> None:
         async with Copier(transport=transport) as copier:
-            job = copier.prepare("s3://src/a", "s3://dst/a", profile="gcs")
+            job = copier.prepare("s3://src/a", "s3://dst/a", provider="gcs")
             assert job.part_mode == "relay" and job.provider.name == "gcs"
             assert copier.prepare("s3://src/a", "s3://dst/a").part_mode == "copy"
             with pytest.raises(UsageError, match="no UploadPartCopy"):
-                copier.prepare("s3://src/a", "s3://dst/a", profile="gcs", mode="copy")
+                copier.prepare("s3://src/a", "s3://dst/a", provider="gcs", mode="copy")
 
     anyio.run(prepare)
+
+
+@pytest.mark.parametrize("flag", ["--provider", "--part-limits"])
+def test_the_cli_picks_a_row_with_provider_and_its_hidden_old_name(
+    flag: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The gcs row has no UploadPartCopy: --mode copy under it is refused before any request
+    # (the endpoint is a closed port), which only happens when the flag selected that row.
+    monkeypatch.setenv("PARTCOPY_ACCESS_KEY_ID", "a")
+    monkeypatch.setenv("PARTCOPY_SECRET_ACCESS_KEY", "b")
+    argv = ["cp", "s3://src-bkt/a", "s3://dst-bkt/a", "--endpoint-url", "http://127.0.0.1:9"]
+    code, _, err = run(capsys, *argv, "--mode", "copy", flag, "gcs")
+    assert code == 2 and "no UploadPartCopy" in err and len(err.strip().splitlines()) == 1
+    _, usage, _ = run(capsys, "cp", "--help")
+    assert "--provider NAME" in usage and "--part-limits" not in usage
+
+
+def test_plan_takes_the_row_as_profile_and_as_provider(capsys: pytest.CaptureFixture[str]) -> None:
+    docs = []
+    for flag in ("--profile", "--provider"):
+        code, out, err = run(capsys, "plan", flag, "scaleway", "--size", "1TiB", "--json")
+        assert code == 0, err
+        docs.append(json.loads(out))
+    assert docs[0] == docs[1] and docs[0]["profile"] == "scaleway"
+    assert docs[0]["part_count"] <= 1000  # Scaleway's documented part count, not S3's
 
 
 # --- adding an S3-compatible store is one row ------------------------------------------
@@ -209,7 +234,7 @@ def test_a_new_store_is_one_row(
         "cp",
         "s3://src-bkt/big.bin",
         "s3://dst-bkt/acme.bin",
-        "--part-limits",
+        "--provider",
         "acme",
         "--part-size",
         "5MiB",

@@ -41,7 +41,7 @@ def copy_counted(emu: EmulatorThread, key: str, profile: str | None = None) -> t
     async def go() -> str:
         creds = Credentials(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY)
         async with Copier(endpoint_url=emu.url, credentials=creds, concurrency=4) as copier:
-            result = await copier.copy(f"s3://src/{key}", f"s3://dst/{key}", profile=profile)
+            result = await copier.copy(f"s3://src/{key}", f"s3://dst/{key}", provider=profile)
         assert result.mode == "single" and result.bytes == len(BODY)
         return result.etag
 

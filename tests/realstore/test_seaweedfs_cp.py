@@ -84,7 +84,7 @@ def test_cp_within_seaweedfs(
         f"s3://{dst}/copy.bin",
         "--endpoint-url",
         seaweedfs.url,
-        "--part-limits",
+        "--provider",
         "seaweedfs",  # the provider row
     )
 
@@ -99,7 +99,7 @@ def test_cp_within_seaweedfs(
     assert out["etag"].strip('"') == head["ETag"].strip('"')
 
 
-@pytest.mark.parametrize("row", [[], ["--part-limits", "seaweedfs"]], ids=["s3-row", "own-row"])
+@pytest.mark.parametrize("row", [[], ["--provider", "seaweedfs"]], ids=["s3-row", "own-row"])
 @pytest.mark.parametrize(
     ("size", "how"),
     [(1, ("single", "source-md5")), (PART + 1, ("copy", "part-etags+size"))],

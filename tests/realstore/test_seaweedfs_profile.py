@@ -1,7 +1,7 @@
 """The ``seaweedfs`` provider row against the real store: its ETag rules hold there.
 
 UploadPartCopy answers the source's ETag, not the range's MD5, so a server-side copy with
-``--part-limits seaweedfs`` never claims the composite-ETag proof; relayed (uploaded) parts are
+``--provider seaweedfs`` never claims the composite-ETag proof; relayed (uploaded) parts are
 plain MD5s and S3's composite rule holds.
 """
 
@@ -35,7 +35,7 @@ def test_the_seaweedfs_row_verifies_what_the_store_proves(
         capsys,
         f"s3://{src}/big.bin",
         f"s3://{dst}/copy.bin",
-        "--part-limits",
+        "--provider",
         "seaweedfs",
         "--checksum",
         "off",  # the ETag rules alone (boto3's CRC32 on the source would prove it otherwise)

@@ -50,7 +50,7 @@ COMMANDS: tuple[Command, ...] = (
         "providers",
         "partcopy.cli.providers",
         "add_providers",
-        "list the stores partcopy knows (every one is a --profile value)",
+        "list the stores partcopy knows (each a --provider value)",
     ),
     Command(
         "demo",

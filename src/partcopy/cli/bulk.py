@@ -45,7 +45,8 @@ def add_bulk(sub: Any) -> None:
         many=True,
         concurrency_help="requests in flight per endpoint and objects in flight (default 64), "
         "divided among the worker processes",
-        profile_help="destination limits profile (default: each destination's dialect)",
+        provider_help="every destination's store, a row of 'partcopy providers' (limits, ETag "
+        "rules, quirks; default: each URL scheme's row)",
     )
     p.add_argument("--journal", help="SQLite journal: a rerun skips finished objects")
     p.add_argument("--report", help="write one JSON line per manifest line to this file")
@@ -98,7 +99,7 @@ def _settings(args: argparse.Namespace) -> tuple[BulkOptions, CopierSettings]:
         concurrency=args.concurrency,
         part_size=args.part_size,
         mode=args.mode,
-        profile=args.part_limits,
+        provider=args.provider,
     )
     settings = CopierSettings(
         endpoint_url=args.endpoint_url,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from partcopy.errors import PartcopyError, UsageError
-from partcopy.planners import PROFILES
+from partcopy.providers import PROVIDERS
 from partcopy.units import parse_size
 
 __all__ = [
@@ -22,11 +22,13 @@ __all__ = [
     "Parser",
     "add_copier_flags",
     "add_identity_flags",
+    "add_provider_flag",
     "check_copier_flags",
     "check_identity_flags",
     "fail_usage",
     "positive_int",
     "print_json",
+    "provider_name",
     "size_arg",
     "warn_insecure",
 ]
@@ -51,6 +53,25 @@ def size_arg(what: str) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
     return convert
+
+
+def provider_name(text: str) -> str:
+    """An argparse type for a provider row's name (``partcopy providers`` lists them)."""
+    if text not in PROVIDERS:
+        known = ", ".join(PROVIDERS)
+        raise argparse.ArgumentTypeError(f"unknown provider {text!r}: expected one of {known}")
+    return text
+
+
+def add_provider_flag(p: Any, *, help: str, dest: str = "provider", **kwargs: Any) -> None:
+    """``--provider NAME``: the row whose limits, endpoints, ETag rules and quirks apply.
+
+    ``--part-limits`` is a hidden alias (its first name, kept for scripts written with it).
+    """
+    p.add_argument("--provider", dest=dest, type=provider_name, metavar="NAME", help=help, **kwargs)
+    p.add_argument(
+        "--part-limits", dest=dest, type=provider_name, help=argparse.SUPPRESS, default=None
+    )
 
 
 def positive_int(what: str) -> Callable[[str], int]:
@@ -85,7 +106,7 @@ def fail_usage(exc: PartcopyError) -> int:
 # --- the flags cp and bulk share ---------------------------------------------------------
 
 
-def add_copier_flags(p: Any, *, many: bool, concurrency_help: str, profile_help: str) -> None:
+def add_copier_flags(p: Any, *, many: bool, concurrency_help: str, provider_help: str) -> None:
     """Register the shared flags on parser ``p``; ``many``: help speaks of many objects."""
     s = "s" if many else ""
     p.add_argument("--endpoint-url", help=f"endpoint of the source{s} (and destination{s})")
@@ -102,7 +123,7 @@ def add_copier_flags(p: Any, *, many: bool, concurrency_help: str, profile_help:
         default="auto",
         help="auto: server-side copy within one store, relay between stores",
     )
-    p.add_argument("--part-limits", choices=sorted(PROFILES), metavar="LIMITS", help=profile_help)
+    add_provider_flag(p, help=provider_help)
     add_identity_flags(p, many=many)
     p.add_argument(
         "--max-attempts",

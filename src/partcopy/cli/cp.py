@@ -46,8 +46,8 @@ def add_cp(sub: Any) -> None:
         p,
         many=False,
         concurrency_help="requests in flight per endpoint (default 64)",
-        profile_help="destination limits profile (default: the destination's dialect; "
-        "obs2 for OBS 2.0)",
+        provider_help="the destination's store, a row of 'partcopy providers' (limits, ETag "
+        "rules, quirks): e.g. minio, obs2 for OBS 2.0 (default: the URL scheme's row)",
     )
     p.add_argument(
         "--journal",
@@ -193,7 +193,7 @@ async def _copy(
                 part_size=args.part_size,
                 concurrency=args.concurrency,
                 mode=mode,
-                profile=args.part_limits,
+                provider=args.provider,
                 source_sse_c=fidelity.source_sse_c,
                 destination_sse_c=fidelity.destination_sse_c,
                 fidelity=fidelity.options,

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from partcopy.cli.common import Parser, fail_usage, positive_int, print_json, size_arg
+from partcopy.cli.common import (
+    Parser,
+    fail_usage,
+    positive_int,
+    print_json,
+    provider_name,
+    size_arg,
+)
 from partcopy.errors import PartcopyError, UsageError
-from partcopy.planners import PROFILES, CopyPlan, get_profile, plan
+from partcopy.planners import CopyPlan, get_profile, plan
+from partcopy.providers import PROVIDERS
 from partcopy.units import format_size
 
 __all__ = ["add_plan", "print_plan_table", "run_plan"]
@@ -16,10 +24,12 @@ def add_plan(sub: argparse._SubParsersAction[Parser]) -> None:
     p = sub.add_parser("plan", help="show how an object would be split into parts")
     p.add_argument(
         "--profile",
+        "--provider",
+        dest="profile",
         required=True,
-        choices=sorted(PROFILES),
-        metavar="PROFILE",
-        help="destination limits: " + ", ".join(PROFILES),
+        type=provider_name,
+        metavar="NAME",
+        help="the destination's provider row (its limits): " + ", ".join(PROVIDERS),
     )
     p.add_argument("--size", required=True, type=size_arg("size"), help="object size")
     p.add_argument("--part-size", type=size_arg("part size"), help="preferred part size")

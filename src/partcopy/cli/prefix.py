@@ -116,7 +116,8 @@ def add_sync(sub: Any) -> None:
         p,
         many=True,
         concurrency_help="requests in flight per endpoint (default 64)",
-        profile_help="destination limits profile (default: the destination's dialect)",
+        provider_help="the destination's store, a row of 'partcopy providers' (limits, ETag "
+        "rules, quirks; default: the URL scheme's row)",
     )
     p.add_argument("--journal", help="SQLite journal: a rerun skips finished objects")
     add_prefix_flags(p, sync=True)
@@ -278,7 +279,7 @@ def _settings(args: argparse.Namespace) -> tuple[CopierSettings, BulkOptions]:
         concurrency=args.concurrency,
         part_size=args.part_size,
         mode=args.mode,
-        profile=args.part_limits,
+        provider=args.provider,
         fidelity=prefix_fidelity(args),
     )
     return settings, bulk

@@ -12,9 +12,7 @@ __all__ = ["add_providers", "run_providers"]
 
 
 def add_providers(sub: argparse._SubParsersAction[Parser]) -> None:
-    p = sub.add_parser(
-        "providers", help="list the stores partcopy knows (every one is a --profile value)"
-    )
+    p = sub.add_parser("providers", help="list the stores partcopy knows (each a --provider value)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
     out.add_argument(
@@ -37,7 +35,7 @@ def print_table() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("profile", "store", "dialect", "parts", "max object", "server copy", "quirks")
+    table = Table("provider", "store", "dialect", "parts", "max object", "server copy", "quirks")
     for row in PROVIDERS.values():
         lim = row.limits
         table.add_row(

@@ -67,7 +67,7 @@ class ObjectCopier(Protocol):
         part_size: int | None = ...,
         concurrency: int | None = ...,
         mode: Mode = ...,
-        profile: str | None = ...,
+        provider: str | None = ...,
         on_event: EventCallback | None = ...,
         source_facts: ListedObject | None = ...,
         fidelity: FidelityOptions | None = ...,
@@ -91,8 +91,8 @@ class BulkOptions:
     job_concurrency: int | None = None
     """Part workers of one object (and the planner's wave size); default: the Copier's.
     Dask shards keep the undivided value so every object gets the same plan."""
-    profile: str | None = None
-    """Destination limits profile for every object (default: each destination's dialect)."""
+    provider: str | None = None
+    """Destination provider row for every object (default: each destination dialect's row)."""
     fidelity: FidelityOptions = field(default_factory=FidelityOptions)
     """Tags, encryption, checksum proof, layout and content checks for every object."""
 
@@ -100,7 +100,7 @@ class BulkOptions:
         for value in (self.concurrency, self.job_concurrency):
             if value is not None and (isinstance(value, bool) or value < 1):
                 raise UsageError(f"invalid concurrency {value!r}: must be at least 1")
-        check_choices(self.part_size, self.mode, self.profile)
+        check_choices(self.part_size, self.mode, self.provider)
 
 
 def check_manifest(path: str | os.PathLike[str]) -> None:
@@ -197,7 +197,7 @@ class BulkRun:
                 part_size=self.options.part_size,
                 concurrency=self.options.job_concurrency,
                 mode=mode,
-                profile=self.options.profile,
+                provider=self.options.provider,
                 on_event=count,
                 source_facts=entry.facts,
                 fidelity=self.options.fidelity,

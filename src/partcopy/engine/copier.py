@@ -276,7 +276,7 @@ class Copier:
         part_size: int | str | None = None,
         concurrency: int | None = None,
         mode: Mode = "auto",
-        profile: str | None = None,
+        provider: str | None = None,
         single_threshold: int | str | None = None,
         attributes: ObjectAttributes | None = None,
         source_sse_c: SSECustomerKey | None = None,
@@ -292,6 +292,8 @@ class Copier:
         Bad input raises ``UsageError`` (``ConfigError`` for missing credentials) here.
         ``source_facts`` (the source's listing entry) spare the HEAD where they suffice.
         ``fidelity``: tags, encryption, ACL, checksum proof, part layout, content checks.
+        ``provider``: the destination's provider row by name (``partcopy providers``;
+        default: the row its URL scheme names), for its limits, ETag rules and quirks.
         """
         if self._closed:
             raise UsageError("this Copier is closed")
@@ -303,7 +305,7 @@ class Copier:
             part_size=None if part_size is None else parse_size(part_size, what="part size"),
             concurrency=self.concurrency if concurrency is None else concurrency,
             mode=mode,
-            profile=profile,
+            profile=provider,
             single_threshold=(
                 None
                 if single_threshold is None
@@ -380,7 +382,7 @@ class Copier:
         part_size: int | str | None = None,
         concurrency: int | None = None,
         mode: Mode = "auto",
-        profile: str | None = None,
+        provider: str | None = None,
         single_threshold: int | str | None = None,
         attributes: ObjectAttributes | None = None,
         source_sse_c: SSECustomerKey | None = None,
@@ -406,7 +408,7 @@ class Copier:
             part_size=part_size,
             concurrency=concurrency,
             mode=mode,
-            profile=profile,
+            provider=provider,
             single_threshold=single_threshold,
             attributes=attributes,
             source_sse_c=source_sse_c,

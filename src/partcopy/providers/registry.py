@@ -65,7 +65,7 @@ def get_provider(name: str) -> Provider:
         return PROVIDERS[name]
     except KeyError:
         known = ", ".join(PROVIDERS)
-        raise UsageError(f"unknown profile {name!r}: expected one of {known}") from None
+        raise UsageError(f"unknown provider {name!r}: expected one of {known}") from None
 
 
 def get_profile(name: str) -> PartLimits:

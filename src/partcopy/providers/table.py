@@ -101,7 +101,7 @@ def markdown_table(rows: Iterable[Provider] | None = None) -> str:
     for row in PROVIDERS.values() if rows is None else rows:
         lim = row.limits
         own = ", ".join(f"`{s}://`" for s in row.schemes)
-        url = own or f"`{DIALECT_ROWS[row.dialect].schemes[0]}://` + `--profile {row.name}`"
+        url = own or f"`{DIALECT_ROWS[row.dialect].schemes[0]}://` + `--provider {row.name}`"
         parts = (
             f"{_size(lim.min_part)}–{_size(lim.max_part)}, {lim.max_parts}, "
             f"{lim.first_part_number}..{lim.last_part_number}"
