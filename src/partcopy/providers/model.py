@@ -97,14 +97,14 @@ class Provider:
     """Everything partcopy knows about one store; see the module docstring."""
 
     name: str
-    """The row's name: ``--profile NAME``."""
+    """The row's name: ``--provider NAME`` (``plan --profile NAME``), library ``provider=``."""
     title: str
     dialect: Dialect
     """Signing and wire dialect (``s3`` is SigV4 with ``x-amz-*`` headers)."""
     limits: PartLimits
     """Multipart limits (the planner's profile) and the single-copy maximum."""
     schemes: tuple[str, ...] = ()
-    """URL schemes whose default row this is (S3-compatibles use ``s3://`` + ``--profile``)."""
+    """URL schemes whose default row this is (S3-compatibles use ``s3://`` + ``--provider``)."""
     default_region: str | None = None
     """Region (zone) used for signing and the endpoint when none is given; None: required."""
     endpoint_template: str | None = None
