@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ from moto.server import ThreadedMotoServer
 from net_helpers import ForwardProxy, RegionGate, TlsFront, make_ca
 from partcopy.cli import main
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
-from partcopy.transports.network import bypasses_proxy
+from partcopy.errors import ConfigError
+from partcopy.transports.network import bypasses_proxy, resolve_network
 from partcopy.version import __version__
 
 CREDS = {
@@ -177,6 +179,21 @@ def test_tls_without_the_ca_fails_at_once(
     status, result = cp(capsys, "s3://a/k", "s3://b/k", "--endpoint-url", front.url)
     assert status == 1 and result["retries"] == 0  # a certificate that fails, fails again
     assert "certificate verify failed" in result["error"]["message"]
+
+
+def test_a_ca_bundle_is_parsed_once_per_file_version(tmp_path: Path) -> None:
+    """Each endpoint's check and each session reuse one loaded bundle; a bundle rewritten
+    in place is loaded again, and one no longer PEM is still refused before any request."""
+    ca, cert, _ = make_ca(tmp_path)
+    first = resolve_network(ca_bundle=str(ca), env={})
+    again = resolve_network(env={"AWS_CA_BUNDLE": str(ca)})
+    loaded = first.ssl()
+    assert isinstance(loaded, ssl.SSLContext) and again.ssl() is loaded
+    ca.write_bytes(ca.read_bytes() + cert.read_bytes())  # another version of the file
+    assert resolve_network(ca_bundle=str(ca), env={}).ssl() is not loaded
+    ca.write_text("not a certificate\n")
+    with pytest.raises(ConfigError, match="invalid CA bundle"):
+        resolve_network(ca_bundle=str(ca), env={})
 
 
 def test_a_wrong_port_fails_after_one_retry_naming_the_host(

@@ -130,9 +130,20 @@ class Network:
         )
 
 
+_CONTEXTS: dict[tuple[str, int, int, int], ssl.SSLContext] = {}
+"""Loaded CA bundles by path and file identity: parsing one costs tens of ms of CPU, and
+every endpoint's check and every session would otherwise parse the same file again."""
+
+
 def _context(path: str) -> ssl.SSLContext:
+    """A verifying context trusting the bundle at ``path``, loaded once per file version."""
     try:
-        return ssl.create_default_context(cafile=path)
+        st = os.stat(path)
+        key = (os.path.abspath(path), st.st_ino, st.st_size, st.st_mtime_ns)
+        context = _CONTEXTS.get(key)
+        if context is None:
+            context = _CONTEXTS[key] = ssl.create_default_context(cafile=path)
+        return context
     except (OSError, ssl.SSLError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or "no usable PEM certificates"
         raise ConfigError(f"invalid CA bundle {path!r}: {reason}") from None
