@@ -61,9 +61,6 @@ class XmlAnswers(ListAnswers):
 
     # --- shared pieces ---------------------------------------------------------------
 
-    def _base(self) -> dict[str, str]:
-        return {self.d.request_id_header: self.request_id}
-
     def _version_header(self, headers: dict[str, str], version: ObjectVersion) -> None:
         if version.version_id != "null":
             headers[self.prefix + "version-id"] = version.version_id

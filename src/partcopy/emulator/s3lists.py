@@ -17,14 +17,15 @@ Items = list[tuple[str, object]]
 
 
 class ListAnswers:
-    """The listing half of ``XmlAnswers`` (which provides ``d``, ``_base``, ``_xml``)."""
+    """The listing half of ``XmlAnswers``, which sets ``d``, ``prefix`` and ``request_id``."""
 
     d: XmlDialect
     prefix: str
+    request_id: str
     default_owner: str = ""
 
     def _base(self) -> dict[str, str]:
-        raise NotImplementedError
+        return {self.d.request_id_header: self.request_id}
 
     def _xml(self, root: str, items: Items, status: int = 200) -> Answer:
         headers = self._base()
