@@ -17,6 +17,7 @@ import anyio
 from partcopy.cli.common import (
     add_copier_flags,
     check_copier_flags,
+    copier_settings,
     fail_usage,
     positive_int,
     print_json,
@@ -101,22 +102,7 @@ def _settings(args: argparse.Namespace) -> tuple[BulkOptions, CopierSettings]:
         mode=args.mode,
         provider=args.provider,
     )
-    settings = CopierSettings(
-        endpoint_url=args.endpoint_url,
-        dst_endpoint_url=args.dst_endpoint_url,
-        region=args.region,
-        dst_region=args.dst_region,
-        concurrency=args.concurrency,
-        max_attempts=args.max_attempts,
-        adaptive=not args.fixed_concurrency,
-        verify_tls=not args.no_verify_tls,
-        profile=args.profile,
-        src_profile=args.src_profile,
-        dst_profile=args.dst_profile,
-        addressing_style=args.addressing_style,
-        proxy=args.proxy,
-        ca_bundle=args.ca_bundle,
-    )
+    settings = copier_settings(args)
     return options, settings
 
 

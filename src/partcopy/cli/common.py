@@ -11,11 +11,14 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from partcopy.errors import PartcopyError, UsageError
 from partcopy.providers import PROVIDERS
 from partcopy.units import parse_size
+
+if TYPE_CHECKING:
+    from partcopy.engine.bulk import CopierSettings
 
 __all__ = [
     "Handler",
@@ -203,3 +206,25 @@ def warn_insecure(args: argparse.Namespace) -> None:
         sys.stderr.write(
             "partcopy: warning: TLS certificate verification is off (--no-verify-tls)\n"
         )
+
+
+def copier_settings(args: argparse.Namespace) -> CopierSettings:
+    """The endpoint, identity and network settings of the copier flags (bulk and prefix runs)."""
+    from partcopy.engine.bulk import CopierSettings  # the engine loads only when a copy runs
+
+    return CopierSettings(
+        endpoint_url=args.endpoint_url,
+        dst_endpoint_url=args.dst_endpoint_url,
+        region=args.region,
+        dst_region=args.dst_region,
+        concurrency=args.concurrency,
+        max_attempts=args.max_attempts,
+        adaptive=not args.fixed_concurrency,
+        verify_tls=not args.no_verify_tls,
+        profile=args.profile,
+        src_profile=args.src_profile,
+        dst_profile=args.dst_profile,
+        addressing_style=args.addressing_style,
+        proxy=args.proxy,
+        ca_bundle=args.ca_bundle,
+    )

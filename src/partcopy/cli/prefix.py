@@ -25,6 +25,7 @@ from partcopy.cli.bulk import add_dask_flags, run_dask
 from partcopy.cli.common import (
     add_copier_flags,
     check_copier_flags,
+    copier_settings,
     fail_usage,
     positive_int,
     print_json,
@@ -259,22 +260,7 @@ def run_prefix_command(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace) -> tuple[CopierSettings, BulkOptions]:
-    settings = CopierSettings(
-        endpoint_url=args.endpoint_url,
-        dst_endpoint_url=args.dst_endpoint_url,
-        region=args.region,
-        dst_region=args.dst_region,
-        concurrency=args.concurrency,
-        max_attempts=args.max_attempts,
-        adaptive=not args.fixed_concurrency,
-        verify_tls=not args.no_verify_tls,
-        profile=args.profile,
-        src_profile=args.src_profile,
-        dst_profile=args.dst_profile,
-        addressing_style=args.addressing_style,
-        proxy=args.proxy,
-        ca_bundle=args.ca_bundle,
-    )
+    settings = copier_settings(args)
     bulk = BulkOptions(
         concurrency=args.concurrency,
         part_size=args.part_size,
