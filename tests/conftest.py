@@ -8,12 +8,16 @@ import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import pytest
 import structlog
+from botocore.config import Config
+from moto.server import ThreadedMotoServer
 
 from env_helpers import hermetic_aws
 from partcopy.cli.logs import reset_logging
 from partcopy.emulator import EmulatorThread
+from partcopy.transports.signing import Credentials
 from realstore.seaweedfs import SeaweedFS
 
 
@@ -94,3 +98,32 @@ def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
         yield server
     finally:
         server.stop()
+
+
+MOTO_CREDS = Credentials("AKIDMOTO", "moto-secret")
+"""The key pair the moto tests sign with (moto accepts any)."""
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    """moto's S3 server on a free loopback port, one per test module."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3(moto_url: str) -> Any:
+    """A boto3 client of that server, path-style, signing with ``MOTO_CREDS``."""
+    return boto3.client(
+        "s3",
+        endpoint_url=moto_url,
+        region_name="us-east-1",
+        aws_access_key_id=MOTO_CREDS.access_key,
+        aws_secret_access_key=MOTO_CREDS.secret_key,
+        config=Config(s3={"addressing_style": "path"}),
+    )

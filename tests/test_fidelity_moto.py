@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import anyio
 import boto3
 import pytest
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from partcopy import Copier, CopyResult, checksums
 from partcopy.config import Credentials
@@ -24,29 +22,6 @@ from partcopy.transports.s3 import make_s3_transport
 MiB = 1024 * 1024
 CREDS = Credentials("AKIDMOTO", "moto-secret")
 _names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def s3(moto_url: str) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=moto_url,
-        region_name="us-east-1",
-        aws_access_key_id=CREDS.access_key,
-        aws_secret_access_key=CREDS.secret_key,
-        config=Config(s3={"addressing_style": "path"}),
-    )
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ compared in full); the recursive copy copies all 2,500 keys through partcopy on 
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Protocol
@@ -23,7 +23,6 @@ import boto3
 import pytest
 from botocore.config import Config
 from moto.s3.models import s3_backends
-from moto.server import ThreadedMotoServer
 
 from partcopy import Copier, PrefixOptions
 from partcopy.config import Credentials
@@ -166,17 +165,6 @@ class MotoStore:
 
     def heads(self) -> None:
         return None
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 @asynccontextmanager

@@ -7,13 +7,10 @@ import base64
 import hashlib
 import itertools
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from partcopy.errors import PreconditionFailed, ServiceError
 from partcopy.transports.base import CopySource, ObjectAttributes
@@ -24,29 +21,6 @@ from partcopy.transports.signing import Credentials
 MiB = 1024 * 1024
 CREDS = Credentials("AKIDMOTO", "moto-secret")
 _names = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def s3(moto_url: str) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=moto_url,
-        region_name="us-east-1",
-        aws_access_key_id=CREDS.access_key,
-        aws_secret_access_key=CREDS.secret_key,
-        config=Config(s3={"addressing_style": "path"}),
-    )
 
 
 @pytest.fixture
