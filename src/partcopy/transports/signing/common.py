@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from urllib.parse import quote
 
+from multidict import CIMultiDict, CIMultiDictProxy
+
 __all__ = [
     "Credentials",
     "MalformedAuthorization",
@@ -74,6 +76,10 @@ def uri_encode(text: str, safe: str) -> str:
     return quote(text, safe=safe)
 
 
+_CASELESS = (CIMultiDictProxy, CIMultiDict)
+"""Header maps that look names up case-insensitively themselves (aiohttp's, on both sides)."""
+
+
 def header_groups(headers: Mapping[str, str]) -> dict[str, list[str]]:
     """Header values by lower-case name, in order; a multidict's repeated names are kept."""
     groups: dict[str, list[str]] = {}
@@ -83,10 +89,19 @@ def header_groups(headers: Mapping[str, str]) -> dict[str, list[str]]:
 
 
 def get_header(headers: Mapping[str, str], name: str) -> str | None:
-    """The value of header ``name`` (any case), repeated values joined by ``,``; else None."""
-    wanted = name.lower()  # one pass, no dict of every header: called per request
-    values = [value for key, value in headers.items() if key.lower().strip() == wanted]
-    return ",".join(values) if values else None
+    """The value of header ``name`` (any case), repeated values joined by ``,``; else None.
+
+    A case-insensitive multidict answers in one lookup (aiohttp's parser refuses names with
+    white space, so there is nothing to strip); any other mapping is scanned once.
+    """
+    if isinstance(headers, _CASELESS):
+        values: list[str] = headers.getall(name, [])
+    else:
+        wanted = name.lower()
+        values = [value for key, value in headers.items() if key.lower().strip() == wanted]
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else ",".join(values)
 
 
 def split_raw_query(query: str) -> list[tuple[str, str | None]]:
