@@ -72,7 +72,7 @@ def _object_spec(item: object) -> ObjectSpec:
     raise UsageError(f"invalid object {item!r}: expected BUCKET/KEY=SIZE or an object")
 
 
-async def _body(request: web.Request) -> dict[str, object]:
+async def _body(request: web.BaseRequest) -> dict[str, object]:
     raw = await request.read()
     if not raw:
         return {}
@@ -85,7 +85,7 @@ async def _body(request: web.Request) -> dict[str, object]:
     return data
 
 
-async def handle_admin(emu: AdminTarget, request: web.Request) -> web.StreamResponse:
+async def handle_admin(emu: AdminTarget, request: web.BaseRequest) -> web.StreamResponse:
     """Serve one admin request; errors are JSON ``{"error": message}`` with 400/404."""
     path = request.raw_path.split("?", 1)[0][len(ADMIN_PREFIX) :]
     try:
@@ -94,7 +94,7 @@ async def handle_admin(emu: AdminTarget, request: web.Request) -> web.StreamResp
         return _json({"error": str(exc)}, 400)
 
 
-async def _route(emu: AdminTarget, request: web.Request, path: str) -> web.StreamResponse:
+async def _route(emu: AdminTarget, request: web.BaseRequest, path: str) -> web.StreamResponse:
     method = request.method
     if path == "stats" and method == "GET":
         stats = emu.stats().as_dict()

@@ -4,7 +4,8 @@ Every request is authenticated with the dialect's signature, parsed into a ``Cal
 offered to the fault injector, executed against the store (with the latency model:
 ``latency_ms + bytes / gbps`` per data request, an injectable sleep) and rendered back.
 With the real sleep the model is kept precisely: each request's modelled time is measured
-from its arrival, not from when the handler got round to sleeping (see ``precise_sleep``).
+from its arrival (when its first bytes were read, see ``httpserver``), not from when the
+handler got round to sleeping (see ``precise_sleep``).
 ``async with Emulator(dialect="s3") as emu: emu.url`` binds 127.0.0.1 on a free port.
 """
 
@@ -33,6 +34,7 @@ from partcopy.emulator.auth import (
     verifier_for,
 )
 from partcopy.emulator.faults import PERFORMING_KINDS, FaultInjector, FaultSpec, parse_fault
+from partcopy.emulator.httpserver import ArrivalHandler, ArrivalServer, answer_expect
 from partcopy.emulator.objects import ObjectSpec, create_object, parse_object
 from partcopy.emulator.ops import Call, Executor, Outcome
 from partcopy.emulator.qingstor import QingStorWire
@@ -44,7 +46,7 @@ from partcopy.store.data import Content
 from partcopy.store.memory import MemoryStore, StoreError, StoreStats
 from partcopy.transports.memory import memory_provider
 
-__all__ = ["DIALECTS", "Emulator", "Wire"]
+__all__ = ["DIALECTS", "Emulator", "SleepUntil", "Wire"]
 
 DIALECTS = ("s3", "obs", "cos", "qingstor")
 MAX_BODY = 5 * 1024**3 + 1024**2
@@ -55,6 +57,8 @@ SHUTDOWN_TIMEOUT = 1.0
 a body must not hold a test's teardown)."""
 
 Sleep = Callable[[float], Awaitable[None]]
+SleepUntil = Callable[[float], Awaitable[None]]
+"""Sleep until a deadline on the model's clock (the loop's time unless one is injected)."""
 
 SPIN = 0.0015
 """Seconds before a deadline at which a timer sleep hands over to yielding: asyncio rounds
@@ -135,6 +139,8 @@ class Emulator:
         profile: str | None = None,
         seed: int = 0,
         sleep: Sleep = asyncio.sleep,
+        sleep_until: SleepUntil | None = None,
+        model_clock: Callable[[], float] | None = None,
         clock: Clock | None = None,
         access_log: bool = False,
         quirks: Iterable[str] = (),
@@ -150,6 +156,11 @@ class Emulator:
         self.latency_ms = latency_ms
         self.gbps = gbps
         self.sleep = sleep
+        # the model's deadlines: loop time from each request's arrival, slept precisely,
+        # unless injected (tests: ``model_clock`` with ``sleep_until``); an injected
+        # ``sleep`` alone gets each request's modelled seconds instead
+        self._sleep_until = sleep_until
+        self._model_clock = model_clock
         self.access_log = access_log
         row = memory_provider(dialect, profile)  # type: ignore[arg-type]  # checked above
         self.store = store or MemoryStore(profile or row.name, seed=seed)
@@ -192,7 +203,7 @@ class Emulator:
         self._wire.default_owner = access_key
         for obj in objects:
             create_object(self.store, parse_object(obj) if isinstance(obj, str) else obj)
-        self._runner: web.AppRunner | None = None
+        self._runner: web.BaseRunner | None = None
         self._sock: socket.socket | None = None
 
     # --- configuration ---------------------------------------------------------------
@@ -225,6 +236,8 @@ class Emulator:
     # --- lifecycle -------------------------------------------------------------------
 
     def make_app(self) -> web.Application:
+        """The emulator as an aiohttp application (for callers running their own site);
+        ``start`` serves the same handler on the low-level server, with arrival times."""
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         return app
@@ -240,17 +253,15 @@ class Emulator:
             sock.close()
             raise UsageError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}") from None
         self.port = sock.getsockname()[1]
-        if not self.access_log:
-            runner = web.AppRunner(
-                self.make_app(),
-                handle_signals=False,
-                access_log=None,
-                shutdown_timeout=SHUTDOWN_TIMEOUT,
-            )
-        else:
-            runner = web.AppRunner(
-                self.make_app(), handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT
-            )
+        loop = asyncio.get_running_loop()
+        log: dict[str, object] = {} if self.access_log else {"access_log": None}
+        server = ArrivalServer(
+            self._serve,
+            clock=self._model_clock or loop.time,
+            client_max_size=MAX_BODY,
+            **log,
+        )
+        runner = web.ServerRunner(server, shutdown_timeout=SHUTDOWN_TIMEOUT)
         await runner.setup()
         site = web.SockSite(runner, sock, backlog=4096)
         await site.start()
@@ -291,12 +302,15 @@ class Emulator:
         if seconds <= 0:
             return
         start = _MODEL_TIME.get()
-        if self.sleep is not asyncio.sleep or start is None:
+        sleep_until = self._sleep_until
+        if sleep_until is None and self.sleep is asyncio.sleep:
+            sleep_until = precise_sleep
+        if sleep_until is None or start is None:
             await self.sleep(seconds)  # an injected sleep (tests) gets the model's seconds
             return
         deadline = start + seconds
         _MODEL_TIME.set(deadline)  # a second pause of the same request follows this one
-        await precise_sleep(deadline)
+        await sleep_until(deadline)
 
     def _refusal(self, spec: FaultSpec, head: bool) -> Answer:
         """The answer of a fault that refuses the request (nothing was done)."""
@@ -316,13 +330,31 @@ class Emulator:
         err = StoreError(503, "SlowDown", "Please reduce your request rate.")
         return wire.error(err, head=head)
 
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
+    async def _serve(self, request: web.BaseRequest) -> web.StreamResponse:
+        """The low-level server's handler: what the router would do, then ``_handle``; the
+        connection learns when the request is done (its next bytes are the next request)."""
+        try:
+            if request.headers.get("Expect"):
+                await answer_expect(request)
+            return await self._handle(request)
+        finally:
+            conn = request.protocol
+            if isinstance(conn, ArrivalHandler):
+                conn.arrivals.finished(request.content.is_eof())
+
+    def _arrival(self, request: web.BaseRequest) -> float:
+        """When the request arrived on the model's clock (its handler's start when unknown)."""
+        now = (self._model_clock or asyncio.get_running_loop().time)()
+        conn = request.protocol
+        return conn.arrivals.started(now) if isinstance(conn, ArrivalHandler) else now
+
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         if request.raw_path.startswith(ADMIN_PREFIX) and (
             self.dialect != "cos" or cos_bucket_of_host(request.host) is None
         ):
             return await handle_admin(self, request)
         self.store.count_request()
-        _MODEL_TIME.set(asyncio.get_running_loop().time())
+        _MODEL_TIME.set(self._arrival(request))
         body = await request.read()
         raw_path, _, raw_query = request.raw_path.partition("?")
         head = request.method == "HEAD"
@@ -369,7 +401,7 @@ class Emulator:
             return await self._reset(request, answer)
         return await self._send(request, answer)
 
-    async def _send(self, request: web.Request, answer: Answer) -> web.StreamResponse:
+    async def _send(self, request: web.BaseRequest, answer: Answer) -> web.StreamResponse:
         if answer.stream is not None and request.method != "HEAD":
             content = answer.stream
             resp = web.StreamResponse(status=answer.status, headers=answer.headers)
@@ -386,7 +418,7 @@ class Emulator:
             resp.headers["Content-Length"] = str(answer.head_length)
         return resp
 
-    async def _reset(self, request: web.Request, answer: Answer) -> web.StreamResponse:
+    async def _reset(self, request: web.BaseRequest, answer: Answer) -> web.StreamResponse:
         """Send the headers and half the body (nothing when there is none), then drop the
         connection: the client sees a reset mid-answer."""
         resp = web.StreamResponse(status=answer.status, headers=answer.headers)
