@@ -160,6 +160,11 @@ class Content:
 
     def slice(self, first: int, last: int) -> Content:
         """Bytes ``first..last`` (inclusive) as new content, without copying patterns."""
+        segments = self.segments
+        if len(segments) == 1 and 0 <= first <= last < self.size:
+            # one segment (every virtual object, every part copy's source): no merging
+            piece = segments[0].sub(first, last - first + 1)
+            return Content((piece,), (0,), piece.length)
         return Content.of(
             seg.sub(start, length) for seg, start, length in self._pieces(first, last)
         )
