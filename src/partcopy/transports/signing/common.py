@@ -10,7 +10,7 @@ import base64
 import functools
 import hashlib
 import hmac
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -80,11 +80,22 @@ _CASELESS = (CIMultiDictProxy, CIMultiDict)
 """Header maps that look names up case-insensitively themselves (aiohttp's, on both sides)."""
 
 
-def header_groups(headers: Mapping[str, str]) -> dict[str, list[str]]:
-    """Header values by lower-case name, in order; a multidict's repeated names are kept."""
+def header_groups(
+    headers: Mapping[str, str], only: Iterable[str] | None = None
+) -> dict[str, list[str]]:
+    """Header values by lower-case name, in order; a multidict's repeated names are kept.
+
+    ``only`` (lower-case names) limits the answer to those present of them: one lookup
+    each in a case-insensitive multidict (as a verifier needs just the signed headers).
+    """
+    if only is not None and isinstance(headers, _CASELESS):
+        found = {name: headers.getall(name, []) for name in only}
+        return {name: values for name, values in found.items() if values}
     groups: dict[str, list[str]] = {}
     for name, value in headers.items():
         groups.setdefault(name.lower().strip(), []).append(value)
+    if only is not None:
+        return {name: groups[name] for name in only if name in groups}
     return groups
 
 

@@ -162,7 +162,7 @@ def parse_authorization(value: str) -> SigV4Authorization:
     if len(parts) != 5 or parts[4] != "aws4_request" or not parts[0]:
         raise MalformedAuthorization("malformed credential scope")
     names = tuple(signed.split(";"))
-    if not signed or any(n != n.lower() or not n for n in names):
+    if not signed or signed != signed.lower() or "" in names:
         raise MalformedAuthorization("malformed SignedHeaders")
     return SigV4Authorization(parts[0], parts[1], parts[2], parts[3], names, signature)
 
@@ -212,7 +212,7 @@ def expected_signature(
     timestamp = request_timestamp(headers)
     if timestamp[:8] != auth.date:
         raise MalformedAuthorization("credential scope date differs from the request date")
-    groups = header_groups(headers)
+    groups = header_groups(headers, only=auth.signed_headers)
     missing = [name for name in auth.signed_headers if name not in groups]
     if missing:
         raise MalformedAuthorization(f"signed header {missing[0]!r} is not in the request")
