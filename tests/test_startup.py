@@ -5,14 +5,18 @@ the ones their modules register."""
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
+from partcopy.cli import app
 from partcopy.cli.app import COMMANDS, build_parser
 from partcopy.cli.common import Parser
+from partcopy.emulator.thread import EmulatorThread
 
 _PROBE = """
 import json, sys
@@ -62,3 +66,58 @@ def test_every_command_help_matches_its_module() -> None:
     real = {c.dest: c.help for c in actions[0]._choices_actions}
     assert {c.name: c.help for c in COMMANDS} == real
     assert isinstance(full, Parser)
+
+
+_CP_PROBE = """
+import json, sys
+from partcopy.cli import main
+status = main(sys.argv[1:])
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("structlog", "rich") or m in (
+    "partcopy.cli.prefix", "partcopy.cli.bulk", "partcopy.engine.bulk",
+    "partcopy.engine.bulkrun", "partcopy.engine.prefixcopy"))
+sys.stderr.write(f"STATUS {status} MODULES " + json.dumps(loaded) + "\\n")
+"""
+
+
+def _cp_modules(url: str, *extra: str) -> tuple[str, list[str]]:
+    """Copy one object in a fresh interpreter; its status and which optional modules loaded."""
+    env = {**os.environ, "PARTCOPY_ACCESS_KEY_ID": "partcopy"}
+    env["PARTCOPY_SECRET_ACCESS_KEY"] = "partcopy-secret"
+    argv = ["cp", "s3://src/k", "s3://dst/k", "--endpoint-url", url, "--quiet", *extra]
+    proc = subprocess.run(
+        [sys.executable, "-c", _CP_PROBE, *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("STATUS "))
+    status, _, modules = line.removeprefix("STATUS ").partition(" MODULES ")
+    return status, json.loads(modules)
+
+
+def test_a_one_object_copy_that_logs_nothing_loads_no_logging_or_prefix_machinery() -> None:
+    """structlog (with rich and pygments) loads with the first event shown; the prefix and
+    bulk runners only for ``--recursive``."""
+    with EmulatorThread(dialect="s3", objects=["src/k=1MiB", "dst/x=0"]) as emu:
+        assert _cp_modules(emu.url) == ("0", [])
+        status, modules = _cp_modules(emu.url, "--log-level", "info")
+    assert status == "0" and "structlog" in modules and "partcopy.engine.bulk" not in modules
+
+
+def test_the_console_script_raises_the_first_gc_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the command's own process: ``entry`` tunes the collector, ``main`` does not."""
+    before = gc.get_threshold()
+    seen: list[int] = []
+
+    def fake_main() -> int:
+        seen.append(gc.get_threshold()[0])
+        return 0
+
+    monkeypatch.setattr(app, "main", fake_main)
+    try:
+        with pytest.raises(SystemExit) as stop:
+            app.entry()
+    finally:
+        gc.set_threshold(*before)
+    assert stop.value.code == 0 and seen == [app.GC_THRESHOLD] and before[0] < app.GC_THRESHOLD

@@ -8,6 +8,10 @@ event's fields travel as ``record.event_dict``; the message is ``event key=value
 structlog's global configuration is never read or changed, so an application's own
 structlog setup is untouched and redaction runs on every path. The CLI attaches its own
 handler (``partcopy.cli.logs``).
+
+structlog itself (with what it imports: rich, pygments; ~40 ms) is imported on the first
+event that passes its logger's level, not at import: a run that shows nothing never
+loads it.
 """
 
 from __future__ import annotations
@@ -18,9 +22,7 @@ from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
-import structlog
-
-__all__ = ["ROOT", "capture_events", "enabled", "get_logger", "redact_secrets"]
+__all__ = ["ROOT", "LazyLogger", "capture_events", "enabled", "get_logger", "redact_secrets"]
 
 ROOT = "partcopy"
 logging.getLogger(ROOT).addHandler(logging.NullHandler())
@@ -55,22 +57,65 @@ def _to_stdlib(
     return (text,), {"extra": {"event_dict": dict(event)}}
 
 
-_PROCESSORS: list[Any] = [
-    structlog.stdlib.filter_by_level,
-    structlog.contextvars.merge_contextvars,
-    _add_log_level,
-    redact_secrets,
-    _to_stdlib,
-]
+def _structlog_logger(logger: logging.Logger) -> Any:
+    """The structlog ``BoundLogger`` behind a ``LazyLogger`` (imports structlog)."""
+    import structlog
 
-
-def get_logger(name: str) -> Any:
-    """A structlog logger for ``name`` (``partcopy.…``) that logs through stdlib logging."""
     return structlog.wrap_logger(
-        logging.getLogger(name),
-        processors=_PROCESSORS,
+        logger,
+        processors=[
+            structlog.stdlib.filter_by_level,
+            structlog.contextvars.merge_contextvars,
+            _add_log_level,
+            redact_secrets,
+            _to_stdlib,
+        ],
         wrapper_class=structlog.stdlib.BoundLogger,
     )
+
+
+class LazyLogger:
+    """A structlog logger built on first use: an event below the stdlib level returns
+    after one ``isEnabledFor`` and costs no import, no dict, no rendering."""
+
+    __slots__ = ("_bound", "_std")
+
+    def __init__(self, name: str) -> None:
+        self._std = logging.getLogger(name)
+        self._bound: Any = None
+
+    def _real(self) -> Any:
+        if self._bound is None:
+            self._bound = _structlog_logger(self._std)
+        return self._bound
+
+    def _log(self, level: int, method: str, event: str, kw: dict[str, Any]) -> None:
+        if self._std.isEnabledFor(level):
+            getattr(self._real(), method)(event, **kw)
+
+    def debug(self, event: str, **kw: Any) -> None:
+        self._log(logging.DEBUG, "debug", event, kw)
+
+    def info(self, event: str, **kw: Any) -> None:
+        self._log(logging.INFO, "info", event, kw)
+
+    def warning(self, event: str, **kw: Any) -> None:
+        self._log(logging.WARNING, "warning", event, kw)
+
+    def error(self, event: str, **kw: Any) -> None:
+        self._log(logging.ERROR, "error", event, kw)
+
+    def exception(self, event: str, **kw: Any) -> None:
+        self._log(logging.ERROR, "exception", event, kw)
+
+    def bind(self, **kw: Any) -> Any:
+        """A structlog logger with ``kw`` bound (binding means it will be used)."""
+        return self._real().bind(**kw)
+
+
+def get_logger(name: str) -> LazyLogger:
+    """A logger for ``name`` (``partcopy.…``) that logs through stdlib logging."""
+    return LazyLogger(name)
 
 
 def enabled(level: int, name: str = ROOT) -> bool:

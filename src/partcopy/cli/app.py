@@ -7,6 +7,7 @@ line on stderr naming the bad value, before any request is sent.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -133,5 +134,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return handler(args)
 
 
+GC_THRESHOLD = 10_000
+"""The command's first-generation GC threshold (Python's default is 700). A copy allocates
+tens of short-lived containers per request; at 700 the collector ran ~330 times in a
+5,120-part copy and cost 0.13-0.23 s of its ~1.8 s of CPU, against ~0.02 s here. Set only
+for the command's own process (``entry``), never by the library or ``main``."""
+
+
 def entry() -> NoReturn:
+    """The console script (and ``python -m partcopy``): a whole process of its own."""
+    _, second, third = gc.get_threshold()
+    gc.set_threshold(GC_THRESHOLD, second, third)
     sys.exit(main())

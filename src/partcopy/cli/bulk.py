@@ -24,6 +24,7 @@ from partcopy.cli.common import (
     warn_insecure,
 )
 from partcopy.cli.logs import LEVELS, configure_logging
+from partcopy.cli.prefixflags import add_dask_flags
 from partcopy.engine.bulk import BulkOptions, CopierSettings, bulk_copy, check_manifest
 from partcopy.engine.report import BulkSummary, ObjectOutcome
 from partcopy.errors import PartcopyError, UsageError
@@ -135,21 +136,6 @@ def run_dask(
         raise UsageError(f"cannot reach the Dask scheduler {args.dask!r}: {exc}") from None
     with client:
         return run_bulk(client, manifest, **common)
-
-
-def add_dask_flags(
-    p: Any, local_help: str = "run on a local Dask cluster of N workers (threads of this process)"
-) -> Any:
-    """``--dask-local N`` / ``--dask ADDRESS`` (one or the other); returns their group."""
-    dask = p.add_mutually_exclusive_group()
-    dask.add_argument(
-        "--dask-local",
-        type=positive_int("number of Dask workers"),
-        metavar="N",
-        help=local_help,
-    )
-    dask.add_argument("--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS")
-    return dask
 
 
 def run_bulk_command(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ from partcopy.cli.common import (
 from partcopy.cli.fidelity import FidelityArgs, add_fidelity_flags, fidelity_from_args
 from partcopy.cli.interrupts import interrupt_exit_status, sigterm_as_sigint
 from partcopy.cli.logs import LEVELS, configure_logging
-from partcopy.cli.prefix import add_prefix_flags, run_prefix_command
+from partcopy.cli.prefixflags import add_prefix_flags
 from partcopy.engine.copier import Copier
 from partcopy.engine.events import Event, Failed, PartCompleted, PartRetried, Planned
 from partcopy.engine.job import Mode
@@ -207,6 +207,8 @@ async def _copy(
 def run_cp(args: argparse.Namespace) -> int:
     """The ``cp`` handler: exit 0 done, 1 failed after retries, 2 bad input."""
     if args.recursive:
+        from partcopy.cli.prefix import run_prefix_command  # the prefix machinery, only here
+
         return run_prefix_command(args)
     try:
         configure_logging(args.log_level)

@@ -13,8 +13,6 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-import structlog
-
 from partcopy.errors import UsageError
 from partcopy.logs import ROOT, redact_secrets
 
@@ -23,13 +21,24 @@ __all__ = ["LEVELS", "configure_logging", "redact_secrets", "reset_logging"]
 LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
+def _renderer(json_lines: bool) -> Any:
+    """structlog's JSON or console renderer (structlog is imported here, when first used)."""
+    import structlog
+
+    if json_lines:
+        return structlog.processors.JSONRenderer()
+    return structlog.dev.ConsoleRenderer(colors=False)
+
+
 class _CliHandler(logging.Handler):
     """Renders each record's event fields as one line on ``stream`` (stderr when None,
-    looked up at each write so a replaced ``sys.stderr`` is followed)."""
+    looked up at each write so a replaced ``sys.stderr`` is followed). The renderer is
+    made on the first record: a run that logs nothing never imports structlog."""
 
-    def __init__(self, level: int, renderer: Any, stream: TextIO | None) -> None:
+    def __init__(self, level: int, json_lines: bool, stream: TextIO | None) -> None:
         super().__init__(level)
-        self.renderer = renderer
+        self.json_lines = json_lines
+        self.renderer: Any = None
         self.stream = stream
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -40,6 +49,8 @@ class _CliHandler(logging.Handler):
             )
             event["level"] = event.pop("log_level", None) or record.levelname.lower()
             event["timestamp"] = datetime.fromtimestamp(record.created, UTC).isoformat()
+            if self.renderer is None:
+                self.renderer = _renderer(self.json_lines)
             line = self.renderer(None, record.levelname.lower(), redact_secrets(None, "", event))
             (self.stream or sys.stderr).write(f"{line}\n")
         except Exception:  # a logging failure must not fail the copy
@@ -52,15 +63,10 @@ def configure_logging(
     """Show partcopy's events at ``level`` or above on ``stream`` (stderr by default)."""
     if level.lower() not in LEVELS:
         raise UsageError(f"invalid log level {level!r}: expected one of {', '.join(LEVELS)}")
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
-        if json_lines
-        else structlog.dev.ConsoleRenderer(colors=False)
-    )
     number = logging.getLevelNamesMapping()[level.upper()]
     reset_logging()
     root = logging.getLogger(ROOT)
-    root.addHandler(_CliHandler(number, renderer, stream))
+    root.addHandler(_CliHandler(number, json_lines, stream))
     root.setLevel(number)
     root.propagate = False  # the command's own lines only, not the root logger's too
 

@@ -18,7 +18,7 @@ import anyio
 
 from partcopy.cli.common import add_identity_flags, check_identity_flags, fail_usage
 from partcopy.cli.logs import LEVELS, configure_logging
-from partcopy.cli.prefix import add_filter_flags
+from partcopy.cli.prefixflags import add_filter_flags
 from partcopy.engine.copier import Copier
 from partcopy.engine.filters import KeyFilter
 from partcopy.engine.listing import ListedPrefix

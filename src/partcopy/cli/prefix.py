@@ -16,96 +16,33 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import IO, Any
 
 import anyio
 
-from partcopy.cli.bulk import add_dask_flags, run_dask
+from partcopy.cli.bulk import run_dask
 from partcopy.cli.common import (
     add_copier_flags,
     check_copier_flags,
     copier_settings,
     fail_usage,
-    positive_int,
     print_json,
     warn_insecure,
 )
 from partcopy.cli.fidelity import prefix_fidelity
 from partcopy.cli.logs import LEVELS, configure_logging
+from partcopy.cli.prefixflags import FilterAction, add_filter_flags, add_prefix_flags
 from partcopy.engine.bulk import BulkOptions, CopierSettings
 from partcopy.engine.filters import KeyFilter
 from partcopy.engine.ledger import BulkLedger
 from partcopy.engine.orphans import PrefixLocation
 from partcopy.engine.prefixcopy import CopyPool, PrefixOptions, as_directory, run_prefix
 from partcopy.engine.report import BulkSummary, ObjectOutcome, ReportWriter, open_report
-from partcopy.engine.syncplan import COMPARE_MODES
 from partcopy.errors import PartcopyError, UsageError
 from partcopy.transports.base import ListedObject
 
 __all__ = ["FilterAction", "add_filter_flags", "add_prefix_flags", "add_sync", "run_prefix_command"]
-
-
-class FilterAction(argparse.Action):
-    """Collects ``--include``/``--exclude`` into one ordered list of (action, glob)."""
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: str | Sequence[Any] | None,
-        option_string: str | None = None,
-    ) -> None:
-        rules = list(getattr(namespace, self.dest, None) or [])
-        rules.append((self.const, values))
-        setattr(namespace, self.dest, rules)
-
-
-def add_filter_flags(p: Any) -> None:
-    """``--include G`` / ``--exclude G``, repeatable, kept in the order given."""
-    for flag, verb in (("--include", "include"), ("--exclude", "exclude")):
-        p.add_argument(
-            flag,
-            dest="filters",
-            action=FilterAction,
-            const=verb,
-            default=[],
-            metavar="GLOB",
-            help=f"{verb} keys (relative to the prefix) matching GLOB; repeatable, in order, "
-            "the last match wins",
-        )
-
-
-def add_prefix_flags(p: Any, *, sync: bool) -> None:
-    """The flags ``cp --recursive`` and ``sync`` share (besides the copier flags)."""
-    add_filter_flags(p)
-    p.add_argument("--dry-run", action="store_true", help="print what would happen, send no write")
-    p.add_argument(
-        "--max-objects",
-        type=positive_int("max objects"),
-        metavar="N",
-        help="consider at most N source objects",
-    )
-    p.add_argument("--report", metavar="PATH", help="one JSON line per object (and deletion)")
-    dask = add_dask_flags(p, "the same as --workers N (worker processes on this machine)")
-    dask.add_argument(
-        "--workers",
-        type=positive_int("number of workers"),
-        metavar="N",
-        help="copy in N worker processes on this machine, each with 1/N of the budget, fed "
-        "as the listing goes (default 1: this process)",
-    )
-    if sync:
-        p.add_argument(
-            "--delete", action="store_true", help="delete destination keys the source lacks"
-        )
-        p.add_argument(
-            "--compare",
-            choices=COMPARE_MODES,
-            default="mtime",
-            help="when ETags are not comparable: same size is enough (size), ETags must "
-            "match (etag), or the source must not be newer (mtime, the default)",
-        )
 
 
 def add_sync(sub: Any) -> None:

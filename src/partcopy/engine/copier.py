@@ -28,7 +28,6 @@ from partcopy.engine.journal import Journal, open_journal
 from partcopy.engine.listing import PAGE_SIZE, ListedPrefix, iter_listing
 from partcopy.engine.orphans import PrefixLocation, parse_prefix_url
 from partcopy.engine.parts import Endpoint, PartOperation
-from partcopy.engine.prefixcopy import run_prefix
 from partcopy.engine.relay import relay_operation
 from partcopy.engine.report import BulkSummary
 from partcopy.engine.result import CopyResult
@@ -432,11 +431,15 @@ class Copier:
         :func:`partcopy.engine.prefixcopy.run_prefix` (``options``, ``bulk``, ``report``,
         ``ledger``, ``on_outcome``, ``on_listed``). Returns the bulk summary.
         """
+        from partcopy.engine.prefixcopy import run_prefix  # a one-object run never loads it
+
         return await run_prefix(self, source, destination, sync=False, **options)
 
     async def sync(self, source: str, destination: str, **options: Any) -> BulkSummary:
         """Copy only what is missing or differs under ``destination`` (and with
         ``PrefixOptions(delete=True)`` delete what the source lacks); as ``copy_prefix``."""
+        from partcopy.engine.prefixcopy import run_prefix
+
         return await run_prefix(self, source, destination, sync=True, **options)
 
     async def resolve_credentials(self) -> None:

@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, TypeVar
 
 import anyio
-import structlog
 
 from partcopy.engine.content import ContentCheck, compare_content, full_ranges, sample_ranges
 from partcopy.engine.events import (
@@ -291,7 +290,9 @@ class CopyJob:
         self._verbose = log_enabled(INFO)
         try:
             if self._verbose:
-                with structlog.contextvars.bound_contextvars(job_id=self.job_id):
+                from structlog.contextvars import bound_contextvars  # shown: worth loading
+
+                with bound_contextvars(job_id=self.job_id):
                     result = await self._run(resume, started, upload)
             else:
                 result = await self._run(resume, started, upload)
