@@ -281,10 +281,12 @@ class AdaptiveLimiter:
 
     async def acquire(self) -> Ticket:
         """Wait for a slot (and for any Retry-After pause to pass); return its ticket."""
+        if not self._waiters and self._in_flight < self._limit and self._paused_until is None:
+            self._admit()  # the common case, paid per request: no yield, no pause to wait
+            return Ticket(epoch=self._decreases)
         await anyio.lowlevel.checkpoint_if_cancelled()
         if not self._waiters and self._in_flight < self._limit:
             self._admit()
-            await anyio.lowlevel.cancel_shielded_checkpoint()
         else:
             token = object()
             event = anyio.Event()

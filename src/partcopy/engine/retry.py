@@ -14,11 +14,9 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
-from tenacity.stop import stop_base
 
 from partcopy.engine.adaptive import is_throttle
 from partcopy.errors import (
@@ -30,6 +28,9 @@ from partcopy.errors import (
     UnprovenSuccess,
     UsageError,
 )
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 __all__ = [
     "Retrier",
@@ -112,15 +113,10 @@ def reason_of(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-class _StopUnreachable(stop_base):
+def _stop_unreachable(state: RetryCallState) -> bool:
     """Stop after the second attempt when the host was never reached (see ConnectError)."""
-
-    def __call__(self, state: RetryCallState) -> bool:
-        error = state.outcome.exception() if state.outcome is not None else None
-        return state.attempt_number >= 2 and getattr(error, "unreachable", False) is True
-
-
-_stop_unreachable = _StopUnreachable()
+    error = state.outcome.exception() if state.outcome is not None else None
+    return state.attempt_number >= 2 and getattr(error, "unreachable", False) is True
 
 
 class Retrier:
@@ -181,10 +177,18 @@ class Retrier:
             reason = reason_of(error) if error is not None else "unknown"
             hook(operation, part_number, state.attempt_number, reason, state.next_action.sleep)
 
-        retrying = AsyncRetrying(
+        # tenacity (and what it imports) loads with the first failure, not at start-up
+        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
+        attempts = stop_after_attempt(self.policy.max_attempts)
+
+        def stop(state: RetryCallState) -> bool:
             # A host never reached that refuses or does not resolve is most likely a wrong
             # endpoint: one more try after a short backoff, not the whole budget.
-            stop=stop_after_attempt(self.policy.max_attempts) | _stop_unreachable,
+            return attempts(state) or _stop_unreachable(state)
+
+        retrying = AsyncRetrying(
+            stop=stop,
             wait=self._wait,
             retry=retry_if_exception(is_retryable),
             sleep=self._sleep,

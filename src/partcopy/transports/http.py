@@ -6,12 +6,13 @@ This is the boundary where aiohttp's exceptions become :mod:`partcopy.errors` (o
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import aiohttp
 import anyio
@@ -26,7 +27,7 @@ from partcopy.errors import (
 )
 from partcopy.providers import S3_ERRORS, ErrorCodes
 from partcopy.transports.errormap import service_error
-from partcopy.transports.network import Network
+from partcopy.transports.network import SKIP_AUTO_HEADERS, Network
 from partcopy.transports.verdict import ErrorBody
 
 __all__ = [
@@ -181,9 +182,9 @@ def raise_service_error(
 
 
 _SLICE = 256 * 1024
-# No Accept-Encoding (answers stay uncompressed) and no guessed Content-Type (OBS and
-# QingStor sign the Content-Type as sent).
-_SKIP_AUTO = ("Accept-Encoding", "Content-Type")
+_OWN_OPTIONS = {"skip_auto_headers": SKIP_AUTO_HEADERS, "auto_decompress": False}
+"""What every request needs of its session; given per request only to a session (the
+caller's) not made with them, since aiohttp rebuilds its skip set on each request."""
 
 
 async def _slices(data: bytes) -> AsyncIterator[bytes]:
@@ -198,6 +199,8 @@ async def _read_capped(resp: aiohttp.ClientResponse, cap: int, operation: str) -
     if length is not None and length > cap:
         resp.close()
         raise ProtocolError(f"{operation}: body of {length} bytes exceeds {cap}")
+    if length is not None:  # declared and within the cap: aiohttp reads no more than that
+        return await resp.read()
     chunks: list[bytes] = []
     total = 0
     async for chunk in resp.content.iter_any():
@@ -234,6 +237,11 @@ class HttpCore:
         self.max_body = max_body
         self._limit = connector_limit
         self._default_timeout = self.timeouts.client_timeout()
+        self._options_for: aiohttp.ClientSession | None = None
+        self._per_request: Mapping[str, Any] = _OWN_OPTIONS
+        self._timeouts: dict[
+            tuple[float | None, float | None], tuple[float, aiohttp.ClientTimeout]
+        ] = {}
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -241,6 +249,36 @@ class HttpCore:
         if self._session is None:
             self._session = self.network.session(self._limit, self._limit)
         return self._session
+
+    def _bounds(
+        self, read_timeout: float | None, total_timeout: float | None
+    ) -> tuple[float, aiohttp.ClientTimeout]:
+        """The whole-request deadline and aiohttp's timeout for these bounds, made once per
+        distinct pair (a job's parts share one or two) rather than once per request."""
+        key = (read_timeout, total_timeout)
+        known = self._timeouts.get(key)
+        if known is None:
+            deadline = (
+                total_timeout if total_timeout is not None else self.timeouts.deadline(read_timeout)
+            )
+            timeout = (
+                self._default_timeout
+                if read_timeout is None and total_timeout is None
+                else self.timeouts.client_timeout(read_timeout, total_timeout)
+            )
+            if len(self._timeouts) >= 256:  # bounded whatever the sizes
+                self._timeouts.clear()
+            known = self._timeouts[key] = (deadline, timeout)
+        return known
+
+    def _options(self) -> Mapping[str, Any]:
+        """Per-request options the session lacks (none for a session ``Network`` made)."""
+        session = self.session
+        if session is not self._options_for:
+            own = set(SKIP_AUTO_HEADERS) <= {str(h) for h in session.skip_auto_headers}
+            self._per_request = {} if own and not session.auto_decompress else _OWN_OPTIONS
+            self._options_for = session
+        return self._per_request
 
     def _route(self, url: URL) -> str | None:
         """The proxy for ``url`` (cached per scheme, host and port)."""
@@ -284,19 +322,13 @@ class HttpCore:
         The request as a whole (connect, headers, body) ends by ``total_timeout``, else by
         ``Timeouts.deadline(read_timeout)``, whatever the server trickles.
         """
-        deadline = (
-            total_timeout if total_timeout is not None else self.timeouts.deadline(read_timeout)
-        )
-        timeout = (
-            self._default_timeout
-            if read_timeout is None and total_timeout is None
-            else self.timeouts.client_timeout(read_timeout, total_timeout)
-        )
+        deadline, timeout = self._bounds(read_timeout, total_timeout)
         if isinstance(body, bytes) and len(body) > _SLICE:
             body = _slices(body)
         target = URL(url, encoded=True)
         try:
-            with anyio.fail_after(deadline):
+            # asyncio's own timeout: a third of anyio.fail_after's cost on every request
+            async with asyncio.timeout(deadline):
                 async with self.session.request(
                     method,
                     target,
@@ -304,9 +336,8 @@ class HttpCore:
                     data=body,
                     timeout=timeout,
                     allow_redirects=False,
-                    skip_auto_headers=_SKIP_AUTO,
-                    auto_decompress=False,
                     proxy=self._route(target),
+                    **self._options(),
                 ) as resp:
                     self._reached.add(f"{target.host}:{target.port}")
                     if method == "HEAD":  # Content-Length describes the object, not a body
@@ -343,7 +374,7 @@ class HttpCore:
                     headers=headers,
                     timeout=self._default_timeout,
                     allow_redirects=False,
-                    skip_auto_headers=_SKIP_AUTO,
+                    skip_auto_headers=SKIP_AUTO_HEADERS,
                     auto_decompress=False,  # an object stored gzipped is copied as stored
                     proxy=self._route(target),
                 )

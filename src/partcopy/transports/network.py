@@ -125,9 +125,15 @@ class Network:
         return aiohttp.ClientSession(
             connector=connector,
             auto_decompress=False,
+            skip_auto_headers=SKIP_AUTO_HEADERS,
             headers={"User-Agent": self.user_agent},
             trust_env=False,
         )
+
+
+SKIP_AUTO_HEADERS = ("Accept-Encoding", "Content-Type")
+"""Headers aiohttp must not add: no Accept-Encoding (answers stay uncompressed), no
+guessed Content-Type (OBS and QingStor sign the Content-Type as sent)."""
 
 
 _CONTEXTS: dict[tuple[str, int, int, int], ssl.SSLContext] = {}

@@ -70,6 +70,23 @@ UNSIGNED_HEADERS = frozenset(
 )
 
 
+_NOT_SIGNED = UNSIGNED_HEADERS | {"x-amz-date", "x-amz-content-sha256", "x-amz-security-token"}
+"""Headers ``sign`` leaves out of the caller's: unsigned ones, and those it sets itself."""
+
+_LAST_STAMP: tuple[datetime, str] = (datetime.min.replace(tzinfo=UTC), "")
+
+
+def _stamp(now: datetime) -> str:
+    """``now`` as ``YYYYMMDDTHHMMSSZ``: formatted once per second, not once per request."""
+    global _LAST_STAMP
+    second = utc(now).replace(microsecond=0)
+    last, text = _LAST_STAMP
+    if second != last:
+        text = second.strftime(TIMESTAMP_FORMAT)
+        _LAST_STAMP = (second, text)
+    return text
+
+
 @dataclass(frozen=True)
 class SigV4Authorization:
     """What an ``AWS4-HMAC-SHA256`` Authorization header claims."""
@@ -113,20 +130,26 @@ def sign(
     ``path`` is as sent (percent-encoded); ``headers`` must include ``Host``. A session token
     adds ``X-Amz-Security-Token``.
     """
-    timestamp = utc(now).strftime(TIMESTAMP_FORMAT)
+    timestamp = _stamp(now)
     added = {"X-Amz-Date": timestamp, "X-Amz-Content-SHA256": payload_hash}
     if credentials.session_token:
         added["X-Amz-Security-Token"] = credentials.session_token
-    overridden = {name.lower() for name in added}
-    groups = {
-        name: values
-        for name, values in header_groups(headers).items()
-        if name not in overridden and name not in UNSIGNED_HEADERS
-    }
+    groups: dict[str, list[str]] = {}
+    for name, value in headers.items():
+        lower = name.lower().strip()
+        if lower in _NOT_SIGNED:  # hop-by-hop, or one of the headers added here
+            continue
+        values = groups.get(lower)
+        if values is None:
+            groups[lower] = [value]
+        else:
+            values.append(value)
     if "host" not in groups:
         raise ValueError("SigV4 signing needs the Host header")
-    for name, value in added.items():
-        groups[name.lower()] = [value]
+    groups["x-amz-date"] = [timestamp]
+    groups["x-amz-content-sha256"] = [payload_hash]
+    if credentials.session_token:
+        groups["x-amz-security-token"] = [credentials.session_token]
     signed = tuple(sorted(groups))
     canonical_query = _canonical_query((uri_encode(k, _UNRESERVED), v) for k, v in query)
     canonical = _canonical_request(method, path, canonical_query, groups, signed, payload_hash)
