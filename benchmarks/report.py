@@ -157,7 +157,7 @@ def save_result(result: ScenarioResult, out_dir: Path) -> tuple[Path, Path | Non
 
 def _plot(result: ScenarioResult, path: Path) -> bool:
     points = [
-        (f"{r.contender}\n{r.case}", float(v))
+        (f"{r.contender}\n{_wrap(r.case)}", float(v))
         for r in result.rows
         if isinstance(v := r.get(result.plot_key), (int, float)) and not isinstance(v, bool)
     ]
@@ -168,12 +168,12 @@ def _plot(result: ScenarioResult, path: Path) -> bool:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(max(4.0, 1.3 * len(points) + 1.5), 4.0))
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.6 * len(points) + 1.5), 4.4))
     labels = [p[0] for p in points]
     values = [p[1] for p in points]
     colors = [_color(label) for label in labels]
     bars = ax.bar(range(len(points)), values, color=colors, yerr=_spread(result, values))
-    ax.bar_label(bars, labels=[f"{v:.3g}" for v in values], fontsize=8)
+    ax.bar_label(bars, labels=[bar_text(v) for v in values], fontsize=8)
     ax.set_xticks(range(len(points)), labels, fontsize=8)
     ax.set_ylabel(result.plot_label or result.plot_key)
     ax.set_title(f"{result.scenario}: {result.title}", fontsize=10)
@@ -184,6 +184,27 @@ def _plot(result: ScenarioResult, path: Path) -> bool:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
+
+
+def bar_text(value: float) -> str:
+    """A bar's figure as people read it: ``1,948``, ``2.62``, ``1.054`` (never ``1.95e+03``)."""
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3f}"
+
+
+def _wrap(case: str, width: int = 16) -> str:
+    """A case label broken into lines of about ``width`` characters at spaces, so the
+    labels of neighbouring bars do not run into each other."""
+    lines: list[str] = []
+    for word in case.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "\n".join(lines)
 
 
 def _spread(result: ScenarioResult, values: list[float]) -> list[list[float]] | None:

@@ -134,3 +134,16 @@ def test_a_failing_contender_is_a_failed_row_not_a_crash(moto_url: str) -> None:
     assert "404" in str(run.outcome["error"]) or "NoSuch" in str(run.outcome["error"])
     row = row_from_run("boto3", "c=2", run)
     assert not row.ok and row.error
+
+
+def test_bar_figures_read_as_numbers_and_long_case_labels_wrap() -> None:
+    from benchmarks.report import _wrap, bar_text
+
+    assert [bar_text(v) for v in (1948.3, 21.44, 1.0544, 0.0571)] == [
+        "1,948",
+        "21.4",
+        "1.054",
+        "0.057",
+    ]
+    assert _wrap("cp --recursive --workers 2") == "cp --recursive\n--workers 2"
+    assert _wrap("bulk (size+etag manifest)") == "bulk (size+etag\nmanifest)"
