@@ -105,19 +105,28 @@ def test_a_one_object_copy_that_logs_nothing_loads_no_logging_or_prefix_machiner
     assert status == "0" and "structlog" in modules and "partcopy.engine.bulk" not in modules
 
 
-def test_the_console_script_raises_the_first_gc_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only the command's own process: ``entry`` tunes the collector, ``main`` does not."""
-    before = gc.get_threshold()
-    seen: list[int] = []
+_ENTRY = """
+import atexit, gc, sys, threading
+from partcopy.cli import app
+atexit.register(lambda: print("teardown"))
+if sys.argv[1] == "thread":
+    stop = threading.Event()
+    threading.Thread(target=stop.wait, args=(5,)).start()
+    atexit.register(stop.set)
+app.main = lambda: (print("threshold", gc.get_threshold()[0]), 3)[1]
+app.entry()
+"""
 
-    def fake_main() -> int:
-        seen.append(gc.get_threshold()[0])
-        return 0
 
-    monkeypatch.setattr(app, "main", fake_main)
-    try:
-        with pytest.raises(SystemExit) as stop:
-            app.entry()
-    finally:
-        gc.set_threshold(*before)
-    assert stop.value.code == 0 and seen == [app.GC_THRESHOLD] and before[0] < app.GC_THRESHOLD
+@pytest.mark.parametrize("kind", ["plain", "thread"])
+def test_the_console_script_tunes_the_collector_and_skips_the_teardown(kind: str) -> None:
+    """``entry`` (the command's own process, never ``main``) raises the first GC threshold,
+    flushes what was printed and leaves with main's status without the interpreter's
+    teardown; with another thread alive, exit handlers matter and run as usual."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _ENTRY, kind], capture_output=True, text=True, timeout=60
+    )
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 3 and lines[0] == f"threshold {app.GC_THRESHOLD}"
+    assert lines[1:] == ([] if kind == "plain" else ["teardown"])
+    assert gc.get_threshold()[0] < app.GC_THRESHOLD  # this process: untouched

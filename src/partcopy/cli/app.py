@@ -7,8 +7,12 @@ line on stderr naming the bad value, before any request is sent.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import logging
+import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import import_module
@@ -145,4 +149,20 @@ def entry() -> NoReturn:
     """The console script (and ``python -m partcopy``): a whole process of its own."""
     _, second, third = gc.get_threshold()
     gc.set_threshold(GC_THRESHOLD, second, third)
-    sys.exit(main())
+    leave(main())
+
+
+def leave(status: int) -> NoReturn:
+    """End the command's process with ``status``, skipping the interpreter's teardown
+    (freeing every module and object: 40-60 ms after a large copy) once output is flushed
+    and logging shut down. A process that started threads or worker processes (``--workers``,
+    Dask) has exit handlers that matter: it exits the usual way."""
+    if threading.active_count() > 1 or any(
+        name in sys.modules for name in ("multiprocessing", "distributed")
+    ):
+        sys.exit(status)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to tell
+            stream.flush()
+    os._exit(status)
