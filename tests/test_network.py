@@ -181,6 +181,39 @@ def test_tls_without_the_ca_fails_at_once(
     assert "certificate verify failed" in result["error"]["message"]
 
 
+def test_a_bundle_from_the_environment_is_parsed_only_for_https(
+    emulator_thread: Callable[..., EmulatorThread],
+    tmp_path: Path,
+    env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A bundle named by the environment is checked for a certificate up front and parsed
+    on the first https request: a plain-http copy never loads it (a broken one included),
+    an https one through it fails on it, naming it, before any request reaches the store."""
+    emu = emulator_thread(objects=["a/k=1KiB", "b/keep=0"])
+    ca, cert, key = make_ca(tmp_path)
+    broken = tmp_path / "broken.pem"
+    broken.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+    for name, value in CREDS.items():
+        env.setenv(name, value)
+    env.setenv("AWS_CA_BUNDLE", str(broken))
+    before = emu.emulator.stats().requests
+    status, result = cp(
+        capsys, "s3://a/k", "s3://b/k", "--endpoint-url", f"http://127.0.0.1:{emu_port(emu)}"
+    )
+    assert status == 0 and result["status"] == "completed"
+    assert emu.emulator.stats().requests > before
+    with TlsFront(cert, key, emu_port(emu)).running() as front:
+        before = emu.emulator.stats().requests
+        status = main(["cp", "s3://a/k", "s3://b/k2", "--endpoint-url", front.url, "--json"])
+        captured = capsys.readouterr()
+        assert status == 2 and f"invalid CA bundle {str(broken)!r}" in captured.err
+        assert emu.emulator.stats().requests == before
+        env.setenv("AWS_CA_BUNDLE", str(ca))
+        status, result = cp(capsys, "s3://a/k", "s3://b/k2", "--endpoint-url", front.url)
+    assert status == 0 and result["status"] == "completed"
+
+
 def test_a_ca_bundle_is_parsed_once_per_file_version(tmp_path: Path) -> None:
     """Each endpoint's check and each session reuse one loaded bundle; a bundle rewritten
     in place is loaded again, and one no longer PEM is still refused before any request."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import ssl
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -237,6 +238,7 @@ class HttpCore:
         self.max_body = max_body
         self._limit = connector_limit
         self._default_timeout = self.timeouts.client_timeout()
+        self._tls_context: ssl.SSLContext | bool | None = None
         self._options_for: aiohttp.ClientSession | None = None
         self._per_request: Mapping[str, Any] = _OWN_OPTIONS
         self._timeouts: dict[
@@ -270,6 +272,15 @@ class HttpCore:
                 self._timeouts.clear()
             known = self._timeouts[key] = (deadline, timeout)
         return known
+
+    def _tls(self, url: URL) -> ssl.SSLContext | bool:
+        """aiohttp's ``ssl=`` for one request: the network's (its CA bundle parsed on the
+        first https request), or True, the session's own, for plain http."""
+        if url.scheme != "https":
+            return True
+        if self._tls_context is None:
+            self._tls_context = self.network.ssl()
+        return self._tls_context
 
     def _options(self) -> Mapping[str, Any]:
         """Per-request options the session lacks (none for a session ``Network`` made)."""
@@ -337,6 +348,7 @@ class HttpCore:
                     timeout=timeout,
                     allow_redirects=False,
                     proxy=self._route(target),
+                    ssl=self._tls(target),
                     **self._options(),
                 ) as resp:
                     self._reached.add(f"{target.host}:{target.port}")
@@ -374,6 +386,7 @@ class HttpCore:
                     headers=headers,
                     timeout=self._default_timeout,
                     allow_redirects=False,
+                    ssl=self._tls(target),
                     skip_auto_headers=SKIP_AUTO_HEADERS,
                     auto_decompress=False,  # an object stored gzipped is copied as stored
                     proxy=self._route(target),

@@ -119,8 +119,10 @@ class Network:
         Proxies are chosen per request (``proxy_for``), so the environment is not re-read
         by aiohttp (``trust_env`` off): what was resolved here is what is used.
         """
+        # The CA bundle's context is given per https request (``HttpCore``), so a run that
+        # only speaks plain http never parses the bundle (tens of ms for a system one).
         connector = aiohttp.TCPConnector(
-            limit=limit, limit_per_host=limit_per_host, ssl=self.ssl(), **options
+            limit=limit, limit_per_host=limit_per_host, ssl=self.verify_tls, **options
         )
         return aiohttp.ClientSession(
             connector=connector,
@@ -155,6 +157,25 @@ def _context(path: str) -> ssl.SSLContext:
         raise ConfigError(f"invalid CA bundle {path!r}: {reason}") from None
 
 
+_PEM_CERTIFICATE = (b"-----BEGIN CERTIFICATE-----", b"-----BEGIN TRUSTED CERTIFICATE-----")
+
+
+def _check_pem(path: str) -> None:
+    """A readable file holding at least one PEM certificate (not parsed: that waits for an
+    https request); else the same ``ConfigError`` a parse would give."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(_MAX_BUNDLE)
+    except OSError as exc:
+        raise ConfigError(f"invalid CA bundle {path!r}: {exc.strerror}") from None
+    if not any(marker in text for marker in _PEM_CERTIFICATE):
+        raise ConfigError(f"invalid CA bundle {path!r}: no usable PEM certificates")
+
+
+_MAX_BUNDLE = 64 * 1024 * 1024
+"""Read at most this much of a CA bundle to look for a certificate (system ones: ~200 KB)."""
+
+
 def _env(env: Mapping[str, str], name: str) -> tuple[str, str] | None:
     for candidate in (name, name.lower()):
         value = env.get(candidate)
@@ -182,6 +203,7 @@ def resolve_network(
         found[name] = _check_proxy(hit[1], f"proxy URL in {hit[0]}") if hit else None
     no_proxy_hit = _env(proxy_env, "NO_PROXY")
     no_proxy = tuple(e.strip() for e in no_proxy_hit[1].split(",")) if no_proxy_hit else ()
+    explicit = ca_bundle is not None
     if ca_bundle is None:
         for name in ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
             ca_bundle = ca_bundle or env.get(name) or None
@@ -189,8 +211,10 @@ def resolve_network(
         ca_bundle = os.path.expanduser(ca_bundle)
         if not os.path.isfile(ca_bundle):
             raise ConfigError(f"CA bundle {ca_bundle!r} does not exist or is not a file")
-        if verify_tls:
+        if verify_tls and explicit:
             _context(ca_bundle)  # unreadable or not PEM: say so now
+        elif verify_tls:
+            _check_pem(ca_bundle)  # from the environment: parsed on the first https request
     return Network(
         proxy=proxy,
         http_proxy=found["HTTP_PROXY"],
