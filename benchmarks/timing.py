@@ -126,9 +126,15 @@ def run_cases(
             )
             ideal = work.ideal(case.concurrency)
             seconds = float(best.outcome.get("seconds") or 0.0)
+            ratios = [
+                float(r.outcome.get("seconds") or 0.0) / ideal for r in runs if r.ok and ideal > 0
+            ]
             extra = {
                 "ideal_s": ideal,
                 "vs_ideal": seconds / ideal if best.ok and ideal > 0 else None,
+                # the plot's error bars: the spread of the repeats
+                "vs_ideal_min": min(ratios) if ratios else None,
+                "vs_ideal_max": max(ratios) if ratios else None,
                 "completed": sum(1 for r in runs if r.ok),
                 "runs": len(runs),
                 "all_seconds": " ".join(f"{r.outcome.get('seconds') or 0:.3f}" for r in runs),

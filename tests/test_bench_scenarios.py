@@ -33,3 +33,6 @@ def test_scenario_runs_quick_and_writes_json_and_png(scenario: str, tmp_path: Pa
     for target in data["targets"]:
         assert set(target) == {"name", "measured", "limit", "op", "met"}
     assert (tmp_path / f"{scenario}.png").read_bytes()[:4] == b"\x89PNG"
+    for row in partcopy:  # schedule-like rows: the plot's error bars are the repeats' spread
+        if "vs_ideal" in row:
+            assert row["vs_ideal_min"] <= row["vs_ideal"] <= row["vs_ideal_max"]
