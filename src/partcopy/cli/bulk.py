@@ -19,17 +19,16 @@ from partcopy.cli.common import (
     check_copier_flags,
     copier_settings,
     fail_usage,
-    positive_int,
     print_json,
     warn_insecure,
 )
 from partcopy.cli.logs import LEVELS, configure_logging
-from partcopy.cli.prefixflags import add_dask_flags
+from partcopy.cli.prefixflags import add_workers_flags
 from partcopy.engine.bulk import BulkOptions, CopierSettings, bulk_copy, check_manifest
 from partcopy.engine.report import BulkSummary, ObjectOutcome
 from partcopy.errors import PartcopyError, UsageError
 
-__all__ = ["add_bulk", "add_dask_flags", "run_bulk_command", "run_dask"]
+__all__ = ["add_bulk", "run_bulk_command", "run_dask"]
 
 
 def add_bulk(sub: Any) -> None:
@@ -52,12 +51,9 @@ def add_bulk(sub: Any) -> None:
     )
     p.add_argument("--journal", help="SQLite journal: a rerun skips finished objects")
     p.add_argument("--report", help="write one JSON line per manifest line to this file")
-    dask = add_dask_flags(p, "the same as --workers N (worker processes on this machine)")
-    dask.add_argument(
-        "--workers",
-        type=positive_int("number of workers"),
-        metavar="N",
-        help="worker processes on this machine, each with 1/N of the budget "
+    add_workers_flags(
+        p,
+        "worker processes on this machine, each with 1/N of the budget "
         "(default: one per core, at most --concurrency, one for under 2,000 lines; "
         "1: this process only)",
     )

@@ -10,7 +10,13 @@ from typing import Any
 
 from partcopy.cli.common import positive_int
 
-__all__ = ["FilterAction", "add_dask_flags", "add_filter_flags", "add_prefix_flags"]
+__all__ = [
+    "FilterAction",
+    "add_dask_flags",
+    "add_filter_flags",
+    "add_prefix_flags",
+    "add_workers_flags",
+]
 
 
 class FilterAction(argparse.Action):
@@ -54,12 +60,9 @@ def add_prefix_flags(p: Any, *, sync: bool) -> None:
         help="consider at most N source objects",
     )
     p.add_argument("--report", metavar="PATH", help="one JSON line per object (and deletion)")
-    dask = add_dask_flags(p, "the same as --workers N (worker processes on this machine)")
-    dask.add_argument(
-        "--workers",
-        type=positive_int("number of workers"),
-        metavar="N",
-        help="copy in N worker processes on this machine, each with 1/N of the budget, fed "
+    add_workers_flags(
+        p,
+        "copy in N worker processes on this machine, each with 1/N of the budget, fed "
         "as the listing goes (default 1: this process)",
     )
     if sync:
@@ -90,3 +93,11 @@ def add_dask_flags(
     )
     dask.add_argument("--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS")
     return dask
+
+
+def add_workers_flags(p: Any, workers_help: str) -> None:
+    """``--workers N``, or ``--dask-local N`` (the same) or ``--dask ADDRESS``: one of them."""
+    dask = add_dask_flags(p, "the same as --workers N (worker processes on this machine)")
+    dask.add_argument(
+        "--workers", type=positive_int("number of workers"), metavar="N", help=workers_help
+    )
