@@ -8,7 +8,6 @@ status 2 before any request. Exit 0 when every line was copied or skipped as fin
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -19,7 +18,8 @@ from partcopy.cli.common import (
     check_copier_flags,
     copier_settings,
     fail_usage,
-    print_json,
+    interrupted,
+    report_summary,
     warn_insecure,
 )
 from partcopy.cli.logs import LEVELS, configure_logging
@@ -159,14 +159,8 @@ def run_bulk_command(args: argparse.Namespace) -> int:
         sys.stderr.write(f"partcopy: bulk run failed: {type(exc).__name__}: {exc}\n")
         return 1
     except KeyboardInterrupt:
-        hint = " (rerun with the same --journal to resume)" if args.journal else ""
-        sys.stderr.write(f"partcopy: interrupted{hint}\n")
-        return 130
-    if args.json:
-        print_json(summary.as_dict())
-    elif not args.quiet:
-        sys.stderr.write(json.dumps(summary.as_dict()) + "\n")
-    return 0 if summary.succeeded else 1
+        return interrupted(args)
+    return report_summary(args, summary)
 
 
 def _workers(args: argparse.Namespace) -> int:

@@ -18,7 +18,8 @@ from partcopy.providers import PROVIDERS
 from partcopy.units import parse_size
 
 if TYPE_CHECKING:
-    from partcopy.engine.bulk import CopierSettings
+    from partcopy.engine.report import BulkSummary
+    from partcopy.engine.settings import CopierSettings
 
 __all__ = [
     "Handler",
@@ -28,10 +29,13 @@ __all__ = [
     "add_provider_flag",
     "check_copier_flags",
     "check_identity_flags",
+    "copier_settings",
     "fail_usage",
+    "interrupted",
     "positive_int",
     "print_json",
     "provider_name",
+    "report_summary",
     "size_arg",
     "warn_insecure",
 ]
@@ -104,6 +108,23 @@ def fail_usage(exc: PartcopyError) -> int:
     """Report bad input as one line on stderr; return its exit status."""
     sys.stderr.write(f"partcopy: error: {exc}\n")
     return exc.exit_status
+
+
+def interrupted(args: argparse.Namespace) -> int:
+    """Say a bulk or prefix run was interrupted (and how to resume it); exit status 130."""
+    hint = " (rerun with the same --journal to resume)" if args.journal else ""
+    sys.stderr.write(f"partcopy: interrupted{hint}\n")
+    return 130
+
+
+def report_summary(args: argparse.Namespace, summary: BulkSummary) -> int:
+    """A finished bulk or prefix run's summary: the JSON object (``--json``), else one line
+    on stderr unless ``--quiet``; exit 0 when every object succeeded, else 1."""
+    if args.json:
+        print_json(summary.as_dict())
+    elif not args.quiet:
+        sys.stderr.write(json.dumps(summary.as_dict()) + "\n")
+    return 0 if summary.succeeded else 1
 
 
 # --- the flags cp and bulk share ---------------------------------------------------------
@@ -210,7 +231,7 @@ def warn_insecure(args: argparse.Namespace) -> None:
 
 def copier_settings(args: argparse.Namespace) -> CopierSettings:
     """The endpoint, identity and network settings of the copier flags (bulk and prefix runs)."""
-    from partcopy.engine.bulk import CopierSettings  # the engine loads only when a copy runs
+    from partcopy.engine.settings import CopierSettings  # the engine loads only when a copy runs
 
     return CopierSettings(
         endpoint_url=args.endpoint_url,

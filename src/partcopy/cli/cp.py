@@ -17,6 +17,7 @@ import anyio
 from partcopy.cli.common import (
     add_copier_flags,
     check_copier_flags,
+    copier_settings,
     fail_usage,
     print_json,
     warn_insecure,
@@ -31,7 +32,6 @@ from partcopy.engine.job import Mode
 from partcopy.engine.relay import copy_or_relay
 from partcopy.engine.result import CopyResult, failure_dict
 from partcopy.engine.resume import resume_hint
-from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import PartcopyError, PlanError, UsageError
 
 __all__ = ["add_cp"]
@@ -163,24 +163,9 @@ class _Bar:
 async def _copy(
     args: argparse.Namespace, on_event: Any, tally: _Tally, fidelity: FidelityArgs
 ) -> CopyResult:
-    async with Copier(
-        concurrency=args.concurrency,
-        endpoint_url=args.endpoint_url,
-        dst_endpoint_url=args.dst_endpoint_url,
-        region=args.region,
-        dst_region=args.dst_region,
-        retry=RetryPolicy(max_attempts=args.max_attempts),
-        on_event=on_event,
-        journal=args.journal,
-        restart_on_change=args.restart_on_change,
-        adaptive=not args.fixed_concurrency,
-        verify_tls=not args.no_verify_tls,
-        profile=args.profile,
-        src_profile=args.src_profile,
-        dst_profile=args.dst_profile,
-        addressing_style=args.addressing_style,
-        proxy=args.proxy,
-        ca_bundle=args.ca_bundle,
+    settings = copier_settings(args)  # the same copier flags as bulk and prefix runs
+    async with settings.copier(
+        args.journal, on_event=on_event, restart_on_change=args.restart_on_change
     ) as copier:
         tally.copier = copier  # its concurrency summary goes into a failure's JSON
 

@@ -10,7 +10,6 @@ says which). ``--json`` prints the bulk summary plus ``listed``, ``skipped_same`
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -27,7 +26,9 @@ from partcopy.cli.common import (
     check_copier_flags,
     copier_settings,
     fail_usage,
+    interrupted,
     print_json,
+    report_summary,
     warn_insecure,
 )
 from partcopy.cli.fidelity import prefix_fidelity
@@ -186,14 +187,8 @@ def run_prefix_command(args: argparse.Namespace) -> int:
         sys.stderr.write(f"partcopy: {what} failed: {type(exc).__name__}: {exc}\n")
         return 1
     except KeyboardInterrupt:
-        hint = " (rerun with the same --journal to resume)" if args.journal else ""
-        sys.stderr.write(f"partcopy: interrupted{hint}\n")
-        return 130
-    if args.json:
-        print_json(summary.as_dict())
-    elif not args.quiet:
-        sys.stderr.write(json.dumps(summary.as_dict()) + "\n")
-    return 0 if summary.succeeded else 1
+        return interrupted(args)
+    return report_summary(args, summary)
 
 
 def _settings(args: argparse.Namespace) -> tuple[CopierSettings, BulkOptions]:
