@@ -254,6 +254,7 @@ class TlsFront:
         self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._context.load_cert_chain(cert, key)
         self._upstream = upstream
+        self.upstream = upstream
         self._sock = socket.create_server(("127.0.0.1", 0))
         self.port = self._sock.getsockname()[1]
         self.handshakes_failed = 0

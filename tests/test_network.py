@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import ssl
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -289,3 +291,66 @@ def test_a_bucket_in_another_region_is_learned_and_signed_again(
     assert status == 0 and result["retries"] == 0, (result, gate.refused)
     # Once per bucket: the source's HEAD (301) and the destination's first request (400).
     assert [r.split(" ")[0] for r in gate.refused] == ["HEAD", "POST"]
+
+
+_DEFERRED_TRUST = """
+import asyncio, json, sys
+import aiohttp
+from partcopy import truststore
+from partcopy.cli import app
+from partcopy.transports.network import resolve_network
+
+async def handshake(url):
+    try:
+        async with aiohttp.ClientSession() as session:  # aiohttp's own default context
+            async with session.get(url) as response:
+                return f"answered {response.status}"
+    except aiohttp.ClientConnectorCertificateError:
+        return "certificate verify failed"
+
+http_url, https_url = sys.argv[1:]
+seen = {"pending": truststore.pending()}
+seen["http_cp"] = app.main(["cp", "s3://a/k", "s3://b/k", "--endpoint-url", http_url, "--quiet"])
+seen["pending_after_http"] = truststore.pending()
+seen["before_load"] = asyncio.run(handshake(https_url))
+seen["https_cp"] = app.main(["cp", "s3://a/k", "s3://b/k2", "--endpoint-url", https_url, "--quiet"])
+seen["pending_after_https"] = truststore.pending()
+seen["after_load"] = asyncio.run(handshake(https_url))
+print(json.dumps(seen))
+"""
+
+
+def test_the_command_loads_the_system_trust_store_on_its_first_https_request(
+    tls_store: tuple[TlsFront, Path],
+) -> None:
+    """The command (``entry``) imports aiohttp with its default TLS contexts lacking the
+    system's CA certificates: a plain-http copy never loads them, a handshake before they
+    are loaded fails verification (never passes it), and the first https request loads them
+    (here the system store is the test CA, named by OpenSSL's ``SSL_CERT_FILE``)."""
+    front, ca = tls_store
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env.pop("AWS_CA_BUNDLE", None)
+    env.pop("REQUESTS_CA_BUNDLE", None)
+    env.update(CREDS, SSL_CERT_FILE=str(ca))
+    script = "from partcopy import truststore; truststore.defer()\n" + _DEFERRED_TRUST
+    http_url = front.url.replace("https://", "http://").rsplit(":", 1)[0]
+    http_url += f":{front.upstream}"
+    proc = subprocess.run(
+        [sys.executable, "-c", script, http_url, front.url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    seen = json.loads(proc.stdout.splitlines()[-1])
+    assert seen == {
+        "pending": 2,
+        "http_cp": 0,
+        "pending_after_http": 2,
+        "before_load": "certificate verify failed",
+        "https_cp": 0,
+        "pending_after_https": 0,
+        "after_load": seen["after_load"],
+    }
+    assert seen["after_load"].startswith("answered ")

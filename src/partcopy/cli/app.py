@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import NoReturn
 
+from partcopy import truststore
 from partcopy.cli.common import Handler, Parser
 from partcopy.version import __version__
 
@@ -149,6 +150,7 @@ def entry() -> NoReturn:
     """The console script (and ``python -m partcopy``): a whole process of its own."""
     _, second, third = gc.get_threshold()
     gc.set_threshold(GC_THRESHOLD, second, third)
+    truststore.defer()  # the system's CA certificates: on the first https request
     leave(main())
 
 

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from partcopy import truststore
 from partcopy.errors import ConfigError
 from partcopy.version import __version__
 
@@ -102,11 +103,14 @@ class Network:
         proxy = self.proxy or (self.https_proxy if scheme == "https" else self.http_proxy)
         if proxy is None or bypasses_proxy(host, port, self.no_proxy):
             return None
+        if proxy[:6].lower() == "https:":
+            truststore.load()  # the proxy's own handshake may use aiohttp's default context
         return proxy
 
     def ssl(self) -> ssl.SSLContext | bool:
         """aiohttp's ``ssl=``: False when verification is off, a context with the CA bundle,
-        else True (the system's trust store)."""
+        else True (the system's trust store, loaded now if the command deferred it)."""
+        truststore.load()
         if not self.verify_tls:
             return False
         if self.ca_bundle is None:
