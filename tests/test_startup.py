@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -74,7 +75,8 @@ from partcopy.cli import main
 status = main(sys.argv[1:])
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("structlog", "rich") or m in (
     "partcopy.cli.prefix", "partcopy.cli.bulk", "partcopy.engine.bulk",
-    "partcopy.engine.bulkrun", "partcopy.engine.prefixcopy"))
+    "partcopy.engine.bulkrun", "partcopy.engine.prefixcopy", "sqlite3", "partcopy.engine.journal",
+    "partcopy.engine.resume", "partcopy.transports.signing.cos"))
 sys.stderr.write(f"STATUS {status} MODULES " + json.dumps(loaded) + "\\n")
 """
 
@@ -96,13 +98,19 @@ def _cp_modules(url: str, *extra: str) -> tuple[str, list[str]]:
     return status, json.loads(modules)
 
 
-def test_a_one_object_copy_that_logs_nothing_loads_no_logging_or_prefix_machinery() -> None:
+def test_a_one_object_copy_that_logs_nothing_loads_no_logging_or_prefix_machinery(
+    tmp_path: Path,
+) -> None:
     """structlog (with rich and pygments) loads with the first event shown; the prefix and
-    bulk runners only for ``--recursive``."""
+    bulk runners only for ``--recursive``; the journal (and SQLite) only with ``--journal``;
+    another dialect's signer never."""
     with EmulatorThread(dialect="s3", objects=["src/k=1MiB", "dst/x=0"]) as emu:
         assert _cp_modules(emu.url) == ("0", [])
         status, modules = _cp_modules(emu.url, "--log-level", "info")
-    assert status == "0" and "structlog" in modules and "partcopy.engine.bulk" not in modules
+        assert status == "0" and "structlog" in modules and "partcopy.engine.bulk" not in modules
+        status, modules = _cp_modules(emu.url, "--journal", str(tmp_path / "j.db"))
+    assert status == "0" and "sqlite3" in modules and "partcopy.engine.resume" in modules
+    assert "structlog" not in modules and "partcopy.transports.signing.cos" not in modules
 
 
 _ENTRY = """

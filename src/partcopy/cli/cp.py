@@ -31,7 +31,6 @@ from partcopy.engine.events import Event, Failed, PartCompleted, PartRetried, Pl
 from partcopy.engine.job import Mode
 from partcopy.engine.relay import copy_or_relay
 from partcopy.engine.result import CopyResult, failure_dict
-from partcopy.engine.resume import resume_hint
 from partcopy.errors import PartcopyError, PlanError, UsageError
 
 __all__ = ["add_cp"]
@@ -240,6 +239,8 @@ def _report_interrupt(args: argparse.Namespace, tally: _Tally, seconds: float) -
     failed = tally.failed
     upload_id = failed.upload_id if failed is not None else None
     if args.journal is not None and upload_id is not None:
+        from partcopy.engine.resume import resume_hint  # loads the journal's machinery
+
         why = resume_hint(args.journal)
     elif failed is not None:
         why = failed.message.removeprefix("interrupted; ")

@@ -12,7 +12,7 @@ import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import aiohttp
 import anyio
@@ -24,20 +24,11 @@ from partcopy.engine.fidelity import FidelityOptions, check_fidelity
 from partcopy.engine.hedge import DEFAULT_HEDGE, HedgePolicy
 from partcopy.engine.hooks import JobHooks, ResumePoint
 from partcopy.engine.job import CopyJob, CopyOptions, Mode, destination_provider, new_job_id
-from partcopy.engine.journal import Journal, open_journal
 from partcopy.engine.listing import PAGE_SIZE, ListedPrefix, iter_listing
 from partcopy.engine.orphans import PrefixLocation, parse_prefix_url
 from partcopy.engine.parts import Endpoint, PartOperation
 from partcopy.engine.relay import relay_operation
-from partcopy.engine.report import BulkSummary
 from partcopy.engine.result import CopyResult
-from partcopy.engine.resume import (
-    JournalHooks,
-    ResumeOutcome,
-    job_options,
-    resume_all,
-    run_journaled,
-)
 from partcopy.engine.retry import Retrier, RetryHook, RetryPolicy, Sleep
 from partcopy.errors import UsageError
 from partcopy.providers import Provider, default_provider
@@ -53,6 +44,11 @@ from partcopy.transports.credentials import CredentialProvider
 from partcopy.transports.network import resolve_network
 from partcopy.units import parse_size
 from partcopy.urls import Location, parse_url
+
+if TYPE_CHECKING:  # journals, resuming and reports load with their first use
+    from partcopy.engine.journal import Journal
+    from partcopy.engine.report import BulkSummary
+    from partcopy.engine.resume import ResumeOutcome
 
 __all__ = ["Copier", "OperationFactory", "TransportFactory", "copy", "default_transport"]
 
@@ -131,7 +127,12 @@ class Copier:
         self.hedge = hedge
         # A journal records every job so a rerun resumes it (see engine/resume.py); its
         # uploads are kept on cancellation. Opened here: a bad file fails before any request.
-        self.journal, self._owns_journal = open_journal(journal)
+        self.journal: Journal | None = None
+        self._owns_journal = False
+        if journal is not None:
+            from partcopy.engine.journal import open_journal
+
+            self.journal, self._owns_journal = open_journal(journal)
         self.restart_on_change = restart_on_change
         if self.journal is not None:
             self.abort_on_cancel = False
@@ -400,6 +401,8 @@ class Copier:
         """
         journaled = None
         if self.journal is not None and hooks is None and resume is None:
+            from partcopy.engine.resume import JournalHooks
+
             hooks = journaled = JournalHooks(self.journal)
         job = self.prepare(
             source,
@@ -420,6 +423,8 @@ class Copier:
         )
         await self.resolve_credentials()
         if journaled is not None:
+            from partcopy.engine.resume import job_options, run_journaled
+
             journaled.options = job_options(job, self.endpoint_settings())
             return await run_journaled(job, journaled, restart_on_change=self.restart_on_change)
         return await job.run(resume)
@@ -453,6 +458,8 @@ class Copier:
         """Resume every unfinished job of this copier's journal, one after another."""
         if self.journal is None:
             raise UsageError("nothing to resume: this Copier has no journal")
+        from partcopy.engine.resume import resume_all
+
         return await resume_all(self, self.journal, restart_on_change=self.restart_on_change)
 
     # --- listing and deleting ----------------------------------------------------------

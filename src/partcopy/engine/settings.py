@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from partcopy.config import check_endpoint_url
 from partcopy.engine.copier import Copier
 from partcopy.engine.events import EventCallback
-from partcopy.engine.journal import Journal
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import UsageError
+
+if TYPE_CHECKING:
+    from partcopy.engine.journal import Journal
 
 __all__ = ["CopierSettings"]
 

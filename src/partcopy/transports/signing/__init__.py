@@ -7,7 +7,6 @@ Each dialect module offers the same verbs: ``sign`` (client: headers to add to a
 
 from __future__ import annotations
 
-from . import cos, obs, qingstor, sigv4
 from .common import Credentials, MalformedAuthorization, QueryParams
 
 __all__ = [
