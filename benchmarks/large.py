@@ -1,9 +1,10 @@
 """(h) large: one large object at zero latency, whole processes, side by side.
 
 A virtual 80 GiB object in 16 MiB parts (5,120 parts), concurrency 10, zero latency:
-``partcopy cp``, ``rclone copyto`` (rclone 1.75; it copies the parts of one object one
-at a time) and a Python process running boto3's managed copy, each timed from process
-start to exit (interpreter start-up, imports, HEAD, every part, Complete), in turn per
+``partcopy cp``, ``rclone copyto`` (rclone 1.75 with ``--s3-upload-concurrency 10``: its
+part copies run 10 at a time too; at 20 ms a request, 64 parts take 1.49 s at 1 and 0.21 s
+at 10) and a Python process running boto3's managed copy, each timed from process start to
+exit (interpreter start-up, imports, HEAD, every part, Complete), in turn per
 repeat against the same emulator process. Rows: median seconds and parts/s over repeats,
 min-max as error bars, and the ratios the targets name.
 """
