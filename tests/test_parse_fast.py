@@ -3,6 +3,8 @@ and anything else (a DTD, an entity, other markup) still goes through defusedxml
 
 from __future__ import annotations
 
+import re
+
 import defusedxml.ElementTree as SafeET
 import pytest
 from hypothesis import given
@@ -12,6 +14,15 @@ from partcopy.errors import ProtocolError
 from partcopy.transports.parse import _PLAIN_COPY_RESULT, copy_verdict
 
 NS = ' xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
+
+READABLE = re.compile(
+    rb'(?:<\?xml version="1\.0" encoding="UTF-8"\?>)?\s*'
+    rb'<(CopyPartResult|CopyObjectResult)(?: xmlns="[\w:/.\-]*")?>'
+    rb"<LastModified>[\w:.\-+]*</LastModified>"
+    rb'<ETag>((?:[\w\-."]|&quot;)*)</ETag>'
+    rb"</\1>\s*"
+)
+"""What ``_PLAIN_COPY_RESULT`` matches, written plainly (it is spelt for speed)."""
 
 
 def doc(etag: str, root: str = "CopyPartResult", ns: str = NS, decl: bool = True) -> bytes:
@@ -65,3 +76,55 @@ def test_a_dtd_before_a_plain_looking_result_is_still_refused() -> None:
     body = b"<!DOCTYPE r [<!ENTITY e 'x'>]>" + doc('"abc"', decl=False)
     with pytest.raises(ProtocolError, match="hostile"):
         copy_verdict(body)
+
+
+PIECES = st.sampled_from(
+    [
+        "a",
+        "Z",
+        "0",
+        "_",
+        "-",
+        ".",
+        ":",
+        "+",
+        "/",
+        '"',
+        "&quot;",
+        "&amp;",
+        "&",
+        ";",
+        " ",
+        "\n",
+        "<",
+        ">",
+        "é",
+        "\x00",
+    ]
+)
+fields = st.lists(PIECES, max_size=12).map("".join)
+
+
+@given(
+    etag=fields,
+    date=fields,
+    ns=fields,
+    root=st.sampled_from(["CopyPartResult", "CopyObjectResult", "CompleteMultipartUploadResult"]),
+    close=st.sampled_from(["", "CopyPartResult", "CopyObjectResult"]),
+    space=st.sampled_from(["", " ", "\n", " \t\r\n"]),
+    decl=st.booleans(),
+    with_ns=st.booleans(),
+)
+def test_the_fast_pattern_matches_what_the_readable_one_does(
+    etag: str, date: str, ns: str, root: str, close: str, space: str, decl: bool, with_ns: bool
+) -> None:
+    head = '<?xml version="1.0" encoding="UTF-8"?>' if decl else ""
+    attr = f' xmlns="{ns}"' if with_ns else ""
+    body = (
+        f"{space}{head}{space}<{root}{attr}><LastModified>{date}</LastModified>"
+        f"<ETag>{etag}</ETag></{close or root}>{space}"
+    ).encode()
+    fast, plain = _PLAIN_COPY_RESULT.fullmatch(body), READABLE.fullmatch(body)
+    assert (fast is None) == (plain is None)
+    if fast is not None and plain is not None:
+        assert fast.groups() == plain.groups()

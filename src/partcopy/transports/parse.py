@@ -155,14 +155,16 @@ COPY_ROOTS = frozenset({"CopyPartResult", "CopyObjectResult", "CompleteMultipart
 """The result documents that can prove a copy, a part copy or a Complete."""
 
 _PLAIN_COPY_RESULT = re.compile(
-    rb'(?:<\?xml version="1\.0" encoding="UTF-8"\?>)?\s*'
-    rb'<(CopyPartResult|CopyObjectResult)(?: xmlns="[\w:/.\-]*")?>'
-    rb"<LastModified>[\w:.\-+]*</LastModified>"
-    rb'<ETag>((?:[\w\-."]|&quot;)*)</ETag>'
-    rb"</\1>\s*"
+    rb'(?:<\?xml version="1\.0" encoding="UTF-8"\?>)?\s*+'
+    rb'<(CopyPartResult|CopyObjectResult)(?: xmlns="[0-9A-Z_a-z:/.\-]*+")?>'
+    rb"<LastModified>[0-9A-Z_a-z:.\-+]*+</LastModified>"
+    rb'<ETag>((?:[0-9A-Z_a-z\-."]++|&quot;)*+)</ETag>'
+    rb"</\1>\s*+"
 )
 """The usual copy answer, whole: only letters, digits and a few marks, ``&quot;`` the one
-entity; no DTD, comment or other markup can match, so it needs no XML parser."""
+entity; no DTD, comment or other markup can match, so it needs no XML parser. Spelt for
+speed (every part's answer goes through it): ``[0-9A-Z_a-z]`` is a bytes pattern's word class
+as a bitmap, and possessive repeats never backtrack (none of them can take what follows)."""
 
 
 def copy_verdict(body: bytes, root_name: str | None = None) -> BodyVerdict:
