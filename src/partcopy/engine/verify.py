@@ -63,6 +63,7 @@ class Verification(StrEnum):
 # with no quotes, spaces or control characters inside, not absurdly long.
 _ETAG_RE = re.compile(r'^(?:W/)?(?:"[\x21\x23-\x7e]{1,256}"|[\x21\x23-\x7e]{1,256})$')
 _MD5_RE = re.compile(r"^[0-9a-fA-F]{32}$")
+_QUOTED_MD5_LINES = re.compile(r'(?:"[0-9a-fA-F]{32}"\n)*+')
 _PLAIN_SSE = frozenset({None, "", "AES256"})
 
 
@@ -135,6 +136,12 @@ def composite_etag(part_etags: Sequence[str], rule: CompositeRule = "md5-of-md5s
     says nothing is computable."""
     if rule == "opaque":
         return None
+    listed = "\n".join(part_etags) + "\n"
+    if len(listed) == 35 * len(part_etags) and _QUOTED_MD5_LINES.fullmatch(listed):
+        # Every one the usual '"<md5>"' (checked at once, 34 characters each): the same
+        # digest as below in one pass, not one normalisation per part.
+        digest = hashlib.md5(bytes.fromhex(listed.replace('"', "")), usedforsecurity=False)
+        return f"{digest.hexdigest()}-{len(part_etags)}"
     digest = hashlib.md5(usedforsecurity=False)
     for etag in part_etags:
         bare = normalize_etag(etag)
