@@ -14,6 +14,8 @@ import anyio
 import anyio.lowlevel
 import pytest
 from anyio import wait_all_tasks_blocked
+from hypothesis import given
+from hypothesis import strategies as st
 
 from partcopy.engine.adaptive import AdaptiveLimiter
 from partcopy.engine.hedge import HedgedPart, HedgePolicy, HedgeTracker
@@ -460,3 +462,30 @@ def test_a_hedge_that_straggles_too_gets_one_successor() -> None:
         assert all(math.isinf(s) for s in w.timer.requested[-1:])  # nothing left to watch
 
     run(main)
+
+
+@given(st.lists(st.floats(0.0, 5.0), max_size=60), st.integers(1, 4), st.integers(0, 8))
+def test_thresholds_are_the_window_quantiles(
+    times: list[float], min_samples: int, extra: int
+) -> None:
+    """The tracker keeps its window sorted as it slides: its thresholds are those of
+    sorting the window's samples, each time they are recomputed."""
+    policy = HedgePolicy(min_samples=min_samples, window=min_samples + extra, min_delay=0.0)
+    tracker = HedgeTracker(policy)
+    for count, seconds in enumerate(times, 1):
+        before = tracker.threshold
+        tracker.record(seconds)
+        window = sorted(times[max(0, count - policy.window) : count])
+        n = len(window)
+        if n < policy.min_samples:
+            assert tracker.threshold is None
+            continue
+        if before is not None and count % 8:
+            assert tracker.threshold == before  # recomputed every 8 parts only
+            continue
+
+        def at(q: float, window: list[float] = window, n: int = n) -> float:
+            return window[min(n - 1, max(0, math.ceil(q * n) - 1))]
+
+        assert tracker.threshold == at(policy.quantile) * policy.multiplier
+        assert tracker.tail_threshold == at(policy.tail_quantile) * policy.tail_multiplier

@@ -20,6 +20,7 @@ the part pool, watches the oldest request in flight and starts hedges in its own
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections import deque
@@ -131,6 +132,8 @@ class HedgeTracker:
     def __init__(self, policy: HedgePolicy) -> None:
         self.policy = policy
         self._samples: deque[float] = deque(maxlen=policy.window)
+        self._ordered: list[float] = []
+        """The same samples, kept sorted as they come and go (no sort per threshold)."""
         self._recorded = 0
         self._threshold: float | None = None
         self._tail_threshold: float | None = None
@@ -140,15 +143,18 @@ class HedgeTracker:
 
     def record(self, seconds: float) -> None:
         """A verified part took ``seconds``: learn from it."""
-        self._samples.append(seconds)
+        samples, ordered = self._samples, self._ordered
+        if len(samples) == samples.maxlen:  # the oldest leaves the window
+            del ordered[bisect.bisect_left(ordered, samples[0])]
+        samples.append(seconds)
+        bisect.insort(ordered, seconds)
         self._recorded += 1
-        n = len(self._samples)
+        n = len(samples)
         if n < self.policy.min_samples:
             return
-        # Sorting a few hundred floats is microseconds; once every 8 parts is plenty.
+        # The quantiles move slowly: once every 8 parts is plenty.
         if self._threshold is None or self._recorded % 8 == 0:
             policy = self.policy
-            ordered = sorted(self._samples)
 
             def at(q: float) -> float:
                 return ordered[min(n - 1, max(0, math.ceil(q * n) - 1))]
