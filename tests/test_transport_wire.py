@@ -319,6 +319,28 @@ def test_s3_copy_part_wire_headers() -> None:
     run(main())
 
 
+def test_copy_parts_of_interleaved_sources_and_keys_name_their_own() -> None:
+    """The transport reuses a job's source headers and addressed key from part to part;
+    parts of other jobs in between still carry their own source, pin and path."""
+
+    async def main() -> None:
+        async with serving(fixed(200, COPY_OK)) as (raw, t):
+            one = CopySource("src", "one", if_match='"E1"')
+            two = CopySource("src", "two", if_match='"E2"', sse_c=SSE_KEY)
+            plan = [(one, "d1"), (two, "d2"), (one, "d1"), (two, "d1"), (one, "d2")]
+            for number, (source, key) in enumerate(plan, 1):
+                await t.upload_part_copy("dst", key, "U", number, source, 0, 9)
+            for req, (source, key) in zip(raw.requests, plan, strict=True):
+                h = req.headers
+                assert req.path == f"/dst/{key}"
+                assert h["x-amz-copy-source"] == f"src/{source.key}"
+                assert h["x-amz-copy-source-if-match"] == source.if_match
+                sse = "x-amz-copy-source-server-side-encryption-customer-key"
+                assert h.get(sse) == (SSE_KEY.key_b64 if source.sse_c else None)
+
+    run(main())
+
+
 def test_upload_part_streams_with_length_and_md5() -> None:
     async def body() -> AsyncIterator[bytes]:
         for piece in (b"abc", b"def", b"g"):

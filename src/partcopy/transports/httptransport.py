@@ -19,7 +19,7 @@ from partcopy.checksums import ALGORITHMS, COMBINABLE, ObjectChecksum
 from partcopy.errors import ProtocolError, ServiceError, TransportError, UsageError
 from partcopy.providers import Provider, default_provider
 from partcopy.transports import parse
-from partcopy.transports.address import Addressing
+from partcopy.transports.address import Addressing, Located
 from partcopy.transports.base import (
     CompleteChecksums,
     CompleteResult,
@@ -120,6 +120,13 @@ class HttpTransport:
         self._h_copy_if_match = spec.h("copy-source-if-match")
         self._h_request_id = spec.h("request-id")
         self._h_version_id = spec.h("version-id")
+        self._h_checksums = (
+            tuple(spec.h(spec.checksum + a.lower()) for a in ALGORITHMS) if spec.checksum else ()
+        )
+        # Per job the same key is addressed and the same source named on every part:
+        # both made once (the latter for the last source seen, by identity).
+        self._located: dict[tuple[str, str], tuple[Addressing, Located]] = {}
+        self._last_source: tuple[CopySource, dict[str, str]] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -150,7 +157,14 @@ class HttpTransport:
         """Address, sign and return the URL; ``headers`` gains Host and the signature."""
         route = self._regions.route(bucket) if self._regions is not None else None
         addressing, sign = route or (self._addr, self._sign)
-        loc = addressing.locate(bucket, key)
+        known = self._located.get((bucket, key))
+        if known is not None and known[0] is addressing:
+            loc = known[1]
+        else:
+            loc = addressing.locate(bucket, key)
+            if len(self._located) >= 256:  # bounded however many keys a run copies
+                self._located.clear()
+            self._located[bucket, key] = (addressing, loc)
         params = tuple(query)
         headers["Host"] = loc.host
         req = OutRequest(
@@ -258,10 +272,16 @@ class HttpTransport:
         headers[base + self.spec.key_md5_suffix] = key.key_md5_b64
 
     def _source_headers(self, source: CopySource, headers: dict[str, str]) -> None:
-        headers[self._h_copy_source] = self._copy_source(source)
+        last = self._last_source
+        if last is not None and last[0] is source:
+            headers.update(last[1])
+            return
+        made: dict[str, str] = {self._h_copy_source: self._copy_source(source)}
         if source.if_match:
-            headers[self._h_copy_if_match] = _value("if-match", source.if_match)
-        self._sse_c(source.sse_c, self.spec.src_sse_c, headers)
+            made[self._h_copy_if_match] = _value("if-match", source.if_match)
+        self._sse_c(source.sse_c, self.spec.src_sse_c, made)
+        self._last_source = (source, made)
+        headers.update(made)
 
     def _optional(self, feature: str | None, what: str, value: str) -> tuple[str, str]:
         if feature is None:
@@ -305,11 +325,9 @@ class HttpTransport:
 
     def _reply_checksum(self, reply: Reply) -> str | None:
         """The flexible checksum an answer's headers name (``x-amz-checksum-crc32``...)."""
-        if self.spec.checksum is None:
-            return None
-        prefix = self.spec.h(self.spec.checksum)
-        for algorithm in ALGORITHMS:
-            value = reply.headers.get(prefix + algorithm.lower())
+        headers = reply.headers
+        for name in self._h_checksums:
+            value = headers.get(name)
             if value:
                 return value.strip()
         return None
