@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -315,24 +316,16 @@ def _canonical_request(
 
 def _signature(secret_key: str, timestamp: str, scope: str, canonical_request: str) -> str:
     digest = hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
-    inner, outer = _keyed_hashes(secret_key, scope)
-    mac = inner.copy()
+    mac = _keyed_hmac(secret_key, scope).copy()
     mac.update(f"{ALGORITHM}\n{timestamp}\n{scope}\n{digest}".encode())
-    result = outer.copy()
-    result.update(mac.digest())
-    return result.hexdigest()
+    return mac.hexdigest()
 
 
 @functools.lru_cache(maxsize=64)
-def _keyed_hashes(secret_key: str, scope: str) -> tuple[hashlib._Hash, hashlib._Hash]:
-    """HMAC-SHA256 (RFC 2104) under the scope's signing key, keyed once: SHA-256 states
-    that have taken the inner and the outer padded key. A signature copies them and adds
-    its message: half the cost of a fresh HMAC, which keys both every time."""
-    key = _signing_key(secret_key, scope)  # 32 bytes: shorter than a block, no hashing
-    block = key.ljust(64, b"\0")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
-    return inner, outer
+def _keyed_hmac(secret_key: str, scope: str) -> hmac.HMAC:
+    """The standard library's HMAC-SHA256 under the scope's signing key, keyed once: a
+    signature copies it and adds its message, at about 60 % of a fresh HMAC's cost."""
+    return hmac.new(_signing_key(secret_key, scope), digestmod=hashlib.sha256)
 
 
 @functools.lru_cache(maxsize=64)
