@@ -142,6 +142,12 @@ def composite_etag(part_etags: Sequence[str], rule: CompositeRule = "md5-of-md5s
         # digest as below in one pass, not one normalisation per part.
         digest = hashlib.md5(bytes.fromhex(listed.replace('"', "")), usedforsecurity=False)
         return f"{digest.hexdigest()}-{len(part_etags)}"
+    return composite_per_part(part_etags)
+
+
+def composite_per_part(part_etags: Sequence[str]) -> str | None:
+    """``composite_etag``'s md5-of-md5s one part at a time, each ETag normalised (any
+    form the store may quote); None when one is not an MD5."""
     digest = hashlib.md5(usedforsecurity=False)
     for etag in part_etags:
         bare = normalize_etag(etag)
