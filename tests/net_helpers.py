@@ -9,6 +9,7 @@ signed by a CA made in the test, and pipes the bytes to a plain-HTTP server.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import ipaddress
 import socket
 import ssl
@@ -245,6 +246,53 @@ def make_ca(directory: Path) -> tuple[Path, Path, Path]:
         )
     )
     return paths
+
+
+def _der(tag: int, body: bytes) -> bytes:
+    size = len(body)
+    if size < 0x80:
+        return bytes([tag, size]) + body
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(length)]) + length + body
+
+
+def _der_oid(dotted: str) -> bytes:
+    first, second, *rest = (int(x) for x in dotted.split("."))
+    body = bytes([40 * first + second])
+    for arc in rest:
+        chunk = [arc & 0x7F]
+        arc >>= 7
+        while arc:
+            chunk.append(0x80 | (arc & 0x7F))
+            arc >>= 7
+        body += bytes(reversed(chunk))
+    return _der(0x06, body)
+
+
+def subject_hash(cert: Path) -> str:
+    """OpenSSL's subject hash of a certificate (``openssl x509 -hash``): the name under
+    which a hashed certificate directory (``SSL_CERT_DIR``) must hold it. SHA-1 of the
+    subject's canonical encoding (each value lower-cased, white space collapsed, as
+    UTF8String; the RDN sets without the outer sequence), first four bytes little-endian."""
+    from cryptography import x509
+
+    subject = x509.load_pem_x509_certificate(cert.read_bytes()).subject
+    canonical = b""
+    for rdn in subject.rdns:
+        items = b""
+        for attr in rdn:
+            value = " ".join(str(attr.value).split()).lower().encode()
+            items += _der(0x30, _der_oid(attr.oid.dotted_string) + _der(0x0C, value))
+        canonical += _der(0x31, items)
+    return f"{int.from_bytes(hashlib.sha1(canonical).digest()[:4], 'little'):08x}"
+
+
+def trust_directory(ca: Path, directory: Path) -> Path:
+    """A hashed certificate directory trusting ``ca``: OpenSSL's ``SSL_CERT_DIR`` form of
+    a system trust store, which no partcopy option names."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{subject_hash(ca)}.0").write_bytes(ca.read_bytes())
+    return directory
 
 
 class TlsFront:

@@ -20,7 +20,7 @@ import pytest
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
-from net_helpers import ForwardProxy, RegionGate, TlsFront, make_ca
+from net_helpers import ForwardProxy, RegionGate, TlsFront, make_ca, trust_directory
 from partcopy.cli import main
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
 from partcopy.errors import ConfigError
@@ -321,17 +321,18 @@ print(json.dumps(seen))
 
 
 def test_the_command_loads_the_system_trust_store_on_its_first_https_request(
-    tls_store: tuple[TlsFront, Path],
+    tls_store: tuple[TlsFront, Path], tmp_path: Path
 ) -> None:
     """The command (``entry``) imports aiohttp with its default TLS contexts lacking the
     system's CA certificates: a plain-http copy never loads them, a handshake before they
-    are loaded fails verification (never passes it), and the first https request loads them
-    (here the system store is the test CA, named by OpenSSL's ``SSL_CERT_FILE``)."""
+    are loaded fails verification (never passes it), and the first https request loads
+    them, so a copy trusting only the system store succeeds (here that store trusts the
+    test CA through OpenSSL's ``SSL_CERT_DIR``; no CA bundle is named to partcopy)."""
     front, ca = tls_store
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    env.pop("AWS_CA_BUNDLE", None)
-    env.pop("REQUESTS_CA_BUNDLE", None)
-    env.update(CREDS, SSL_CERT_FILE=str(ca))
+    for name in ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+        env.pop(name, None)
+    env.update(CREDS, SSL_CERT_DIR=str(trust_directory(ca, tmp_path / "certs")))
     script = "from partcopy import truststore; truststore.defer()\n" + _DEFERRED_TRUST
     http_url = front.url.replace("https://", "http://").rsplit(":", 1)[0]
     http_url += f":{front.upstream}"
