@@ -12,9 +12,9 @@ import boto3
 import pytest
 import structlog
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from env_helpers import hermetic_aws
+from net_helpers import moto_server
 from partcopy.cli.logs import reset_logging
 from partcopy.emulator import EmulatorThread
 from partcopy.transports.signing import Credentials
@@ -107,13 +107,8 @@ MOTO_CREDS = Credentials("AKIDMOTO", "moto-secret")
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
     """moto's S3 server on a free loopback port, one per test module."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ The proxy records each request line and Host header as received, then forwards i
 127.0.0.1 at the same port, only for ``.test`` names (so a name never leaves the machine
 and is never resolved). The TLS front terminates TLS with a certificate for 127.0.0.1
 signed by a CA made in the test, and pipes the bytes to a plain-HTTP server.
+``moto_server`` runs moto's S3 (and STS) server on a free loopback port.
 """
 
 from __future__ import annotations
@@ -246,6 +247,20 @@ def make_ca(directory: Path) -> tuple[Path, Path, Path]:
         )
     )
     return paths
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's server on a free loopback port, stopped on leaving: its base URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
 
 
 def _der(tag: int, body: bytes) -> bytes:

@@ -15,9 +15,9 @@ from typing import Any
 
 import anyio
 import pytest
-from moto.server import ThreadedMotoServer
 
 from cred_servers import CredentialServer, FakeClock, KeyTable
+from net_helpers import moto_server
 from partcopy.emulator import EmulatorThread
 from partcopy.emulator.auth import StoredKey
 from partcopy.engine.copier import Copier
@@ -105,13 +105,8 @@ def test_credential_process_with_session_token(
 
 @pytest.fixture(scope="module")
 def moto_sts() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 def moto_keys(access_key: str) -> StoredKey | None:

@@ -7,27 +7,13 @@ import os
 from typing import Any
 
 import anyio
-import boto3
 import pytest
-from botocore.config import Config
 
 from partcopy import Copier, CopyResult
 from partcopy.config import Credentials
 
 MiB = 1024 * 1024
 CREDS = Credentials("AKIDMOTO", "moto-secret")
-
-
-@pytest.fixture
-def s3(moto_url: str) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=moto_url,
-        region_name="us-east-1",
-        aws_access_key_id=CREDS.access_key,
-        aws_secret_access_key=CREDS.secret_key,
-        config=Config(s3={"addressing_style": "path"}),
-    )
 
 
 def test_37_mib_with_metadata_in_5_mib_parts(moto_url: str, s3: Any) -> None:

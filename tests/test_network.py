@@ -18,9 +18,15 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
-from net_helpers import ForwardProxy, RegionGate, TlsFront, make_ca, trust_directory
+from net_helpers import (
+    ForwardProxy,
+    RegionGate,
+    TlsFront,
+    make_ca,
+    moto_server,
+    trust_directory,
+)
 from partcopy.cli import main
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
 from partcopy.errors import ConfigError
@@ -74,12 +80,8 @@ def test_http_proxy_from_the_environment_sees_path_style_requests(
 
 @pytest.fixture(scope="module")
 def moto_port() -> Iterator[int]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        yield server.get_host_and_port()[1]
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 def test_virtual_addressing_on_a_custom_endpoint_puts_the_bucket_in_the_host(

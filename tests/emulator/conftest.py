@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from doubles import SECOND_USER, Target, make_client
-from moto.server import ThreadedMotoServer
 
+from net_helpers import moto_server
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
 
 
@@ -24,13 +24,8 @@ def emulator_service() -> Iterator[EmulatorThread]:
 
 @pytest.fixture(scope="session")
 def moto_service() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 _clients: dict[str, Any] = {}
