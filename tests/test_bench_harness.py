@@ -16,9 +16,10 @@ import pytest
 from benchmarks.common import ideal_seconds, part_seconds, row_from_run
 from benchmarks.contenders.spec import CopySpec
 from benchmarks.machine import describe_machine
-from benchmarks.procs import ACCESS_KEY, SECRET_KEY, free_port, run_contender
+from benchmarks.procs import ACCESS_KEY, SECRET_KEY, run_contender
 from benchmarks.report import Column, Row, ScenarioResult, Target, save_result
-from moto.server import ThreadedMotoServer
+
+from net_helpers import moto_server
 
 MiB = 1024**2
 
@@ -71,13 +72,8 @@ def test_save_result_writes_json_and_png(tmp_path: Path) -> None:
 
 @pytest.fixture()
 def moto_url() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 def test_boto3_contender_copies_in_its_own_process(moto_url: str) -> None:
