@@ -17,7 +17,7 @@ import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
-from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
+from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Emulator
 from partcopy.transports.signing import cos, obs, qingstor, sigv4
 from partcopy.transports.signing.common import Credentials, uri_encode
 
@@ -68,7 +68,7 @@ class RawClient:
             return qingstor.encode_path(raw), netloc
         return uri_encode(raw, "/~"), netloc
 
-    async def request(
+    def signed(
         self,
         method: str,
         bucket: str | None,
@@ -77,12 +77,14 @@ class RawClient:
         query: Sequence[tuple[str, str | None]] = (),
         headers: Mapping[str, str] | None = None,
         body: bytes = b"",
-    ) -> Raw:
+        length: bool = False,
+    ) -> tuple[str, dict[str, str]]:
+        """The request target (path and encoded query) and the signed headers to send;
+        ``length``: a Content-Length even for an empty body (raw bytes need one)."""
         path, host = self._path_and_host(bucket, key)
         sent = {"Host": host, **(headers or {})}
-        if body:
+        if body or length:
             sent["Content-Length"] = str(len(body))
-        now = datetime.now(UTC)
         module = {"s3": sigv4, "obs": obs, "cos": cos, "qingstor": qingstor}[self.dialect]
         extra: dict[str, str] = {}
         if self.dialect == "s3":
@@ -97,20 +99,73 @@ class RawClient:
                 query=query,
                 headers=sent,
                 credentials=self.credentials,
-                now=now,
+                now=datetime.now(UTC),
                 **extra,
             )
         )
-        target = URL(f"{self.url}{path}" + (f"?{encoded}" if encoded else ""), encoded=True)
+        return path + (f"?{encoded}" if encoded else ""), sent
+
+    def wire(
+        self,
+        method: str,
+        bucket: str | None,
+        key: str | None = None,
+        *,
+        query: Sequence[tuple[str, str | None]] = (),
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+    ) -> bytes:
+        """One signed HTTP/1.1 request as bytes on the wire (for tests that write them)."""
+        target, sent = self.signed(
+            method, bucket, key, query=query, headers=headers, body=body, length=True
+        )
+        lines = [f"{method} {target} HTTP/1.1", *(f"{k}: {v}" for k, v in sent.items())]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+    async def request(
+        self,
+        method: str,
+        bucket: str | None,
+        key: str | None = None,
+        *,
+        query: Sequence[tuple[str, str | None]] = (),
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+    ) -> Raw:
+        target, sent = self.signed(method, bucket, key, query=query, headers=headers, body=body)
         async with self.session.request(
             method,
-            target,
+            URL(f"{self.url}{target}", encoded=True),
             headers=sent,
             data=body if body else None,
             skip_auto_headers=["Content-Type", "Accept-Encoding", "Accept", "User-Agent"],
         ) as response:
             data = await response.read()
             return Raw(response.status, CIMultiDict(response.headers), data)
+
+
+MiB = 1024 * 1024
+
+
+async def prepared_upload(emu: Emulator, raw: RawClient) -> str:
+    """``src-bkt/big.bin`` (12 MiB) and an upload of ``dst-bkt/out.bin``: its id."""
+    emu.add_object("src-bkt/big.bin=12MiB")
+    assert (await raw.request("PUT", "dst-bkt")).status == 200
+    answer = await raw.request("POST", "dst-bkt", "out.bin", query=[("uploads", None)])
+    assert answer.status == 200
+    return answer.body.split(b"<UploadId>")[1].split(b"</UploadId>")[0].decode()
+
+
+def copy_part_args(upload_id: str, number: int) -> dict[str, Any]:
+    """``query`` and ``headers`` copying 5 MiB part ``number`` of ``src-bkt/big.bin``."""
+    first = (number - 1) * 5 * MiB
+    return {
+        "query": [("partNumber", str(number)), ("uploadId", upload_id)],
+        "headers": {
+            "x-amz-copy-source": "src-bkt/big.bin",
+            "x-amz-copy-source-range": f"bytes={first}-{first + 5 * MiB - 1}",
+        },
+    }
 
 
 async def admin(

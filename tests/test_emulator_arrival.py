@@ -5,19 +5,15 @@ belonged to another request (pipelining, an unread body)."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import itertools
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import aiohttp
 import pytest
 
-from emulator_helpers import RawClient
+from emulator_helpers import RawClient, copy_part_args, prepared_upload
 from partcopy.emulator import Emulator
 from partcopy.emulator.httpserver import Arrivals
-from partcopy.transports.signing import sigv4
-from partcopy.transports.signing.common import Credentials
 
 MiB = 1024**2
 SECONDS = 0.020 + 5 * MiB * 8 / 8e9
@@ -102,26 +98,6 @@ def test_a_stamp_never_lies_in_the_future() -> None:
 # --- the rule, served -------------------------------------------------------------------
 
 
-async def _prepared(emu: Emulator, raw: RawClient) -> str:
-    emu.add_object("src-bkt/big.bin=12MiB")
-    assert (await raw.request("PUT", "dst-bkt")).status == 200
-    answer = await raw.request("POST", "dst-bkt", "out.bin", query=[("uploads", None)])
-    assert answer.status == 200
-    return answer.body.split(b"<UploadId>")[1].split(b"</UploadId>")[0].decode()
-
-
-def _copy_part_query(upload_id: str, number: int) -> list[tuple[str, str | None]]:
-    return [("partNumber", str(number)), ("uploadId", upload_id)]
-
-
-def _copy_part_headers(number: int) -> dict[str, str]:
-    first = (number - 1) * 5 * MiB
-    return {
-        "x-amz-copy-source": "src-bkt/big.bin",
-        "x-amz-copy-source-range": f"bytes={first}-{first + 5 * MiB - 1}",
-    }
-
-
 @pytest.mark.anyio
 async def test_the_deadline_counts_from_the_arrival_not_the_handler(
     session: aiohttp.ClientSession,
@@ -131,46 +107,13 @@ async def test_the_deadline_counts_from_the_arrival_not_the_handler(
         "s3", latency_ms=20, gbps=8, model_clock=clock, sleep_until=deadlines
     ) as emu:
         raw = RawClient(session, emu.url, "s3")
-        upload_id = await _prepared(emu, raw)
-        answer = await raw.request(
-            "PUT",
-            "dst-bkt",
-            "out.bin",
-            query=_copy_part_query(upload_id, 1),
-            headers=_copy_part_headers(1),
-        )
+        upload_id = await prepared_upload(emu, raw)
+        answer = await raw.request("PUT", "dst-bkt", "out.bin", **copy_part_args(upload_id, 1))
         assert answer.status == 200
     # the part copy's clock readings: its first bytes, then its handler's start
     arrival, handler_start = clock.said[-2:]
     assert deadlines.seen == [pytest.approx(arrival + SECONDS)]
     assert handler_start > arrival
-
-
-def _raw_request(
-    host: str,
-    method: str,
-    path: str,
-    query: list[tuple[str, str | None]],
-    headers: dict[str, str],
-    body: bytes = b"",
-) -> bytes:
-    """One signed HTTP/1.1 request as bytes on the wire."""
-    sent = {"Host": host, **headers, "Content-Length": str(len(body))}
-    sent.update(
-        sigv4.sign(
-            method=method,
-            path=path,
-            query=query,
-            headers=sent,
-            credentials=Credentials("partcopy", "partcopy-secret"),
-            now=datetime.now(UTC),
-            region="us-east-1",
-            payload_hash=hashlib.sha256(body).hexdigest(),
-        )
-    )
-    target = path + ("?" + sigv4.encode_query(query) if query else "")
-    lines = [f"{method} {target} HTTP/1.1", *(f"{k}: {v}" for k, v in sent.items())]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
 async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
@@ -192,17 +135,10 @@ async def test_a_pipelined_request_counts_from_no_earlier_than_the_one_before_it
     async with Emulator(
         "s3", latency_ms=20, gbps=8, model_clock=clock, sleep_until=deadlines
     ) as emu:
-        upload_id = await _prepared(emu, RawClient(session, emu.url, "s3"))
-        host = f"127.0.0.1:{emu.port}"
+        raw = RawClient(session, emu.url, "s3")
+        upload_id = await prepared_upload(emu, raw)
         both = b"".join(
-            _raw_request(
-                host,
-                "PUT",
-                "/dst-bkt/out.bin",
-                _copy_part_query(upload_id, n),
-                _copy_part_headers(n),
-            )
-            for n in (1, 2)
+            raw.wire("PUT", "dst-bkt", "out.bin", **copy_part_args(upload_id, n)) for n in (1, 2)
         )
         reader, writer = await asyncio.open_connection("127.0.0.1", emu.port)
         try:
@@ -218,13 +154,14 @@ async def test_a_pipelined_request_counts_from_no_earlier_than_the_one_before_it
 
 
 @pytest.mark.anyio
-async def test_expect_100_continue_is_answered_before_the_body_is_sent() -> None:
+async def test_expect_100_continue_is_answered_before_the_body_is_sent(
+    session: aiohttp.ClientSession,
+) -> None:
     async with Emulator("s3") as emu:
         emu.store.create_bucket("bkt")
         body = b"x" * 1000
-        request = _raw_request(
-            f"127.0.0.1:{emu.port}", "PUT", "/bkt/obj", [], {"Expect": "100-continue"}, body
-        )
+        raw = RawClient(session, emu.url, "s3")
+        request = raw.wire("PUT", "bkt", "obj", headers={"Expect": "100-continue"}, body=body)
         head = request[: -len(body)]
         reader, writer = await asyncio.open_connection("127.0.0.1", emu.port)
         try:
@@ -240,12 +177,13 @@ async def test_expect_100_continue_is_answered_before_the_body_is_sent() -> None
 
 
 @pytest.mark.anyio
-async def test_an_unknown_expectation_is_refused_with_417() -> None:
+async def test_an_unknown_expectation_is_refused_with_417(
+    session: aiohttp.ClientSession,
+) -> None:
     async with Emulator("s3") as emu:
         emu.store.create_bucket("bkt")
-        request = _raw_request(
-            f"127.0.0.1:{emu.port}", "PUT", "/bkt/obj", [], {"Expect": "teapot"}, b"x"
-        )
+        raw = RawClient(session, emu.url, "s3")
+        request = raw.wire("PUT", "bkt", "obj", headers={"Expect": "teapot"}, body=b"x")
         reader, writer = await asyncio.open_connection("127.0.0.1", emu.port)
         try:
             writer.write(request)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator_helpers import Raw, RawClient, admin
+from emulator_helpers import Raw, RawClient, admin, copy_part_args, prepared_upload
 from partcopy.emulator import Emulator, FaultSpec, parse_fault
 from partcopy.emulator.faults import FAULT_KINDS, OPERATIONS, FaultInjector
 from partcopy.errors import UsageError
@@ -119,26 +119,8 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield s
 
 
-async def _prepared(emu: Emulator, raw: RawClient) -> str:
-    emu.add_object("src-bkt/big.bin=12MiB")
-    assert (await raw.request("PUT", "dst-bkt")).status == 200
-    answer = await raw.request("POST", "dst-bkt", "out.bin", query=[("uploads", None)])
-    assert answer.status == 200
-    return answer.body.split(b"<UploadId>")[1].split(b"</UploadId>")[0].decode()
-
-
 async def _copy_part(raw: RawClient, upload_id: str, number: int) -> Raw:
-    first = (number - 1) * 5 * MiB
-    return await raw.request(
-        "PUT",
-        "dst-bkt",
-        "out.bin",
-        query=[("partNumber", str(number)), ("uploadId", upload_id)],
-        headers={
-            "x-amz-copy-source": "src-bkt/big.bin",
-            "x-amz-copy-source-range": f"bytes={first}-{first + 5 * MiB - 1}",
-        },
-    )
+    return await raw.request("PUT", "dst-bkt", "out.bin", **copy_part_args(upload_id, number))
 
 
 @pytest.mark.anyio
@@ -148,7 +130,7 @@ async def test_every_fault_kind_through_the_admin_endpoint(
     sleep = GatedSleep()
     async with Emulator("s3", sleep=sleep) as emu:
         raw = RawClient(session, emu.url, "s3")
-        upload_id = await _prepared(emu, raw)
+        upload_id = await prepared_upload(emu, raw)
 
         async def with_fault(spec: str) -> Raw:
             status, body = await admin(session, emu.url, "POST", "faults", {"faults": [spec]})
@@ -211,7 +193,7 @@ async def test_faults_scoped_to_complete_leave_parts_alone(
 ) -> None:
     async with Emulator("s3", faults=["error200:1@complete#1"]) as emu:
         raw = RawClient(session, emu.url, "s3")
-        upload_id = await _prepared(emu, raw)
+        upload_id = await prepared_upload(emu, raw)
         parts = []
         for number in (1, 2, 3):
             if number == 3:
@@ -249,7 +231,7 @@ async def test_faults_scoped_to_complete_leave_parts_alone(
 async def test_reset_after_complete_then_retry_succeeds(session: aiohttp.ClientSession) -> None:
     async with Emulator("s3", faults=["reset:1@complete#1"]) as emu:
         raw = RawClient(session, emu.url, "s3")
-        upload_id = await _prepared(emu, raw)
+        upload_id = await prepared_upload(emu, raw)
         answer = await _copy_part(raw, upload_id, 1)
         etag = answer.body.split(b"<ETag>")[1].split(b"</ETag>")[0].decode()
         body = (
@@ -274,7 +256,7 @@ async def test_latency_model_sleeps_latency_plus_size_over_bandwidth(
     sleep = GatedSleep()
     async with Emulator("s3", latency_ms=20, gbps=8, sleep=sleep) as emu:
         raw = RawClient(session, emu.url, "s3")
-        upload_id = await _prepared(emu, raw)
+        upload_id = await prepared_upload(emu, raw)
         assert (await _copy_part(raw, upload_id, 1)).status == 200
         assert sleep.calls == [pytest.approx(0.020 + 5 * MiB * 8 / 8e9)]
 
