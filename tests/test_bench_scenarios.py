@@ -36,3 +36,7 @@ def test_scenario_runs_quick_and_writes_json_and_png(scenario: str, tmp_path: Pa
     for row in partcopy:  # schedule-like rows: the plot's error bars are the repeats' spread
         if "vs_ideal" in row:
             assert row["vs_ideal_min"] <= row["vs_ideal"] <= row["vs_ideal_max"]
+    if scenario == "schedule":  # the floor, which the other rows are read against, ran
+        floor = [r for r in rows if r["contender"] == "floor"]
+        assert floor and all(r["ok"] for r in floor), [r["error"] for r in floor]
+        assert all(r["parts"] == data["params"]["parts"] for r in floor)
