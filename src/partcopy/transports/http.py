@@ -85,11 +85,19 @@ class Timeouts:
         return self.copy_read(size)
 
     def client_timeout(
-        self, read: float | None = None, total: float | None = None
+        self, read: float | None = None, total: float | None = None, *, silence: bool = True
     ) -> aiohttp.ClientTimeout:
-        """aiohttp's timeout: connect, silence between bytes, and an optional whole bound."""
+        """aiohttp's timeout: connect, silence between bytes, and an optional whole bound.
+
+        Without ``silence`` there is no bound on the gaps between bytes: for an answer read
+        whole under ``deadline(read)``, which ends it anyway, a restarted timer per read is
+        pure cost (two timer handles a request, about 5 % of a part copy's CPU).
+        """
         return aiohttp.ClientTimeout(
-            total=total, sock_connect=self.connect, connect=None, sock_read=read or self.read
+            total=total,
+            sock_connect=self.connect,
+            connect=None,
+            sock_read=(read or self.read) if silence else None,
         )
 
 
@@ -263,11 +271,7 @@ class HttpCore:
             deadline = (
                 total_timeout if total_timeout is not None else self.timeouts.deadline(read_timeout)
             )
-            timeout = (
-                self._default_timeout
-                if read_timeout is None and total_timeout is None
-                else self.timeouts.client_timeout(read_timeout, total_timeout)
-            )
+            timeout = self.timeouts.client_timeout(read_timeout, total_timeout, silence=False)
             if len(self._timeouts) >= 256:  # bounded whatever the sizes
                 self._timeouts.clear()
             known = self._timeouts[key] = (deadline, timeout)
