@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from partcopy.cli import app
+from partcopy import process
 from partcopy.cli.app import COMMANDS, build_parser
 from partcopy.cli.common import Parser
 from partcopy.emulator.thread import EmulatorThread
@@ -135,6 +135,6 @@ def test_the_console_script_tunes_the_collector_and_skips_the_teardown(kind: str
         [sys.executable, "-c", _ENTRY, kind], capture_output=True, text=True, timeout=60
     )
     lines = proc.stdout.splitlines()
-    assert proc.returncode == 3 and lines[0] == f"threshold {app.GC_THRESHOLD}"
+    assert proc.returncode == 3 and lines[0] == f"threshold {process.GC_THRESHOLD}"
     assert lines[1:] == ([] if kind == "plain" else ["teardown"])
-    assert gc.get_threshold()[0] < app.GC_THRESHOLD  # this process: untouched
+    assert gc.get_threshold()[0] < process.GC_THRESHOLD  # this process: untouched

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import logging
 import os
 import sys
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import NoReturn
 
-from partcopy import truststore
+from partcopy import process, truststore
 from partcopy.cli.common import Handler, Parser
 from partcopy.version import __version__
 
@@ -139,17 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return handler(args)
 
 
-GC_THRESHOLD = 10_000
-"""The command's first-generation GC threshold (Python's default is 700). A copy allocates
-tens of short-lived containers per request; at 700 the collector ran ~330 times in a
-5,120-part copy and cost 0.13-0.23 s of its ~1.8 s of CPU, against ~0.02 s here. Set only
-for the command's own process (``entry``), never by the library or ``main``."""
-
-
 def entry() -> NoReturn:
-    """The console script (and ``python -m partcopy``): a whole process of its own."""
-    _, second, third = gc.get_threshold()
-    gc.set_threshold(GC_THRESHOLD, second, third)
+    """The console script (and ``python -m partcopy``): a whole process of its own, whose
+    collector and allocator are tuned for copying (``partcopy.process``)."""
+    process.tune()
     truststore.defer()  # the system's CA certificates: on the first https request
     leave(main())
 

@@ -28,6 +28,7 @@ import anyio
 import anyio.lowlevel
 from anyio.streams.memory import MemoryObjectReceiveStream
 
+from partcopy import process
 from partcopy.engine.bulk import BulkOptions, BulkRun, CopierSettings, check_manifest
 from partcopy.engine.ledger import BulkLedger
 from partcopy.engine.manifest import ManifestEntry, ManifestItem, read_manifest
@@ -220,6 +221,7 @@ def _worker_main(spec: WorkerSpec, inbox: Any, outbox: Any, parent: int) -> None
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with(parent)
+    process.tune()  # a process of partcopy's own, tuned as the command's is
     if spec.log_setup is not None:
         spec.log_setup(spec.log_level)
     error: str | None = None
