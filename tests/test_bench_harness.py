@@ -143,3 +143,19 @@ def test_bar_figures_read_as_numbers_and_long_case_labels_wrap() -> None:
     ]
     assert _wrap("cp --recursive --workers 2") == "cp --recursive\n--workers 2"
     assert _wrap("bulk (size+etag manifest)") == "bulk (size+etag\nmanifest)"
+
+
+def test_large_object_ratios_are_taken_pair_by_pair() -> None:
+    from benchmarks.large import paired_ratios
+
+    def run(ok: bool, seconds: float) -> tuple[bool, float, float, float, str]:
+        return (ok, seconds, seconds, 40.0, "" if ok else "failed")
+
+    results = {
+        "partcopy": [run(True, 1.0), run(True, 2.0), run(False, 0.5), run(True, 1.0)],
+        "rclone": [run(True, 1.1), run(True, 1.8), run(True, 9.0), run(False, 1.0)],
+        "boto3": [run(True, 6.0)],
+    }
+    pairs = paired_ratios(results)
+    # a repeat where either side failed is no pair; the machine's drift cancels within one
+    assert pairs == {"rclone": [pytest.approx(1.1), pytest.approx(0.9)], "boto3": [6.0]}
