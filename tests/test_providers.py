@@ -33,10 +33,17 @@ from partcopy.providers import (
 )
 from partcopy.store.memory import MemoryStore
 from partcopy.transports import make_transport
+from partcopy.transports.cos import COS_SPEC
 from partcopy.transports.memory import MemoryTransport
+from partcopy.transports.obs import OBS_SPEC
+from partcopy.transports.qingstor import QINGSTOR_SPEC
+from partcopy.transports.s3 import S3_SPEC
 from partcopy.units import MiB
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+_DIALECT_SPECS = {"s3": S3_SPEC, "obs": OBS_SPEC, "cos": COS_SPEC, "qingstor": QINGSTOR_SPEC}
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -63,6 +70,8 @@ def test_every_row_is_consistent(row: Provider) -> None:
     if endpoint is not None:  # the row's own default endpoint is one of its public hosts
         assert row.is_public_host(endpoint.split("://", 1)[1])
     assert not row.is_public_host("127.0.0.1") and not row.is_public_host("s3.example.test")
+    # a row that takes canned ACLs speaks a dialect with an ACL header to send them in
+    assert not row.canned_acls or _DIALECT_SPECS[row.dialect].acl is not None
 
 
 def test_the_rows_the_issue_asks_for_exist_with_their_documented_quirks() -> None:

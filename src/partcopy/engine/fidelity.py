@@ -125,8 +125,8 @@ def check_fidelity(
             raise UsageError(
                 f"invalid ACL {options.acl!r}: expected one of {', '.join(sorted(CANNED_ACLS))}"
             )
-        if destination == "qingstor":
-            raise UsageError(f"invalid ACL {options.acl!r}: qingstor takes no canned ACLs")
+        if not row.canned_acls:
+            raise UsageError(f"invalid ACL {options.acl!r}: {profile} takes no canned ACLs")
     if options.sse is not None and options.sse not in ("AES256", "aws:kms"):
         raise UsageError(f"invalid --sse {options.sse!r}: expected AES256 or aws:kms")
     if options.sse_kms_key_id is not None and options.sse != "aws:kms":

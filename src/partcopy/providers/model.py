@@ -132,6 +132,8 @@ class Provider:
     known, so no checksum is asked for or compared (``--checksum ALGO`` is refused)."""
     tagging: bool = True
     """Object tags are taken on writes (``x-*-tagging``) and read with ``?tagging``."""
+    canned_acls: bool = True
+    """Canned ACLs are taken on writes (``x-*-acl: private``); False: ``--acl`` is refused."""
     sse_kms: str | None = "aws:kms"
     """The store's name for SSE under a KMS key (``aws:kms``, ``kms``, ``cos/kms``); None:
     no SSE-KMS, so ``--sse aws:kms`` is refused and a KMS source lands under the

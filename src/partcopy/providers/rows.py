@@ -124,6 +124,7 @@ BUILTIN_ROWS: tuple[Provider, ...] = (
         public_hosts=(r"(?:[a-z0-9.-]+\.)?[a-z0-9-]+\.qingstor\.com",),
         addressing="path",
         tagging=False,  # no object tags in the API (qingstor-sdk 2.6)
+        canned_acls=False,  # bucket ACLs only, no x-qs-acl on objects (qingstor-sdk 2.6)
         sse_kms=None,  # SSE-C only (x-qs-encryption-customer-*)
         errors=QINGSTOR_ERRORS,
         env=QINGSTOR_ENV,

@@ -54,6 +54,7 @@ def describe(row: Provider) -> dict[str, object]:
         "composite_etag": row.composite_etag,
         "checksums": sorted(row.checksums),
         "tagging": row.tagging,
+        "canned_acls": row.canned_acls,
         "sse_kms": row.sse_kms,
         "default_region": row.default_region,
         "endpoint_template": row.endpoint_template,
