@@ -27,7 +27,9 @@ CHUNK = 1024 * 1024
 _UPLOAD_ID = re.compile(rb"<UploadId>([^<]+)</UploadId>")
 
 
-class _Signer:
+class Signer:
+    """SigV4 (UNSIGNED-PAYLOAD) headers for requests to the spec's endpoints."""
+
     def __init__(self, spec: CopySpec) -> None:
         self.creds = Credentials(spec.access_key, spec.secret_key)
 
@@ -52,19 +54,20 @@ class _Signer:
         return {**headers, **signed}
 
 
-def _query(query: list[tuple[str, str | None]]) -> str:
+def wire_query(query: list[tuple[str, str | None]]) -> str:
+    """The query string as sent (``None`` values as bare names: ``?uploads``)."""
     return "&".join(k if v is None else f"{k}={quote(v, safe='')}" for k, v in query)
 
 
 async def _pipe(spec: CopySpec) -> tuple[int, int]:
     src = f"{spec.endpoint}/{spec.bucket}/{quote(spec.key)}"
     dst = f"{spec.target_endpoint}/{spec.target_bucket}/{quote(spec.dst_key)}"
-    signer = _Signer(spec)
+    signer = Signer(spec)
     connector = aiohttp.TCPConnector(limit=spec.concurrency * 2 + 4)
     async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as session:
         q: list[tuple[str, str | None]] = [("uploads", None)]
         async with session.post(
-            f"{dst}?{_query(q)}", headers=signer.headers("POST", dst, q)
+            f"{dst}?{wire_query(q)}", headers=signer.headers("POST", dst, q)
         ) as resp:
             body = await resp.read()
             resp.raise_for_status()
@@ -97,7 +100,7 @@ async def _pipe(spec: CopySpec) -> tuple[int, int]:
                         "PUT", dst, pq, {"Content-Length": str(last - first + 1)}
                     )
                     async with session.put(
-                        f"{dst}?{_query(pq)}", headers=put_headers, data=body()
+                        f"{dst}?{wire_query(pq)}", headers=put_headers, data=body()
                     ) as put:
                         await put.read()
                         put.raise_for_status()
@@ -114,7 +117,7 @@ async def _pipe(spec: CopySpec) -> tuple[int, int]:
         doc = f"<CompleteMultipartUpload>{xml}</CompleteMultipartUpload>".encode()
         cq: list[tuple[str, str | None]] = [("uploadId", upload_id)]
         async with session.post(
-            f"{dst}?{_query(cq)}", headers=signer.headers("POST", dst, cq), data=doc
+            f"{dst}?{wire_query(cq)}", headers=signer.headers("POST", dst, cq), data=doc
         ) as resp:
             await resp.read()
             resp.raise_for_status()

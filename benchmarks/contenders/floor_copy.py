@@ -15,13 +15,11 @@ from __future__ import annotations
 import http.client
 import re
 import threading
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from urllib.parse import quote, urlsplit
 
+from benchmarks.contenders.bare_pipe import Signer, wire_query
 from benchmarks.contenders.spec import CopySpec, Outcome, Stopwatch
-from partcopy.transports.signing.common import Credentials
-from partcopy.transports.signing.sigv4 import sign
 
 __all__ = ["run"]
 
@@ -33,34 +31,21 @@ _TIMEOUT = 120.0
 Query = list[tuple[str, str | None]]
 
 
-def _query(query: Query) -> str:
-    return "&".join(k if v is None else f"{k}={quote(v, safe='')}" for k, v in query)
-
-
 class _Requests:
-    """Signed requests to one endpoint (SigV4, UNSIGNED-PAYLOAD) and connections to it."""
+    """Signed requests to the destination endpoint (plain http) and connections to it."""
 
     def __init__(self, spec: CopySpec) -> None:
         parts = urlsplit(spec.target_endpoint)
         if parts.scheme != "http" or parts.hostname is None:
             raise ValueError(f"the floor speaks plain http only, not {spec.target_endpoint!r}")
-        self.host, self.port, self.netloc = parts.hostname, parts.port or 80, parts.netloc
-        self.credentials = Credentials(spec.access_key, spec.secret_key)
+        self.host, self.port, self.base = parts.hostname, parts.port or 80, spec.target_endpoint
+        self.signer = Signer(spec)
 
     def signed(
-        self, method: str, path: str, query: Query, extra: Mapping[str, str] | None = None
+        self, method: str, path: str, query: Query, extra: dict[str, str] | None = None
     ) -> tuple[str, str, dict[str, str]]:
-        headers = {"Host": self.netloc, **(extra or {})}
-        headers |= sign(
-            method=method,
-            path=path,
-            query=query,
-            headers=headers,
-            credentials=self.credentials,
-            now=datetime.now(UTC),
-            region="us-east-1",
-        )
-        return method, f"{path}?{_query(query)}", headers
+        headers = self.signer.headers(method, f"{self.base}{path}", query, extra)
+        return method, f"{path}?{wire_query(query)}", headers
 
     def connect(self) -> http.client.HTTPConnection:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=_TIMEOUT)
