@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import aiohttp
 import pytest
@@ -98,16 +99,24 @@ def test_a_stamp_never_lies_in_the_future() -> None:
 # --- the rule, served -------------------------------------------------------------------
 
 
+@asynccontextmanager
+async def _modelled(
+    session: aiohttp.ClientSession, clock: Ticks, deadlines: Deadlines
+) -> AsyncIterator[tuple[Emulator, RawClient, str]]:
+    """An emulator on the test's model clock and deadline recorder, a client, an upload."""
+    async with Emulator(
+        "s3", latency_ms=20, gbps=8, model_clock=clock, sleep_until=deadlines
+    ) as emu:
+        raw = RawClient(session, emu.url, "s3")
+        yield emu, raw, await prepared_upload(emu, raw)
+
+
 @pytest.mark.anyio
 async def test_the_deadline_counts_from_the_arrival_not_the_handler(
     session: aiohttp.ClientSession,
 ) -> None:
     clock, deadlines = Ticks(), Deadlines()
-    async with Emulator(
-        "s3", latency_ms=20, gbps=8, model_clock=clock, sleep_until=deadlines
-    ) as emu:
-        raw = RawClient(session, emu.url, "s3")
-        upload_id = await prepared_upload(emu, raw)
+    async with _modelled(session, clock, deadlines) as (_, raw, upload_id):
         answer = await raw.request("PUT", "dst-bkt", "out.bin", **copy_part_args(upload_id, 1))
         assert answer.status == 200
     # the part copy's clock readings: its first bytes, then its handler's start
@@ -132,11 +141,7 @@ async def test_a_pipelined_request_counts_from_no_earlier_than_the_one_before_it
     session: aiohttp.ClientSession,
 ) -> None:
     clock, deadlines = Ticks(), Deadlines()
-    async with Emulator(
-        "s3", latency_ms=20, gbps=8, model_clock=clock, sleep_until=deadlines
-    ) as emu:
-        raw = RawClient(session, emu.url, "s3")
-        upload_id = await prepared_upload(emu, raw)
+    async with _modelled(session, clock, deadlines) as (emu, raw, upload_id):
         both = b"".join(
             raw.wire("PUT", "dst-bkt", "out.bin", **copy_part_args(upload_id, n)) for n in (1, 2)
         )
