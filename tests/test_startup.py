@@ -69,6 +69,20 @@ def test_every_command_help_matches_its_module() -> None:
     assert isinstance(full, Parser)
 
 
+def test_help_speaks_to_users() -> None:
+    """``--help`` says what the tool and each command do, in words for users (no module
+    docstring markup), and lists the exit statuses."""
+    top = " ".join(build_parser().format_help().split())
+    assert "``" not in top and "verified multipart copy" in top
+    assert "Exit status: 0" in top and "130 interrupted" in top
+    for command in COMMANDS:
+        sub = build_parser([command.name])
+        actions = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+        own = actions[0].choices[command.name]
+        assert own.description, command.name  # the one-line help, or a longer text of its own
+        assert "``" not in own.format_help(), command.name
+
+
 _CP_PROBE = """
 import json, sys
 from partcopy.cli import main

@@ -108,6 +108,18 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+DESCRIPTION = (
+    "Copy large objects and whole prefixes within and between object stores (Amazon S3 and "
+    "S3-compatible stores, Huawei OBS, Tencent COS, QingStor) by verified multipart copy."
+)
+EPILOG = (
+    "Exit status: 0 done; 1 a copy failed after its retries (its message and --json say "
+    "whether the upload was aborted or kept for resume with --journal); 2 bad input, named "
+    "on one line before any request is sent; 130 interrupted. 'partcopy COMMAND --help' "
+    "describes a command."
+)
+
+
 def _chosen(argv: Sequence[str]) -> str | None:
     """The subcommand named in ``argv`` (the first word that is not an option), if any."""
     return next((word for word in argv if not word.startswith("-")), None)
@@ -116,7 +128,7 @@ def _chosen(argv: Sequence[str]) -> str | None:
 def build_parser(argv: Sequence[str] | None = None) -> Parser:
     """The parser, with full definitions for the command ``argv`` names (every command's
     when ``argv`` is None) and a one-line entry for each of the others."""
-    parser = Parser(prog="partcopy", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = Parser(prog="partcopy", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"partcopy {__version__}")
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=Parser
@@ -125,6 +137,9 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
     for command in COMMANDS:
         if argv is None or command.name == chosen:
             command.register(sub)
+            registered = sub.choices[command.name]
+            if registered.description is None:  # `partcopy CMD --help` says what CMD does
+                registered.description = command.help
         else:
             sub.add_parser(command.name, help=command.help, add_help=False)
     return parser
