@@ -104,13 +104,68 @@ def test_prefix_sweep_counts_objects_per_second_and_throttles(
         (["s3://src/big", "s3://scratch/t/", "--part-sizes", "5MiB,zero"], "zero"),
         (["s3://src/big", "s3://scratch/t/", "--concurrency", "0"], "0"),
         (["nope://x/y", "s3://scratch/t/"], "nope://x/y"),
+        (["s3://src/big", "s3://scratch/t/", "--provider", "nope"], "nope"),
+        (["s3://src/big", "s3://scratch/t/", "--ca-bundle", "/no/such/ca.pem"], "ca.pem"),
+        (["s3://src/big", "s3://scratch/t/", "--proxy", "ftp://127.0.0.1:1"], "ftp://"),
+        (["s3://src/big", "s3://scratch/t/", "--plot", "/no/such/dir/p.png"], "p.png"),
     ],
 )
 def test_bad_input_is_one_line_and_no_request(
     emulator: EmulatorThread, capsys: pytest.CaptureFixture[str], argv: list[str], named: str
 ) -> None:
     before = requests(emulator)
-    code = main(["bench", "--endpoint-url", emulator.url, *argv])
+    try:
+        code = main(["bench", "--endpoint-url", emulator.url, *argv])
+    except SystemExit as exc:  # argparse's own refusals
+        code = int(exc.code or 0)
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and named in err[0], err
     assert requests(emulator) == before
+
+
+def test_what_cannot_be_deleted_is_named_and_fails_the_run(
+    emulator: EmulatorThread, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store that refuses the bench's deletes: exit 1, and stderr and the JSON name every
+    object left behind, so the user can remove them (they are really there)."""
+    emulator.call(lambda: emulator.emulator.set_faults(["500:1@delete"], seed=1))
+    try:
+        code = main(
+            [
+                *("bench", "--endpoint-url", emulator.url, "s3://src/big", "s3://scratch/d/"),
+                *("--part-sizes", "8MiB", "--concurrency", "2", "--max-attempts", "1"),
+                *("--provider", "minio", "--json"),
+            ]
+        )
+    finally:
+        emulator.call(lambda: emulator.emulator.set_faults([]))
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    left = doc["left_behind"]
+    assert code == 1 and len(left) == 1 and doc["points"][0]["left_behind"] == left
+    assert doc["points"][0]["error"] is None and doc["points"][0]["bytes"] == 24 * MiB
+    assert left[0] in captured.err and "could not delete 1 object(s)" in captured.err
+    key = left[0].removeprefix("s3://scratch/")
+    assert key in scratch_keys(emulator)
+    emulator.call(lambda: emulator.emulator.store.delete_object("scratch", key))
+    assert scratch_keys(emulator) == ["mine/keep"]
+
+
+def test_a_point_that_fails_after_complete_is_still_cleaned_up(
+    emulator: EmulatorThread, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Complete happened but its answer carried no ETag: the point fails, and the object the
+    store did assemble is deleted all the same."""
+    emulator.call(lambda: emulator.emulator.set_faults(["noetag:1@complete"], seed=1))
+    try:
+        code = main(
+            [
+                *("bench", "--endpoint-url", emulator.url, "s3://src/big", "s3://scratch/f/"),
+                *("--part-sizes", "8MiB", "--concurrency", "2", "--max-attempts", "1", "--json"),
+            ]
+        )
+    finally:
+        emulator.call(lambda: emulator.emulator.set_faults([]))
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1 and doc["points"][0]["error"] and doc["left_behind"] == []
+    assert scratch_keys(emulator) == ["mine/keep"]

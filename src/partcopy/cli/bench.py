@@ -9,12 +9,21 @@ and is deleted again. Bad input is exit 2 with one line, before any request.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
 import anyio
 
-from partcopy.cli.common import fail_usage, positive_int, print_json
+from partcopy.cli.common import (
+    add_identity_flags,
+    add_provider_flag,
+    check_identity_flags,
+    fail_usage,
+    positive_int,
+    print_json,
+    warn_insecure,
+)
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.errors import PartcopyError, UsageError
 from partcopy.units import format_size, parse_size
@@ -41,6 +50,21 @@ def add_bench(sub: Any) -> None:
     )
     p.add_argument("--endpoint-url", help="endpoint of the store (default: the provider's)")
     p.add_argument("--region", help="region of the store")
+    add_provider_flag(
+        p, help="the store's provider row: part limits and rules (default: from the URL scheme)"
+    )
+    add_identity_flags(p, sides=False)
+    p.add_argument(
+        "--max-attempts",
+        type=positive_int("max attempts"),
+        default=5,
+        help="attempts per request before a point fails (default 5)",
+    )
+    p.add_argument(
+        "--no-verify-tls",
+        action="store_true",
+        help="do not verify TLS certificates (insecure: anyone on the path can read keys)",
+    )
     p.add_argument(
         "--part-sizes",
         default="8MiB,32MiB,128MiB",
@@ -88,6 +112,7 @@ def _settings(args: argparse.Namespace) -> Any:
             "missing DST_PREFIX: bench writes test copies, only under a prefix you name "
             "(e.g. s3://bucket/scratch/), and deletes them afterwards"
         )
+    check_identity_flags(args)
     settings = BenchSettings(
         source=args.source,
         destination=args.destination,
@@ -96,9 +121,19 @@ def _settings(args: argparse.Namespace) -> Any:
         part_sizes=_list(args.part_sizes, "part sizes", lambda t: parse_size(t, what="part size")),
         concurrency=_list(args.concurrency, "concurrency", _count),
         max_objects=args.max_objects,
+        max_attempts=args.max_attempts,
+        provider=args.provider,
+        profile=args.profile,
+        addressing_style=args.addressing_style,
+        proxy=args.proxy,
+        ca_bundle=args.ca_bundle,
+        verify_tls=not args.no_verify_tls,
     )
     check_bench(settings)
     if args.plot is not None:
+        folder = os.path.dirname(os.path.abspath(args.plot))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            raise UsageError(f"cannot draw {args.plot!r}: {folder!r} is not a writable folder")
         try:
             import matplotlib  # noqa: F401 - only checking it is there, before any request
         except ImportError:
@@ -110,7 +145,9 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
-    """The ``bench`` handler: 0 every point measured, 1 a point failed, 2 bad input."""
+    """The ``bench`` handler: 0 every point measured and cleaned up, 1 a point failed or
+    something it wrote could not be deleted (named on stderr and in the JSON), 2 bad input,
+    130 interrupted."""
     try:
         configure_logging(args.log_level)
         settings = _settings(args)
@@ -118,21 +155,31 @@ def run_bench_command(args: argparse.Namespace) -> int:
         return fail_usage(exc)
     from partcopy.engine.bench import run_bench
 
+    warn_insecure(args)
     show = None if args.json else _print_point
     if show is not None:
         _print_header(settings.prefix_mode)
+    left: list[str] = []
     try:
-        points = anyio.run(run_bench, settings, show)
+        points = anyio.run(run_bench, settings, show, left)
     except UsageError as exc:
         return fail_usage(exc)
     except PartcopyError as exc:
         sys.stderr.write(f"partcopy: bench failed: {type(exc).__name__}: {exc}\n")
+        _report_left(left)
         return 1
     except KeyboardInterrupt:
-        sys.stderr.write("partcopy: interrupted (the copies made so far were deleted)\n")
+        cleaned = "the copies made so far were deleted" if not left else "see below"
+        sys.stderr.write(f"partcopy: interrupted ({cleaned})\n")
+        _report_left(left)
         return 130
+    status = 1 if left or any(p.error for p in points) else 0
     if args.plot is not None:
-        _plot(points, args.plot, settings.source)
+        try:
+            _plot(points, args.plot, settings.source)
+        except OSError as exc:
+            sys.stderr.write(f"partcopy: cannot write the plot {args.plot!r}: {exc.strerror}\n")
+            status = 1
     if args.json:
         print_json(
             {
@@ -140,9 +187,22 @@ def run_bench_command(args: argparse.Namespace) -> int:
                 "destination": settings.destination,
                 "kind": "prefix" if settings.prefix_mode else "object",
                 "points": [p.as_dict() for p in points],
+                "left_behind": left,
             }
         )
-    return 1 if any(p.error for p in points) else 0
+    _report_left(left)
+    return status
+
+
+def _report_left(left: list[str]) -> None:
+    """Name what the bench wrote and could not delete: the user has to."""
+    if not left:
+        return
+    shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+    sys.stderr.write(
+        f"partcopy: warning: could not delete {len(left)} object(s) the bench wrote; "
+        f"delete them yourself: {shown}\n"
+    )
 
 
 def _print_header(prefix: bool) -> None:

@@ -6,16 +6,17 @@ One object (``SRC`` is a key): every part size × concurrency in the grid copies
 ends with ``/``): up to ``max_objects`` listed objects are copied at each concurrency
 (one CopyObject each, pinned to the listed ETag). Each point reports its throughput,
 the p50/p99 latency of the copy requests and the share of them the store throttled.
-Every copy is deleted when its point is measured, and in a ``finally`` if the sweep stops.
+Every copy is deleted when its point is measured, and in a ``finally`` if the sweep stops;
+what the store refuses to delete is named in the point's ``left_behind`` (and in the list
+the caller passes), never passed over in silence.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, cast
 
 import aiohttp
@@ -26,7 +27,7 @@ from partcopy.engine.adaptive import is_throttle
 from partcopy.engine.copier import Copier, default_transport
 from partcopy.engine.orphans import PrefixLocation, parse_prefix_url
 from partcopy.engine.retry import RetryPolicy
-from partcopy.errors import PartcopyError, UsageError
+from partcopy.errors import ObjectNotFound, PartcopyError, UsageError
 from partcopy.transports.base import ListedObject, Transport
 from partcopy.urls import parse_url
 
@@ -48,6 +49,13 @@ class BenchSettings:
     concurrency: tuple[int, ...] = (4, 16, 64)
     max_objects: int = 500
     max_attempts: int = 5
+    provider: str | None = None
+    """The provider row whose part limits and rules apply (default: from the URL)."""
+    profile: str | None = None
+    addressing_style: str | None = None
+    proxy: str | None = None
+    ca_bundle: str | None = None
+    verify_tls: bool = True
 
     def __post_init__(self) -> None:
         if not self.part_sizes or any(p < 1 for p in self.part_sizes):
@@ -78,6 +86,8 @@ class BenchPoint:
     p99_ms: float
     throttled: int
     error: str | None = None
+    left_behind: tuple[str, ...] = ()
+    """What this point wrote and the store would not delete (the user must)."""
 
     @property
     def mib_per_s(self) -> float:
@@ -94,6 +104,7 @@ class BenchPoint:
     def as_dict(self) -> dict[str, Any]:
         doc = asdict(self)
         doc.update(
+            left_behind=list(self.left_behind),
             mib_per_s=round(self.mib_per_s, 2),
             objects_per_s=round(self.objects_per_s, 2),
             throttle_rate=round(self.throttle_rate, 4),
@@ -161,6 +172,11 @@ def _copier(settings: BenchSettings, concurrency: int, times: RequestTimes) -> C
         concurrency=concurrency,
         endpoint_url=settings.endpoint_url,
         region=settings.region,
+        profile=settings.profile,
+        addressing_style=settings.addressing_style,
+        proxy=settings.proxy,
+        ca_bundle=settings.ca_bundle,
+        verify_tls=settings.verify_tls,
         retry=RetryPolicy(max_attempts=settings.max_attempts),
         transport_factory=factory,
         adaptive=False,  # the sweep measures the store at each fixed concurrency
@@ -184,16 +200,22 @@ def check_bench(settings: BenchSettings) -> PrefixLocation:
 
 
 async def run_bench(
-    settings: BenchSettings, on_point: Callable[[BenchPoint], None] | None = None
+    settings: BenchSettings,
+    on_point: Callable[[BenchPoint], None] | None = None,
+    left_behind: list[str] | None = None,
 ) -> list[BenchPoint]:
-    """Run the sweep; every point in order (``on_point`` sees each as it is measured)."""
+    """Run the sweep; every point in order (``on_point`` sees each as it is measured).
+
+    ``left_behind`` (if given) receives every URL the sweep wrote and could not delete,
+    also when the sweep is interrupted or fails part-way."""
     scratch = check_bench(settings)
     run_id = uuid.uuid4().hex[:8]
     base = f"{scratch.scheme}://{scratch.bucket}/{scratch.prefix}partcopy-bench-{run_id}/"
     points: list[BenchPoint] = []
     times = RequestTimes()
     sweep = _object_sweep if not settings.prefix_mode else _prefix_sweep
-    async for point in sweep(settings, base, times):
+    left = [] if left_behind is None else left_behind
+    async for point in sweep(settings, base, times, left):
         points.append(point)
         if on_point is not None:
             on_point(point)
@@ -201,7 +223,7 @@ async def run_bench(
 
 
 async def _object_sweep(
-    settings: BenchSettings, base: str, times: RequestTimes
+    settings: BenchSettings, base: str, times: RequestTimes, left: list[str]
 ) -> AsyncIterator[BenchPoint]:
     n = 0
     for part_size in settings.part_sizes:
@@ -212,26 +234,29 @@ async def _object_sweep(
                 times.reset()
                 started = time.perf_counter()
                 error = None
-                size = parts = 0
+                size = 0
                 try:
                     result = await copier.copy(
                         settings.source,
                         dst,
                         part_size=part_size,
                         concurrency=concurrency,
+                        provider=settings.provider,
                         single_threshold=0,
                     )
-                    size, parts = result.bytes, result.parts
+                    size = result.bytes
                 except PartcopyError as exc:
                     error = f"{type(exc).__name__}: {exc}"
-                seconds = time.perf_counter() - started
+                finally:
+                    seconds = time.perf_counter() - started
+                    # Always: a copy that failed after Complete (or was interrupted) may exist.
+                    kept = await _delete(copier, [dst], left)
                 point = _point(times, "object", concurrency, part_size, 1, size, seconds, error)
-                await _delete(copier, [dst] if error is None and parts else [])
-            yield point
+            yield replace(point, left_behind=kept)
 
 
 async def _prefix_sweep(
-    settings: BenchSettings, base: str, times: RequestTimes
+    settings: BenchSettings, base: str, times: RequestTimes, left: list[str]
 ) -> AsyncIterator[BenchPoint]:
     async with _copier(settings, max(settings.concurrency), times) as lister:
         listed: list[ListedObject] = []
@@ -250,12 +275,15 @@ async def _prefix_sweep(
             started = time.perf_counter()
             try:
                 dst_base = f"{base}prefix-{n}/"
-                error = await _copy_all(copier, src, listed, dst_base, written, concurrency)
+                error = await _copy_all(
+                    copier, src, listed, dst_base, written, concurrency, settings.provider
+                )
                 seconds = time.perf_counter() - started
-                total = sum(o.size for o in listed)
-                yield _point(times, "prefix", concurrency, None, len(listed), total, seconds, error)
             finally:
-                await _delete(copier, written)
+                kept = await _delete(copier, written, left)
+        total = sum(o.size for o in listed)
+        point = _point(times, "prefix", concurrency, None, len(listed), total, seconds, error)
+        yield replace(point, left_behind=kept)
 
 
 async def _copy_all(
@@ -265,6 +293,7 @@ async def _copy_all(
     dst_base: str,
     written: list[str],
     concurrency: int,
+    provider: str | None,
 ) -> str | None:
     """Copy every listed object (pinned to its listed ETag); the first error, if any."""
     errors: list[str] = []
@@ -276,7 +305,7 @@ async def _copy_all(
             source = f"{src.scheme}://{src.bucket}/{item.key}"
             written.append(dst)  # before the copy: an interrupted one is deleted too
             try:
-                await copier.copy(source, dst, source_facts=item)
+                await copier.copy(source, dst, provider=provider, source_facts=item)
             except PartcopyError as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
 
@@ -311,17 +340,28 @@ def _point(
     )
 
 
-async def _delete(copier: Copier, urls: Sequence[str], concurrency: int = 16) -> None:
-    """Remove what a point wrote (shielded: an interrupted sweep still cleans up)."""
+async def _delete(
+    copier: Copier, urls: Sequence[str], left: list[str], concurrency: int = 16
+) -> tuple[str, ...]:
+    """Remove what a point wrote (shielded: an interrupted sweep still cleans up); the URLs
+    the store would not delete, also appended to ``left``. Deleting a key that was never
+    written succeeds (S3's DeleteObject is idempotent), so only real leftovers count."""
     pending = iter(urls)
+    kept: list[str] = []
 
     async def worker() -> None:
         for url in pending:
-            # gone already, or the store refuses: nothing more to do here
-            with contextlib.suppress(PartcopyError):
+            try:
                 await copier.delete(url)
+            except ObjectNotFound:  # a store that answers 404 for a key never written
+                pass
+            except PartcopyError:  # retried already: the user has to delete it
+                kept.append(url)
 
     with anyio.CancelScope(shield=True):
         async with anyio.create_task_group() as tg:
             for _ in range(min(concurrency, len(urls))):
                 tg.start_soon(worker)
+    kept.sort()
+    left.extend(kept)
+    return tuple(kept)
