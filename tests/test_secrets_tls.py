@@ -191,3 +191,33 @@ def test_cli_verifies_by_default_and_warns_when_told_not_to(tls_emulator: TlsEmu
     assert json.loads(insecure.stdout)["status"] == "completed"
     warnings = [line for line in insecure.stderr.splitlines() if "verif" in line.lower()]
     assert warnings == ["partcopy: warning: TLS certificate verification is off (--no-verify-tls)"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ls", "s3://src-bkt/"],
+        ["uploads", "list", "s3://dst-bkt/"],
+        ["bench", "s3://src-bkt/plain.bin", "s3://dst-bkt/b/", "--part-sizes", "6MiB"],
+    ],
+    ids=["ls", "uploads", "bench"],
+)
+def test_every_command_that_reaches_a_store_verifies_and_can_be_told_not_to(
+    tls_emulator: TlsEmulator, command: list[str]
+) -> None:
+    env = dict(
+        os.environ,
+        PARTCOPY_ACCESS_KEY_ID=DEFAULT_ACCESS_KEY,
+        PARTCOPY_SECRET_ACCESS_KEY=DEFAULT_SECRET_KEY,
+    )
+    args = [sys.executable, "-m", "partcopy", *command, "--endpoint-url", tls_emulator.url]
+    args += ["--region", "us-east-1"]
+    refused = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+    assert refused.returncode == 1 and "certificate" in refused.stderr.lower(), refused.stderr
+    assert "could not delete" not in refused.stderr  # nothing was written, nothing is claimed
+    insecure = subprocess.run(
+        [*args, "--no-verify-tls"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert insecure.returncode == 0, insecure.stderr
+    warnings = [line for line in insecure.stderr.splitlines() if "verif" in line.lower()]
+    assert warnings == ["partcopy: warning: TLS certificate verification is off (--no-verify-tls)"]

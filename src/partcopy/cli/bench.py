@@ -61,11 +61,6 @@ def add_bench(sub: Any) -> None:
         help="attempts per request before a point fails (default 5)",
     )
     p.add_argument(
-        "--no-verify-tls",
-        action="store_true",
-        help="do not verify TLS certificates (insecure: anyone on the path can read keys)",
-    )
-    p.add_argument(
         "--part-sizes",
         default="8MiB,32MiB,128MiB",
         metavar="LIST",

@@ -162,11 +162,6 @@ def add_copier_flags(p: Any, *, many: bool, concurrency_help: str, provider_help
         help="keep --concurrency fixed instead of lowering it while "
         f"{'a' if many else 'the'} store throttles",
     )
-    p.add_argument(
-        "--no-verify-tls",
-        action="store_true",
-        help="do not verify TLS certificates (insecure: anyone on the path can read keys)",
-    )
 
 
 def add_identity_flags(p: Any, *, many: bool = False, sides: bool = True) -> None:
@@ -189,6 +184,11 @@ def add_identity_flags(p: Any, *, many: bool = False, sides: bool = True) -> Non
         "--ca-bundle",
         metavar="FILE",
         help="PEM file of CA certificates to trust (else AWS_CA_BUNDLE, REQUESTS_CA_BUNDLE)",
+    )
+    p.add_argument(
+        "--no-verify-tls",
+        action="store_true",
+        help="do not verify TLS certificates (insecure: anyone on the path can read keys)",
     )
 
 

@@ -16,7 +16,12 @@ from typing import Any, TextIO
 
 import anyio
 
-from partcopy.cli.common import add_identity_flags, check_identity_flags, fail_usage
+from partcopy.cli.common import (
+    add_identity_flags,
+    check_identity_flags,
+    fail_usage,
+    warn_insecure,
+)
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.cli.prefixflags import add_filter_flags
 from partcopy.engine.copier import Copier
@@ -105,6 +110,7 @@ async def _list(args: argparse.Namespace, loc: PrefixLocation, keys: KeyFilter) 
         addressing_style=args.addressing_style,
         proxy=args.proxy,
         ca_bundle=args.ca_bundle,
+        verify_tls=not args.no_verify_tls,
     ) as copier:
         try:
             async for entry in copier.list_objects(loc, recursive=args.recursive):
@@ -123,6 +129,7 @@ def run_ls(args: argparse.Namespace) -> int:
         configure_logging(args.log_level)
         check_identity_flags(args)
         loc = parse_prefix_url(args.url)
+        warn_insecure(args)
         keys = KeyFilter.of(args.filters)
     except UsageError as exc:
         return fail_usage(exc)

@@ -11,7 +11,13 @@ from typing import Any
 
 import anyio
 
-from partcopy.cli.common import add_identity_flags, check_identity_flags, fail_usage, print_json
+from partcopy.cli.common import (
+    add_identity_flags,
+    check_identity_flags,
+    fail_usage,
+    print_json,
+    warn_insecure,
+)
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.config import EndpointConfig, resolve_endpoint
 from partcopy.engine.orphans import (
@@ -97,7 +103,9 @@ def _config(
 async def _uploads(
     args: argparse.Namespace, loc: PrefixLocation
 ) -> list[UploadInfo] | AbortOutcome | _DryRun:
-    network = resolve_network(proxy=args.proxy, ca_bundle=args.ca_bundle)
+    network = resolve_network(
+        proxy=args.proxy, ca_bundle=args.ca_bundle, verify_tls=not args.no_verify_tls
+    )
     config = _config(args, loc, network)
     async with network.session(16, 16) as session:
         transport = make_transport(
@@ -138,6 +146,7 @@ def run_uploads(args: argparse.Namespace) -> int:
         _config(args, loc, None)
     except UsageError as exc:
         return fail_usage(exc)
+    warn_insecure(args)
     try:
         outcome = anyio.run(_uploads, args, loc)
     except UsageError as exc:

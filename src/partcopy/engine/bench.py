@@ -35,6 +35,9 @@ __all__ = ["BenchPoint", "BenchSettings", "RequestTimes", "run_bench"]
 
 _TIMED = ("upload_part_copy", "copy_object", "upload_part", "get_range")
 """The requests whose latency a point reports (the ones that move bytes)."""
+_WRITES = {"complete": 0, "copy_object": 1}
+"""The requests that can make an object exist, and where their bucket argument is (the key
+follows it): only what one of these was sent for needs deleting."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,14 +117,18 @@ class BenchPoint:
 
 @dataclass(slots=True)
 class RequestTimes:
-    """Latencies (seconds) and throttled answers of the timed requests, since ``reset``."""
+    """Latencies (seconds) and throttled answers of the timed requests, and the objects a
+    request was sent to create, since ``reset``."""
 
     latencies: list[float] = field(default_factory=list)
     throttled: int = 0
+    written: set[tuple[str, str]] = field(default_factory=set)
+    """``(bucket, key)`` of every Complete or CopyObject sent, whatever its answer."""
 
     def reset(self) -> None:
         self.latencies.clear()
         self.throttled = 0
+        self.written.clear()
 
     def percentile(self, q: float) -> float:
         """The ``q`` quantile in milliseconds (nearest rank), 0 with no requests."""
@@ -141,16 +148,23 @@ class _TimedTransport:
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._inner, name)
-        if name not in _TIMED:
+        if name not in _TIMED and name not in _WRITES:
             return value
         if name == "get_range":  # a context manager: time until the answer's headers
             return value
-        return self._timed(cast(Callable[..., Awaitable[Any]], value))
+        call = cast(Callable[..., Awaitable[Any]], value)
+        return self._timed(call, name in _TIMED, _WRITES.get(name))
 
-    def _timed(self, call: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    def _timed(
+        self, call: Callable[..., Awaitable[Any]], timed_call: bool, bucket_at: int | None
+    ) -> Callable[..., Awaitable[Any]]:
         times = self._times
 
         async def timed(*args: Any, **kwargs: Any) -> Any:
+            if bucket_at is not None:  # the engine passes them by position
+                times.written.add((args[bucket_at], args[bucket_at + 1]))
+            if not timed_call:
+                return await call(*args, **kwargs)
             started = time.perf_counter()
             try:
                 return await call(*args, **kwargs)
@@ -250,7 +264,7 @@ async def _object_sweep(
                 finally:
                     seconds = time.perf_counter() - started
                     # Always: a copy that failed after Complete (or was interrupted) may exist.
-                    kept = await _delete(copier, [dst], left)
+                    kept = await _delete(copier, [dst], left, times)
                 point = _point(times, "object", concurrency, part_size, 1, size, seconds, error)
             yield replace(point, left_behind=kept)
 
@@ -280,7 +294,7 @@ async def _prefix_sweep(
                 )
                 seconds = time.perf_counter() - started
             finally:
-                kept = await _delete(copier, written, left)
+                kept = await _delete(copier, written, left, times)
         total = sum(o.size for o in listed)
         point = _point(times, "prefix", concurrency, None, len(listed), total, seconds, error)
         yield replace(point, left_behind=kept)
@@ -315,6 +329,11 @@ async def _copy_all(
     return errors[0] if errors else None
 
 
+def _bucket_key(url: str) -> tuple[str, str]:
+    loc = parse_url(url)
+    return loc.bucket, loc.key
+
+
 def _point(
     times: RequestTimes,
     kind: str,
@@ -341,12 +360,16 @@ def _point(
 
 
 async def _delete(
-    copier: Copier, urls: Sequence[str], left: list[str], concurrency: int = 16
+    copier: Copier,
+    urls: Sequence[str],
+    left: list[str],
+    times: RequestTimes,
+    concurrency: int = 16,
 ) -> tuple[str, ...]:
-    """Remove what a point wrote (shielded: an interrupted sweep still cleans up); the URLs
-    the store would not delete, also appended to ``left``. Deleting a key that was never
-    written succeeds (S3's DeleteObject is idempotent), so only real leftovers count."""
-    pending = iter(urls)
+    """Remove what a point wrote (shielded: an interrupted sweep still cleans up): each of
+    ``urls`` a Complete or CopyObject was sent for, even one that failed or went unanswered.
+    The URLs the store would not delete are returned and appended to ``left``."""
+    pending = iter([u for u in urls if _bucket_key(u) in times.written])
     kept: list[str] = []
 
     async def worker() -> None:
