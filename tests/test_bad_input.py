@@ -95,6 +95,10 @@ CP_CASES: list[tuple[str, list[str], str]] = [
     ("proxy-scheme", [SRC, DST, "--proxy", "socks5://127.0.0.1:1080"], "socks5://127.0.0.1:1080"),
     ("proxy-not-url", [SRC, DST, "--proxy", "http://:8080"], "http://:8080"),
     ("proxy-password-hidden", [SRC, DST, "--proxy", "ftp://u:pw@h:1"], "ftp://u:***@h:1"),
+    ("region-redirects-host", [SRC, DST, "--region", "x@127.0.0.1:9#"], "x@127.0.0.1:9#"),
+    ("region-empty", [SRC, DST, "--region", ""], "''"),
+    ("region-space", [SRC, DST, "--region", "US East"], "US East"),
+    ("dst-region-slash", [SRC, DST, "--dst-region", "eu/west"], "eu/west"),
     ("ca-bundle-missing", [SRC, DST, "--ca-bundle", "/nonexistent/ca.pem"], "/nonexistent/ca.pem"),
     ("ca-bundle-no-verify", [SRC, DST, "--ca-bundle", "x.pem", "--no-verify-tls"], "x.pem"),
     ("addressing-unknown", [SRC, DST, "--addressing-style", "dns"], "dns"),
@@ -148,6 +152,7 @@ def test_cp_bad_input_exits_2_naming_the_value_before_any_request(
         ("http_proxy", "ftp://proxy:21", "ftp://proxy:21"),
         ("AWS_CA_BUNDLE", "/nonexistent/bundle.pem", "/nonexistent/bundle.pem"),
         ("AWS_PROFILE", "missing-profile", "missing-profile"),
+        ("PARTCOPY_REGION", "a.b@127.0.0.1", "PARTCOPY_REGION 'a.b@127.0.0.1'"),
     ],
 )
 def test_cp_bad_network_or_profile_variables_exit_2_naming_them(

@@ -125,6 +125,23 @@ def _required_region(row: Provider, role: Role, endpoint_url: str | None) -> str
     )
 
 
+_REGION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
+"""A region or zone name (``us-east-1``, ``cn-north-4``, ``ap-guangzhou``, ``pek3b``): it
+goes into host names and signing scopes, so nothing that could change a URL's meaning."""
+
+
+def check_region(region: str, where: str = "region") -> str:
+    """``region`` if it is a plausible region name; else ``ConfigError`` naming it (and
+    ``where`` it came from), before any request: a region is pasted into the provider's
+    endpoint host, where ``x@host`` or ``x/`` would send requests somewhere else."""
+    if not _REGION_RE.match(region):
+        raise ConfigError(
+            f"invalid {where} {region[:80]!r}: expected letters, digits, '-' or '_' "
+            "(such as us-east-1)"
+        )
+    return region
+
+
 def _first(env: Mapping[str, str], *names: str) -> str | None:
     for name in names:
         value = env.get(name)
@@ -171,9 +188,15 @@ def resolve_endpoint(
         endpoint_url = _first(env, *names)
     if endpoint_url is not None:
         endpoint_url = check_endpoint_url(endpoint_url)
-    if region is None:
-        region = _first(env, "PARTCOPY_REGION", *row.env.region)
-    region = region or (aws.region if aws else None)
+    if region is not None:
+        check_region(region)
+    else:
+        region_names = ("PARTCOPY_REGION", *row.env.region)
+        region = _first(env, *region_names)
+        if region is not None:
+            check_region(region, f"region in {next(n for n in region_names if env.get(n))}")
+    if not region and aws is not None and aws.region:
+        region = check_region(aws.region, f"region of profile {aws.name!r}")
     region = region or _required_region(row, role, endpoint_url)
     return EndpointConfig(
         dialect,
