@@ -169,3 +169,23 @@ def test_a_point_that_fails_after_complete_is_still_cleaned_up(
     doc = json.loads(capsys.readouterr().out)
     assert code == 1 and doc["points"][0]["error"] and doc["left_behind"] == []
     assert scratch_keys(emulator) == ["mine/keep"]
+
+
+def test_a_prefix_sweep_copies_and_deletes_keys_no_url_can_carry(
+    emulator: EmulatorThread, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``odd/v?versionId=x`` is a key of its own, not a version of ``odd/v``."""
+    odd = ("v?versionId=x", "tab\tkey", "v")
+    emulator.call(
+        lambda: [emulator.emulator.store.put_object("src", f"odd/{k}", b"o" * 40) for k in odd]
+    )
+    code = main(
+        [
+            *("bench", "--endpoint-url", emulator.url, "s3://src/odd/", "s3://scratch/o/"),
+            *("--concurrency", "2", "--json"),
+        ]
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["points"][0]["objects"] == 3 and doc["points"][0]["error"] is None
+    assert doc["points"][0]["requests"] == 3  # one CopyObject each, none refused
+    assert scratch_keys(emulator) == ["mine/keep"]

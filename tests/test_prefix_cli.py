@@ -204,3 +204,64 @@ def test_the_progress_line_counts_listed_done_and_failed() -> None:
     text = str(bar.progress.tasks[0].description)
     assert (bar.listed, bar.done, bar.failed) == (3, 1, 1)
     assert text.startswith("1/3 objects, 1 KiB/3 KiB listed so far") and "1 failed" in text
+
+
+ODD_KEYS = ("v?versionId=abc", "tab\tkey")
+"""Legal keys that URL text cannot carry: one reads as a version of ``v``, one holds a tab."""
+
+
+def put(emu: EmulatorThread, objects: list[tuple[str, str, int]]) -> None:
+    """Store ``(bucket, key, size)`` objects as they are (keys no URL or spec could hold)."""
+
+    def store() -> None:
+        for bucket, key, size in objects:
+            if not emu.emulator.store.has_bucket(bucket):
+                emu.emulator.store.create_bucket(bucket)
+            emu.emulator.store.put_object(bucket, key, bytes(size))
+
+    emu.call(store)
+
+
+@pytest.mark.parametrize("workers", [None, "2"], ids=["one-process", "workers"])
+def test_listed_keys_are_never_reparsed_from_url_text(
+    creds: None,
+    emulator_thread: StartEmulator,
+    capsys: pytest.CaptureFixture[str],
+    workers: str | None,
+) -> None:
+    """``tree/v?versionId=abc`` is its own key: it is copied as itself (not as a version of
+    ``tree/v``), and the destination's extra ``copy/w?versionId=old`` is deleted without
+    touching ``copy/w``'s neighbour ``copy/v``."""
+    sizes = {"v": 20, ODD_KEYS[0]: 10, ODD_KEYS[1]: 30}
+    emu = emulator_thread(dialect="s3")
+    put(emu, [*(("src", f"tree/{k}", n) for k, n in sizes.items()), ("dst", "copy/w", 4)])
+    put(emu, [("dst", "copy/v?versionId=old", 3)])
+    argv = ["sync", "s3://src/tree", "s3://dst/copy", "--delete", "--json"]
+    argv += ["--endpoint-url", emu.url, "--region", "ap-test-1"]
+    argv += ["--workers", workers] if workers else []
+    assert cli(argv) == 0, capsys.readouterr()
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["ok"], summary["deleted"]) == (3, 2)  # copy/w and the odd extra
+
+    def stored() -> dict[str, int]:
+        store = emu.emulator.store
+        return {k: store.current("dst", k).size for k in store.keys("dst")}
+
+    assert emu.call(stored) == {f"copy/{key}": size for key, size in sizes.items()}
+
+
+def test_a_dask_run_refuses_what_a_manifest_url_cannot_carry(
+    creds: None, emulator_thread: StartEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emu = emulator_thread(dialect="s3")
+    put(emu, [("src", f"tree/{key}", 10) for key in (*ODD_KEYS, "plain")])
+    emu.call(lambda: emu.emulator.store.create_bucket("dst"))
+    argv = ["cp", "--recursive", "s3://src/tree", "s3://dst/copy", "--json"]
+    argv += ["--endpoint-url", emu.url, "--region", "ap-test-1"]
+    from partcopy.scale import local_client
+
+    with local_client(1, processes=False) as client:
+        assert cli([*argv, "--dask", client.scheduler.address]) == 1
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["ok"], summary["failed"]) == (1, 2)
+    assert emu.call(lambda: emu.emulator.store.keys("dst")) == ["copy/plain"]

@@ -29,7 +29,7 @@ from partcopy.engine.orphans import PrefixLocation, parse_prefix_url
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import ObjectNotFound, PartcopyError, UsageError
 from partcopy.transports.base import ListedObject, Transport
-from partcopy.urls import parse_url
+from partcopy.urls import Location, parse_url
 
 __all__ = ["BenchPoint", "BenchSettings", "RequestTimes", "run_bench"]
 
@@ -264,7 +264,7 @@ async def _object_sweep(
                 finally:
                     seconds = time.perf_counter() - started
                     # Always: a copy that failed after Complete (or was interrupted) may exist.
-                    kept = await _delete(copier, [dst], left, times)
+                    kept = await _delete(copier, [parse_url(dst)], left, times)
                 point = _point(times, "object", concurrency, part_size, 1, size, seconds, error)
             yield replace(point, left_behind=kept)
 
@@ -283,12 +283,12 @@ async def _prefix_sweep(
         raise UsageError(f"nothing to copy: no object under {settings.source!r}")
     src = parse_prefix_url(settings.source)
     for n, concurrency in enumerate(settings.concurrency, 1):
-        written: list[str] = []
+        written: list[Location] = []
         async with _copier(settings, concurrency, times) as copier:
             times.reset()
             started = time.perf_counter()
             try:
-                dst_base = f"{base}prefix-{n}/"
+                dst_base = parse_prefix_url(f"{base}prefix-{n}/")
                 error = await _copy_all(
                     copier, src, listed, dst_base, written, concurrency, settings.provider
                 )
@@ -304,19 +304,21 @@ async def _copy_all(
     copier: Copier,
     src: PrefixLocation,
     listed: Sequence[ListedObject],
-    dst_base: str,
-    written: list[str],
+    dst_base: PrefixLocation,
+    written: list[Location],
     concurrency: int,
     provider: str | None,
 ) -> str | None:
     """Copy every listed object (pinned to its listed ETag); the first error, if any."""
     errors: list[str] = []
     queue = iter(listed)
+    cut = len(src.prefix)
 
     async def worker() -> None:
         for item in queue:
-            dst = dst_base + item.key[len(src.prefix) :]
-            source = f"{src.scheme}://{src.bucket}/{item.key}"
+            # Locations, not URL text: a listed key may hold "?versionId=" or a tab.
+            dst = Location(dst_base.scheme, dst_base.bucket, dst_base.prefix + item.key[cut:])
+            source = Location(src.scheme, src.bucket, item.key)
             written.append(dst)  # before the copy: an interrupted one is deleted too
             try:
                 await copier.copy(source, dst, provider=provider, source_facts=item)
@@ -327,11 +329,6 @@ async def _copy_all(
         for _ in range(min(concurrency, len(listed))):
             tg.start_soon(worker)
     return errors[0] if errors else None
-
-
-def _bucket_key(url: str) -> tuple[str, str]:
-    loc = parse_url(url)
-    return loc.bucket, loc.key
 
 
 def _point(
@@ -361,29 +358,30 @@ def _point(
 
 async def _delete(
     copier: Copier,
-    urls: Sequence[str],
+    written: Sequence[Location],
     left: list[str],
     times: RequestTimes,
     concurrency: int = 16,
 ) -> tuple[str, ...]:
     """Remove what a point wrote (shielded: an interrupted sweep still cleans up): each of
-    ``urls`` a Complete or CopyObject was sent for, even one that failed or went unanswered.
-    The URLs the store would not delete are returned and appended to ``left``."""
-    pending = iter([u for u in urls if _bucket_key(u) in times.written])
+    ``written`` a Complete or CopyObject was sent for, even one that failed or went
+    unanswered. The URLs the store would not delete are returned and appended to ``left``."""
+    sent = [loc for loc in written if (loc.bucket, loc.key) in times.written]
+    pending = iter(sent)
     kept: list[str] = []
 
     async def worker() -> None:
-        for url in pending:
+        for loc in pending:
             try:
-                await copier.delete(url)
+                await copier.delete(loc)
             except ObjectNotFound:  # a store that answers 404 for a key never written
                 pass
             except PartcopyError:  # retried already: the user has to delete it
-                kept.append(url)
+                kept.append(loc.url)
 
     with anyio.CancelScope(shield=True):
         async with anyio.create_task_group() as tg:
-            for _ in range(min(concurrency, len(urls))):
+            for _ in range(min(concurrency, len(sent))):
                 tg.start_soon(worker)
     kept.sort()
     left.extend(kept)

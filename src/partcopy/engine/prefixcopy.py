@@ -39,7 +39,7 @@ from partcopy.engine.syncplan import (
 from partcopy.errors import NotFound, PartcopyError, UsageError
 from partcopy.logs import get_logger
 from partcopy.transports.base import ListedObject
-from partcopy.urls import Location
+from partcopy.urls import Location, parse_url
 
 __all__ = [
     "CopyPool",
@@ -179,12 +179,14 @@ class _PrefixRun:
         self.manifest = manifest
         self.line = 0
 
-    def src_url(self, relative: str) -> str:
-        return f"{self.source.scheme}://{self.source.bucket}/{self.source.prefix}{relative}"
+    # Listed keys are carried as Locations, never re-parsed from URL text: a key may hold
+    # "?versionId=" (which a URL would read as a version of another key) or a tab.
+    def src_loc(self, relative: str) -> Location:
+        return Location(self.source.scheme, self.source.bucket, self.source.prefix + relative)
 
-    def dst_url(self, relative: str) -> str:
+    def dst_loc(self, relative: str) -> Location:
         d = self.destination
-        return f"{d.scheme}://{d.bucket}/{d.prefix}{relative}"
+        return Location(d.scheme, d.bucket, d.prefix + relative)
 
     def actions(self, sync: bool) -> AsyncIterator[Action]:
         opts = self.options
@@ -216,25 +218,46 @@ class _PrefixRun:
             self.report.skipped_same += 1
             return None
         if isinstance(action, CopyAction):
-            src, dst = self.src_url(action.relative), self.dst_url(action.relative)
+            src_loc, dst_loc = self.src_loc(action.relative), self.dst_loc(action.relative)
+            src, dst = src_loc.url, dst_loc.url
             if self.options.dry_run:
                 outcome = ObjectOutcome(self.line, src, dst, "would_copy", action.source.size)
                 self.run.finish(outcome)
                 return None
             if self.manifest is not None:
-                self.manifest.write(_manifest_line(src, dst, action.source))
+                self._to_manifest(self.manifest, src_loc, dst_loc, action.source)
                 return None
-            return ManifestEntry(self.line, src, dst, action.source)
+            return ManifestEntry(self.line, src, dst, action.source, (src_loc, dst_loc))
         if self.options.dry_run:
-            url = self.dst_url(action.relative)
+            url = self.dst_loc(action.relative).url
             self.run.finish(ObjectOutcome(0, None, url, "would_delete", action.target.size))
             return None
         return action
 
+    def _to_manifest(
+        self, manifest: IO[str], src: Location, dst: Location, facts: ListedObject
+    ) -> None:
+        """Write the copy as a manifest line, if its URLs read back as these keys."""
+        for loc in (src, dst):
+            try:
+                same = parse_url(loc.url) == loc
+            except UsageError:
+                same = False
+            if not same:
+                error = ErrorInfo(
+                    "UsageError",
+                    f"the key {loc.key!r} cannot travel in a manifest URL (it holds a control "
+                    "character or '?versionId='): copy it without --dask",
+                )
+                self.run.finish(ObjectOutcome(self.line, src.url, dst.url, "failed", error=error))
+                return
+        manifest.write(_manifest_line(src.url, dst.url, facts))
+
     async def delete(self, action: DeleteAction) -> None:
-        url = self.dst_url(action.relative)
+        loc = self.dst_loc(action.relative)
+        url = loc.url
         try:
-            await self.copier.delete(url)
+            await self.copier.delete(loc)
         except NotFound:
             pass  # gone already: what the delete was for
         except PartcopyError as exc:
