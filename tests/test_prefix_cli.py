@@ -265,3 +265,23 @@ def test_a_dask_run_refuses_what_a_manifest_url_cannot_carry(
     summary = json.loads(capsys.readouterr().out)
     assert (summary["ok"], summary["failed"]) == (1, 2)
     assert emu.call(lambda: emu.emulator.store.keys("dst")) == ["copy/plain"]
+
+
+def test_a_sync_settles_when_part_layouts_differ(
+    creds: None, emulator_thread: StartEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A source of 8+8+4 MiB parts synced with 7 MiB parts: both ETags end in -3 and
+    differ, which proves nothing; the second sync copies nothing."""
+    emu = emulator_thread(dialect="s3", objects=["src/seed=20MiB", "dst/other=1"])
+    common = ["--endpoint-url", emu.url, "--region", "ap-test-1", "--json"]
+    assert cli(["cp", "s3://src/seed", "s3://src/mp/a.bin", "--part-size", "8MiB", *common]) == 0
+    sync = ["sync", "s3://src/mp", "s3://dst/mp", "--part-size", "7MiB", *common]
+    assert cli(sync) == 0 and cli(sync) == 0
+    runs = [json.loads(line) for line in capsys.readouterr().out.splitlines()[1:]]
+    assert [(r["ok"], r["skipped_same"]) for r in runs] == [(1, 0), (0, 1)]
+    etags = emu.call(
+        lambda: [
+            emu.emulator.store.current(*o).etag for o in (("src", "mp/a.bin"), ("dst", "mp/a.bin"))
+        ]
+    )
+    assert etags[0] != etags[1] and all(e.strip('"').endswith("-3") for e in etags)

@@ -70,8 +70,9 @@ def _etag(value: str | None) -> str:
 
 
 def etags_comparable(a: str | None, b: str | None) -> bool:
-    """Whether equal content means equal ETags: both plain MD5s, or both multipart
-    ETags of the same part count (the same layout, given equal sizes)."""
+    """Whether equal ETags mean equal content: both plain MD5s, or both multipart ETags of
+    the same part count. Only plain MD5s also prove a difference: two multipart ETags of
+    the same count and size differ whenever the part boundaries do (8+8+4 MiB vs 7+7+6)."""
     x, y = _etag(a), _etag(b)
     if _MD5.match(x) and _MD5.match(y):
         return True
@@ -86,16 +87,19 @@ def _utc(value: datetime) -> datetime:
 def differs(source: ListedObject, target: ListedObject, compare: CompareMode = "mtime") -> bool:
     """Whether ``target`` must be replaced by ``source``.
 
-    Sizes first; then ETags where they are comparable; otherwise ``compare``: ``size``
-    (equal sizes are the same), ``etag`` (ETags must match as they are), ``mtime`` (the
-    source is newer than the destination; unknown times count as the same).
+    Sizes first; then ETags where they are comparable: equal ETags are the same object,
+    different plain MD5s a different one (different multipart ETags prove nothing, their
+    layouts may differ); otherwise ``compare``: ``size`` (equal sizes are the same),
+    ``etag`` (ETags must match as they are), ``mtime`` (the source is newer than the
+    destination; unknown times count as the same).
     """
     if source.size != target.size:
         return True
-    if etags_comparable(source.etag, target.etag):
-        return _etag(source.etag) != _etag(target.etag)
+    x, y = _etag(source.etag), _etag(target.etag)
+    if etags_comparable(x, y) and (x == y or _MD5.match(x)):
+        return x != y
     if compare == "etag":
-        return _etag(source.etag) != _etag(target.etag)
+        return x != y
     if compare == "mtime" and source.last_modified and target.last_modified:
         return _utc(source.last_modified) > _utc(target.last_modified)
     return False
