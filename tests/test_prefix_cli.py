@@ -285,3 +285,24 @@ def test_a_sync_settles_when_part_layouts_differ(
         ]
     )
     assert etags[0] != etags[1] and all(e.strip('"').endswith("-3") for e in etags)
+
+
+def test_a_folder_marker_is_copied_into_a_prefix_and_passed_over_at_a_bucket_root(
+    creds: None, emulator_thread: StartEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emu = emulator_thread(dialect="s3")
+    marked = [("src", "photos/", 0), ("src", "photos/a.jpg", 3), ("src", "photos/dir/", 0)]
+    put(emu, [*marked, ("src", "photos/dir/b.jpg", 4), ("root", "x", 1)])
+    common = ["--endpoint-url", emu.url, "--region", "ap-test-1", "--json"]
+    for _ in range(2):
+        assert cli(["sync", "s3://src/photos", "s3://root", *common]) == 0
+        assert cli(["sync", "s3://src/photos", "s3://root/in/", *common]) == 0
+    runs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["ok"], r["failed"], r["skipped_same"]) for r in runs] == [
+        (3, 0, 0),  # a.jpg, dir/, dir/b.jpg: the marker of photos/ itself has no name here
+        (4, 0, 0),  # in/ is the marker's copy
+        (0, 0, 3),
+        (0, 0, 4),
+    ]
+    keys = emu.call(lambda: emu.emulator.store.keys("root"))
+    assert keys == ["a.jpg", "dir/", "dir/b.jpg", "in/", "in/a.jpg", "in/dir/", "in/dir/b.jpg", "x"]

@@ -209,6 +209,10 @@ class _PrefixRun:
 
     def work(self, action: Action) -> ManifestEntry | DeleteAction | None:
         """Count ``action``; the work a worker must do for it (None: nothing to send)."""
+        if not action.relative and not self.destination.prefix:
+            # The source prefix's own folder marker ("photos/") has no name in a bucket
+            # root: it is passed over, as aws-cli does, and not counted as a failure.
+            return None
         if not isinstance(action, DeleteAction):
             self.line += 1
             self.report.listed += 1
