@@ -306,3 +306,34 @@ def test_a_folder_marker_is_copied_into_a_prefix_and_passed_over_at_a_bucket_roo
     ]
     keys = emu.call(lambda: emu.emulator.store.keys("root"))
     assert keys == ["a.jpg", "dir/", "dir/b.jpg", "in/", "in/a.jpg", "in/dir/", "in/dir/b.jpg", "x"]
+
+
+@pytest.mark.parametrize("spelling", ["HTTP://127.1:{port}/", "http://127.0.0.1:{port}//"])
+def test_one_store_spelled_two_ways_is_still_refused_an_overlap(
+    creds: None,
+    listener: tuple[socket.socket, str],
+    capsys: pytest.CaptureFixture[str],
+    spelling: str,
+) -> None:
+    """Without the folding, ``cp --recursive s3://ov/a s3://ov/a/z`` copied its own output
+    page after page (a/z/z/z/...)."""
+    sock, url = listener
+    other = spelling.format(port=sock.getsockname()[1])
+    argv = ["cp", "--recursive", "s3://ov/a", "s3://ov/a/z", "--endpoint-url", url]
+    status = cli([*argv, "--dst-endpoint-url", other])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "overlaps" in err, err
+    with pytest.raises(BlockingIOError):
+        sock.accept()
+
+
+def test_canonical_endpoints_fold_spellings_of_one_store_and_only_those() -> None:
+    from partcopy.config import canonical_endpoint as c
+
+    assert c("HTTP://127.1:9000/") == c("http://127.0.0.1:9000") == "http://127.0.0.1:9000"
+    assert c("https://S3.Example.TEST") == c("https://s3.example.test:443")
+    assert c("http://[0:0:0:0:0:0:0:1]:80") == c("http://[::1]") == "http://::1:80"
+    assert c("http://0x7f.1:80") == c("http://127.0.0.1")
+    assert c("http://127.0.0.1:9000") != c("http://127.0.0.1:9001")
+    assert c("http://s3.example.test") != c("https://s3.example.test")
+    assert c("http://1234.example.test") == "http://1234.example.test:80"  # a name: as it is

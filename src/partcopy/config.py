@@ -11,8 +11,10 @@ botocore's chain); endpoints from ``PARTCOPY_ENDPOINT_URL`` (source and destinat
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, cast
@@ -95,6 +97,28 @@ def check_endpoint_url(url: str, *, what: str = "endpoint URL") -> str:
     if port == 0:
         raise UsageError(f"invalid {what} {shown}: port 0")
     return url.rstrip("/")
+
+
+def canonical_endpoint(url: str) -> str:
+    """``scheme://host:port`` of a checked endpoint URL, as one store has one spelling:
+    case, default ports, trailing slashes and numeric IPv4 short forms (``127.1``) fold
+    together. Numeric only: no name is ever resolved."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if _NUMERIC_HOST.match(host):
+        with contextlib.suppress(OSError):
+            host = socket.inet_ntoa(socket.inet_aton(host))
+    elif ":" in host:
+        import ipaddress  # only here: the command line's start-up never needs it
+
+        with contextlib.suppress(ValueError):
+            host = ipaddress.ip_address(host).compressed
+    port = parts.port or (443 if scheme == "https" else 80)
+    return f"{scheme}://{host}:{port}"
+
+
+_NUMERIC_HOST = re.compile(r"(?:0x[0-9a-f]+|[0-9]+)(?:\.(?:0x[0-9a-f]+|[0-9]+)){0,3}\Z")
 
 
 def _region_of_endpoint(row: Provider, endpoint_url: str) -> str | None:

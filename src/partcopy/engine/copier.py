@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import aiohttp
 import anyio
 
-from partcopy.config import Credentials, EndpointConfig, resolve_endpoint
+from partcopy.config import Credentials, EndpointConfig, canonical_endpoint, resolve_endpoint
 from partcopy.engine.adaptive import AdaptiveLimiters, ConcurrencySummary, LimiterStatistics
 from partcopy.engine.events import EventCallback
 from partcopy.engine.fidelity import FidelityOptions, check_fidelity
@@ -474,7 +474,7 @@ class Copier:
         dst = destination if isinstance(destination, Location) else parse_url(destination)
         _, src_key = self._endpoint(src, "source")
         _, dst_key = self._endpoint(dst, "destination")
-        return src_key[:2] == dst_key[:2] and src.dialect == dst.dialect
+        return _store_of(src_key) == _store_of(dst_key) and src.dialect == dst.dialect
 
     def list_objects(
         self,
@@ -543,6 +543,13 @@ class LimitedCall:
 
 def _quiet(operation: str, part: int | None, attempt: int, reason: str, delay: float) -> None:
     """A retry hook that reports nothing (listing and delete retries are logged by none)."""
+
+
+def _store_of(key: _EndpointKey) -> tuple[object, ...]:
+    """The part of an endpoint's key that names its store, in one spelling per store."""
+    if key[0] != "injected" and isinstance(key[1], str):
+        return (key[0], canonical_endpoint(key[1]))
+    return tuple(key[:2])
 
 
 def default_transport(config: EndpointConfig, session: aiohttp.ClientSession) -> Transport:

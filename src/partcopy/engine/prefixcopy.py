@@ -93,17 +93,25 @@ def check_prefixes(
     source: PrefixLocation, destination: PrefixLocation, *, same_store: bool = True
 ) -> None:
     """Refuse (``UsageError``) a destination inside the source or the other way round:
-    the copy would list and copy its own output."""
-    if not same_store or (source.scheme, source.bucket) != (
-        destination.scheme,
-        destination.bucket,
+    the copy would list and copy its own output. On two endpoints that may still be one
+    store (a name and its address, say), the same overlap is a logged warning."""
+    if (source.scheme, source.bucket) != (destination.scheme, destination.bucket):
+        return
+    if not (
+        source.prefix.startswith(destination.prefix) or destination.prefix.startswith(source.prefix)
     ):
         return
-    if source.prefix.startswith(destination.prefix) or destination.prefix.startswith(source.prefix):
+    if same_store:
         raise UsageError(
             f"invalid destination {destination.url!r}: it overlaps the source "
             f"{source.url!r} in the same bucket, so the copy would copy its own output"
         )
+    _log.warning(
+        "overlapping prefixes on two endpoints: if they are one store, the copy copies its "
+        "own output",
+        source=source.url,
+        destination=destination.url,
+    )
 
 
 def _manifest_line(src: str, dst: str, facts: ListedObject) -> str:
