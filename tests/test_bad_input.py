@@ -300,10 +300,11 @@ def test_library_missing_credentials_is_a_config_error(emulator: EmulatorThread)
     [
         (lambda p: p / "missing-dir" / "state.db", "missing-dir"),
         (lambda p: p, str(Path("/"))),  # a directory, not a file
+        (lambda p: Path("/"), "'/'"),  # no file name at all (nor one for its lock file)
         (lambda p: _write(p / "foreign.db", b"this is not a database at all" * 100), "foreign.db"),
         (lambda p: _write(p / "empty-sqlite.db", _foreign_sqlite()), "empty-sqlite.db"),
     ],
-    ids=["missing-dir", "a-directory", "not-sqlite", "foreign-sqlite"],
+    ids=["missing-dir", "a-directory", "root", "not-sqlite", "foreign-sqlite"],
 )
 def test_library_unusable_journal_path_is_a_journal_error(
     make: Callable[[Path], Path], value: str, tmp_path: Path, emulator: EmulatorThread
@@ -389,12 +390,20 @@ FILE_CASES: list[tuple[str, list[str], str]] = [
         ["cp", SRC, DST, "--journal", "{foreign-sqlite}"],
         "other-app.db",
     ),
+    ("cp-journal-empty", ["cp", SRC, DST, "--journal", ""], "--journal: invalid journal path ''"),
+    ("cp-journal-dot", ["cp", SRC, DST, "--journal", "."], "journal path '.'"),
     ("resume-journal-not-sqlite", ["resume", "--journal", "{foreign}"], "foreign.db"),
+    ("resume-journal-empty", ["resume", "--journal", ""], "journal path ''"),
+    ("resume-journal-root", ["resume", "--journal", "/"], "journal path '/'"),
     ("resume-journal-missing", ["resume", "--journal", "{missing}"], "no-such-dir"),
     ("bulk-manifest-missing", ["bulk", "{missing}"], "no-such-dir"),
     ("bulk-manifest-is-a-dir", ["bulk", "{dir}"], "a-dir"),
     ("bulk-report-unwritable", ["bulk", "{manifest}", "--report", "{missing}"], "no-such-dir"),
     ("bulk-journal-not-sqlite", ["bulk", "{manifest}", "--journal", "{foreign}"], "foreign.db"),
+    ("bulk-journal-empty", ["bulk", "{manifest}", "--journal", ""], "journal path ''"),
+    ("bulk-journal-dot", ["bulk", "{manifest}", "--journal", "."], "journal path '.'"),
+    ("sync-journal-empty", ["sync", "s3://src-bkt/", "s3://dst-bkt/", "--journal", ""], "''"),
+    ("sync-journal-dot", ["sync", "s3://src-bkt/", "s3://dst-bkt/", "--journal", "."], "'.'"),
     ("bulk-concurrency-zero", ["bulk", "{manifest}", "--concurrency", "0"], "0"),
     ("bulk-part-size-words", ["bulk", "{manifest}", "--part-size", "big"], "big"),
 ]
@@ -416,7 +425,7 @@ def test_unusable_files_exit_2_naming_them_before_any_request(
         monkeypatch.setenv(name, secret)
     files = _files(tmp_path)
     args = [a.format(**{k: str(v) for k, v in files.items()}) for a in argv]
-    if args[0] in {"cp", "bulk"}:
+    if args[0] in {"cp", "bulk", "sync"}:
         args += ["--endpoint-url", emulator.url]
     before = requests(emulator)
     status, out, err = run_cli([*args, "--json"], capsys)

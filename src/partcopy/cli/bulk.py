@@ -19,6 +19,7 @@ from partcopy.cli.common import (
     copier_settings,
     fail_usage,
     interrupted,
+    path_arg,
     report_summary,
     warn_insecure,
 )
@@ -49,7 +50,11 @@ def add_bulk(sub: Any) -> None:
         provider_help="every destination's store, a row of 'partcopy providers' (limits, ETag "
         "rules, quirks; default: each URL scheme's row)",
     )
-    p.add_argument("--journal", help="SQLite journal: a rerun skips finished objects")
+    p.add_argument(
+        "--journal",
+        type=path_arg("journal"),
+        help="SQLite journal: a rerun skips finished objects",
+    )
     p.add_argument("--report", help="write one JSON line per manifest line to this file")
     add_workers_flags(
         p,

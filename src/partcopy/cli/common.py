@@ -32,6 +32,7 @@ __all__ = [
     "copier_settings",
     "fail_usage",
     "interrupted",
+    "path_arg",
     "positive_int",
     "print_json",
     "provider_name",
@@ -94,6 +95,18 @@ def positive_int(what: str) -> Callable[[str], int]:
         if value < 1:
             raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: must be at least 1")
         return value
+
+    return convert
+
+
+def path_arg(what: str) -> Callable[[str], str]:
+    """An argparse type for a file path that must name a file: an empty or blank one (an
+    unset shell variable, say) is refused naming it, not taken as the current folder."""
+
+    def convert(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"invalid {what} path {text!r}: give a file name")
+        return text
 
     return convert
 

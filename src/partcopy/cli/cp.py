@@ -19,6 +19,7 @@ from partcopy.cli.common import (
     check_copier_flags,
     copier_settings,
     fail_usage,
+    path_arg,
     print_json,
     warn_insecure,
 )
@@ -50,6 +51,7 @@ def add_cp(sub: Any) -> None:
     )
     p.add_argument(
         "--journal",
+        type=path_arg("journal"),
         metavar="PATH",
         help="record the copy in this SQLite journal: the same command again, or "
         "'partcopy resume --journal PATH', resumes it after a crash or Ctrl-C",

@@ -27,6 +27,7 @@ from partcopy.cli.common import (
     copier_settings,
     fail_usage,
     interrupted,
+    path_arg,
     print_json,
     report_summary,
     warn_insecure,
@@ -58,7 +59,11 @@ def add_sync(sub: Any) -> None:
         provider_help="the destination's store, a row of 'partcopy providers' (limits, ETag "
         "rules, quirks; default: the URL scheme's row)",
     )
-    p.add_argument("--journal", help="SQLite journal: a rerun skips finished objects")
+    p.add_argument(
+        "--journal",
+        type=path_arg("journal"),
+        help="SQLite journal: a rerun skips finished objects",
+    )
     add_prefix_flags(p, sync=True)
     p.add_argument("--json", action="store_true", help="print one JSON summary when done")
     p.add_argument("--quiet", action="store_true", help="no progress or summary line")

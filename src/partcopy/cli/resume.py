@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio
 
-from partcopy.cli.common import fail_usage, print_json
+from partcopy.cli.common import fail_usage, path_arg, print_json
 from partcopy.cli.interrupts import interrupt_exit_status, sigterm_as_sigint
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.engine.copier import Copier
@@ -33,7 +33,13 @@ __all__ = ["add_resume", "run_resume"]
 def add_resume(sub: Any) -> None:
     """Register ``resume`` on the CLI's subparsers."""
     p = sub.add_parser("resume", help="finish every unfinished copy recorded in a journal")
-    p.add_argument("--journal", required=True, metavar="PATH", help="the journal file")
+    p.add_argument(
+        "--journal",
+        required=True,
+        type=path_arg("journal"),
+        metavar="PATH",
+        help="the journal file",
+    )
     p.add_argument(
         "--restart-on-change",
         action="store_true",

@@ -207,6 +207,8 @@ class Journal:
         create: bool = True,
     ) -> None:
         self.path = Path(path)
+        if not self.path.name:  # '', '.' or '/': a folder, and no name for the lock file
+            raise JournalError(f"invalid journal path {str(path)!r}: give a file name")
         self._may_create = create
         self.locks = JobLocks(self.path)
         """Per-job locks: one process runs a journaled job at a time (``engine.joblock``)."""
