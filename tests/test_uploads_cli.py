@@ -126,7 +126,9 @@ def test_bad_location_is_exit_2_with_one_line(
     assert len(err) == 1 and named in err[0]
 
 
-@pytest.mark.parametrize("age", ["soon", "-1h", "5 parsecs", "3600"])
+@pytest.mark.parametrize(
+    "age", ["soon", "-1h", "5 parsecs", "3600", "99999999999d", "999999w", "1" + "0" * 400 + "s"]
+)
 def test_bad_age_is_exit_2_with_one_line(age: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["uploads", "abort", "s3://bkt/", f"--older-than={age}"])

@@ -34,6 +34,10 @@ _UNITS: dict[str, int] = {
 MAX_SIZE = 1024**5
 """1 PiB: far above any store's largest object (~50 TB), so a larger size is a mistake."""
 
+MAX_DURATION = 100 * 365 * 86400
+"""100 years in seconds: longer than any upload has existed or any delay can mean, and far
+inside what dates can hold (an age of 10,000 years would overflow a ``datetime``)."""
+
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -90,7 +94,10 @@ def parse_duration(text: str, *, what: str = "duration", unit_required: bool = F
         raise UsageError(
             f"invalid {what} {text!r}: give a unit (ms, s, m, h, d or w), e.g. {number}d"
         )
-    return float(number) * _DURATION_UNITS[unit or "s"]
+    seconds = float(number) * _DURATION_UNITS[unit or "s"]
+    if seconds > MAX_DURATION:
+        raise UsageError(f"invalid {what} {text!r}: longer than 100 years")
+    return seconds
 
 
 def format_size(n: int) -> str:
