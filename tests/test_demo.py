@@ -9,7 +9,7 @@ import pytest
 
 from partcopy.cli import main
 from partcopy.cli.demo import DemoConfig, DemoReport, ideal_seconds, render_report, run_demo
-from partcopy.errors import UsageError
+from partcopy.errors import PlanError, UsageError
 
 MiB = 1024**2
 
@@ -72,6 +72,18 @@ def test_cli_demo_rejects_a_zero_size_before_starting(capsys: pytest.CaptureFixt
     assert len(err) == 1 and "size" in err[0]
 
 
+def test_cli_demo_refuses_a_size_s3_cannot_hold_as_plan_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["plan", "--profile", "s3", "--size", "999TiB"]) == 2
+    planned = capsys.readouterr().err
+    assert main(["demo", "--size", "999TiB", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err == planned and len(err.splitlines()) == 1 and "999 TiB" in err
+
+
 def test_demo_config_validates() -> None:
     with pytest.raises(UsageError):
         DemoConfig(concurrency=0)
+    with pytest.raises(PlanError, match="too large"):
+        DemoConfig(size=999 * 1024**4)

@@ -25,7 +25,8 @@ from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Emulator
 from partcopy.engine.copier import Copier
 from partcopy.engine.events import Event, PartCompleted, PartRetried, Planned
 from partcopy.engine.result import CopyResult
-from partcopy.errors import UsageError
+from partcopy.errors import PlanError, UsageError
+from partcopy.planners import get_profile, plan
 from partcopy.transports import make_transport
 from partcopy.transports.base import Transport
 from partcopy.units import GiB, KiB, MiB, format_size
@@ -74,6 +75,9 @@ class DemoConfig:
                 f"invalid demo: size {self.size!r}, part size {self.part_size!r} and "
                 f"concurrency {self.concurrency!r} must all be positive"
             )
+        # PlanError (as 'partcopy plan' says it) for an object S3 cannot hold, before the
+        # emulator starts; the copy plans it again with the same limits.
+        plan(self.size, get_profile("s3"), self.part_size, self.concurrency)
 
     def part_seconds(self, part_size: int) -> float:
         """The emulator's time for one part: latency plus size over bandwidth (Gbit/s)."""
@@ -383,6 +387,6 @@ def run_demo_command(args: argparse.Namespace) -> int:
         overrides["faults"] = ()
     try:
         config = DemoConfig(**overrides)  # type: ignore[arg-type]
-    except UsageError as exc:
+    except (UsageError, PlanError) as exc:
         return fail_usage(exc)
     return main(config, json_output=args.json, quiet=args.quiet)
