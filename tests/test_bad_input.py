@@ -104,6 +104,12 @@ CP_CASES: list[tuple[str, list[str], str]] = [
     ("addressing-unknown", [SRC, DST, "--addressing-style", "dns"], "dns"),
     ("cos-without-appid", [SRC, "cos://dst-bkt/x"], "cos://dst-bkt/x"),
     ("mode-unknown", [SRC, DST, "--mode", "teleport"], "teleport"),
+    ("restart-without-journal", [SRC, DST, "--restart-on-change"], "needs --journal"),
+    (
+        "restart-without-journal-recursive",
+        ["s3://src-bkt/", "s3://dst-bkt/", "--recursive", "--restart-on-change"],
+        "--restart-on-change needs --journal",
+    ),
 ]
 
 

@@ -192,6 +192,13 @@ async def _copy(
 
 def run_cp(args: argparse.Namespace) -> int:
     """The ``cp`` handler: exit 0 done, 1 failed after retries, 2 bad input."""
+    if args.restart_on_change and args.journal is None:  # it would be silently ignored
+        return fail_usage(
+            UsageError(
+                "--restart-on-change needs --journal PATH: it restarts a journaled copy "
+                "whose source changed"
+            )
+        )
     if args.recursive:
         from partcopy.cli.prefix import run_prefix_command  # the prefix machinery, only here
 
