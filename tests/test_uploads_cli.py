@@ -115,6 +115,18 @@ def test_abort_needs_an_age_or_all_and_dry_run_aborts_nothing(
     assert open_ids(emu, case.bucket) == {other}
 
 
+@pytest.mark.parametrize("flag", ["--all", "--dry-run"])
+def test_list_refuses_abort_flags_before_any_request(
+    flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--all`` and ``--dry-run`` steer an abort: on list they would do nothing, silently."""
+    with EmulatorThread(dialect="s3") as emu:
+        status = main(["uploads", "list", "s3://bkt/", "--endpoint-url", emu.url, flag])
+        assert emu.call(emu.emulator.stats).requests == 0
+    err = capsys.readouterr().err.splitlines()
+    assert status == 2 and len(err) == 1 and f"{flag} needs 'uploads abort'" in err[0]
+
+
 @pytest.mark.parametrize(
     ("url", "named"), [("ftp://bkt/", "ftp://bkt/"), ("s3://Bad_Bucket/", "Bad_Bucket")]
 )

@@ -136,6 +136,12 @@ def run_uploads(args: argparse.Namespace) -> int:
     """The ``uploads`` handler: 0 done, 1 a request or an abort failed, 2 bad input."""
     try:
         configure_logging(args.log_level)
+        for flag in ("all", "dry_run"):  # abort's flags: on list they would be ignored
+            if args.action == "list" and getattr(args, flag):
+                raise UsageError(
+                    f"--{flag.replace('_', '-')} needs 'uploads abort': list aborts nothing "
+                    "(--older-than filters what it lists)"
+                )
         if args.action == "abort" and args.older_than is None and not args.all:
             raise UsageError(
                 "uploads abort needs --older-than DURATION or --all: without either it would "
