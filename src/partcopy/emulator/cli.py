@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import signal
 import sys
@@ -68,11 +69,19 @@ def _non_negative(what: str) -> Callable[[str], float]:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: not a number") from None
+        if not math.isfinite(value):  # inf would make every data request wait forever
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: not a finite number")
         if value < 0:
             raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: must not be negative")
         return value
 
     return convert
+
+
+def _access_key(text: str) -> str:
+    if not text:
+        raise argparse.ArgumentTypeError(f"invalid access key {text!r}: must not be empty")
+    return text
 
 
 def _port(text: str) -> int:
@@ -92,7 +101,7 @@ def add_emulator(sub: Any) -> None:
     p.add_argument("--dialect", required=True, choices=DIALECTS)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=0, help="port (default: a free one)")
-    p.add_argument("--access-key", default=DEFAULT_ACCESS_KEY)
+    p.add_argument("--access-key", type=_access_key, default=DEFAULT_ACCESS_KEY)
     p.add_argument(
         "--secret-key",
         default=None,

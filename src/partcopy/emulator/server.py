@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import math
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
@@ -148,8 +149,13 @@ class Emulator:
     ) -> None:
         if dialect not in DIALECTS:
             raise UsageError(f"invalid dialect {dialect!r}: expected one of {', '.join(DIALECTS)}")
-        if latency_ms < 0 or gbps < 0:
-            raise UsageError(f"invalid latency {latency_ms!r} or bandwidth {gbps!r}: negative")
+        for what, value in (("latency", latency_ms), ("bandwidth", gbps)):
+            if not math.isfinite(value) or value < 0:  # inf: every data request would hang
+                raise UsageError(f"invalid {what} {value!r}: expected a finite number >= 0")
+        if not access_key:
+            raise UsageError(f"invalid access key {access_key!r}: must not be empty")
+        if not secret_key:
+            raise UsageError("invalid secret key '': must not be empty")
         self.dialect = dialect
         self.host = host
         self.port = port
@@ -177,6 +183,9 @@ class Emulator:
         # ``keys`` (tests of temporary credentials) replaces the one access key pair;
         # ``users`` adds permanent pairs beside it, each its own owner.
         users = tuple(users)
+        for user_key, user_secret in users:
+            if not user_key or not user_secret:
+                raise UsageError(f"invalid user {user_key!r}: empty access key or secret key")
         self._main_key = access_key
         self._accounts = frozenset(user_key for user_key, _ in users)
         if keys is None and users:
