@@ -66,11 +66,33 @@ def test_object_sweep_json_plot_and_cleanup(
         (8 * MiB, 4),
     ]
     assert all(p["bytes"] == 24 * MiB and p["error"] is None for p in points)
+    assert [p["asked_part_size"] for p in points] == [p["part_size"] for p in points]
     assert [p["requests"] for p in points] == [5, 5, 3, 3]  # one UploadPartCopy per part
     assert all(0 < p["p50_ms"] <= p["p99_ms"] and p["throttle_rate"] == 0 for p in points)
     assert "MiB/s" in out and plot.read_bytes().startswith(b"\x89PNG")
     assert scratch_keys(emulator) == ["mine/keep"]  # every copy deleted, the user's kept
     assert src_keys(emulator) == before  # nothing written next to the source
+
+
+def test_a_point_reports_the_part_size_used_and_the_one_asked(
+    emulator: EmulatorThread, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The planner raises 1 B to S3's 5 MiB floor, and a 6 GiB part (over the 5 GiB
+    ceiling) of a 24 MiB object is the whole object in one part: each point says so."""
+    argv = ["bench", "--endpoint-url", emulator.url, "s3://src/big", "s3://scratch/mine/"]
+    argv += ["--part-sizes", "1,6GiB", "--concurrency", "2"]
+    assert main([*argv, "--json"]) == 0
+    points = json.loads(capsys.readouterr().out)["points"]
+    assert [(p["part_size"], p["asked_part_size"]) for p in points] == [
+        (5 * MiB, 1),
+        (24 * MiB, 6 * 1024 * MiB),
+    ]
+    assert [p["requests"] for p in points] == [5, 1]
+    assert main(argv) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert rows[0].split()[:2] == ["5", "MiB"] and rows[0].endswith("(asked 1 B)")
+    assert rows[1].split()[:2] == ["24", "MiB"] and rows[1].endswith("(asked 6 GiB)")
+    assert scratch_keys(emulator) == ["mine/keep"]
 
 
 def test_prefix_sweep_counts_objects_per_second_and_throttles(

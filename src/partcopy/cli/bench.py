@@ -210,12 +210,20 @@ def _print_header(prefix: bool) -> None:
 
 
 def _print_point(point: Any) -> None:
-    first = str(point.objects) if point.kind == "prefix" else format_size(point.part_size)
+    """One row; an object point shows the part size the copy used, and the one asked for
+    where the planner chose another (the store's limits, an object smaller than a part)."""
+    asked = ""
+    if point.kind == "prefix":
+        first = str(point.objects)
+    else:
+        first = "-" if point.part_size is None else format_size(point.part_size)
+        if point.part_size != point.asked_part_size:
+            asked = f"  (asked {format_size(point.asked_part_size)})"
     rate = point.objects_per_s if point.kind == "prefix" else point.mib_per_s
     print(
         f"{first:>10} {point.concurrency:>5} {point.seconds:>8.2f} {rate:>10.1f} "
         f"{point.requests:>8} {point.p50_ms:>8.1f} {point.p99_ms:>8.1f} "
-        f"{point.throttle_rate:>8.1%}" + (f"  error: {point.error}" if point.error else ""),
+        f"{point.throttle_rate:>8.1%}{asked}" + (f"  error: {point.error}" if point.error else ""),
         flush=True,
     )
 
@@ -233,13 +241,18 @@ def _plot(points: list[Any], path: str, source: str) -> None:
         ax.plot(xs, [p.objects_per_s for p in points], marker="o", label="objects/s")
         ax.set_ylabel("objects per second")
     else:
-        for size in sorted({p.part_size for p in points}):
-            row = [p for p in points if p.part_size == size]
+        for asked in sorted({p.asked_part_size for p in points}):  # one line per size asked
+            row = [p for p in points if p.asked_part_size == asked]
+            used = sorted({p.part_size for p in row if p.part_size is not None})
+            label = f"part size {format_size(asked)}"
+            if used and used != [asked]:
+                shown = ", ".join(map(format_size, used))
+                label = f"part size {shown} (asked {format_size(asked)})"
             ax.plot(
                 [p.concurrency for p in row],
                 [p.mib_per_s for p in row],
                 marker="o",
-                label=f"part size {format_size(size)}",
+                label=label,
             )
         ax.set_ylabel("throughput (MiB/s)")
     ax.set_xscale("log", base=2)

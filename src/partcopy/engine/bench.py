@@ -25,6 +25,7 @@ import anyio
 from partcopy.config import EndpointConfig
 from partcopy.engine.adaptive import is_throttle
 from partcopy.engine.copier import Copier, default_transport
+from partcopy.engine.events import Event, Planned
 from partcopy.engine.orphans import PrefixLocation, parse_prefix_url
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import ObjectNotFound, PartcopyError, UsageError
@@ -81,6 +82,9 @@ class BenchPoint:
     """``object`` (one object in parts) or ``prefix`` (many objects)."""
     concurrency: int
     part_size: int | None
+    """The part size the copy used: the planner's choice within the store's limits, or the
+    object's size when it was copied in one part; None for a prefix, or a copy that failed
+    before it was planned."""
     objects: int
     bytes: int
     seconds: float
@@ -91,6 +95,8 @@ class BenchPoint:
     error: str | None = None
     left_behind: tuple[str, ...] = ()
     """What this point wrote and the store would not delete (the user must)."""
+    asked_part_size: int | None = None
+    """The part size the sweep asked for (``part_sizes``), which the planner may change."""
 
     @property
     def mib_per_s(self) -> float:
@@ -124,11 +130,20 @@ class RequestTimes:
     throttled: int = 0
     written: set[tuple[str, str]] = field(default_factory=set)
     """``(bucket, key)`` of every Complete or CopyObject sent, whatever its answer."""
+    part_size: int | None = None
+    """The largest part the last planned copy chose (``on_event``): the planner's part
+    size, or the object's size when it fits in one part."""
 
     def reset(self) -> None:
         self.latencies.clear()
         self.throttled = 0
         self.written.clear()
+        self.part_size = None
+
+    def on_event(self, event: Event) -> None:
+        """Keep the part size a copy planned (the planner may change the one asked for)."""
+        if isinstance(event, Planned):
+            self.part_size = min(event.part_size, event.size)
 
     def percentile(self, q: float) -> float:
         """The ``q`` quantile in milliseconds (nearest rank), 0 with no requests."""
@@ -257,6 +272,7 @@ async def _object_sweep(
                         concurrency=concurrency,
                         provider=settings.provider,
                         single_threshold=0,
+                        on_event=times.on_event,
                     )
                     size = result.bytes
                 except PartcopyError as exc:
@@ -265,8 +281,9 @@ async def _object_sweep(
                     seconds = time.perf_counter() - started
                     # Always: a copy that failed after Complete (or was interrupted) may exist.
                     kept = await _delete(copier, [parse_url(dst)], left, times)
-                point = _point(times, "object", concurrency, part_size, 1, size, seconds, error)
-            yield replace(point, left_behind=kept)
+                used = times.part_size  # from the plan: a copy that failed has no result
+                point = _point(times, "object", concurrency, used, 1, size, seconds, error)
+            yield replace(point, left_behind=kept, asked_part_size=part_size)
 
 
 async def _prefix_sweep(
