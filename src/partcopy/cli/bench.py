@@ -86,10 +86,12 @@ def add_bench(sub: Any) -> None:
 
 
 def _list(text: str, what: str, parse: Any) -> tuple[int, ...]:
-    values = tuple(parse(item.strip()) for item in text.split(",") if item.strip())
-    if not values:
+    items = [item.strip() for item in text.split(",")]
+    if not any(items):
         raise UsageError(f"invalid {what} {text!r}: expected a comma-separated list")
-    return values
+    if not all(items):  # '4,,8': a value left out by mistake, not to be skipped silently
+        raise UsageError(f"invalid {what} {text!r}: an item of the list is empty")
+    return tuple(parse(item) for item in items)
 
 
 def _count(text: str) -> int:
