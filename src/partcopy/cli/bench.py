@@ -45,8 +45,8 @@ def add_bench(sub: Any) -> None:
     p.add_argument(
         "destination",
         metavar="DST_PREFIX",
-        nargs="?",
-        help="scratch prefix ending in / (required): copies go under it and are deleted",
+        help="scratch prefix ending in /: copies go under it and are deleted afterwards "
+        "(bench writes nowhere else)",
     )
     p.add_argument("--endpoint-url", help="endpoint of the store (default: the provider's)")
     p.add_argument("--region", help="region of the store")
@@ -104,11 +104,6 @@ def _count(text: str) -> int:
 def _settings(args: argparse.Namespace) -> Any:
     from partcopy.engine.bench import BenchSettings, check_bench
 
-    if args.destination is None:
-        raise UsageError(
-            "missing DST_PREFIX: bench writes test copies, only under a prefix you name "
-            "(e.g. s3://bucket/scratch/), and deletes them afterwards"
-        )
     check_identity_flags(args)
     settings = BenchSettings(
         source=args.source,
