@@ -83,6 +83,37 @@ def test_help_speaks_to_users() -> None:
         assert "``" not in own.format_help(), command.name
 
 
+def _own_parser(name: str) -> argparse.ArgumentParser:
+    sub = build_parser([name])
+    actions = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+    return actions[0].choices[name]
+
+
+def test_every_flag_is_explained_consistently() -> None:
+    """Every argument has help, none points at the source, file flags read ``PATH``, and a
+    single-sided ``--profile`` does not speak of both sides."""
+    for command in COMMANDS:
+        own = _own_parser(command.name)
+        flags = {s: a for a in own._actions for s in a.option_strings}
+        for action in own._actions:
+            assert action.help, (command.name, action.option_strings or action.dest)
+        text = own.format_help()
+        assert ".py" not in text and "cli/" not in text, command.name
+        for flag in ("--journal", "--report"):
+            if flag in flags:
+                assert flags[flag].metavar == "PATH", (command.name, flag)
+        if "--profile" in flags and "--src-profile" not in flags:
+            assert "both sides" not in (flags["--profile"].help or ""), command.name
+        if "--include" in flags:
+            rules = " ".join(f"{flags[f].help}" for f in ("--include", "--exclude"))
+            assert "included by default" in rules and "order" in rules, command.name
+
+
+def test_bench_shows_its_scratch_prefix_as_required() -> None:
+    usage = " ".join(_own_parser("bench").format_usage().split())
+    assert usage.endswith(" SRC DST_PREFIX") and "[DST_PREFIX]" not in usage
+
+
 _CP_PROBE = """
 import json, sys
 from partcopy.cli import main

@@ -53,9 +53,12 @@ def add_bulk(sub: Any) -> None:
     p.add_argument(
         "--journal",
         type=path_arg("journal"),
+        metavar="PATH",
         help="SQLite journal: a rerun skips finished objects",
     )
-    p.add_argument("--report", help="write one JSON line per manifest line to this file")
+    p.add_argument(
+        "--report", metavar="PATH", help="write one JSON line per manifest line to this file"
+    )
     add_workers_flags(
         p,
         "worker processes on this machine, each with 1/N of the budget "

@@ -180,7 +180,8 @@ def add_copier_flags(p: Any, *, many: bool, concurrency_help: str, provider_help
 def add_identity_flags(p: Any, *, many: bool = False, sides: bool = True) -> None:
     """Who the copy is (AWS profiles, per side with ``sides``) and how it reaches stores."""
     s = "s" if many else ""
-    p.add_argument("--profile", help="AWS config profile for both sides (~/.aws/config)")
+    both = " for both sides" if sides else ""
+    p.add_argument("--profile", help=f"AWS config profile{both} (~/.aws/config)")
     if sides:
         p.add_argument("--src-profile", help=f"AWS config profile for the source{s} only")
         p.add_argument("--dst-profile", help=f"AWS config profile for the destination{s} only")

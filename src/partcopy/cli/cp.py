@@ -64,7 +64,8 @@ def add_cp(sub: Any) -> None:
     p.add_argument(
         "--recursive",
         action="store_true",
-        help="SRC and DST are prefixes: copy every object under SRC (see cli/prefix.py)",
+        help="SRC and DST are prefixes: copy every object under SRC to the same relative "
+        "key under DST",
     )
     add_prefix_flags(p, sync=False)
     add_fidelity_flags(p)

@@ -62,6 +62,7 @@ def add_sync(sub: Any) -> None:
     p.add_argument(
         "--journal",
         type=path_arg("journal"),
+        metavar="PATH",
         help="SQLite journal: a rerun skips finished objects",
     )
     add_prefix_flags(p, sync=True)

@@ -36,6 +36,11 @@ class FilterAction(argparse.Action):
 
 def add_filter_flags(p: Any) -> None:
     """``--include G`` / ``--exclude G``, repeatable, kept in the order given."""
+    rule = {
+        "include": "every key is included by default; --include and --exclude apply in the "
+        "order given, and the last one matching a key decides",
+        "exclude": "e.g. --exclude '*' --include '*.jpg' keeps only the .jpg keys",
+    }
     for flag, verb in (("--include", "include"), ("--exclude", "exclude")):
         p.add_argument(
             flag,
@@ -44,8 +49,7 @@ def add_filter_flags(p: Any) -> None:
             const=verb,
             default=[],
             metavar="GLOB",
-            help=f"{verb} keys (relative to the prefix) matching GLOB; repeatable, in order, "
-            "the last match wins",
+            help=f"{verb} keys (relative to the prefix) matching GLOB, repeatable: {rule[verb]}",
         )
 
 

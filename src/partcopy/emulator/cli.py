@@ -98,10 +98,20 @@ def add_emulator(sub: Any) -> None:
         description="Serve an in-memory object store speaking one dialect. Default "
         f"credentials: access key {DEFAULT_ACCESS_KEY!r}, secret key {DEFAULT_SECRET_KEY!r}.",
     )
-    p.add_argument("--dialect", required=True, choices=DIALECTS)
+    p.add_argument(
+        "--dialect",
+        required=True,
+        choices=DIALECTS,
+        help="the wire protocol to speak: s3 (also S3-compatible stores), obs, cos or qingstor",
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=0, help="port (default: a free one)")
-    p.add_argument("--access-key", type=_access_key, default=DEFAULT_ACCESS_KEY)
+    p.add_argument(
+        "--access-key",
+        type=_access_key,
+        default=DEFAULT_ACCESS_KEY,
+        help=f"the access key requests must be signed with (default {DEFAULT_ACCESS_KEY!r})",
+    )
     p.add_argument(
         "--secret-key",
         default=None,
