@@ -272,9 +272,11 @@ def _concurrency(result: CopyResult) -> str:
 
 
 class ProgressBar:
-    """A live rich bar fed by copy events: bytes, rate, parts and retries."""
+    """A live rich bar fed by copy events: bytes, rate, parts and retries, on stderr (stdout
+    carries the summary, perhaps into a file)."""
 
     def __init__(self) -> None:
+        from rich.console import Console
         from rich.progress import (
             BarColumn,
             DownloadColumn,
@@ -292,6 +294,7 @@ class ProgressBar:
             TextColumn("parts {task.fields[parts]}"),
             TextColumn("retries {task.fields[retries]}"),
             TimeElapsedColumn(),
+            console=Console(stderr=True),
         )
         self.task = self.progress.add_task("copy", total=None, parts="0/?", retries=0)
         self._parts = 0
@@ -323,7 +326,8 @@ class ProgressBar:
 def main(
     config: DemoConfig | None = None, *, json_output: bool = False, quiet: bool = False
 ) -> int:
-    """Run the demo for the CLI: a live bar, then the summary (or one JSON object).
+    """Run the demo for the CLI: a live bar (on a terminal, as ``cp`` shows one), then the
+    summary (or one JSON object).
 
     Exit status 0 when the copy completed and verified, 1 otherwise.
     """
@@ -336,7 +340,7 @@ def main(
 
     configure_logging("error")
     console = Console(stderr=json_output)
-    bar = None if (quiet or json_output) else ProgressBar()
+    bar = None if (quiet or json_output or not sys.stderr.isatty()) else ProgressBar()
     try:
         if bar is None:
             report = anyio.run(run_demo, config)
