@@ -17,6 +17,7 @@ import pytest
 from partcopy.cli import main
 from partcopy.emulator.thread import EmulatorThread
 from partcopy.store.memory import StoreError
+from tty_helpers import run_with_terminal_stderr
 
 CONTRACT_KEYS = {
     "status",
@@ -195,6 +196,16 @@ def test_source_changed_mid_copy_exits_1_upload_aborted_destination_absent(
     assert status == 1 and doc["status"] == "failed"
     assert doc["error"]["type"] == "SourceChanged" and doc["error"]["upload_id"] is None
     assert open_uploads == 0 and absent == 404
+
+
+def test_the_progress_bar_goes_to_the_terminal_not_into_redirected_stdout() -> None:
+    """``cp SRC DST > f`` on a terminal: the bar (decided by stderr being a terminal) is
+    drawn there, and nothing reaches the file."""
+    with EmulatorThread(dialect="s3", objects=["bkt/src=64MiB"]) as emu:
+        argv = ["cp", "s3://bkt/src", "s3://bkt/dst", "--endpoint-url", emu.url]
+        run = run_with_terminal_stderr(argv, env={**os.environ, **ENV})
+    assert run.returncode == 0 and run.stdout == b""
+    assert b"64.0/64.0 MiB" in run.terminal and b"copied s3://bkt/src" in run.terminal
 
 
 def test_cp_subprocess_against_the_emulator_subprocess() -> None:

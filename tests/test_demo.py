@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import pty
-import subprocess
-import sys
-import threading
 
 import anyio
 import pytest
@@ -16,6 +10,7 @@ import pytest
 from partcopy.cli import main
 from partcopy.cli.demo import DemoConfig, DemoReport, ideal_seconds, render_report, run_demo
 from partcopy.errors import PlanError, UsageError
+from tty_helpers import run_with_terminal_stderr
 
 MiB = 1024**2
 
@@ -84,31 +79,10 @@ def test_cli_demo_redirected_writes_no_progress_bar(capsys: pytest.CaptureFixtur
 
 def test_cli_demo_draws_its_bar_on_the_terminal_not_into_redirected_stdout() -> None:
     """stdout into a pipe, stderr a terminal: the bar goes to the terminal, as cp's does."""
-    main_fd, term_fd = pty.openpty()
-    chunks: list[bytes] = []
-
-    def read_terminal() -> None:  # as it is written: a full terminal would stall the demo
-        with contextlib.suppress(OSError):  # EIO once the demo has exited
-            while chunk := os.read(main_fd, 65536):
-                chunks.append(chunk)
-
-    reader = threading.Thread(target=read_terminal)
-    reader.start()
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "partcopy", *SMALL],
-            stdout=subprocess.PIPE,
-            stderr=term_fd,
-            timeout=60,
-        )
-    finally:
-        os.close(term_fd)
-        reader.join(timeout=10)
-        os.close(main_fd)
-    term = b"".join(chunks)
-    assert proc.returncode == 0
-    assert b"verified" in proc.stdout and b"copying" not in proc.stdout
-    assert b"copying" in term and b"parts 2/2" in term
+    run = run_with_terminal_stderr(SMALL)
+    assert run.returncode == 0
+    assert b"verified" in run.stdout and b"copying" not in run.stdout
+    assert b"copying" in run.terminal and b"parts 2/2" in run.terminal
 
 
 def test_cli_demo_rejects_a_zero_size_before_starting(capsys: pytest.CaptureFixture[str]) -> None:

@@ -110,9 +110,11 @@ class _Tally:
 
 
 class _Bar:
-    """A rich progress bar fed by events: bytes, parts, rate and retries."""
+    """A rich progress bar fed by events: bytes, parts, rate and retries. On stderr, the
+    terminal it is shown for: stdout carries only the JSON, perhaps into a file."""
 
     def __init__(self, tally: _Tally) -> None:
+        from rich.console import Console
         from rich.progress import (
             BarColumn,
             DownloadColumn,
@@ -131,7 +133,7 @@ class _Bar:
             TextColumn("parts {task.fields[parts]}"),
             TextColumn("retries {task.fields[retries]}"),
             TimeRemainingColumn(),
-            console=None,
+            console=Console(stderr=True),
             transient=False,
         )
         self.task = self.progress.add_task("copy", total=None, parts="0/?", retries=0)
