@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from partcopy.cli import main
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
 from partcopy.engine.report import read_report
+from tty_helpers import run_with_terminal_stderr
 
 
 @pytest.fixture
@@ -120,6 +122,18 @@ def test_bad_input_is_exit_2_with_one_line_before_any_request(
     assert code == 2 and out == ""
     assert named in err and err.count("\n") == 1
     assert emu.emulator.stats().requests == requests
+
+
+def test_the_progress_line_goes_to_the_terminal_not_into_redirected_stdout(
+    tmp_path: Path, emu: EmulatorThread
+) -> None:
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(json.dumps({"src": "s3://src-bkt/k0", "dst": "s3://dst-bkt/k0"}) + "\n")
+    env = {**os.environ, "PARTCOPY_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY}
+    env["PARTCOPY_SECRET_ACCESS_KEY"] = DEFAULT_SECRET_KEY
+    run = run_with_terminal_stderr(["bulk", str(manifest), "--endpoint-url", emu.url], env=env)
+    assert run.returncode == 0 and run.stdout == b""
+    assert b"objects: " in run.terminal and b'"ok": 1' in run.terminal
 
 
 def test_missing_manifest_and_exclusive_dask_flags(

@@ -72,13 +72,18 @@ def add_bulk(sub: Any) -> None:
 
 
 class _Progress:
-    """A live line of objects done on a terminal (nothing is buffered per object)."""
+    """A live line of objects done on a terminal (nothing is buffered per object), on
+    stderr: the terminal it is shown for (stdout may be a file)."""
 
     def __init__(self) -> None:
+        from rich.console import Console
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         self.progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
         )
         self.counts = {"ok": 0, "skipped": 0, "failed": 0}
         self.task = self.progress.add_task(self._text(), total=None)
