@@ -357,3 +357,39 @@ def test_the_command_loads_the_system_trust_store_on_its_first_https_request(
         "after_load": seen["after_load"],
     }
     assert seen["after_load"].startswith("answered ")
+
+
+def test_a_proxy_password_never_shows_in_errors_or_their_causes(
+    emulator_thread: Callable[..., EmulatorThread],
+    env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A relay whose source GET is reset mid-body: aiohttp reports the upload as "Failed
+    to send bytes into the underlying connection Connection<ConnectionKey(..., proxy=
+    URL('http://puser:PROXYPASSWORD9@...'), proxy_auth=BasicAuth(...))>"."""
+    emu = emulator_thread(objects=["a/k=6MiB", "b/keep=0"])
+    emu.call(lambda: emu.emulator.set_faults(["reset:1.0@get"], seed=1))
+    endpoint = f"http://store.example.test:{emu_port(emu)}"
+    for name, value in CREDS.items():
+        env.setenv(name, value)
+    with ForwardProxy().running() as proxy:
+        secret_proxy = proxy.url.replace("//", "//puser:PROXYPASSWORD9@")
+        status = main(
+            [
+                *("cp", "s3://a/k", "s3://b/k", "--endpoint-url", endpoint, "--mode", "relay"),
+                *("--proxy", secret_proxy, "--max-attempts", "1", "--json"),
+            ]
+        )
+    out, err = capsys.readouterr()
+    assert status == 1 and json.loads(out)["status"] == "failed"
+    assert "PROXYPASSWORD9" not in out + err
+    assert "Failed to send bytes" in out and "connection to store.example.test" in out
+
+    import aiohttp
+
+    from partcopy.transports.http import safe_cause, scrub
+
+    leaky = aiohttp.ClientConnectionError(
+        f"to {secret_proxy}, BasicAuth(login='puser', password='PROXYPASSWORD9')"
+    )
+    assert "PROXYPASSWORD9" not in repr(safe_cause(leaky)) + scrub(str(leaky))

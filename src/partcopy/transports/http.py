@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import re
 import ssl
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
@@ -131,8 +132,27 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
     return max(when.timestamp() - now(), 0.0)
 
 
+_CONNECTION_KEY = re.compile(r"Connection<ConnectionKey\(host='([^']*)', port=(\d+).*?\)>")
+_SCRUBS = (
+    (re.compile(r"BasicAuth\([^)]*\)"), "BasicAuth(***)"),
+    (re.compile(r"(?<=//)[^/\s'\"@]*@"), "***@"),
+    (re.compile(r"<ssl\.SSLContext object at 0x[0-9a-fA-F]+>"), "<TLS context>"),
+)
+
+
+def scrub(text: str) -> str:
+    """aiohttp's text for a connection error with the secrets it may hold taken out: its
+    connection key carries the proxy URL with its password and the proxy's BasicAuth, so it
+    becomes ``connection to host:port``; any other URL loses its user information."""
+    text = _CONNECTION_KEY.sub(r"connection to \1:\2", text)
+    for pattern, replacement in _SCRUBS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def map_client_error(exc: BaseException, operation: str) -> TransportError:
-    """The partcopy error for an aiohttp/asyncio failure (never carries headers)."""
+    """The partcopy error for an aiohttp/asyncio failure (never carries headers, nor a
+    proxy's credentials)."""
     if isinstance(exc, TimeoutError):
         return ResponseTimeout(
             f"{operation}: no answer in time ({type(exc).__name__})", operation=operation
@@ -141,11 +161,12 @@ def map_client_error(exc: BaseException, operation: str) -> TransportError:
         return ConnectError(f"{operation}: connection closed mid-body", operation=operation)
     if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
         # A certificate that does not verify will not verify on the next attempt either.
-        error = ConnectError(f"{operation}: TLS: {exc}", operation=operation)
+        error = ConnectError(f"{operation}: TLS: {scrub(str(exc))}", operation=operation)
         error.retryable = False
         return error
     if isinstance(exc, aiohttp.ClientConnectionError | ConnectionError):
-        return ConnectError(f"{operation}: {type(exc).__name__}: {exc}", operation=operation)
+        text = scrub(str(exc))
+        return ConnectError(f"{operation}: {type(exc).__name__}: {text}", operation=operation)
     if isinstance(exc, aiohttp.ClientResponseError):
         detail = " ".join(f"{type(exc).__name__} {exc.status}: {exc.message}".split())[:300]
         return ProtocolError(f"{operation}: {detail}", operation=operation)
@@ -154,12 +175,20 @@ def map_client_error(exc: BaseException, operation: str) -> TransportError:
 
 def safe_cause(exc: BaseException) -> BaseException:
     """``exc`` fit to chain: aiohttp's response errors carry the request's headers
-    (Authorization included) in their repr, so those are scrubbed first."""
-    if isinstance(exc, aiohttp.ClientResponseError) and exc.request_info is not None:
-        info = exc.request_info
-        exc.request_info = aiohttp.RequestInfo(
-            info.url, info.method, CIMultiDictProxy(CIMultiDict()), info.real_url
-        )
+    (Authorization included) in their repr, so those are scrubbed first; a connection error
+    whose text holds a proxy's credentials is replaced by one with the scrubbed text (a
+    logged traceback prints the causes too)."""
+    if isinstance(exc, aiohttp.ClientResponseError):
+        if exc.request_info is not None:
+            info = exc.request_info
+            exc.request_info = aiohttp.RequestInfo(
+                info.url, info.method, CIMultiDictProxy(CIMultiDict()), info.real_url
+            )
+        return exc
+    text = str(exc)
+    clean = scrub(text)
+    if clean != text or scrub(repr(exc)) != repr(exc):
+        return ConnectionError(f"{type(exc).__name__}: {clean}")
     return exc
 
 
