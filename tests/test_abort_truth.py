@@ -11,7 +11,7 @@ import pytest
 from partcopy import Copier
 from partcopy.engine.events import Event, Failed, PartCompleted
 from partcopy.engine.retry import RetryPolicy
-from partcopy.errors import PartFailed
+from partcopy.errors import CopyError, PartFailed
 from partcopy.store.memory import MemoryStore
 from partcopy.transports.faults import Fault, FaultyTransport
 from partcopy.transports.memory import MemoryTransport
@@ -179,3 +179,38 @@ def test_ctrl_c_while_the_abort_is_refused_says_the_upload_is_open() -> None:
     assert summary["error"]["upload_id"] == upload.upload_id
     assert (summary["mode"], summary["parts"]) == ("copy", 128)
     assert "left open" in err.decode() and "was aborted" not in err.decode()
+
+
+def test_a_lost_create_whose_strays_cannot_be_listed_says_one_may_be_left_open() -> None:
+    store = new_store()
+    lost = frozenset({"create_multipart", "list_uploads"})
+    transport = FaultyTransport(MemoryTransport(store), [Fault("reset", 1.0, ops=lost)])
+
+    async def main() -> None:
+        async with Copier(
+            transport=transport, sleep=no_sleep, retry=RetryPolicy(max_attempts=2), seed=3
+        ) as c:
+            await c.copy(SRC, DST, part_size="5MiB")
+
+    with pytest.raises(CopyError) as info:
+        anyio.run(main)
+    assert store.open_uploads() == 2  # both attempts made one; neither answer came back
+    message = str(info.value)
+    assert "could not start the upload" in message
+    assert f"may be left open (partcopy uploads list {DST} shows it)" in message
+
+
+def test_a_lost_create_whose_strays_are_aborted_says_nothing_of_them() -> None:
+    store = new_store()
+    lost = frozenset({"create_multipart"})
+    transport = FaultyTransport(MemoryTransport(store), [Fault("reset", 1.0, ops=lost)])
+
+    async def main() -> None:
+        async with Copier(
+            transport=transport, sleep=no_sleep, retry=RetryPolicy(max_attempts=2), seed=3
+        ) as c:
+            await c.copy(SRC, DST, part_size="5MiB")
+
+    with pytest.raises(CopyError) as info:
+        anyio.run(main)
+    assert store.open_uploads() == 0 and "left open" not in str(info.value)

@@ -278,3 +278,24 @@ def test_bad_journal_is_exit_2_with_one_line(
     assert captured.out == ""
     lines = captured.err.splitlines()
     assert len(lines) == 1 and str(journal) in lines[0]
+
+
+def test_a_second_ctrl_c_during_the_abort_says_the_upload_may_be_left_open(
+    store: Store,
+) -> None:
+    """The first Ctrl-C starts the abort; a second one, while the abort waits for its
+    answer, must not be reported as "the upload was aborted"."""
+    store.emu.call(lambda: store.emu.emulator.set_faults(["delay:1.0:30s@abort"], seed=1))
+    proc = start([sys.executable, "-c", CTRL_C_ENTRY, *cp_args(store, None, "--json")])
+    store.wait_for_parts(10, proc)
+    proc.send_signal(signal.SIGINT)
+    while store.emu.call(lambda: store.emu.emulator.stats().ops.get("abort", 0)) == 0:
+        assert proc.poll() is None, "the copy ended before its abort was sent"
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    error = json.loads(out)["error"]
+    assert "may be left open" in error["message"] and "was aborted" not in error["message"]
+    assert error["upload_id"] is not None and error["upload_id"] in error["message"]
+    assert "was aborted" not in err.decode()

@@ -125,7 +125,12 @@ def _version(version_id: str | None) -> str | None:
     return None if not version_id or version_id == "null" else version_id
 
 
-def _cancel_message(kept: str | None, upload: list[str]) -> str:
+def _cancel_message(kept: str | None, upload: list[str], abort_cut: bool = False) -> str:
+    if kept is not None and abort_cut:
+        return (
+            f"interrupted while aborting the upload {kept}: it may be left open "
+            "(partcopy uploads list shows it)"
+        )
     if kept is not None:
         return f"interrupted; the upload {kept} could not be aborted and is left open"
     if upload:
@@ -224,6 +229,11 @@ class CopyJob:
         self._verbose = True
         self._last_limit = self.dst.limiter.limit
         self.left_open: str | None = None
+        self.abort_cut = False
+        """The abort of ``left_open`` was itself interrupted: whether it went is unknown."""
+        self.strays_unchecked = False
+        """Uploads a lost CreateMultipartUpload answer may have made could not be listed or
+        aborted: some may be left open."""
         self.source_tags: str | None = None
         """The source's tags as read (None: not read, or not readable)."""
         self.checksum_plan = ChecksumPlan()
@@ -323,7 +333,8 @@ class CopyJob:
         if not isinstance(exc, Exception):
             kept = upload[0] if upload and not self.options.abort_on_cancel else self.left_open
             if self.emit is not None:
-                self.emit(Failed(self.job_id, "Cancelled", _cancel_message(kept, upload), kept))
+                message = _cancel_message(kept, upload, self.abort_cut and kept == self.left_open)
+                self.emit(Failed(self.job_id, "Cancelled", message, kept))
             with anyio.CancelScope(shield=True):
                 await self.hooks.on_failed(exc, kept)
             return
@@ -719,6 +730,7 @@ class CopyJob:
         """
         dst = self.destination
         since = started - timedelta(seconds=CREATE_SKEW)
+        self.strays_unchecked = True  # until every stray is listed and aborted
         try:
             uploads = await self._call(
                 "list_uploads",
@@ -729,6 +741,7 @@ class CopyJob:
                 "could not list uploads after a lost create", job_id=self.job_id, error=str(exc)
             )
             return
+        unaborted = 0
         for upload in uploads:
             initiated = upload.initiated
             if upload.key != dst.key or upload.upload_id == upload_id or initiated is None:
@@ -741,6 +754,8 @@ class CopyJob:
             self._log.info(
                 "aborted an upload a lost create left", upload_id=upload.upload_id, error=problem
             )
+            unaborted += problem is not None
+        self.strays_unchecked = unaborted > 0
 
     async def _multipart(
         self,
@@ -755,7 +770,13 @@ class CopyJob:
             try:
                 upload_id = await self._create(info)
             except TransportError as exc:
-                raise CopyError(f"could not start the upload: {exc}") from exc
+                doubt = (
+                    f"; an upload its lost answer created may be left open (partcopy uploads "
+                    f"list {self.destination.url} shows it)"
+                    if self.strays_unchecked
+                    else ""
+                )
+                raise CopyError(f"could not start the upload: {exc}{doubt}") from exc
         # The abort is registered here, the moment the upload id exists.
         upload.append(upload_id)
         completed = False
@@ -803,7 +824,11 @@ class CopyJob:
             cancelled = not isinstance(exc, Exception)
             if cancelled and not self.options.abort_on_cancel:
                 raise
-            problem = await self._abort(upload_id)
+            try:
+                problem = await self._abort(upload_id)
+            except BaseException:  # a second interrupt, mid-abort: the upload may remain
+                self.left_open, self.abort_cut = upload_id, True
+                raise
             if problem is not None:
                 self.left_open = upload_id
             if cancelled:
