@@ -11,7 +11,7 @@ import pytest
 from partcopy import Copier
 from partcopy.engine.events import Event, Failed, PartCompleted
 from partcopy.engine.retry import RetryPolicy
-from partcopy.errors import CopyError, PartFailed
+from partcopy.errors import ConnectError, CopyError, PartFailed
 from partcopy.store.memory import MemoryStore
 from partcopy.transports.faults import Fault, FaultyTransport
 from partcopy.transports.memory import MemoryTransport
@@ -214,3 +214,45 @@ def test_a_lost_create_whose_strays_are_aborted_says_nothing_of_them() -> None:
     with pytest.raises(CopyError) as info:
         anyio.run(main)
     assert store.open_uploads() == 0 and "left open" not in str(info.value)
+
+
+@pytest.mark.parametrize("attempts", [1, 3])
+def test_a_complete_whose_answer_is_lost_is_proven_by_the_destination(attempts: int) -> None:
+    """Complete happens, its answer is reset every time (later attempts find no upload):
+    the destination carries the size and the composite ETag of the verified parts, so the
+    copy is completed, not reported failed over an object that is there."""
+    store = new_store()
+    faults = [Fault("reset", 1.0, ops=frozenset({"complete"}))]
+    transport = FaultyTransport(MemoryTransport(store), faults)
+
+    async def main() -> str:
+        retry = RetryPolicy(max_attempts=attempts)
+        async with Copier(transport=transport, sleep=no_sleep, retry=retry, seed=3) as c:
+            result = await c.copy(SRC, DST, part_size="5MiB")
+            return result.etag
+
+    etag = anyio.run(main)
+    stored = store.get("dst-bkt", "obj")
+    assert stored.size == 40 * MiB and etag.strip('"') == stored.etag.strip('"')
+    assert etag.strip('"').endswith("-8")
+    assert store.open_uploads() == 0
+
+
+def test_a_lost_complete_over_another_object_is_still_a_failure() -> None:
+    """The upload vanished without completing (here: aborted behind the copy's back), and
+    the destination holds an older object of the same size: not this copy."""
+    store = new_store()
+    store.put_virtual("dst-bkt", "obj", 40 * MiB)  # same size, a plain (non-multipart) ETag
+
+    class Vanishing(MemoryTransport):
+        async def complete(self, bucket: str, key: str, upload_id: str, *a: Any, **k: Any) -> Any:
+            store.abort(bucket, key, upload_id)
+            raise ConnectError("complete: connection reset", operation="complete")
+
+    async def main() -> None:
+        retry = RetryPolicy(max_attempts=1)
+        async with Copier(transport=Vanishing(store), sleep=no_sleep, retry=retry) as c:
+            await c.copy(SRC, DST, part_size="5MiB")
+
+    with pytest.raises(CopyError, match="could not complete the upload"):
+        anyio.run(main)

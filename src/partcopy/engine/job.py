@@ -792,9 +792,6 @@ class CopyJob:
             checksums, expected = complete_checksums(
                 self.checksum_plan, self.part_checksums, chosen, upload_id
             )
-            complete_etag, version = await self._complete(upload_id, listed, checksums)
-            completed = True
-            self.verification = Verification.PART_ETAGS_SIZE
             md5s = self.md5_etags(info)
             composite = (
                 composite_etag([etag for _, etag in listed], self.provider.composite_etag)
@@ -803,6 +800,11 @@ class CopyJob:
             )
             if self.part_mode == "copy" and not self.provider.copy_part_etag_md5:
                 composite = None  # the store's copy-part ETags are not the ranges' MD5s
+            complete_etag, version = await self._complete(
+                upload_id, listed, checksums, proof=(info.size, composite)
+            )
+            completed = True
+            self.verification = Verification.PART_ETAGS_SIZE
             if composite is not None and _COMPOSITE_RE.match(complete_etag):
                 if normalize_etag(composite) != normalize_etag(complete_etag):
                     raise VerificationFailed(
@@ -923,7 +925,12 @@ class CopyJob:
         upload_id: str,
         listed: list[tuple[int, str]],
         checksums: CompleteChecksums | None = None,
+        proof: tuple[int, str | None] = (0, None),
     ) -> tuple[str, str | None]:
+        """Complete the upload: its ETag and version. When no answer proves it (all lost or
+        unreadable, or a retry told NoSuchUpload because an earlier attempt did complete
+        it), the destination is read back: carrying the size and the composite ETag of
+        exactly the verified parts (``proof``), it is this copy."""
         dst = self.destination
         transport = self.dst.transport
         version: list[str | None] = [None]
@@ -945,8 +952,28 @@ class CopyJob:
         try:
             etag = await self._call("complete", complete)
         except TransportError as exc:
-            raise CopyError(f"could not complete the upload: {exc}") from exc
+            found = await self._completed_anyway(*proof)
+            if found is None:
+                raise CopyError(f"could not complete the upload: {exc}") from exc
+            self._log.warning(
+                "Complete went unanswered, but the destination is this copy",
+                job_id=self.job_id,
+                error=str(exc),
+            )
+            return found.etag or "", _version(found.version_id)
         return etag, version[0]
+
+    async def _completed_anyway(self, size: int, composite: str | None) -> ObjectInfo | None:
+        """The destination, if it carries ``size`` and the ``composite`` ETag (None: no
+        composite to prove it by, or the destination is not this copy)."""
+        if composite is None:
+            return None
+        try:
+            head = await self._head_destination(None)
+        except TransportError:
+            return None
+        same = head.etag is not None and normalize_etag(head.etag) == normalize_etag(composite)
+        return head if same and head.size == size else None
 
     async def _head_destination(
         self, version_id: str | None, *, checksum_mode: bool = False
