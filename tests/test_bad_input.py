@@ -99,6 +99,9 @@ CP_CASES: list[tuple[str, list[str], str]] = [
     ("region-empty", [SRC, DST, "--region", ""], "''"),
     ("region-space", [SRC, DST, "--region", "US East"], "US East"),
     ("dst-region-slash", [SRC, DST, "--dst-region", "eu/west"], "eu/west"),
+    ("connect-timeout-zero", [SRC, DST, "--connect-timeout", "0"], "connect timeout '0'"),
+    ("read-timeout-nan", [SRC, DST, "--read-timeout", "nan"], "read timeout 'nan'"),
+    ("read-timeout-a-week", [SRC, DST, "--read-timeout", "604800"], "'604800'"),
     ("ca-bundle-missing", [SRC, DST, "--ca-bundle", "/nonexistent/ca.pem"], "/nonexistent/ca.pem"),
     ("ca-bundle-no-verify", [SRC, DST, "--ca-bundle", "x.pem", "--no-verify-tls"], "x.pem"),
     ("addressing-unknown", [SRC, DST, "--addressing-style", "dns"], "dns"),
@@ -459,3 +462,13 @@ def test_a_manifest_of_garbage_lines_sends_nothing_and_reports_each_line(
     doc = json.loads(out)
     assert (doc["invalid"], doc["ok"], doc["failed"]) == (3, 0, 0)
     assert requests(emulator) == before
+
+
+@pytest.mark.parametrize("seconds", [0, -1, float("nan"), float("inf"), 86401])
+def test_library_timeouts_outside_a_day_are_config_errors(seconds: float) -> None:
+    from partcopy.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="read timeout"):
+        Copier(read_timeout=seconds)
+    with pytest.raises(ConfigError, match="connect timeout"):
+        Copier(connect_timeout=seconds)

@@ -337,3 +337,28 @@ def test_canonical_endpoints_fold_spellings_of_one_store_and_only_those() -> Non
     assert c("http://127.0.0.1:9000") != c("http://127.0.0.1:9001")
     assert c("http://s3.example.test") != c("https://s3.example.test")
     assert c("http://1234.example.test") == "http://1234.example.test:80"  # a name: as it is
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["cp", "s3://src/k", "s3://dst/k", "--max-attempts", "1", "--json"],
+        ["sync", "s3://src/p/", "s3://dst/q/", "--max-attempts", "1", "--json"],
+    ],
+    ids=["cp", "sync"],
+)
+def test_timeouts_bound_a_store_that_never_answers(
+    creds: None,
+    listener: tuple[socket.socket, str],
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+) -> None:
+    """The listener takes the connection (the kernel's backlog) and never answers: by
+    default an attempt waits 10 s to connect plus 60 s for the answer, one deadline for
+    both; the flags make it a second."""
+    _, url = listener
+    extra = ["--endpoint-url", url, "--region", "ap-test-1"]
+    status = cli([*argv, *extra, "--connect-timeout", "0.8", "--read-timeout", "0.2"])
+    out = capsys.readouterr().out
+    doc = json.loads(out)
+    assert status == 1 and "no answer in time" in json.dumps(doc["error"]), out

@@ -120,6 +120,8 @@ def _settings(args: argparse.Namespace) -> Any:
         proxy=args.proxy,
         ca_bundle=args.ca_bundle,
         verify_tls=not args.no_verify_tls,
+        connect_timeout=args.connect_timeout,
+        read_timeout=args.read_timeout,
     )
     check_bench(settings)
     if args.plot is not None:

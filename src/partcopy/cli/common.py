@@ -82,6 +82,23 @@ def add_provider_flag(p: Any, *, help: str, dest: str = "provider", **kwargs: An
     )
 
 
+def seconds_arg(what: str) -> Callable[[str], float]:
+    """An argparse type for a timeout in seconds: above 0, at most a day."""
+
+    def convert(text: str) -> float:
+        from partcopy.errors import ConfigError
+        from partcopy.transports.network import check_timeout
+
+        try:
+            return check_timeout(float(text), what)
+        except (ValueError, ConfigError):
+            raise argparse.ArgumentTypeError(
+                f"invalid {what} {text!r}: expected seconds above 0, at most a day (86400)"
+            ) from None
+
+    return convert
+
+
 def positive_int(what: str) -> Callable[[str], int]:
     """An argparse type for counts that must be at least 1."""
 
@@ -204,6 +221,19 @@ def add_identity_flags(p: Any, *, many: bool = False, sides: bool = True) -> Non
         action="store_true",
         help="do not verify TLS certificates (insecure: anyone on the path can read keys)",
     )
+    p.add_argument(
+        "--connect-timeout",
+        type=seconds_arg("connect timeout"),
+        metavar="SECONDS",
+        help="give up a connection attempt after this long (default 10); it is retried",
+    )
+    p.add_argument(
+        "--read-timeout",
+        type=seconds_arg("read timeout"),
+        metavar="SECONDS",
+        help="give up a request whose answer takes longer (default 60; a server-side copy "
+        "gets this plus its bytes at 16 MiB/s); it is retried",
+    )
 
 
 def check_copier_flags(args: argparse.Namespace) -> None:
@@ -262,4 +292,6 @@ def copier_settings(args: argparse.Namespace) -> CopierSettings:
         addressing_style=args.addressing_style,
         proxy=args.proxy,
         ca_bundle=args.ca_bundle,
+        connect_timeout=args.connect_timeout,
+        read_timeout=args.read_timeout,
     )

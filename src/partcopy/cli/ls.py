@@ -111,6 +111,8 @@ async def _list(args: argparse.Namespace, loc: PrefixLocation, keys: KeyFilter) 
         proxy=args.proxy,
         ca_bundle=args.ca_bundle,
         verify_tls=not args.no_verify_tls,
+        connect_timeout=args.connect_timeout,
+        read_timeout=args.read_timeout,
     ) as copier:
         try:
             async for entry in copier.list_objects(loc, recursive=args.recursive):

@@ -14,7 +14,14 @@ from typing import Any
 
 import anyio
 
-from partcopy.cli.common import fail_usage, path_arg, print_json
+from partcopy.cli.common import (
+    add_identity_flags,
+    check_identity_flags,
+    fail_usage,
+    path_arg,
+    print_json,
+    warn_insecure,
+)
 from partcopy.cli.interrupts import interrupt_exit_status, sigterm_as_sigint
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.engine.copier import Copier
@@ -51,6 +58,9 @@ def add_resume(sub: Any) -> None:
         default=10,
         help="attempts per request before a job fails (default 10)",
     )
+    # The journal keeps endpoints and regions, never who or how: a job started with a
+    # profile, a proxy or a private CA is resumed with the same flags.
+    add_identity_flags(p)
     p.add_argument("--json", action="store_true", help="print one JSON object when done")
     p.add_argument("--quiet", action="store_true", help="no summary lines")
     p.add_argument("--log-level", choices=LEVELS, default="warning", help="stderr log level")
@@ -82,6 +92,15 @@ def _copier_for(record: JobRecord, journal: Journal, args: argparse.Namespace) -
         retry=RetryPolicy(max_attempts=args.max_attempts),
         journal=journal,
         restart_on_change=args.restart_on_change,
+        profile=args.profile,
+        src_profile=args.src_profile,
+        dst_profile=args.dst_profile,
+        addressing_style=args.addressing_style,
+        proxy=args.proxy,
+        ca_bundle=args.ca_bundle,
+        verify_tls=not args.no_verify_tls,
+        connect_timeout=args.connect_timeout,
+        read_timeout=args.read_timeout,
     )
 
 
@@ -120,9 +139,11 @@ def run_resume(args: argparse.Namespace) -> int:
     """The ``resume`` handler: 0 all done, 1 a job failed, 2 bad input or journal."""
     try:
         configure_logging(args.log_level)
+        check_identity_flags(args)
         journal = Journal(args.journal, create=False)  # a typo must not make a new one
     except UsageError as exc:
         return fail_usage(exc)
+    warn_insecure(args)
     try:
         with sigterm_as_sigint():
             outcomes = anyio.run(_resume, args, journal)

@@ -104,7 +104,11 @@ async def _uploads(
     args: argparse.Namespace, loc: PrefixLocation
 ) -> list[UploadInfo] | AbortOutcome | _DryRun:
     network = resolve_network(
-        proxy=args.proxy, ca_bundle=args.ca_bundle, verify_tls=not args.no_verify_tls
+        proxy=args.proxy,
+        ca_bundle=args.ca_bundle,
+        verify_tls=not args.no_verify_tls,
+        connect_timeout=args.connect_timeout,
+        read_timeout=args.read_timeout,
     )
     config = _config(args, loc, network)
     async with network.session(16, 16) as session:

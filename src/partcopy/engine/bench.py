@@ -60,6 +60,8 @@ class BenchSettings:
     proxy: str | None = None
     ca_bundle: str | None = None
     verify_tls: bool = True
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
 
     def __post_init__(self) -> None:
         if not self.part_sizes or any(p < 1 for p in self.part_sizes):
@@ -206,6 +208,8 @@ def _copier(settings: BenchSettings, concurrency: int, times: RequestTimes) -> C
         proxy=settings.proxy,
         ca_bundle=settings.ca_bundle,
         verify_tls=settings.verify_tls,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
         retry=RetryPolicy(max_attempts=settings.max_attempts),
         transport_factory=factory,
         adaptive=False,  # the sweep measures the store at each fixed concurrency

@@ -107,6 +107,8 @@ class Copier:
         addressing_style: str | None = None,
         proxy: str | None = None,
         ca_bundle: str | None = None,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
     ) -> None:
         if isinstance(concurrency, bool) or concurrency < 1:
             raise UsageError(f"invalid concurrency {concurrency!r}: must be at least 1")
@@ -114,7 +116,12 @@ class Copier:
         self.verify_tls = verify_tls
         # Proxy, CA bundle and User-Agent: checked here, so bad values fail before requests.
         self.network = resolve_network(
-            proxy=proxy, ca_bundle=ca_bundle, verify_tls=verify_tls, env=env
+            proxy=proxy,
+            ca_bundle=ca_bundle,
+            verify_tls=verify_tls,
+            env=env,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
         )
         self.addressing_style = addressing_style
         # One AIMD limit per endpoint; Retry-After pauses use the same (injectable) sleep.

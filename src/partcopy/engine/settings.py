@@ -43,6 +43,8 @@ class CopierSettings:
     addressing_style: str | None = None
     proxy: str | None = field(default=None, repr=False)  # its URL may carry a password
     ca_bundle: str | None = None
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.concurrency, bool) or self.concurrency < 1:
@@ -81,4 +83,6 @@ class CopierSettings:
             addressing_style=self.addressing_style,
             proxy=self.proxy,
             ca_bundle=self.ca_bundle,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
         )

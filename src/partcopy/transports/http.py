@@ -140,6 +140,19 @@ _SCRUBS = (
 )
 
 
+def _timeouts_of(network: Network) -> Timeouts:
+    """The timeouts a copier's network settings ask for (the defaults where they are None)."""
+    connect, read = network.connect_timeout, network.read_timeout
+    if connect is None and read is None:
+        return Timeouts()
+    base = Timeouts()
+    return Timeouts(
+        connect=base.connect if connect is None else connect,
+        read=base.read if read is None else read,
+        copy_base=base.copy_base if read is None else read,
+    )
+
+
 def scrub(text: str) -> str:
     """aiohttp's text for a connection error with the secrets it may hold taken out: its
     connection key carries the proxy URL with its password and the proxy's BasicAuth, so it
@@ -271,7 +284,7 @@ class HttpCore:
         self._proxies: dict[tuple[str, str, int | None], str | None] = {}
         self._reached: set[str] = set()
         self._owned = session is None
-        self.timeouts = timeouts or Timeouts()
+        self.timeouts = timeouts or _timeouts_of(self.network)
         self.max_body = max_body
         self._limit = connector_limit
         self._default_timeout = self.timeouts.client_timeout()

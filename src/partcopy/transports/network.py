@@ -97,6 +97,11 @@ class Network:
     ca_bundle: str | None = None
     verify_tls: bool = True
     user_agent: str = USER_AGENT
+    connect_timeout: float | None = None
+    """Seconds to wait for a connection (None: the transport's default, 10)."""
+    read_timeout: float | None = None
+    """Seconds to wait for an answer (None: the transport's default, 60); a server-side
+    copy waits this plus its bytes at 16 MiB/s."""
 
     def proxy_for(self, scheme: str, host: str, port: int | None) -> str | None:
         """The proxy URL for a request to ``scheme://host:port`` (None: connect directly)."""
@@ -194,9 +199,14 @@ def resolve_network(
     ca_bundle: str | None = None,
     verify_tls: bool = True,
     env: Mapping[str, str] | None = None,
+    connect_timeout: float | None = None,
+    read_timeout: float | None = None,
 ) -> Network:
     """Network settings from arguments, then the environment; bad values are a
     ``ConfigError`` naming them, raised before any request."""
+    for what, seconds in (("connect timeout", connect_timeout), ("read timeout", read_timeout)):
+        if seconds is not None:
+            check_timeout(seconds, what)
     env = os.environ if env is None else env
     if proxy is not None:
         _check_proxy(proxy, "proxy URL")
@@ -226,4 +236,19 @@ def resolve_network(
         no_proxy=tuple(e for e in no_proxy if e),
         ca_bundle=ca_bundle,
         verify_tls=verify_tls,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
     )
+
+
+MAX_TIMEOUT = 86400.0
+"""A day: the longest wait a timeout may be set to (every wait has a deadline)."""
+
+
+def check_timeout(seconds: float, what: str = "timeout") -> float:
+    """``seconds`` if it is a usable timeout (above 0, at most a day); else ``ConfigError``."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise ConfigError(f"invalid {what} {seconds!r}: expected seconds")
+    if not 0 < seconds <= MAX_TIMEOUT:  # NaN fails both comparisons
+        raise ConfigError(f"invalid {what} {seconds!r}: must be above 0 and at most a day")
+    return float(seconds)
