@@ -129,6 +129,29 @@ def test_ls_sync_and_dry_run_through_the_cli(
     assert emu.call(lambda: emu.emulator.store.keys("dst")) == sorted(f"copy/{k}" for k in keys)
 
 
+def test_ls_names_entries_from_the_last_slash_of_the_prefix(
+    creds: None, emulator_thread: StartEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    objects = ["photos=1", "photos/a.jpg=2", "photos2/b.jpg=3", "other=4", "d/photos=5"]
+    emu = emulator_thread(dialect="s3", objects=[f"src/{o}" for o in objects])
+    common = ["--endpoint-url", emu.url, "--region", "ap-test-1"]
+
+    def ls(*argv: str) -> list[list[str]]:
+        assert cli(["ls", *argv, *common]) == 0
+        return [line.split()[-2:] for line in capsys.readouterr().out.splitlines()]
+
+    expected = [["1", "photos"], ["PRE", "photos/"], ["PRE", "photos2/"]]  # in key order
+    assert ls("s3://src/photos") == expected
+    assert ls("s3://src/pho") == expected
+    assert ls("s3://src/d/pho") == [["5", "photos"]]
+    assert ls("s3://src/pho", "--exclude", "photos") == expected[1:]  # filters see that name
+    assert ls("s3://src/photos/") == [["2", "a.jpg"]]
+    full = [["1", "photos"], ["2", "photos/a.jpg"], ["3", "photos2/b.jpg"]]
+    assert ls("s3://src/pho", "--recursive") == full  # --recursive: keys in full, always
+    assert ls("s3://src/photos/", "--recursive") == full[1:2]
+    assert ls("s3://src/d/", "--recursive") == [["5", "d/photos"]]
+
+
 def test_sync_with_worker_processes_copies_as_the_listing_goes(
     creds: None,
     emulator_thread: StartEmulator,

@@ -1,7 +1,9 @@
 """``partcopy ls URL``: what partcopy sees under a prefix (and what filters select).
 
-Like ``aws s3 ls``: one level by default (``PRE dir/`` lines, then objects by name relative
-to the prefix), every key with ``--recursive``. Lines are printed as pages arrive, and
+Like ``aws s3 ls``: one level by default (``PRE dir/`` lines and objects, in key order, named
+relative to the prefix up to its last ``/``: ``ls s3://b/photos`` shows ``PRE photos/``,
+``PRE photos2/`` and ``photos``), every key in full with ``--recursive``. Filters match the key
+from that last ``/`` on. Lines are printed as pages arrive, and
 ``--json`` streams one JSON object (``{"url", "entries": [...], "objects", "prefixes",
 "bytes", "error"}``), so a listing of millions of keys never sits in memory. Exit 0 listed, 1 the
 listing failed, 2 bad input (before any request).
@@ -37,8 +39,15 @@ __all__ = ["add_ls", "run_ls"]
 def add_ls(sub: Any) -> None:
     """Register ``ls`` on the CLI's subparsers."""
     p = sub.add_parser("ls", help="list objects under a prefix (one level, or --recursive)")
-    p.add_argument("url", metavar="URL", help="s3://bucket[/prefix] (or obs, cos, qs)")
-    p.add_argument("--recursive", action="store_true", help="every key, not one level")
+    p.add_argument(
+        "url",
+        metavar="URL",
+        help="s3://bucket[/prefix] (or obs, cos, qs); a prefix lists every key that starts "
+        "with it, named from its last '/' on (s3://b/photos shows photos/ and photos2/)",
+    )
+    p.add_argument(
+        "--recursive", action="store_true", help="every key, not one level, named in full"
+    )
     add_filter_flags(p)
     p.add_argument("--endpoint-url", help="endpoint of the store")
     p.add_argument("--region", help="region (signing and default endpoints)")
@@ -60,6 +69,11 @@ def _entry_dict(entry: ListedObject | ListedPrefix) -> dict[str, object]:
     }
 
 
+def _directory(prefix: str) -> str:
+    """The prefix up to and with its last ``/``: what one-level names are relative to."""
+    return prefix[: prefix.rfind("/") + 1]
+
+
 class _Printer:
     """Writes entries as they come: text lines, or the pieces of one JSON object."""
 
@@ -68,6 +82,7 @@ class _Printer:
         self.loc = loc
         self.as_json = as_json
         self.recursive = recursive
+        self.base = len(_directory(loc.prefix))
         self.objects = self.prefixes = self.bytes = 0
         if as_json:
             out.write('{"url": ' + json.dumps(loc.url) + ', "entries": [')
@@ -83,10 +98,10 @@ class _Printer:
             self.out.write(sep + json.dumps(_entry_dict(entry)))
             return
         if isinstance(entry, ListedPrefix):
-            self.out.write(f"{'PRE':>30} {entry.prefix[len(self.loc.prefix) :]}\n")
+            self.out.write(f"{'PRE':>30} {entry.prefix[self.base :]}\n")
             return
         when = entry.last_modified.strftime("%Y-%m-%d %H:%M:%S") if entry.last_modified else "-"
-        name = entry.key if self.recursive else entry.key[len(self.loc.prefix) :]
+        name = entry.key if self.recursive else entry.key[self.base :]
         self.out.write(f"{when:19} {entry.size:>10} {name}\n")
 
     def close(self, error: PartcopyError | None = None) -> None:
@@ -103,6 +118,7 @@ class _Printer:
 
 async def _list(args: argparse.Namespace, loc: PrefixLocation, keys: KeyFilter) -> None:
     printer = _Printer(sys.stdout, loc, args.json, args.recursive)
+    base = len(_directory(loc.prefix))
     async with Copier(
         endpoint_url=args.endpoint_url,
         region=args.region,
@@ -117,7 +133,7 @@ async def _list(args: argparse.Namespace, loc: PrefixLocation, keys: KeyFilter) 
         try:
             async for entry in copier.list_objects(loc, recursive=args.recursive):
                 name = entry.prefix if isinstance(entry, ListedPrefix) else entry.key
-                if keys.keeps(name[len(loc.prefix) :]):
+                if keys.keeps(name[base:]):
                     printer.entry(entry)
         except PartcopyError as exc:
             printer.close(exc)
