@@ -11,6 +11,7 @@ import pytest
 
 from partcopy.cli import main
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
+from partcopy.emulator.faults import Verdict, parse_fault
 
 StartEmulator = Callable[..., EmulatorThread]
 
@@ -211,6 +212,46 @@ def test_a_failed_listing_is_exit_1_with_one_json_object(
     doc = json.loads(out)
     assert doc["status"] == "failed" and "NoSuchBucket" in doc["error"]["message"]
     assert "sync failed" in err
+
+
+def fail_listings_from_the_second_page(emu: EmulatorThread, bucket: str) -> None:
+    """From the second listing request on ``bucket``, every listing answers 500 (the
+    emulator's own fault, armed once the first page has been asked for)."""
+    injector = emu.emulator.faults
+    decide = injector.decide
+    pages = 0
+
+    def second_page_fails(op: str, identity: str, copies_in_flight: int = 0) -> Verdict:
+        nonlocal pages
+        if op == "list_objects" and identity.startswith(f"{bucket}/"):
+            pages += 1
+            if pages == 2:
+                injector.configure([parse_fault("500:1.0@list_objects")])
+        return decide(op, identity, copies_in_flight)
+
+    injector.decide = second_page_fails  # type: ignore[method-assign]
+
+
+def test_a_listing_that_fails_mid_run_still_reports_what_was_done(
+    creds: None,
+    emulator_thread: StartEmulator,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    emu = emulator_thread(dialect="s3", objects=[f"src/p/k{i:04}=1" for i in range(1001)])
+    emu.call(lambda: emu.emulator.store.create_bucket("dst"))
+    fail_listings_from_the_second_page(emu, "src")
+    report = f"{tmp_path}/report.jsonl"
+    argv = ["sync", "s3://src/p/", "s3://dst/q/", "--endpoint-url", emu.url, "--json"]
+    assert cli([*argv, "--region", "ap-test-1", "--max-attempts", "1", "--report", report]) == 1
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert (doc["status"], doc["error"]["type"]) == ("failed", "ServiceError")
+    assert (doc["objects"], doc["ok"], doc["failed"], doc["listed"]) == (1000, 1000, 0, 1000)
+    assert (doc["skipped_same"], doc["deleted"], doc["bytes"]) == (0, 0, 1000)
+    with open(report, encoding="utf-8") as fh:
+        assert sum(1 for _ in fh) == 1000
+    assert err.splitlines()[-1].startswith("partcopy: sync failed: ServiceError")
 
 
 def test_the_progress_line_counts_listed_done_and_failed() -> None:

@@ -4,18 +4,21 @@ Bad input (URLs, globs, overlapping prefixes, ``--delete`` without sync, sizes, 
 is one line on stderr with exit status 2 before any request. Exit 0 when every selected
 object was copied (or found the same) and every deletion made; 1 otherwise (the report
 says which). ``--json`` prints the bulk summary plus ``listed``, ``skipped_same`` and
-``deleted``; a dry run prints what it would copy and delete, and sends no write.
+``deleted``; a dry run prints what it would copy and delete, and sends no write. A run
+that a listing error stops (after finishing the work already queued) exits 1 with that
+summary of what it did, status ``"failed"`` and the ``"error"``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import IO, Any
 
 import anyio
@@ -118,6 +121,43 @@ class _Progress:
         )
 
 
+class _Stopped(Exception):
+    """A run that a listing error stopped, with the summary of what it did until then."""
+
+    def __init__(self, error: PartcopyError, summary: BulkSummary) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.summary = summary
+
+
+async def _summarised(run: Awaitable[BulkSummary], report: ReportWriter) -> BulkSummary:
+    """``run``'s summary; if it fails (not on bad input), ``_Stopped`` with the counts
+    ``report`` holds by then: what was copied, skipped and deleted before the failure."""
+    started = time.monotonic()
+    try:
+        return await run
+    except UsageError:
+        raise
+    except PartcopyError as exc:
+        raise _Stopped(exc, report.summary(time.monotonic() - started)) from exc
+
+
+def _failed(args: argparse.Namespace, exc: PartcopyError, summary: BulkSummary) -> int:
+    """A run that stopped on ``exc``: the summary of what was done, with status "failed"
+    and the error (exactly one JSON object with ``--json``), and one line saying why."""
+    doc = summary.as_dict() | {
+        "status": "failed",
+        "error": {"type": type(exc).__name__, "message": str(exc)},
+    }
+    if args.json:
+        print_json(doc)
+    elif not args.quiet:
+        sys.stderr.write(json.dumps(doc) + "\n")
+    what = "sync" if args.sync else "copy"
+    sys.stderr.write(f"partcopy: {what} failed: {type(exc).__name__}: {exc}\n")
+    return 1
+
+
 def _dry_run_line(outcome: ObjectOutcome) -> None:
     if outcome.status == "would_copy":
         sys.stdout.write(f"(dry run) copy {outcome.src} -> {outcome.dst}\n")
@@ -184,14 +224,10 @@ def run_prefix_command(args: argparse.Namespace) -> int:
             summary = anyio.run(_run, args, source, destination, options, None)
     except UsageError as exc:
         return fail_usage(exc)
+    except _Stopped as stopped:
+        return _failed(args, stopped.error, stopped.summary)
     except PartcopyError as exc:
-        what = "sync" if args.sync else "copy"
-        if args.json:  # still exactly one JSON object
-            print_json(
-                {"status": "failed", "error": {"type": type(exc).__name__, "message": str(exc)}}
-            )
-        sys.stderr.write(f"partcopy: {what} failed: {type(exc).__name__}: {exc}\n")
-        return 1
+        return _failed(args, exc, BulkSummary())
     except KeyboardInterrupt:
         return interrupted(args)
     return report_summary(args, summary)
@@ -229,20 +265,22 @@ async def _run(
     stream = None
     try:
         stream = open_report(args.report) if args.report is not None else None
+        report = ReportWriter(stream)
         async with settings.copier(ledger.journal if ledger is not None else None) as copier:
-            return await run_prefix(
+            run = run_prefix(
                 copier,
                 source,
                 destination,
                 sync=args.sync,
                 options=options,
                 bulk=bulk,
-                report=ReportWriter(stream),
+                report=report,
                 ledger=ledger,
                 on_outcome=on_outcome,
                 on_listed=bar.listed_one if bar is not None else None,
                 copy_pool=_pool(args, bulk, settings, options),
             )
+            return await _summarised(run, report)
     finally:
         if stream is not None:
             stream.close()
@@ -260,17 +298,19 @@ async def _spool(
 ) -> BulkSummary:
     """List (and delete) here; write the copies to ``manifest`` for the Dask workers."""
     settings, bulk = _settings(args)
+    writer = ReportWriter(report)
     async with settings.copier() as copier:
-        return await run_prefix(
+        run = run_prefix(
             copier,
             source,
             destination,
             sync=args.sync,
             options=options,
             bulk=bulk,
-            report=ReportWriter(report),
+            report=writer,
             manifest=manifest,
         )
+        return await _summarised(run, writer)
 
 
 def _run_dask(

@@ -316,6 +316,8 @@ async def run_prefix(
     there as bulk manifest lines (with the listing's size and ETag) instead of being made:
     how a Dask run hands them to its workers; deletions are still made here. With
     ``copy_pool`` the copies go to that pool (worker processes) as they are listed.
+    A listing that fails raises its error once the queued work is done; ``report`` then
+    holds the counts of what was done (``report.summary(seconds)``).
     """
     options = options or PrefixOptions()
     bulk = bulk or BulkOptions()
