@@ -93,6 +93,65 @@ def test_failures_exit_1_and_relay_mode_is_reported(
     assert "NoSuchKey" in outcomes[2].error.message or "404" in outcomes[2].error.message
 
 
+@pytest.mark.parametrize("mode", [["--json"], ["--quiet"], []], ids=["json", "quiet", "text"])
+def test_malformed_lines_are_named_on_stderr_and_the_good_ones_copied(
+    tmp_path: Path,
+    emu: EmulatorThread,
+    credentials: None,
+    capsys: pytest.CaptureFixture[str],
+    mode: list[str],
+) -> None:
+    good = json.dumps({"src": "s3://src-bkt/k0", "dst": "s3://dst-bkt/k0"})
+    bad = [
+        '{"src": "s3://src-bkt/k1",',
+        json.dumps({"src": "s3://src-bkt/k2", "dst": "s3://dst-bkt/k2", "size": -1, "etag": "e"}),
+        json.dumps({"src": "s3://src-bkt/k3", "dst": "s3://dst-bkt/k3", "size": 1}),
+    ]
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("\n".join([good, *bad, *bad * 8]) + "\n")  # 27 bad lines: 20 named
+    code, out, err = run(capsys, str(manifest), "--endpoint-url", emu.url, *mode)
+    assert code == 1
+    assert emu.emulator.store.get("dst-bkt", "k0").size == 1000
+    if mode == ["--json"]:
+        assert json.loads(out)["invalid"] == 27
+    lines = err.splitlines()
+    named = [line for line in lines if line.startswith("partcopy: manifest line ")]
+    assert [int(line.split()[3].rstrip(":")) for line in named] == list(range(2, 22))
+    assert "not valid JSON" in named[0]
+    assert "'size' -1 is not a whole number" in named[1]
+    assert "'size' and 'etag' go together" in named[2]
+    assert "partcopy: 7 more malformed manifest line(s) (--report lists all)" in lines
+
+
+def test_malformed_lines_of_a_csv_manifest_name_the_field_count(
+    tmp_path: Path, emu: EmulatorThread, credentials: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("s3://src-bkt/k0,s3://dst-bkt/k0\ns3://src-bkt/k1,s3://dst-bkt/k1,9\n")
+    code, _, err = run(capsys, str(manifest), "--endpoint-url", emu.url, "--quiet")
+    assert code == 1
+    assert err.splitlines() == [
+        "partcopy: manifest line 2: expected 2 fields src,dst or 4 src,dst,size,etag; found 3"
+    ]
+
+
+def test_malformed_lines_of_a_dask_run_are_named_from_its_report(
+    tmp_path: Path, emu: EmulatorThread, credentials: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = tmp_path / "m.jsonl"
+    good = json.dumps({"src": "s3://src-bkt/k0", "dst": "s3://dst-bkt/k0"})
+    manifest.write_text(f"{good}\nnot json\n")
+    report = tmp_path / "r.jsonl"
+    from partcopy.scale import local_client
+
+    with local_client(1, processes=False) as client:
+        argv = ["--endpoint-url", emu.url, "--dask", client.scheduler.address, "--quiet"]
+        code, _, err = run(capsys, str(manifest), *argv, "--report", str(report))
+        assert code == 1 and err.startswith("partcopy: manifest line 2: not valid JSON")
+        code, _, err = run(capsys, str(manifest), *argv)
+    assert code == 1 and err == "partcopy: 1 malformed manifest line(s) (--report lists them)\n"
+
+
 @pytest.mark.parametrize(
     ("extra", "named"),
     [

@@ -1,15 +1,20 @@
 """``partcopy bulk``: arguments, progress and the summary around the bulk runner.
 
-Bad input (manifest, journal, report, endpoints, sizes) is one line on stderr with exit
-status 2 before any request. Exit 0 when every line was copied or skipped as finished;
-1 when an object failed or a manifest line was malformed (the report says which).
+Bad input (a manifest that cannot be read, journal, report, endpoints, sizes) is one line on
+stderr with exit status 2 before any request. A malformed manifest line is no such error:
+the manifest is read once, as the run goes, so a bad line is that line's failure, named on
+stderr (``partcopy: manifest line N: why``, the first 20 by line number, then how many more)
+and in the report. Exit 0 when every line was copied or skipped as finished; 1 when an
+object failed or a manifest line was malformed.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TextIO
 
 import anyio
 
@@ -26,7 +31,7 @@ from partcopy.cli.common import (
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.cli.prefixflags import add_workers_flags
 from partcopy.engine.bulk import BulkOptions, CopierSettings, bulk_copy, check_manifest
-from partcopy.engine.report import BulkSummary, ObjectOutcome
+from partcopy.engine.report import BulkSummary, ObjectOutcome, read_report
 from partcopy.errors import PartcopyError, UsageError
 
 __all__ = ["add_bulk", "run_bulk_command", "run_dask"]
@@ -104,6 +109,49 @@ class _Progress:
             self.progress.update(self.task, description=self._text())
 
 
+class _InvalidLines:
+    """The malformed manifest lines of a run: the first ``SHOWN`` by line number with why,
+    and how many there were (bounded memory, however many lines are bad)."""
+
+    SHOWN = 20
+
+    def __init__(self, then: Callable[[ObjectOutcome], None] | None = None) -> None:
+        self.then = then
+        self.first: list[tuple[int, str]] = []
+        self.count = 0
+
+    def __call__(self, outcome: ObjectOutcome) -> None:
+        if outcome.status == "invalid":
+            self.add(outcome)
+        if self.then is not None:
+            self.then(outcome)
+
+    def add(self, outcome: ObjectOutcome) -> None:
+        self.count += 1
+        why = outcome.error.message if outcome.error is not None else f"line {outcome.line}"
+        if len(self.first) < self.SHOWN or outcome.line < self.first[-1][0]:
+            bisect.insort(self.first, (outcome.line, why))
+            del self.first[self.SHOWN :]
+
+    def read_report(self, path: str) -> None:
+        """Take the invalid lines from a finished run's report (a Dask run's outcomes
+        never pass through this process)."""
+        with open(path, encoding="utf-8") as fh:
+            for outcome in read_report(fh):
+                if outcome.status == "invalid":
+                    self.add(outcome)
+
+    def write(self, out: TextIO, invalid: int) -> None:
+        """One stderr line per line shown, one for the rest (``invalid`` in all)."""
+        for _, why in self.first:
+            out.write(f"partcopy: manifest {why}\n")
+        more = invalid - len(self.first)
+        if more > 0 and self.first:
+            out.write(f"partcopy: {more} more malformed manifest line(s) (--report lists all)\n")
+        elif more > 0:  # a Dask run without a report: its outcomes stayed on the workers
+            out.write(f"partcopy: {more} malformed manifest line(s) (--report lists them)\n")
+
+
 def _settings(args: argparse.Namespace) -> tuple[BulkOptions, CopierSettings]:
     check_copier_flags(args)
     options = BulkOptions(
@@ -158,14 +206,17 @@ def run_bulk_command(args: argparse.Namespace) -> int:
         return fail_usage(exc)
     warn_insecure(args)
     bar = None if args.json or args.quiet or not sys.stderr.isatty() else _Progress()
+    invalid = _InvalidLines(bar)
     try:
         if args.dask is not None:
             summary = run_dask(args, args.manifest, options, settings)
+            if summary.invalid and args.report is not None:
+                invalid.read_report(args.report)
         elif bar is not None:
             with bar.progress:
-                summary = anyio.run(_local, args, options, settings, bar, workers)
+                summary = anyio.run(_local, args, options, settings, invalid, workers)
         else:
-            summary = anyio.run(_local, args, options, settings, None, workers)
+            summary = anyio.run(_local, args, options, settings, invalid, workers)
     except UsageError as exc:
         return fail_usage(exc)
     except PartcopyError as exc:
@@ -173,6 +224,7 @@ def run_bulk_command(args: argparse.Namespace) -> int:
         return 1
     except KeyboardInterrupt:
         return interrupted(args)
+    invalid.write(sys.stderr, summary.invalid)
     return report_summary(args, summary)
 
 
@@ -190,7 +242,7 @@ async def _local(
     args: argparse.Namespace,
     options: BulkOptions,
     settings: CopierSettings,
-    on_outcome: _Progress | None,
+    on_outcome: Callable[[ObjectOutcome], None],
     workers: int,
 ) -> BulkSummary:
     if workers > 1:
