@@ -105,6 +105,11 @@ CP_CASES: list[tuple[str, list[str], str]] = [
     ("ca-bundle-missing", [SRC, DST, "--ca-bundle", "/nonexistent/ca.pem"], "/nonexistent/ca.pem"),
     ("ca-bundle-no-verify", [SRC, DST, "--ca-bundle", "x.pem", "--no-verify-tls"], "x.pem"),
     ("addressing-unknown", [SRC, DST, "--addressing-style", "dns"], "dns"),
+    (
+        "addressing-virtual-ip",
+        [SRC, DST, "--addressing-style", "virtual"],
+        "virtual addressing needs a DNS name endpoint, not the address 127.0.0.1",
+    ),
     ("cos-without-appid", [SRC, "cos://dst-bkt/x"], "cos://dst-bkt/x"),
     ("mode-unknown", [SRC, DST, "--mode", "teleport"], "teleport"),
     ("restart-without-journal", [SRC, DST, "--restart-on-change"], "needs --journal"),

@@ -61,6 +61,8 @@ BAD = [
     (["sync", "s3://src/p/", "s3://dst/q/", "--max-objects", "0"], "'0'"),
     (["sync", "s3://src/p/", "s3://dst/q/", "--provider", "storj"], "'storj'"),
     (["cp", "--recursive", "s3://src/p/", "s3://dst/q/", "--provider", "minio2"], "'minio2'"),
+    (["sync", "s3://src/p/", "s3://dst/q/", "--addressing-style", "virtual"], "127.0.0.1"),
+    (["ls", "s3://src/p/", "--addressing-style", "virtual"], "not the address 127.0.0.1"),
 ]
 
 

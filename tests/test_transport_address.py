@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from partcopy.errors import ConfigError
+from partcopy.providers import Dialect
 from partcopy.transports import make_transport
 from partcopy.transports.address import (
     Endpoint,
@@ -49,6 +50,30 @@ def test_auto_addressing_is_virtual_only_on_the_providers_own_endpoints() -> Non
     assert isinstance(s3_addressing(aws, "path", own=True), PathStyle)
     assert isinstance(s3_addressing(aws, "virtual", own=True), PerBucket)
     assert s3_addressing(custom, "virtual").locate("b", "k").host == "b.minio.internal:9000"
+
+
+@pytest.mark.parametrize(
+    ("dialect", "url", "address"),
+    [
+        ("s3", "http://127.0.0.1:19000", "127.0.0.1"),
+        ("s3", "http://[::1]:19000", "::1"),
+        ("obs", "https://10.0.0.7", "10.0.0.7"),
+        ("qingstor", "http://127.0.0.1:19000", "127.0.0.1"),
+    ],
+)
+def test_virtual_addressing_refuses_an_ip_address_endpoint(
+    dialect: Dialect, url: str, address: str
+) -> None:
+    creds = Credentials("AK", "SK")
+    with pytest.raises(ConfigError) as caught:
+        make_transport(dialect, url, "r1", creds, addressing="virtual")
+    assert str(caught.value) == (
+        f"virtual addressing needs a DNS name endpoint, not the address {address}"
+    )
+    for style in ("auto", "path"):  # IP endpoints keep path style
+        make_transport(dialect, url, "r1", creds, addressing=style)
+    local = s3_addressing(Endpoint.parse("http://localhost:9000"), "virtual")
+    assert local.locate("b", "k").host == "b.localhost:9000"  # a name: its DNS decides
 
 
 def test_per_bucket_addressing_falls_back_to_path_style() -> None:

@@ -79,15 +79,28 @@ class Endpoint:
         return f"{self.scheme}://{self.netloc}"
 
     @property
-    def is_ip_or_local(self) -> bool:
-        """An IP literal or localhost: no DNS for ``bucket.host``, so path style."""
-        if self.host == "localhost" or self.host.endswith(".localhost"):
-            return True
+    def is_ip(self) -> bool:
+        """An IP literal (v4 or v6): ``bucket.host`` is no name that DNS could answer."""
         try:
             ipaddress.ip_address(self.host)
         except ValueError:
             return False
         return True
+
+    @property
+    def is_ip_or_local(self) -> bool:
+        """An IP literal or localhost: no DNS for ``bucket.host``, so path style."""
+        return self.host == "localhost" or self.host.endswith(".localhost") or self.is_ip
+
+    def check_virtual(self) -> Endpoint:
+        """This endpoint, if virtual-host addressing can work on it; ``ConfigError`` naming
+        the address of an IP literal (``bucket.127.0.0.1`` would go to DNS and fail after
+        every retry). A name, ``localhost`` included, is for its DNS to answer."""
+        if self.is_ip:
+            raise ConfigError(
+                f"virtual addressing needs a DNS name endpoint, not the address {self.host}"
+            )
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +180,10 @@ def s3_addressing(
     """S3-family addressing, as boto3 chooses it: ``auto`` is virtual-hosted only on the
     provider's own public endpoints (``own``) and path style on any custom endpoint (MinIO,
     Ceph, SeaweedFS behind internal DNS); ``virtual`` asks for it everywhere. Buckets that
-    cannot be a host name go path style whatever the style."""
+    cannot be a host name go path style whatever the style. ``virtual`` on an IP address
+    is a ``ConfigError`` (before any request)."""
     if style == "path" or (style == "auto" and (not own or endpoint.is_ip_or_local)):
         return PathStyle(endpoint, encode)
+    if style == "virtual":
+        endpoint.check_virtual()
     return PerBucket(endpoint, encode)

@@ -105,7 +105,7 @@ def make_qingstor_transport(
     return assemble(
         QINGSTOR_SPEC,
         # QingStor's tools address path style unless virtual hosts are asked for.
-        VirtualHost(endpoint, qingstor.encode_path)
+        VirtualHost(endpoint.check_virtual(), qingstor.encode_path)
         if addressing == "virtual"
         else PathStyle(endpoint, qingstor.encode_path),
         QingStorSigner(signing, clock),
