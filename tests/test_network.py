@@ -108,6 +108,30 @@ def test_virtual_addressing_on_a_custom_endpoint_puts_the_bucket_in_the_host(
     assert s3.get_object(Bucket="dst", Key="k")["Body"].read() == b"x" * 1000
 
 
+def test_a_password_in_proxy_is_used_with_one_warning_line(
+    emulator_thread: Callable[..., EmulatorThread],
+    env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emu = emulator_thread(objects=["a/k=1KiB", "b/keep=0"])
+    endpoint = f"http://store.example.test:{emu_port(emu)}"
+    for name, value in CREDS.items():
+        env.setenv(name, value)
+    with ForwardProxy().running() as proxy:
+        with_password = proxy.url.replace("//", "//user:hunter2@")
+        status = main(["ls", "s3://a/", "--endpoint-url", endpoint, "--proxy", with_password])
+        out, err = capsys.readouterr()
+        assert status == 0 and out.endswith(" 1024 k\n") and len(proxy.seen) == 1
+        assert err.splitlines() == [
+            f"partcopy: warning: the password in --proxy http://***@127.0.0.1:{proxy.port} "
+            "shows in the process list; set HTTPS_PROXY (or HTTP_PROXY) in the environment "
+            "instead"
+        ]
+        without = proxy.url.replace("//", "//user@")
+        assert main(["ls", "s3://a/", "--endpoint-url", endpoint, "--proxy", without]) == 0
+        assert capsys.readouterr().err == ""
+
+
 def test_no_proxy_sends_loopback_directly(
     emulator_thread: Callable[..., EmulatorThread],
     env: pytest.MonkeyPatch,

@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import urlsplit
 
 from partcopy.errors import PartcopyError, UsageError
 from partcopy.providers import PROVIDERS
@@ -266,10 +267,20 @@ def check_identity_flags(args: argparse.Namespace) -> None:
 
 
 def warn_insecure(args: argparse.Namespace) -> None:
-    """Say on stderr that ``--no-verify-tls`` is in force."""
+    """Say on stderr that ``--no-verify-tls`` is in force, and that a password in
+    ``--proxy`` shows in the process list (a proxy with credentials is legitimate, so it
+    is used: the environment is the place for it, as for the store's own keys)."""
     if args.no_verify_tls:
         sys.stderr.write(
             "partcopy: warning: TLS certificate verification is off (--no-verify-tls)\n"
+        )
+    proxy = getattr(args, "proxy", None)
+    if proxy and urlsplit(proxy).password:
+        from partcopy.config import shown_url
+
+        sys.stderr.write(
+            f"partcopy: warning: the password in --proxy {shown_url(proxy)} shows in the "
+            "process list; set HTTPS_PROXY (or HTTP_PROXY) in the environment instead\n"
         )
 
 
