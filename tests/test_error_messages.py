@@ -80,3 +80,28 @@ def test_a_missing_source_says_whether_the_bucket_or_the_key_is_missing(
 ) -> None:
     line = failure(emu, monkeypatch, capsys, source, "AKREAL", SECRET)
     assert "HTTP 404" in line and said in line
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["cp", "s3://src/k", "s3://gone-bucket/k", "--max-attempts", "1"],
+        ["ls", "s3://gone-bucket/p/"],
+        ["uploads", "list", "s3://gone-bucket/"],
+        ["sync", "s3://src/", "s3://gone-bucket/d/"],
+    ],
+    ids=["cp", "ls", "uploads", "sync"],
+)
+def test_a_missing_bucket_is_named_by_every_command(
+    argv: list[str],
+    emu: EmulatorThread,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in [n for n in os.environ if n.startswith("PARTCOPY_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("PARTCOPY_ACCESS_KEY_ID", "AKREAL")
+    monkeypatch.setenv("PARTCOPY_SECRET_ACCESS_KEY", SECRET)
+    status = main([*argv, "--endpoint-url", emu.url])
+    err = capsys.readouterr().err
+    assert status == 1 and "the bucket 'gone-bucket' does not exist" in err.splitlines()[-1]

@@ -16,7 +16,13 @@ from datetime import datetime
 from typing import NoReturn, Protocol
 
 from partcopy.checksums import ALGORITHMS, COMBINABLE, ObjectChecksum
-from partcopy.errors import ProtocolError, ServiceError, TransportError, UsageError
+from partcopy.errors import (
+    BucketNotFound,
+    ProtocolError,
+    ServiceError,
+    TransportError,
+    UsageError,
+)
 from partcopy.providers import Provider, default_provider
 from partcopy.transports import parse
 from partcopy.transports.address import Addressing, Located
@@ -226,6 +232,8 @@ class HttpTransport:
             hint = denial_hint(exc.status, exc.code, bucket or "?", self.credentials)
             if hint is not None:  # which kind of refusal, and whose credentials
                 exc.args = (f"{exc.args[0]}: {hint}", *exc.args[1:])
+            elif isinstance(exc, BucketNotFound) and bucket and repr(bucket) not in exc.args[0]:
+                exc.args = (f"{exc.args[0]} ({missing_bucket(bucket)})", *exc.args[1:])
             raise
 
     async def _refused(
