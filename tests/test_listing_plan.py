@@ -132,6 +132,10 @@ def test_ordered_listing_refuses_keys_out_of_order() -> None:
         ("file\\*", "file1", False),
         ("dir/**", "dir/x/y", True),
         ("100%+ ü.bin", "100%+ ü.bin", True),
+        ("[a\\-z]", "-", True),  # an escaped '-' is a character, not a range
+        ("[a\\-z]", "m", False),
+        ("[-z]", "-", True),
+        ("[a-]", "-", True),
     ],
 )
 def test_globs(glob: str, key: str, hit: bool) -> None:

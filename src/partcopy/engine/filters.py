@@ -32,12 +32,15 @@ def _class(glob: str, start: int) -> tuple[str, int]:
     first = True
     while i < len(glob) and (glob[i] != "]" or first):
         char = glob[i]
-        if char == "\\":
+        escaped = char == "\\"
+        if escaped:
             i += 1
             if i == len(glob):
                 break
             char = glob[i]
-        body.append(re.escape(char) if char != "-" or first or glob[i + 1 : i + 2] == "]" else "-")
+        # A '-' is a range unless escaped, first or last; re.escape keeps it literal.
+        ranged = char == "-" and not (escaped or first or glob[i + 1 : i + 2] == "]")
+        body.append("-" if ranged else re.escape(char))
         first = False
         i += 1
     if i >= len(glob):
