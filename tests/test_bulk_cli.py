@@ -192,7 +192,7 @@ def test_the_progress_line_goes_to_the_terminal_not_into_redirected_stdout(
     env["PARTCOPY_SECRET_ACCESS_KEY"] = DEFAULT_SECRET_KEY
     run = run_with_terminal_stderr(["bulk", str(manifest), "--endpoint-url", emu.url], env=env)
     assert run.returncode == 0 and run.stdout == b""
-    assert b"objects: " in run.terminal and b'"ok": 1' in run.terminal
+    assert b"objects: " in run.terminal and b"partcopy: 1 copied; 1000 B in " in run.terminal
 
 
 def test_missing_manifest_and_exclusive_dask_flags(
@@ -204,3 +204,14 @@ def test_missing_manifest_and_exclusive_dask_flags(
     assert code == 2 and "--dask" in err
     code, _, err = run(capsys, "m.jsonl", "--dask-local", "0")
     assert code == 2 and "number of Dask workers" in err
+
+
+def test_the_summary_without_json_is_a_sentence() -> None:
+    from partcopy.cli.common import summary_line
+    from partcopy.engine.report import BulkSummary
+
+    done = BulkSummary(objects=5, ok=3, failed=1, skipped_same=1, bytes=3 * 1024**2, seconds=2.0)
+    assert summary_line(done) == (
+        "partcopy: 3 copied, 1 already the same, 1 failed; 3 MiB in 2.00 s, 2.5 objects/s"
+    )
+    assert summary_line(BulkSummary()) == "partcopy: nothing to do; 0 B in 0.00 s"

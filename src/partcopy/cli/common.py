@@ -154,8 +154,30 @@ def report_summary(args: argparse.Namespace, summary: BulkSummary) -> int:
     if args.json:
         print_json(summary.as_dict())
     elif not args.quiet:
-        sys.stderr.write(json.dumps(summary.as_dict()) + "\n")
+        sys.stderr.write(summary_line(summary) + "\n")
     return 0 if summary.succeeded else 1
+
+
+def summary_line(summary: BulkSummary) -> str:
+    """The summary in words, for a person (``--json`` has every count for a program)."""
+    from partcopy.units import format_size
+
+    counts = [
+        (summary.ok, "copied"),
+        (summary.skipped_same, "already the same"),
+        (summary.skipped, "done before (journal)"),
+        (summary.deleted, "deleted"),
+        (summary.would_copy, "to copy (dry run)"),
+        (summary.would_delete, "to delete (dry run)"),
+        (summary.failed, "failed"),
+        (summary.invalid, "invalid manifest line(s)"),
+    ]
+    said = ", ".join(f"{n} {what}" for n, what in counts if n) or "nothing to do"
+    rate = f", {summary.objects_per_second:.1f} objects/s" if summary.ok else ""
+    retries = f", {summary.retries} retried request(s)" if summary.retries else ""
+    return (
+        f"partcopy: {said}; {format_size(summary.bytes)} in {summary.seconds:.2f} s{rate}{retries}"
+    )
 
 
 # --- the flags cp and bulk share ---------------------------------------------------------
