@@ -104,8 +104,11 @@ def test_providers_command_lists_every_row(capsys: pytest.CaptureFixture[str]) -
     assert [r["name"] for r in rows] == list(PROVIDERS)
     scaleway = next(r for r in rows if r["name"] == "scaleway")
     assert scaleway["max_parts"] == 1000 and scaleway["dialect"] == "s3"
-    code, out, _ = run(capsys, "providers")
-    assert code == 0 and "scaleway" in out
+    code, out, _ = run(capsys, "providers")  # piped: one tab-separated line per row
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split("\t")[:3] == ["provider", "store", "dialect"]
+    assert [line.split("\t")[0] for line in lines[1:]] == list(PROVIDERS)
+    assert all(line.count("\t") == 6 for line in lines)
 
 
 def test_readme_providers_table_is_the_rendered_rows() -> None:

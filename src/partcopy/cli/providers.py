@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from partcopy.cli.common import Parser, print_json
 from partcopy.providers import PROVIDERS, describe, markdown_table, quirk_words
@@ -31,20 +32,38 @@ def run_providers(args: argparse.Namespace) -> int:
     return 0
 
 
+_COLUMNS = ("provider", "store", "dialect", "parts", "max object", "server copy", "quirks")
+
+
+def _rows() -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for row in PROVIDERS.values():
+        lim = row.limits
+        rows.append(
+            (
+                row.name,
+                row.title,
+                row.dialect,
+                f"{format_size(lim.min_part)}–{format_size(lim.max_part)} × {lim.max_parts}",
+                format_size(lim.max_object),
+                "yes" if row.server_side_copy else "no (relay)",
+                "; ".join(quirk_words(row)) or "",
+            )
+        )
+    return rows
+
+
 def print_table() -> None:
+    """A table on a terminal; piped, one tab-separated line per provider (for grep and cut:
+    a terminal-width table would wrap every row over many lines)."""
+    if not sys.stdout.isatty():
+        for line in (_COLUMNS, *_rows()):
+            print("\t".join(line))
+        return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("provider", "store", "dialect", "parts", "max object", "server copy", "quirks")
-    for row in PROVIDERS.values():
-        lim = row.limits
-        table.add_row(
-            row.name,
-            row.title,
-            row.dialect,
-            f"{format_size(lim.min_part)}–{format_size(lim.max_part)} × {lim.max_parts}",
-            format_size(lim.max_object),
-            "yes" if row.server_side_copy else "no (relay)",
-            "; ".join(quirk_words(row)) or "",
-        )
+    table = Table(*_COLUMNS)
+    for line in _rows():
+        table.add_row(*line)
     Console().print(table)
