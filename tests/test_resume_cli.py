@@ -299,3 +299,33 @@ def test_a_second_ctrl_c_during_the_abort_says_the_upload_may_be_left_open(
     assert "may be left open" in error["message"] and "was aborted" not in error["message"]
     assert error["upload_id"] is not None and error["upload_id"] in error["message"]
     assert "was aborted" not in err.decode()
+
+
+@pytest.mark.parametrize("restart", [False, True], ids=["refused", "restarted"])
+def test_a_killed_recursive_copy_restarts_a_changed_object_only_when_told(
+    store: Store, tmp_path: Path, restart: bool
+) -> None:
+    """cp --recursive --journal, killed mid-object; the source then changes. The rerun
+    refuses to mix old and new parts (SourceChanged); with --restart-on-change it starts
+    that object over and copies the new one."""
+    journal = tmp_path / "bulk.db"
+    argv = ["cp", "--recursive", "s3://src/", "s3://dst/copy/", "--journal", str(journal)]
+    argv += ["--endpoint-url", store.url, "--part-size", str(PART)]
+    argv += ["--concurrency", str(CONCURRENCY), "--quiet", "--max-attempts", "1"]
+    proc = start(partcopy(*argv))
+    store.wait_for_parts(PLANNED // 4, proc)
+    proc.kill()
+    proc.communicate()
+    store.settled()
+    changed = SIZE - PART  # another object under the same key: 255 parts
+    store.emu.call(lambda: store.emu.emulator.store.put_virtual("src", "big", changed))
+
+    rerun = run(partcopy(*argv, "--json", *(["--restart-on-change"] if restart else [])))
+    summary = json.loads(rerun.stdout)
+    if not restart:
+        assert rerun.returncode == 1 and summary["failed"] == 1, rerun.stderr
+        assert "SourceChanged" in rerun.stderr
+        return
+    assert rerun.returncode == 0 and summary["ok"] == 1, rerun.stderr
+    size = store.emu.call(lambda: store.emu.emulator.store.current("dst", "copy/big").size)
+    assert size == changed and store.open_uploads() == 0

@@ -266,7 +266,10 @@ async def _run(
     try:
         stream = open_report(args.report) if args.report is not None else None
         report = ReportWriter(stream)
-        async with settings.copier(ledger.journal if ledger is not None else None) as copier:
+        async with settings.copier(
+            ledger.journal if ledger is not None else None,
+            restart_on_change=getattr(args, "restart_on_change", False),  # cp --recursive
+        ) as copier:
             run = run_prefix(
                 copier,
                 source,
