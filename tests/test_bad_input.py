@@ -86,7 +86,11 @@ CP_CASES: list[tuple[str, list[str], str]] = [
     ("max-attempts-zero", [SRC, DST, "--max-attempts", "0"], "0"),
     ("endpoint-ftp", [SRC, DST, "--endpoint-url", "ftp://127.0.0.1:1"], "ftp://127.0.0.1:1"),
     ("endpoint-no-host", [SRC, DST, "--endpoint-url", "http://"], "http://"),
-    ("endpoint-bad-port", [SRC, DST, "--endpoint-url", "http://127.0.0.1:99999"], "99999"),
+    (
+        "endpoint-bad-port",
+        [SRC, DST, "--endpoint-url", "http://127.0.0.1:99999"],
+        "99999': the port",
+    ),
     ("profile-unknown", [SRC, DST, "--profile", "gcs"], "gcs"),
     ("provider-unknown", [SRC, DST, "--provider", "storj"], "storj"),
     ("provider-old-name-unknown", [SRC, DST, "--part-limits", "storj"], "storj"),

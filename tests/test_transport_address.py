@@ -35,7 +35,7 @@ def test_endpoint_parsing_and_default_ports() -> None:
     "bad", ["ftp://h", "http://h/base", "http://h?x=1", "http://h:99999", "http://"]
 )
 def test_bad_endpoints_are_config_errors_naming_the_value(bad: str) -> None:
-    with pytest.raises(ConfigError, match="bad endpoint URL"):
+    with pytest.raises(ConfigError, match="invalid endpoint URL"):
         Endpoint.parse(bad)
 
 
@@ -125,5 +125,5 @@ def test_transport_configuration_errors_come_before_any_request() -> None:
         make_transport("qingstor", None, "pek3b", creds)
     with pytest.raises(ConfigError, match="unknown dialect"):
         make_transport("gcs", None, "r", creds)  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="bad endpoint"):
+    with pytest.raises(ConfigError, match="invalid endpoint"):
         make_transport("s3", "ftp://x", "r", creds)

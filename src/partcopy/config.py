@@ -82,9 +82,12 @@ def check_endpoint_url(url: str, *, what: str = "endpoint URL") -> str:
     shown = repr(shown_url(url))
     try:
         parts = urlsplit(url)
-        port = parts.port
     except ValueError:
         raise UsageError(f"invalid {what} {shown}: not a URL") from None
+    try:
+        port = parts.port
+    except ValueError:
+        raise UsageError(f"invalid {what} {shown}: the port is not 1-65535") from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise UsageError(f"invalid {what} {shown}: expected http(s)://host[:port]")
     if parts.username or parts.password:

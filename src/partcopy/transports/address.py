@@ -59,11 +59,11 @@ class Endpoint:
         try:
             port = parts.port
         except ValueError:
-            raise ConfigError(f"bad endpoint URL {url!r}: invalid port") from None
+            raise ConfigError(f"invalid endpoint URL {url!r}: the port is not 1-65535") from None
         if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ConfigError(f"bad endpoint URL {url!r}: expected http(s)://host[:port]")
+            raise ConfigError(f"invalid endpoint URL {url!r}: expected http(s)://host[:port]")
         if parts.path not in {"", "/"} or parts.query:
-            raise ConfigError(f"bad endpoint URL {url!r}: no path or query allowed")
+            raise ConfigError(f"invalid endpoint URL {url!r}: no path or query allowed")
         return cls(parts.scheme, parts.hostname, port)
 
     @property
