@@ -481,3 +481,14 @@ def test_library_timeouts_outside_a_day_are_config_errors(seconds: float) -> Non
         Copier(read_timeout=seconds)
     with pytest.raises(ConfigError, match="connect timeout"):
         Copier(connect_timeout=seconds)
+
+
+def test_a_bad_endpoint_in_the_environment_is_named_as_the_variable(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, secret in CREDS.items():
+        monkeypatch.setenv(name, secret)
+    monkeypatch.setenv("PARTCOPY_DST_ENDPOINT_URL", "ftp://127.0.0.1:1")
+    status, out, err = run_cli(["cp", SRC, DST, "--endpoint-url", "http://127.0.0.1:9"], capsys)
+    assert status == 2 and out == ""
+    assert_one_line_naming(err, "endpoint URL in PARTCOPY_DST_ENDPOINT_URL 'ftp://127.0.0.1:1'")

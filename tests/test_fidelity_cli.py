@@ -140,7 +140,7 @@ def test_sse_c_copy_from_the_cli_with_key_files(
                 *(["--dst-endpoint-url", dst.url] if relay else []),
                 "--part-size",
                 "5MiB",
-                "--source-sse-c-key-file",
+                "--src-sse-c-key-file",
                 src_file,
                 "--sse-c-key-file",
                 dst_file,

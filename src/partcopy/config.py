@@ -208,13 +208,16 @@ def resolve_endpoint(
         raise ConfigError(
             f"invalid addressing style {style!r}{where}: expected auto, path or virtual"
         )
-    if endpoint_url is None:
+    if endpoint_url is not None:
+        endpoint_url = check_endpoint_url(endpoint_url)
+    else:
         names = ["PARTCOPY_ENDPOINT_URL", *row.env.endpoint]
         if role == "destination":
             names.insert(0, "PARTCOPY_DST_ENDPOINT_URL")
         endpoint_url = _first(env, *names)
-    if endpoint_url is not None:
-        endpoint_url = check_endpoint_url(endpoint_url)
+        if endpoint_url is not None:
+            source = next(n for n in names if env.get(n))
+            endpoint_url = check_endpoint_url(endpoint_url, what=f"endpoint URL in {source}")
     if region is not None:
         check_region(region)
     else:

@@ -66,7 +66,9 @@ def add_fidelity_flags(p: Any) -> None:
         help="SSE-C key of the destination (32 bytes, raw or base64; or PARTCOPY_SSE_C_KEY)",
     )
     g.add_argument(
-        "--source-sse-c-key-file",
+        "--src-sse-c-key-file",
+        "--source-sse-c-key-file",  # its first name, kept for scripts written with it
+        dest="source_sse_c_key_file",
         metavar="FILE",
         help="SSE-C key of the source (or PARTCOPY_SOURCE_SSE_C_KEY)",
     )
@@ -144,7 +146,7 @@ def fidelity_from_args(
         options,
         source_sse_c=_key(
             args.source_sse_c_key_file,
-            "--source-sse-c-key-file",
+            "--src-sse-c-key-file",
             environ,
             "PARTCOPY_SOURCE_SSE_C_KEY",
         ),
@@ -164,7 +166,7 @@ def prefix_fidelity(args: argparse.Namespace) -> FidelityOptions:
         return FidelityOptions()
     for flag, value in (
         ("--sse-c-key-file", args.sse_c_key_file),
-        ("--source-sse-c-key-file", args.source_sse_c_key_file),
+        ("--src-sse-c-key-file", args.source_sse_c_key_file),
     ):
         if value is not None:
             raise UsageError(f"{flag} copies one object: it is not taken with --recursive")

@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import aiohttp
 import anyio
 
-from partcopy.config import Credentials, EndpointConfig, canonical_endpoint, resolve_endpoint
+from partcopy.config import (
+    Credentials,
+    EndpointConfig,
+    canonical_endpoint,
+    check_endpoint_url,
+    resolve_endpoint,
+)
 from partcopy.engine.adaptive import AdaptiveLimiters, ConcurrencySummary, LimiterStatistics
 from partcopy.engine.events import EventCallback
 from partcopy.engine.fidelity import FidelityOptions, check_fidelity
@@ -202,7 +208,10 @@ class Copier:
             src_url, src_region, src_creds = self._args["source"]
             env = os.environ if self._env is None else self._env
             dst_env = env.get("PARTCOPY_DST_ENDPOINT_URL")
-            url = url or dst_env or src_url
+            if not url and dst_env:
+                what = "endpoint URL in PARTCOPY_DST_ENDPOINT_URL"
+                url = check_endpoint_url(dst_env, what=what)
+            url = url or src_url
             region = region or src_region
             if creds is None and self._profiles[role] is None:
                 creds = src_creds  # explicit credentials serve both sides unless split
