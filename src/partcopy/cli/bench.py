@@ -20,6 +20,7 @@ from partcopy.cli.common import (
     add_provider_flag,
     check_identity_flags,
     fail_usage,
+    identity_options,
     positive_int,
     print_json,
     warn_insecure,
@@ -115,13 +116,7 @@ def _settings(args: argparse.Namespace) -> Any:
         max_objects=args.max_objects,
         max_attempts=args.max_attempts,
         provider=args.provider,
-        profile=args.profile,
-        addressing_style=args.addressing_style,
-        proxy=args.proxy,
-        ca_bundle=args.ca_bundle,
-        verify_tls=not args.no_verify_tls,
-        connect_timeout=args.connect_timeout,
-        read_timeout=args.read_timeout,
+        **identity_options(args),
     )
     check_bench(settings)
     if args.plot is not None:

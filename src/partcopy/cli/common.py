@@ -32,6 +32,7 @@ __all__ = [
     "check_identity_flags",
     "copier_settings",
     "fail_usage",
+    "identity_options",
     "interrupted",
     "path_arg",
     "positive_int",
@@ -318,13 +319,23 @@ def copier_settings(args: argparse.Namespace) -> CopierSettings:
         concurrency=args.concurrency,
         max_attempts=args.max_attempts,
         adaptive=not args.fixed_concurrency,
-        verify_tls=not args.no_verify_tls,
-        profile=args.profile,
-        src_profile=args.src_profile,
-        dst_profile=args.dst_profile,
-        addressing_style=args.addressing_style,
-        proxy=args.proxy,
-        ca_bundle=args.ca_bundle,
-        connect_timeout=args.connect_timeout,
-        read_timeout=args.read_timeout,
+        **identity_options(args),
     )
+
+
+def identity_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The identity and network flags (``add_identity_flags``) as the keyword arguments
+    ``Copier``, ``CopierSettings`` and ``BenchSettings`` take: one mapping, so a flag
+    added there reaches every command."""
+    options: dict[str, Any] = {
+        "profile": args.profile,
+        "addressing_style": args.addressing_style,
+        "proxy": args.proxy,
+        "ca_bundle": args.ca_bundle,
+        "verify_tls": not args.no_verify_tls,
+        "connect_timeout": args.connect_timeout,
+        "read_timeout": args.read_timeout,
+    }
+    if hasattr(args, "src_profile"):  # the commands with two sides
+        options.update(src_profile=args.src_profile, dst_profile=args.dst_profile)
+    return options

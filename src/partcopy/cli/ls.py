@@ -22,6 +22,7 @@ from partcopy.cli.common import (
     add_identity_flags,
     check_identity_flags,
     fail_usage,
+    identity_options,
     warn_insecure,
 )
 from partcopy.cli.logs import LEVELS, configure_logging
@@ -122,13 +123,7 @@ async def _list(args: argparse.Namespace, loc: PrefixLocation, keys: KeyFilter) 
     async with Copier(
         endpoint_url=args.endpoint_url,
         region=args.region,
-        profile=args.profile,
-        addressing_style=args.addressing_style,
-        proxy=args.proxy,
-        ca_bundle=args.ca_bundle,
-        verify_tls=not args.no_verify_tls,
-        connect_timeout=args.connect_timeout,
-        read_timeout=args.read_timeout,
+        **identity_options(args),
     ) as copier:
         try:
             async for entry in copier.list_objects(loc, recursive=args.recursive):

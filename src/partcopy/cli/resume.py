@@ -18,6 +18,7 @@ from partcopy.cli.common import (
     add_identity_flags,
     check_identity_flags,
     fail_usage,
+    identity_options,
     path_arg,
     print_json,
     warn_insecure,
@@ -92,15 +93,7 @@ def _copier_for(record: JobRecord, journal: Journal, args: argparse.Namespace) -
         retry=RetryPolicy(max_attempts=args.max_attempts),
         journal=journal,
         restart_on_change=args.restart_on_change,
-        profile=args.profile,
-        src_profile=args.src_profile,
-        dst_profile=args.dst_profile,
-        addressing_style=args.addressing_style,
-        proxy=args.proxy,
-        ca_bundle=args.ca_bundle,
-        verify_tls=not args.no_verify_tls,
-        connect_timeout=args.connect_timeout,
-        read_timeout=args.read_timeout,
+        **identity_options(args),
     )
 
 
