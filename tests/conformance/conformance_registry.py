@@ -31,6 +31,8 @@ class Capabilities:
     """UploadPartCopy and CopyObject answers quote the ETag, as AWS does."""
     next_key_marker: bool = True
     """A truncated ListMultipartUploads page carries NextKeyMarker."""
+    put_checks_content_md5: bool = True
+    """A PutObject whose Content-MD5 is not its body's is refused (BadDigest)."""
 
 
 class Harness(Protocol):

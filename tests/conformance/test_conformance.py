@@ -323,3 +323,40 @@ async def test_delete_object_removes_it(harness: Harness) -> None:
     assert exc.value.status == 404
     page = await harness.transport.list_objects(SRC, prefix="tree/")
     assert "tree/top.bin" not in [o.key for o in page.objects]
+
+
+async def test_put_object_streams_the_body_with_its_attributes(harness: Harness) -> None:
+    await _setup(harness, 10)
+    t = harness.transport
+    data = _data(4, 3000)
+    attrs = ObjectAttributes(content_type="text/plain", metadata={"colour": "blue"})
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield data[:1000]
+        yield data[1000:]
+
+    result = await t.put_object(DST, "put.bin", stream(), len(data), attrs)
+    assert result.etag is not None
+    assert normalize_etag(result.etag) == hashlib.md5(data).hexdigest()  # plain, no "-N"
+    assert await harness.read(DST, "put.bin") == data
+    head = await t.head(DST, "put.bin")
+    assert head.size == len(data)
+    assert head.attributes.content_type == "text/plain"
+    assert head.attributes.metadata == {"colour": "blue"}
+    empty = await t.put_object(DST, "empty.bin", b"", 0, ObjectAttributes())
+    assert normalize_etag(empty.etag or "") == hashlib.md5(b"").hexdigest()
+    assert (await t.head(DST, "empty.bin")).size == 0
+
+
+async def test_put_object_refuses_a_wrong_content_md5(harness: Harness) -> None:
+    if not harness.caps.put_checks_content_md5:
+        pytest.skip("this backend does not check a PutObject's Content-MD5")
+    await _setup(harness, 10)
+    wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    with pytest.raises(ServiceError) as exc:
+        await harness.transport.put_object(
+            DST, "bad.bin", b"hello", 5, ObjectAttributes(), content_md5=wrong
+        )
+    assert exc.value.status == 400
+    with pytest.raises(ServiceError):
+        await harness.transport.head(DST, "bad.bin")

@@ -6,6 +6,7 @@ rules (limits, preconditions, SSE-C, versioning) live in the store, the latency 
 
 from __future__ import annotations
 
+import base64
 from dataclasses import replace
 
 from partcopy.emulator.bucketops import BucketOps, Pause, _no_pause
@@ -148,6 +149,7 @@ class Executor(BucketOps):
         self.store.bucket_owner(bucket)  # NoSuchBucket before the bytes are modelled
         await self.pause(len(call.body))
         content = Content.real(call.body)
+        _check_content_md5(call.content_md5, content)
         checksum = _verified_checksum(call.checksum, content)
         self._check_write(call, bucket, key)
         version = self.store.put_object(
@@ -396,6 +398,14 @@ def _claimed(request: ChecksumRequest | None) -> StoredChecksum | None:
     if request is None or request.value is None:
         return None
     return StoredChecksum(request.algorithm, request.value)
+
+
+def _check_content_md5(given: str | None, content: Content) -> None:
+    """A PUT's Content-MD5 must be its body's (``BadDigest``), as every service checks."""
+    if given is not None and given != base64.b64encode(content.md5()).decode():
+        raise StoreError(
+            400, "BadDigest", "The Content-MD5 you specified did not match what we received."
+        )
 
 
 def _verified_checksum(request: ChecksumRequest | None, content: Content) -> StoredChecksum | None:

@@ -190,6 +190,7 @@ class QingStorWire:
                 attrs=attrs,
                 body=body,
                 sse_c_md5=sse,
+                content_md5=headers.get("Content-MD5"),
                 if_match=headers.get("If-Match"),
                 if_none_match=headers.get("If-None-Match"),
             )

@@ -34,9 +34,9 @@ from partcopy.urls import Location, parse_url
 
 __all__ = ["BenchPoint", "BenchSettings", "RequestTimes", "run_bench"]
 
-_TIMED = ("upload_part_copy", "copy_object", "upload_part", "get_range")
+_TIMED = ("upload_part_copy", "copy_object", "upload_part", "put_object", "get_range")
 """The requests whose latency a point reports (the ones that move bytes)."""
-_WRITES = {"complete": 0, "copy_object": 1}
+_WRITES = {"complete": 0, "copy_object": 1, "put_object": 0}
 """The requests that can make an object exist, and where their bucket argument is (the key
 follows it): only what one of these was sent for needs deleting."""
 

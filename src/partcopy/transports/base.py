@@ -9,7 +9,7 @@ code). Errors are mapped once, at the boundary, onto :mod:`partcopy.errors`:
   ``PreconditionFailed``, ``CopyRefused``...), its ``retryable`` decided there;
 * a connection failure raises ``ConnectError``; no answer in time ``ResponseTimeout``;
 * an unparseable body raises ``ProtocolError``;
-* a 2xx answer to a part copy, complete or single copy is *returned*, with ``etag=None``
+* a 2xx answer to a part copy, complete, single copy or put is *returned*, with ``etag=None``
   and the body's error code when it proves nothing (empty, truncated, ``<Error>``, no
   ETag) and ``error_kind``, the row's reading of that code. Policy about such answers
   belongs to the engine's verifier.
@@ -330,6 +330,24 @@ class Transport(Protocol):
     ) -> PartResult:
         """Upload ``size`` bytes from ``body`` as one part (``content_md5`` is base64;
         ``checksum`` is ``(algorithm, wire value)`` of the bytes, checked by the store)."""
+        ...
+
+    async def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes | AsyncIterable[bytes],
+        size: int,
+        attrs: ObjectAttributes,
+        *,
+        content_md5: str | None = None,
+        sse_c: SSECustomerKey | None = None,
+        checksum: tuple[str, str] | None = None,
+    ) -> CompleteResult:
+        """Write a whole object of ``size`` bytes from ``body`` in one request (PutObject),
+        carrying ``attrs`` as CreateMultipartUpload would (its ``checksum_algorithm`` aside:
+        a PUT names its checksum by value, ``checksum`` = ``(algorithm, wire value)``).
+        A 2xx without an ETag is returned with ``etag=None``."""
         ...
 
     def get_range(

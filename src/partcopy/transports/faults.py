@@ -47,7 +47,9 @@ __all__ = ["Fault", "FaultKind", "FaultyTransport"]
 T = TypeVar("T")
 FaultKind = Literal["slowdown", "500", "429", "noetag", "error200", "reset", "delay", "corrupt"]
 _KINDS: frozenset[str] = frozenset(get_args(FaultKind))
-_ANSWERING_OPS = frozenset({"upload_part_copy", "upload_part", "complete", "copy_object"})
+_ANSWERING_OPS = frozenset(
+    {"upload_part_copy", "upload_part", "complete", "copy_object", "put_object"}
+)
 """Operations whose 200 answer carries an ETag (where ``noetag``/``error200`` make sense)."""
 _OPS = _ANSWERING_OPS | {
     "head",
@@ -284,6 +286,38 @@ class FaultyTransport:
                 part_number,
                 body,
                 size,
+                content_md5=content_md5,
+                sse_c=sse_c,
+                checksum=checksum,
+            ),
+            unproven,
+        )
+
+    async def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes | AsyncIterable[bytes],
+        size: int,
+        attrs: ObjectAttributes,
+        *,
+        content_md5: str | None = None,
+        sse_c: SSECustomerKey | None = None,
+        checksum: tuple[str, str] | None = None,
+    ) -> CompleteResult:
+        def unproven(code: str | None) -> CompleteResult:
+            detail = "error document in a 200" if code else "200 without an ETag"
+            return CompleteResult(None, 200, None, code, None, "fault", detail)
+
+        return await self._run(
+            "put_object",
+            f"{bucket}/{key}",
+            lambda: self.inner.put_object(
+                bucket,
+                key,
+                body,
+                size,
+                attrs,
                 content_md5=content_md5,
                 sse_c=sse_c,
                 checksum=checksum,

@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import NoReturn, Protocol
 
@@ -563,6 +564,48 @@ class HttpTransport:
         etag = reply.headers.get("ETag")
         verdict = BodyVerdict(etag) if etag else BodyVerdict(None, detail="no ETag header")
         return self._part_result(part_number, reply, verdict)
+
+    async def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes | AsyncIterable[bytes],
+        size: int,
+        attrs: ObjectAttributes,
+        *,
+        content_md5: str | None = None,
+        sse_c: SSECustomerKey | None = None,
+        checksum: tuple[str, str] | None = None,
+    ) -> CompleteResult:
+        """PutObject: ``size`` bytes carrying ``attrs``; streams an async iterable."""
+        if isinstance(body, bytes) and len(body) != size:
+            raise UsageError(f"put_object: body has {len(body)} bytes, size says {size}")
+        headers = {"Content-Length": str(size)}
+        # The algorithm alone is CreateMultipartUpload's header; a PUT names the value.
+        self._attr_headers(replace(attrs, checksum_algorithm=None), headers)
+        if content_md5:
+            headers["Content-MD5"] = _value("Content-MD5", content_md5)
+        if checksum is not None:
+            algorithm, value = checksum
+            prefix = self.spec.checksum
+            if prefix is None:
+                raise UsageError(f"{self.spec.name} does not support flexible checksums")
+            headers[self.spec.h(prefix + algorithm.lower())] = _value("checksum", value)
+        self._sse_c(sse_c, self.spec.sse_c, headers)
+        reply = await self._send(
+            "PUT",
+            bucket,
+            key,
+            [],
+            headers,
+            operation="put_object",
+            body=body,
+            payload_sha256=UNSIGNED_PAYLOAD,
+            total_timeout=self.core.timeouts.upload_total(size),
+        )
+        etag = reply.headers.get("ETag")
+        verdict = BodyVerdict(etag) if etag else BodyVerdict(None, detail="no ETag header")
+        return self._complete_result(reply, verdict)
 
     def get_range(
         self,

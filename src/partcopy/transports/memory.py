@@ -7,6 +7,7 @@ memory speed.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
@@ -23,9 +24,10 @@ from partcopy.providers import (
     get_provider,
 )
 from partcopy.store import listing as store_listing
+from partcopy.store.checksums import content_checksum
 from partcopy.store.data import Content
 from partcopy.store.listing import ListQuery
-from partcopy.store.memory import MemoryStore, ObjectVersion, StoreError, quote_etag
+from partcopy.store.memory import MemoryStore, ObjectVersion, StoreError, bad_digest, quote_etag
 from partcopy.store.records import StoredChecksum
 from partcopy.transports.base import (
     CompleteChecksums,
@@ -259,6 +261,45 @@ class MemoryTransport:
         )
         return PartResult(part_number, quote_etag(part.etag), 200, checksum=part.checksum)
 
+    async def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes | AsyncIterable[bytes],
+        size: int,
+        attrs: ObjectAttributes,
+        *,
+        content_md5: str | None = None,
+        sse_c: SSECustomerKey | None = None,
+        checksum: tuple[str, str] | None = None,
+    ) -> CompleteResult:
+        if isinstance(body, bytes | bytearray | memoryview):
+            data = bytes(body)
+        else:
+            data = b"".join([chunk async for chunk in body])
+        if len(data) != size:
+            raise service_error(
+                400,
+                "IncompleteBody",
+                f"You did not provide the number of bytes specified by the Content-Length "
+                f"HTTP header ({len(data)} of {size})",
+                request_id="memory",
+                operation="put_object",
+            )
+        content = Content.real(data)
+        version = self._call(
+            "put_object",
+            lambda: self.store.put_object(
+                bucket,
+                key,
+                content,
+                replace(attrs, checksum_algorithm=None),
+                sse_c_md5=_md5(sse_c or attrs.sse_c),
+                checksum=_put_checks(content, content_md5, checksum, self.limits.single_max),
+            ),
+        )
+        return CompleteResult(quote_etag(version.etag), 200, version_id=_vid(version))
+
     def get_range(
         self,
         bucket: str,
@@ -452,6 +493,27 @@ class MemoryTransport:
 
     async def aclose(self) -> None:
         """Nothing to release: the store belongs to the caller."""
+
+
+def _put_checks(
+    content: Content, content_md5: str | None, checksum: tuple[str, str] | None, largest: int
+) -> StoredChecksum | None:
+    """What a store checks of a PUT before it writes (as on the wire): its size, its
+    Content-MD5 and its claimed checksum (``BadDigest``); the checksum it then keeps."""
+    if content.size > largest:
+        raise StoreError(
+            400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"
+        )
+    if content_md5 is not None and content_md5 != base64.b64encode(content.md5()).decode():
+        raise StoreError(
+            400, "BadDigest", "The Content-MD5 you specified did not match what we received."
+        )
+    if checksum is None:
+        return None
+    algorithm, value = checksum
+    if content_checksum(algorithm, content) != value:
+        raise bad_digest(algorithm)
+    return StoredChecksum(algorithm, value)
 
 
 def _vid(version: ObjectVersion) -> str | None:
