@@ -388,6 +388,7 @@ class Copier:
             job_id=job_id,
             operation_factory=operation,
             source_facts=source_facts,
+            put_factory=relay_operation if part_mode == "relay" else None,
         )
 
     async def copy(

@@ -42,7 +42,7 @@ from partcopy.engine.hedge import HedgedPart, HedgePolicy, HedgeTracker, Unlimit
 from partcopy.engine.hooks import JobHooks, JobPlan, NoHooks, ResumePoint
 from partcopy.engine.logstate import INFO, log_enabled
 from partcopy.engine.orphans import list_uploads
-from partcopy.engine.parts import CopyPart, Endpoint, PartOperation
+from partcopy.engine.parts import CopyPart, Endpoint, ObjectPut, PartOperation
 from partcopy.engine.pool import run_pool
 from partcopy.engine.proof import (
     check_destination_checksum,
@@ -207,6 +207,7 @@ class CopyJob:
         job_id: str | None = None,
         operation_factory: Callable[[CopyJob, ObjectInfo], PartOperation] | None = None,
         source_facts: ListedObject | None = None,
+        put_factory: Callable[[CopyJob, ObjectInfo], ObjectPut] | None = None,
     ) -> None:
         self.job_id = job_id or new_job_id()
         self.source_facts = source_facts
@@ -225,6 +226,7 @@ class CopyJob:
         self.retrier = retrier_factory(self._on_retry)
         self.hedges: HedgeTracker | None = None
         self._operation_factory = operation_factory
+        self._put_factory = put_factory if part_mode == "relay" else None
         self._log = _log
         self._verbose = True
         self._last_limit = self.dst.limiter.limit
@@ -422,7 +424,13 @@ class CopyJob:
             chosen = self._plan(info, resume)
             if self.options.attributes is not None:
                 return info, chosen
-            if chosen.mode == "single" and self.options.destination_sse_c is None:
+            if (
+                chosen.mode == "single"
+                and self.part_mode == "copy"
+                and self.options.destination_sse_c is None
+            ):
+                # CopyObject keeps the source's Content-* and metadata itself; a relay's
+                # PUT must carry them, and only a HEAD says what they are.
                 self._attributes_known = False
                 return info, chosen
         info = await self.head_source()
@@ -436,11 +444,15 @@ class CopyJob:
                 workers=min(self.options.concurrency, 16),
                 call=self._call,
             )
-        chosen = self._plan(info, resume)
         self.checksum_plan = choose_checksum(
             fidelity.checksum, info.checksum, self.profile, relay=self.part_mode == "relay"
         )
-        if chosen.mode != "single" and self._reads_tags():
+        chosen = self._plan(info, resume)
+        if chosen.mode == "single" and self.part_mode == "relay":
+            # One PUT proven by the MD5 of the bytes it carried: no checksum to compute.
+            self.checksum_plan = ChecksumPlan(reason="a single PUT is proven by its MD5")
+        # CopyObject keeps the source's tags itself; parts and a relay's PUT carry them.
+        if (chosen.mode != "single" or self.part_mode == "relay") and self._reads_tags():
             version = self.source.version_id or _version(info.version_id)
             self.source_tags = await read_tags(self.src, self.source, version, self._call)
         return info, chosen
@@ -500,10 +512,25 @@ class CopyJob:
             self.options.concurrency,
             single_threshold=self.options.single_threshold,
         )
-        if chosen.mode == "single" and self.part_mode == "relay":
+        if chosen.mode == "single" and self.part_mode == "relay" and not self._relay_puts():
             # No server-side single copy between endpoints: one part covering everything.
             return replace(chosen, mode="multipart", part_size=max(info.size, 1))
         return chosen
+
+    def _relay_puts(self) -> bool:
+        """Whether an object that fits one request is relayed as one PutObject.
+
+        Not where a flexible checksum proves the copy against the source's own (asked for
+        by name, or the source keeps one): that proof combines the parts' checksums on
+        Complete, so such a relay stays a one-part multipart upload. A checksum ``auto``
+        would only compute over the relayed bytes proves no more than the PUT's MD5.
+        """
+        checksum = self.options.fidelity.checksum
+        return (
+            self._put_factory is not None
+            and checksum in ("auto", "off")
+            and self.checksum_plan.source is None
+        )
 
     def copy_source(self, info: ObjectInfo) -> CopySource:
         """The source pinned to what HEAD saw: its ETag (If-Match) and version."""
@@ -550,10 +577,14 @@ class CopyJob:
                 f"(was {resume.source_etag})",
                 upload_id=resume.upload_id,
             )
-        mode = "single" if chosen.mode == "single" else self.part_mode
+        put = chosen.mode == "single" and self.part_mode == "relay"
+        mode = "single" if chosen.mode == "single" and not put else self.part_mode
+        # A relayed PUT is journaled as "single": one request, no upload to resume.
+        planned = "single" if chosen.mode == "single" else mode
         await self.hooks.on_planned(
-            JobPlan(self.job_id, self.source, self.destination, info, chosen, mode)
+            JobPlan(self.job_id, self.source, self.destination, info, chosen, planned)
         )
+        parts = max(chosen.part_count, 1) if put else chosen.part_count
         done = len(resume.done) if resume is not None else 0
         if self.emit is not None:
             self.emit(
@@ -564,15 +595,17 @@ class CopyJob:
                     mode,
                     info.size,
                     chosen.part_size,
-                    chosen.part_count,
+                    parts,
                     done,
                 )
             )
         if self._verbose:
-            self._log.debug("planned", mode=mode, size=info.size, parts=chosen.part_count)
-        if mode == "single":
+            self._log.debug("planned", mode=mode, size=info.size, parts=parts)
+        upload_id = None
+        if put:
+            etag, version = await self._relay_put(info)
+        elif mode == "single":
             etag, version = await self._single(info)
-            upload_id = None
         else:
             etag, version, upload_id = await self._multipart(info, chosen, resume, upload)
         if self.options.fidelity.verify_content != "none":
@@ -581,7 +614,7 @@ class CopyJob:
             source=str(self.source),
             destination=str(self.destination),
             etag=etag,
-            parts=chosen.part_count,
+            parts=parts,
             bytes=info.size,
             part_size=chosen.part_size,
             mode=mode,
@@ -635,6 +668,41 @@ class CopyJob:
         self.verification = Verification.ETAG_SIZE
         await self._prove_by_checksum(expected, head)
         return etag, _version(head.version_id)
+
+    async def _relay_put(self, info: ObjectInfo) -> tuple[str, str | None]:
+        """Relay the object as one PutObject from one GET pinned to the source's ETag.
+
+        Streamed (the destination's plain ETags are MD5s), the answer's ETag must be the
+        MD5 of exactly the bytes relayed, which proves the copy without a HEAD; else the
+        bytes went with Content-MD5 and a HEAD checks the size and the answer's ETag.
+        """
+        assert self._put_factory is not None  # _relay_puts() planned this
+        put = self._put_factory(self, info)
+        attrs = self.attributes(info)
+        version: list[str | None] = [None]
+
+        async def attempt() -> str:
+            result = await put.put(info.size, attrs)
+            version[0] = _version(result.version_id)
+            return verify_complete(result, "put_object")
+
+        try:
+            etag = await self._call("put_object", attempt)
+        except PreconditionFailed as exc:
+            raise SourceChanged(f"source {self.source} changed during the copy: {exc}") from exc
+        except ObjectNotFound as exc:
+            raise SourceChanged(f"source {self.source} disappeared during the copy") from exc
+        if put.streamed:
+            source_md5 = self.options.source_sse_c is None and etag_is_md5(
+                default_provider(self.source.dialect), info.attributes
+            )
+            proven = copy_proven_by_answer(info.etag, etag, md5_etags=source_md5)
+            self.verification = Verification.SOURCE_MD5 if proven else Verification.RELAYED_MD5
+            return etag, version[0]
+        head = await self._head_destination(version[0])
+        verify_destination(head, size=info.size, expected_etag=etag)
+        self.verification = Verification.ETAG_SIZE
+        return etag, version[0] or _version(head.version_id)
 
     async def _fail_if_no_bucket(self, exc: ServiceError) -> None:
         """Some stores (SeaweedFS) answer CopyObject into a missing bucket with a 500: ask

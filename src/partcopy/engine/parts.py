@@ -13,9 +13,16 @@ from typing import Protocol
 
 from partcopy.engine.adaptive import AdaptiveLimiter
 from partcopy.planners import RangeTask
-from partcopy.transports.base import CopySource, PartResult, SSECustomerKey, Transport
+from partcopy.transports.base import (
+    CompleteResult,
+    CopySource,
+    ObjectAttributes,
+    PartResult,
+    SSECustomerKey,
+    Transport,
+)
 
-__all__ = ["CopyPart", "Endpoint", "PartOperation"]
+__all__ = ["CopyPart", "Endpoint", "ObjectPut", "PartOperation"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -35,6 +42,18 @@ class PartOperation(Protocol):
         ...
 
     async def __call__(self, upload_id: str, task: RangeTask) -> PartResult: ...
+
+
+class ObjectPut(Protocol):
+    """Writes a whole object in one request (a relay's PutObject) instead of parts."""
+
+    @property
+    def streamed(self) -> bool:
+        """Whether the answer's ETag was checked against the MD5 of the bytes sent (else
+        they went with Content-MD5 and only a HEAD shows what the store kept)."""
+        ...
+
+    async def put(self, size: int, attrs: ObjectAttributes) -> CompleteResult: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,10 @@ Two ways to carry a part, chosen per job:
 * **buffered** (otherwise): the range is read into one part-sized buffer, its MD5 sent as
   Content-MD5 so the store itself rejects damaged bytes. Memory: concurrency × part size.
 
+An object the plan copies in one request (``mode == "single"``) is relayed the same way
+by :meth:`RelayPart.put`: one GET streamed (or buffered) into one PutObject carrying the
+destination's attributes, with no multipart upload at all (see ``CopyJob._relay_put``).
+
 With a flexible checksum (``checksum_algorithm``) the relay also computes it over the bytes
 it streams: a part whose store-computed checksum differs is unproven and retried; the part
 values combine into the object's, which Complete sends and the destination must show.
@@ -24,9 +28,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from partcopy.checksums import Algorithm, Hasher
 from partcopy.engine.job import CopyJob, Mode
@@ -37,6 +42,8 @@ from partcopy.errors import CopyRefused, ErrorKind, PartcopyError, ProtocolError
 from partcopy.logs import get_logger
 from partcopy.planners import RangeTask
 from partcopy.transports.base import (
+    CompleteResult,
+    ObjectAttributes,
     ObjectInfo,
     PartResult,
     SSECustomerKey,
@@ -55,6 +62,11 @@ RELAY_CHUNK = 1024 * 1024
 """Largest slice of a buffered part handed to the transport at once."""
 
 _log = get_logger("partcopy.relay")
+
+R = TypeVar("R")
+Body = bytes | AsyncIterable[bytes]
+Checksum = tuple[str, str] | None
+"""A flexible checksum sent with the bytes: ``(algorithm, wire value)``."""
 
 
 def is_copy_refused(exc: BaseException) -> bool:
@@ -104,11 +116,82 @@ class RelayPart:
         return "upload_part"
 
     async def __call__(self, upload_id: str, task: RangeTask) -> PartResult:
+        transport = self.destination.transport
+        number = task.part_number
         if task.size <= 0:  # the one empty part of an empty object: nothing to GET
             async with self.destination.limiter:
-                return await self.destination.transport.upload_part(
-                    self.bucket, self.key, upload_id, task.part_number, b"", 0, sse_c=self.sse_c
+                return await transport.upload_part(
+                    self.bucket, self.key, upload_id, number, b"", 0, sse_c=self.sse_c
                 )
+
+        def send(body: Body, content_md5: str | None, checksum: Checksum) -> Awaitable[PartResult]:
+            return transport.upload_part(
+                self.bucket,
+                self.key,
+                upload_id,
+                number,
+                body,
+                task.size,
+                content_md5=content_md5,
+                sse_c=self.sse_c,
+                checksum=checksum,
+            )
+
+        result, md5, hasher = await self._relay(task, f"part {number}", send)
+        wrong = _wrong_etag(result.etag, result.error_code, md5)
+        if wrong is not None:
+            return PartResult(
+                number, None, result.status, request_id=result.request_id, detail=wrong
+            )
+        return _with_checksum(result, hasher)
+
+    async def put(self, size: int, attrs: ObjectAttributes) -> CompleteResult:
+        """Relay the whole object (``size`` bytes) as one PutObject carrying ``attrs``.
+
+        Streamed, an answer whose ETag is not the MD5 of the bytes relayed is returned as
+        unproven (no ETag); buffered, the store checks the Content-MD5 sent.
+        """
+        transport = self.destination.transport
+
+        def send(
+            body: Body, content_md5: str | None, checksum: Checksum
+        ) -> Awaitable[CompleteResult]:
+            return transport.put_object(
+                self.bucket,
+                self.key,
+                body,
+                size,
+                attrs,
+                content_md5=content_md5,
+                sse_c=self.sse_c,
+                checksum=checksum,
+            )
+
+        if size <= 0:  # nothing to GET: the empty body's MD5 is known
+            async with self.destination.limiter:
+                md5 = hashlib.md5(b"")
+                if self.streamed:
+                    result = await send(b"", None, None)
+                else:
+                    result = await send(b"", base64.b64encode(md5.digest()).decode(), None)
+            expected = md5.hexdigest() if self.streamed else None
+        else:
+            result, expected, _ = await self._relay(RangeTask(0, 0, size - 1), "the object", send)
+        wrong = _wrong_etag(result.etag, result.error_code, expected)
+        if wrong is not None:  # unproven: the verifier retries it from a fresh GET
+            return replace(result, etag=None, detail=wrong)
+        return result
+
+    async def _relay(
+        self, task: RangeTask, what: str, send: Callable[[Body, str | None, Checksum], Awaitable[R]]
+    ) -> tuple[R, str | None, Hasher | None]:
+        """GET ``task``'s range from the pinned source and hand it to ``send`` as its body.
+
+        Streamed: chunks pass straight through, hashed; returns ``send``'s answer, the MD5
+        (hex) of the bytes relayed for the caller to compare, and the flexible checksum's
+        hasher. Buffered: the range is read whole, then sent with its Content-MD5 (and
+        checksum) for the store to check; no MD5 is returned.
+        """
         async with AsyncExitStack() as stack:
             limiters = {id(e.limiter): e.limiter for e in (self.source, self.destination)}
             for key in sorted(limiters):
@@ -124,68 +207,49 @@ class RelayPart:
                     sse_c=self.source_sse_c,
                 )
             )
+            hasher = None if self.checksum_algorithm is None else Hasher(self.checksum_algorithm)
             if self.streamed:
-                return await self._streamed(upload_id, task, chunks)
-            return await self._buffered(upload_id, task, chunks)
+                digest = hashlib.md5()
+                body = _counted(chunks, task.size, what, digest, hasher)
+                return await send(body, None, None), digest.hexdigest(), hasher
+            view = await _read_whole(chunks, task.size, what)
+            content_md5 = base64.b64encode(hashlib.md5(view).digest()).decode("ascii")
+            checksum = None
+            if hasher is not None:
+                hasher.update(view)
+                checksum = (hasher.algorithm, hasher.value())
+            return await send(_replay(view), content_md5, checksum), None, hasher
         raise AssertionError("unreachable")  # pragma: no cover - the stack never swallows
 
-    async def _streamed(
-        self, upload_id: str, task: RangeTask, chunks: AsyncIterator[bytes]
-    ) -> PartResult:
-        digest = hashlib.md5()
-        hasher = None if self.checksum_algorithm is None else Hasher(self.checksum_algorithm)
-        body = _counted(chunks, task, digest, hasher)
-        result = await self.destination.transport.upload_part(
-            self.bucket, self.key, upload_id, task.part_number, body, task.size, sse_c=self.sse_c
-        )
-        if result.etag is not None and result.error_code is None:
-            expected = digest.hexdigest()
-            if normalize_etag(result.etag) != expected:
-                return PartResult(
-                    task.part_number,
-                    None,
-                    result.status,
-                    request_id=result.request_id,
-                    detail=f"ETag {result.etag} is not the MD5 {expected} of the bytes relayed",
-                )
-        return _with_checksum(result, hasher)
 
-    async def _buffered(
-        self, upload_id: str, task: RangeTask, chunks: AsyncIterator[bytes]
-    ) -> PartResult:
-        buffer = bytearray(task.size)
-        view = memoryview(buffer)
-        filled = 0
-        async for chunk in chunks:
-            end = filled + len(chunk)
-            if end > task.size:
-                raise _overrun(task, end)
-            view[filled:end] = chunk
-            filled = end
-        if filled != task.size:
-            raise _short(task, filled)
-        content_md5 = base64.b64encode(hashlib.md5(view).digest()).decode("ascii")
-        hasher = None
-        if self.checksum_algorithm is not None:
-            hasher = Hasher(self.checksum_algorithm)
-            hasher.update(view)
+async def _read_whole(chunks: AsyncIterator[bytes], size: int, what: str) -> memoryview:
+    """The whole range in one buffer of ``size`` bytes; a wrong length is an error."""
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    filled = 0
+    async for chunk in chunks:
+        end = filled + len(chunk)
+        if end > size:
+            raise _overrun(what, size, end)
+        view[filled:end] = chunk
+        filled = end
+    if filled != size:
+        raise _short(what, size, filled)
+    return view
 
-        async def replay() -> AsyncIterator[bytes]:
-            for start in range(0, task.size, RELAY_CHUNK):
-                yield bytes(view[start : start + RELAY_CHUNK])
 
-        result = await self.destination.transport.upload_part(
-            self.bucket,
-            self.key,
-            upload_id,
-            task.part_number,
-            replay(),
-            task.size,
-            content_md5=content_md5,
-            sse_c=self.sse_c,
-            checksum=None if hasher is None else (hasher.algorithm, hasher.value()),
-        )
-        return _with_checksum(result, hasher)
+async def _replay(view: memoryview) -> AsyncIterator[bytes]:
+    """A buffered range handed to the transport in slices of ``RELAY_CHUNK``."""
+    for start in range(0, len(view), RELAY_CHUNK):
+        yield bytes(view[start : start + RELAY_CHUNK])
+
+
+def _wrong_etag(etag: str | None, error_code: str | None, md5: str | None) -> str | None:
+    """Why an answer to a streamed relay proves nothing: its ETag is not ``md5``, the MD5
+    of the bytes relayed (None: it is, or there was nothing to compare)."""
+    if md5 is None or etag is None or error_code is not None or normalize_etag(etag) == md5:
+        return None
+    return f"ETag {etag} is not the MD5 {md5} of the bytes relayed"
 
 
 def _with_checksum(result: PartResult, hasher: Hasher | None) -> PartResult:
@@ -208,7 +272,8 @@ def _with_checksum(result: PartResult, hasher: Hasher | None) -> PartResult:
 
 async def _counted(
     chunks: AsyncIterator[bytes],
-    task: RangeTask,
+    size: int,
+    what: str,
     digest: hashlib._Hash,
     hasher: Hasher | None = None,
 ) -> AsyncIterator[bytes]:
@@ -216,27 +281,25 @@ async def _counted(
     sent = 0
     async for chunk in chunks:
         sent += len(chunk)
-        if sent > task.size:
-            raise _overrun(task, sent)
+        if sent > size:
+            raise _overrun(what, size, sent)
         digest.update(chunk)
         if hasher is not None:
             hasher.update(chunk)
         yield chunk
-    if sent != task.size:
-        raise _short(task, sent)
+    if sent != size:
+        raise _short(what, size, sent)
 
 
-def _overrun(task: RangeTask, size: int) -> ProtocolError:
+def _overrun(what: str, size: int, got: int) -> ProtocolError:
     return ProtocolError(
-        f"get_range: part {task.part_number} asked for {task.size} bytes, got more ({size})",
-        operation="get_range",
+        f"get_range: {what} asked for {size} bytes, got more ({got})", operation="get_range"
     )
 
 
-def _short(task: RangeTask, size: int) -> ProtocolError:
+def _short(what: str, size: int, got: int) -> ProtocolError:
     return ProtocolError(
-        f"get_range: part {task.part_number} asked for {task.size} bytes, got {size}",
-        operation="get_range",
+        f"get_range: {what} asked for {size} bytes, got {got}", operation="get_range"
     )
 
 

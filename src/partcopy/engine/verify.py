@@ -50,6 +50,9 @@ class Verification(StrEnum):
     """The destination's ETag is ``md5(md5_1 ‖ … ‖ md5_n)-n`` of the verified part ETags."""
     SOURCE_MD5 = "source-md5"
     """A single copy answered with the source's plain MD5 ETag: equal MD5s, equal bytes."""
+    RELAYED_MD5 = "relayed-md5"
+    """A relayed PutObject answered with the MD5 of exactly the bytes read from the source
+    pinned to its ETag (the source's own ETag is not a plain MD5 to compare with)."""
     PART_ETAGS_SIZE = "part-etags+size"
     """Every part proven by its ETag, the destination has the Complete's ETag and the
     source's size; the part ETags are not MD5s (SSE-KMS, SeaweedFS), so no composite."""
