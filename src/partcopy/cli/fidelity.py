@@ -77,7 +77,8 @@ def add_fidelity_flags(p: Any) -> None:
         choices=CHECKSUM_CHOICES,
         default="auto",
         help="flexible checksum that proves the copy (auto: the source's, or CRC64NVME in "
-        "a relay, where the destination supports it)",
+        "a multipart relay, where the destination supports it; a one-PUT relay of a small "
+        "object is proven by its MD5)",
     )
     g.add_argument(
         "--preserve-layout",
