@@ -4,14 +4,19 @@ exit 2 with one line and no request; the JSON summary and the dry-run lines."""
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from partcopy.cli import main
+from partcopy.cli.app import SIGPIPE_STATUS
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
 from partcopy.emulator.faults import Verdict, parse_fault
+from partcopy.store.memory import MemoryStore
 
 StartEmulator = Callable[..., EmulatorThread]
 
@@ -430,3 +435,23 @@ def test_timeouts_bound_a_store_that_never_answers(
     out = capsys.readouterr().out
     doc = json.loads(out)
     assert status == 1 and "no answer in time" in json.dumps(doc["error"]), out
+
+
+def test_ls_into_a_reader_that_stops_early_ends_quietly(creds: None) -> None:
+    """`partcopy ls ... | head -1`: the pipe closes while ls still writes; it stops with
+    SIGPIPE's status and no traceback."""
+    store = MemoryStore("s3")
+    store.create_bucket("src")
+    for i in range(4000):  # ~180 KB of lines: more than a pipe holds
+        store.put_object("src", f"t/k{i:05d}", b"x")
+    with EmulatorThread(dialect="s3", store=store) as emu:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "partcopy", "ls", "s3://src/t/", "--endpoint-url", emu.url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(os.environ),
+        )
+        assert proc.stdout is not None and proc.stdout.readline().endswith(b" k00000\n")
+        proc.stdout.close()
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == SIGPIPE_STATUS and b"Traceback" not in err, err

@@ -158,7 +158,19 @@ def entry() -> NoReturn:
     collector and allocator are tuned for copying (``partcopy.process``)."""
     process.tune()
     truststore.defer()  # the system's CA certificates: on the first https request
-    leave(main())
+    try:
+        status = main()
+    except BrokenPipeError:
+        # stdout's reader went away (`partcopy ls | head`): stop quietly, as a program
+        # killed by SIGPIPE would, and let nothing try that pipe again on the way out.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = SIGPIPE_STATUS
+    leave(status)
+
+
+SIGPIPE_STATUS = 128 + 13
+"""The exit status of a command whose output pipe was closed (as if killed by SIGPIPE)."""
 
 
 def leave(status: int) -> NoReturn:
@@ -172,6 +184,10 @@ def leave(status: int) -> NoReturn:
         sys.exit(status)
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to tell
+        try:
             stream.flush()
+        except BrokenPipeError:  # the reader went away before the last of the output
+            status = status or SIGPIPE_STATUS
+        except (OSError, ValueError):  # a closed stream: nothing to tell
+            pass
     os._exit(status)
