@@ -329,3 +329,28 @@ def test_a_killed_recursive_copy_restarts_a_changed_object_only_when_told(
     assert rerun.returncode == 0 and summary["ok"] == 1, rerun.stderr
     size = store.emu.call(lambda: store.emu.emulator.store.current("dst", "copy/big").size)
     assert size == changed and store.open_uploads() == 0
+
+
+@pytest.mark.parametrize("command", ["bulk", "sync"])
+def test_sigterm_stops_bulk_and_sync_as_ctrl_c_does(
+    store: Store, tmp_path: Path, command: str
+) -> None:
+    """`kill PID` on a bulk or prefix run: the upload in flight is aborted, the one JSON
+    object says the run failed, and the status is 128 + SIGTERM."""
+    if command == "bulk":
+        manifest = tmp_path / "m.jsonl"
+        manifest.write_text(json.dumps({"src": SRC, "dst": DST}) + "\n")
+        argv = ["bulk", str(manifest)]
+    else:
+        argv = ["sync", "s3://src/", "s3://dst/copy/"]
+    argv += ["--endpoint-url", store.url, "--part-size", str(PART), "--json"]
+    argv += ["--concurrency", str(CONCURRENCY), "--workers", "1", "--quiet"]
+    proc = start(partcopy(*argv))
+    store.wait_for_parts(10, proc)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    doc = json.loads(out)
+    assert doc["status"] == "failed" and "interrupted" in doc["error"]["message"]
+    store.settled()
+    assert store.open_uploads() == 0

@@ -157,3 +157,17 @@ def test_missing_credentials_is_exit_2_before_any_request(
     assert main(["uploads", "list", "obs://bkt/", "--endpoint-url", "http://127.0.0.1:9"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "credentials" in err[0]
+
+
+@pytest.mark.parametrize("action", [["list"], ["abort", "--all"]])
+def test_a_failed_listing_still_prints_one_json_object(
+    capsys: pytest.CaptureFixture[str], action: list[str]
+) -> None:
+    with EmulatorThread(dialect="s3") as emu:
+        emu.call(lambda: emu.emulator.store.create_bucket("bkt"))
+        emu.call(lambda: emu.emulator.set_faults(["500:1@list_uploads"], seed=1))
+        status = main(["uploads", *action[:1], "s3://bkt/", "--endpoint-url", emu.url, "--json",
+                       *action[1:]])  # fmt: skip
+    out = capsys.readouterr().out
+    doc = json.loads(out)
+    assert status == 1 and doc["status"] == "failed" and "500" in doc["error"]["message"]

@@ -23,11 +23,13 @@ from partcopy.cli.common import (
     check_copier_flags,
     copier_settings,
     fail_usage,
+    failed_json,
     interrupted,
     path_arg,
     report_summary,
     warn_insecure,
 )
+from partcopy.cli.interrupts import sigterm_as_sigint
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.cli.prefixflags import add_workers_flags
 from partcopy.engine.bulk import BulkOptions, CopierSettings, bulk_copy, check_manifest
@@ -208,18 +210,21 @@ def run_bulk_command(args: argparse.Namespace) -> int:
     bar = None if args.json or args.quiet or not sys.stderr.isatty() else _Progress()
     invalid = _InvalidLines(bar)
     try:
-        if args.dask is not None:
-            summary = run_dask(args, args.manifest, options, settings)
-            if summary.invalid and args.report is not None:
-                invalid.read_report(args.report)
-        elif bar is not None:
-            with bar.progress:
+        with sigterm_as_sigint():  # `kill PID` aborts (or, journaled, keeps) as Ctrl-C does
+            if args.dask is not None:
+                summary = run_dask(args, args.manifest, options, settings)
+                if summary.invalid and args.report is not None:
+                    invalid.read_report(args.report)
+            elif bar is not None:
+                with bar.progress:
+                    summary = anyio.run(_local, args, options, settings, invalid, workers)
+            else:
                 summary = anyio.run(_local, args, options, settings, invalid, workers)
-        else:
-            summary = anyio.run(_local, args, options, settings, invalid, workers)
     except UsageError as exc:
         return fail_usage(exc)
     except PartcopyError as exc:
+        if args.json:
+            failed_json(type(exc).__name__, str(exc))
         sys.stderr.write(f"partcopy: bulk run failed: {type(exc).__name__}: {exc}\n")
         return 1
     except KeyboardInterrupt:

@@ -32,6 +32,7 @@ __all__ = [
     "check_identity_flags",
     "copier_settings",
     "fail_usage",
+    "failed_json",
     "identity_options",
     "interrupted",
     "path_arg",
@@ -143,10 +144,20 @@ def fail_usage(exc: PartcopyError) -> int:
 
 
 def interrupted(args: argparse.Namespace) -> int:
-    """Say a bulk or prefix run was interrupted (and how to resume it); exit status 130."""
+    """Say a bulk or prefix run was interrupted (and how to resume it), as one JSON object
+    too with ``--json``; exit status 128 + the signal (130 Ctrl-C, 143 SIGTERM)."""
+    from partcopy.cli.interrupts import interrupt_exit_status
+
     hint = " (rerun with the same --journal to resume)" if args.journal else ""
+    if args.json:
+        failed_json("KeyboardInterrupt", f"interrupted{hint}")
     sys.stderr.write(f"partcopy: interrupted{hint}\n")
-    return 130
+    return interrupt_exit_status()
+
+
+def failed_json(kind: str, message: str) -> None:
+    """The one JSON object of a run that ended before it had a summary to print."""
+    print_json({"status": "failed", "error": {"type": kind, "message": message}})
 
 
 def report_summary(args: argparse.Namespace, summary: BulkSummary) -> int:

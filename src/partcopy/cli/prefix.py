@@ -12,7 +12,6 @@ summary of what it did, status ``"failed"`` and the ``"error"``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -33,9 +32,11 @@ from partcopy.cli.common import (
     path_arg,
     print_json,
     report_summary,
+    summary_line,
     warn_insecure,
 )
 from partcopy.cli.fidelity import prefix_fidelity
+from partcopy.cli.interrupts import sigterm_as_sigint
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.cli.prefixflags import FilterAction, add_filter_flags, add_prefix_flags
 from partcopy.engine.bulk import BulkOptions, CopierSettings
@@ -152,7 +153,7 @@ def _failed(args: argparse.Namespace, exc: PartcopyError, summary: BulkSummary) 
     if args.json:
         print_json(doc)
     elif not args.quiet:
-        sys.stderr.write(json.dumps(doc) + "\n")
+        sys.stderr.write(summary_line(summary) + "\n")
     what = "sync" if args.sync else "copy"
     sys.stderr.write(f"partcopy: {what} failed: {type(exc).__name__}: {exc}\n")
     return 1
@@ -215,13 +216,14 @@ def run_prefix_command(args: argparse.Namespace) -> int:
     warn_insecure(args)
     bar = None if args.json or args.quiet or not sys.stderr.isatty() else _Progress()
     try:
-        if args.dask is not None and not options.dry_run:
-            summary = _run_dask(args, source, destination, options)
-        elif bar is not None:
-            with bar.progress:
-                summary = anyio.run(_run, args, source, destination, options, bar)
-        else:
-            summary = anyio.run(_run, args, source, destination, options, None)
+        with sigterm_as_sigint():  # `kill PID` aborts (or, journaled, keeps) as Ctrl-C does
+            if args.dask is not None and not options.dry_run:
+                summary = _run_dask(args, source, destination, options)
+            elif bar is not None:
+                with bar.progress:
+                    summary = anyio.run(_run, args, source, destination, options, bar)
+            else:
+                summary = anyio.run(_run, args, source, destination, options, None)
     except UsageError as exc:
         return fail_usage(exc)
     except _Stopped as stopped:

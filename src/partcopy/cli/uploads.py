@@ -15,6 +15,7 @@ from partcopy.cli.common import (
     add_identity_flags,
     check_identity_flags,
     fail_usage,
+    failed_json,
     print_json,
     warn_insecure,
 )
@@ -162,6 +163,8 @@ def run_uploads(args: argparse.Namespace) -> int:
     except UsageError as exc:
         return fail_usage(exc)
     except PartcopyError as exc:
+        if args.json:
+            failed_json(exc.kind, str(exc))
         sys.stderr.write(f"partcopy: uploads {args.action} failed: {exc.kind}: {exc}\n")
         return 1
     if isinstance(outcome, list):
