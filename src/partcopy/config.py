@@ -212,12 +212,18 @@ def resolve_endpoint(
         endpoint_url = check_endpoint_url(endpoint_url)
     else:
         names = ["PARTCOPY_ENDPOINT_URL", *row.env.endpoint]
+        if env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() == "true":
+            names = [n for n in names if not n.startswith("AWS_ENDPOINT_URL")]  # as the SDKs
         if role == "destination":
             names.insert(0, "PARTCOPY_DST_ENDPOINT_URL")
         endpoint_url = _first(env, *names)
         if endpoint_url is not None:
             source = next(n for n in names if env.get(n))
             endpoint_url = check_endpoint_url(endpoint_url, what=f"endpoint URL in {source}")
+        elif aws is not None and aws.endpoint_url and is_s3:
+            # As the AWS SDKs do: a profile that names its endpoint is not public AWS.
+            what = f"endpoint URL ({aws.endpoint_source})"
+            endpoint_url = check_endpoint_url(aws.endpoint_url, what=what)
     if region is not None:
         check_region(region)
     else:

@@ -50,6 +50,12 @@ class AwsProfile:
     region: str | None = None
     addressing_style: str | None = None
     endpoint_url: str | None = None
+    """S3's endpoint as the profile configures it, in the SDKs' order: the ``s3`` entry of
+    its ``services`` section, its own ``endpoint_url`` (the ``s3 =`` block's, then the
+    profile's); None when ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` or the profile's
+    ``ignore_configured_endpoint_urls`` says to ignore them."""
+    endpoint_source: str = ""
+    """Where ``endpoint_url`` came from, for messages."""
 
 
 def config_paths(env: Mapping[str, str]) -> tuple[str, str]:
@@ -103,15 +109,42 @@ def load_profile(profile: str | None, env: Mapping[str, str] | None = None) -> A
     ``ConfigError`` for an unknown profile or an unreadable or malformed file."""
     env = os.environ if env is None else env
     check_config_files(env)
-    scoped = _scoped_config(_botocore_session(profile), profile, env)
+    session = _botocore_session(profile)
+    scoped = _scoped_config(session, profile, env)
     s3 = scoped.get("s3")
     style = s3.get("addressing_style") if isinstance(s3, dict) else None
+    endpoint, source = _configured_endpoint(session, scoped, profile, env)
     return AwsProfile(
         profile,
         region=scoped.get("region"),
         addressing_style=style,
-        endpoint_url=scoped.get("endpoint_url"),
+        endpoint_url=endpoint,
+        endpoint_source=source,
     )
+
+
+def _configured_endpoint(
+    session: Any, scoped: Mapping[str, Any], profile: str | None, env: Mapping[str, str]
+) -> tuple[str | None, str]:
+    """S3's configured endpoint and where it is written (see ``AwsProfile.endpoint_url``)."""
+    ignore = env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") or scoped.get(
+        "ignore_configured_endpoint_urls"
+    )
+    if str(ignore).strip().lower() == "true":
+        return None, ""
+    name = repr(profile or env.get("AWS_PROFILE") or "default")
+    services = scoped.get("services")
+    if isinstance(services, str):
+        section = session.full_config.get("services", {}).get(services, {})
+        block = section.get("s3") if isinstance(section, dict) else None
+        if isinstance(block, dict) and isinstance(block.get("endpoint_url"), str):
+            return block["endpoint_url"], f"the s3 endpoint_url of services {services!r}"
+    s3 = scoped.get("s3")
+    if isinstance(s3, dict) and isinstance(s3.get("endpoint_url"), str):
+        return s3["endpoint_url"], f"the s3 endpoint_url of profile {name}"
+    if isinstance(scoped.get("endpoint_url"), str):
+        return scoped["endpoint_url"], f"the endpoint_url of profile {name}"
+    return None, ""
 
 
 def _expiry(creds: Any) -> datetime | None:
