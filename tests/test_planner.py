@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from partcopy.errors import PlanError, UsageError
-from partcopy.planners import PROFILES, CopyPlan, PartLimits, plan
+from partcopy.planners import DEFAULT_PART_SIZE, PROFILES, CopyPlan, PartLimits, plan
 from partcopy.units import GiB, KiB, MiB
 
 PROFILE_NAMES = sorted(PROFILES)
@@ -126,3 +126,19 @@ def test_single_mode_and_threshold() -> None:
 def test_bad_arguments(size: int, part_size: int | None, concurrency: int | None) -> None:
     with pytest.raises(UsageError):
         plan(size, PROFILES["s3"], part_size, concurrency)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.sampled_from(PROFILE_NAMES),
+    size=st.integers(1, DEFAULT_PART_SIZE),
+    concurrency=st.one_of(st.none(), st.integers(1, 128)),
+)
+def test_an_object_within_one_default_part_is_one_request(
+    name: str, size: int, concurrency: int | None
+) -> None:
+    """Filling waves of workers shrinks parts of large objects only: 16 MiB on OBS with 64
+    workers is one CopyObject, not 64 parts of 256 KiB."""
+    p = plan(size, PROFILES[name], None, concurrency)
+    assert p.mode == "single" and p.part_count == 1
+    assert not any("concurrency" in a.reason for a in p.adjustments)

@@ -163,7 +163,8 @@ def plan(
     ``adjustments``. With no part size, ``DEFAULT_PART_SIZE`` is used and, when
     ``concurrency`` is known, tuned so the part count fills the last wave of workers.
     Objects of 0 bytes, and objects no larger than ``single_threshold`` (default: one
-    part's worth), are copied by one CopyObject (``mode="single"``).
+    part's worth, before the parts are shrunk to fill waves of workers), are copied by one
+    CopyObject (``mode="single"``).
     """
     if isinstance(size, bool) or size < 0:
         raise UsageError(f"invalid size {size!r}: must not be negative")
@@ -198,7 +199,8 @@ def plan(
                     f"{limits.max_parts} parts",
                 )
             )
-        if concurrency is not None and size > 0:
+        one_part = chosen  # an object this small is one request, whatever the workers
+        if concurrency is not None and size > min(one_part, limits.single_max):
             filled = _fill_waves(size, chosen, limits, concurrency)
             if filled is not None and filled != chosen:
                 adjustments.append(
@@ -242,6 +244,8 @@ def plan(
             chosen = fitting
 
     threshold = chosen if single_threshold is None else single_threshold
+    if part_size is None and single_threshold is None:
+        threshold = one_part  # not the wave-filled size: 16 MiB on OBS is not 64 parts
     threshold = min(threshold, limits.single_max)
     if size == 0 or size <= threshold:
         return CopyPlan(size, limits, max(size, 0), "single", tuple(adjustments))
