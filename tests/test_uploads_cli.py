@@ -167,7 +167,25 @@ def test_a_failed_listing_still_prints_one_json_object(
         emu.call(lambda: emu.emulator.store.create_bucket("bkt"))
         emu.call(lambda: emu.emulator.set_faults(["500:1@list_uploads"], seed=1))
         status = main(["uploads", *action[:1], "s3://bkt/", "--endpoint-url", emu.url, "--json",
-                       *action[1:]])  # fmt: skip
+                       "--max-attempts", "1", *action[1:]])  # fmt: skip
     out = capsys.readouterr().out
     doc = json.loads(out)
     assert status == 1 and doc["status"] == "failed" and "500" in doc["error"]["message"]
+
+
+def test_abort_retries_a_transient_failure(capsys: pytest.CaptureFixture[str]) -> None:
+    """One 500 to an abort is retried, as a copy's requests are; with one attempt it fails."""
+    with EmulatorThread(dialect="s3") as emu:
+
+        def make() -> None:
+            emu.emulator.store.create_bucket("bkt")
+            emu.emulator.store.create_upload("bkt", "fa/00000")
+
+        for attempts, status, left in (("1", 1, 1), ("3", 0, 0)):
+            emu.call(make)
+            emu.call(lambda: emu.emulator.set_faults(["500:1@abort#1"], seed=1))
+            argv = ["uploads", "abort", "s3://bkt/fa/", "--endpoint-url", emu.url, "--all"]
+            assert main([*argv, "--max-attempts", attempts, "--json"]) == status
+            doc = json.loads(capsys.readouterr().out)
+            assert len(doc["failed"]) == left and len(doc["aborted"]) == 1 - left
+            emu.call(lambda: emu.emulator.store.reset())

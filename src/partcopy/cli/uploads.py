@@ -16,6 +16,7 @@ from partcopy.cli.common import (
     check_identity_flags,
     fail_usage,
     failed_json,
+    positive_int,
     print_json,
     warn_insecure,
 )
@@ -29,6 +30,7 @@ from partcopy.engine.orphans import (
     parse_prefix_url,
     split_by_age,
 )
+from partcopy.engine.retry import Retrier, RetryPolicy
 from partcopy.errors import PartcopyError, UsageError
 from partcopy.transports import make_transport
 from partcopy.transports.base import UploadInfo
@@ -47,6 +49,12 @@ def add_uploads(sub: Any) -> None:
     p.add_argument("--endpoint-url", help="endpoint of the store")
     p.add_argument("--region", help="region (signing and default endpoints)")
     add_identity_flags(p, sides=False)
+    p.add_argument(
+        "--max-attempts",
+        type=positive_int("max attempts"),
+        default=10,
+        help="attempts per request before it fails (default 10)",
+    )
     age = p.add_mutually_exclusive_group()
     age.add_argument(
         "--older-than",
@@ -122,16 +130,18 @@ async def _uploads(
             addressing=config.addressing,
             network=network,
         )
+        # Retried as a copy's requests are: one 500 must not fail a cleanup.
+        retrier = Retrier(RetryPolicy(max_attempts=args.max_attempts))
         try:
             if args.action == "abort" and args.dry_run:
-                found = await list_uploads(transport, loc.bucket, loc.prefix)
+                found = await list_uploads(transport, loc.bucket, loc.prefix, retrier=retrier)
                 would, young = split_by_age(found, args.older_than)
                 return _DryRun(tuple(would), tuple(young))
             if args.action == "abort":
                 return await abort_uploads(
-                    transport, loc.bucket, loc.prefix, older_than=args.older_than
+                    transport, loc.bucket, loc.prefix, older_than=args.older_than, retrier=retrier
                 )
-            found = await list_uploads(transport, loc.bucket, loc.prefix)
+            found = await list_uploads(transport, loc.bucket, loc.prefix, retrier=retrier)
             return split_by_age(found, args.older_than)[0]
         finally:
             await transport.aclose()

@@ -8,9 +8,11 @@ abort, so aborting never shifts the pages being read.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 
@@ -18,6 +20,17 @@ from partcopy.errors import PartcopyError, UploadNotFound, UsageError
 from partcopy.logs import get_logger
 from partcopy.transports.base import Transport, UploadInfo
 from partcopy.urls import SCHEMES, parse_url
+
+if TYPE_CHECKING:
+    from partcopy.engine.retry import Retrier
+
+T = TypeVar("T")
+
+
+async def _once(retrier: Retrier | None, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
+    """``fn()`` under ``retrier`` (transient failures retried), or once without one."""
+    return await (fn() if retrier is None else retrier.call(operation, fn))
+
 
 __all__ = [
     "AbortOutcome",
@@ -67,9 +80,15 @@ def parse_prefix_url(text: str) -> PrefixLocation:
 
 
 async def iter_uploads(
-    transport: Transport, bucket: str, prefix: str = "", *, page_size: int = 1000
+    transport: Transport,
+    bucket: str,
+    prefix: str = "",
+    *,
+    page_size: int = 1000,
+    retrier: Retrier | None = None,
 ) -> AsyncIterator[UploadInfo]:
-    """Every incomplete upload under ``prefix``, page by page.
+    """Every incomplete upload under ``prefix``, page by page (each page's request under
+    ``retrier``, when given).
 
     A truncated page that gives no way on (no markers, no uploads, or the markers just
     sent) ends the listing with a warning that says how many uploads were seen.
@@ -78,12 +97,17 @@ async def iter_uploads(
     upload_id_marker: str | None = None
     seen = 0
     for _ in range(_MAX_PAGES):
-        page = await transport.list_uploads(
-            bucket,
-            prefix=prefix,
-            key_marker=key_marker,
-            upload_id_marker=upload_id_marker,
-            max_uploads=page_size,
+        page = await _once(
+            retrier,
+            "list_uploads",
+            functools.partial(
+                transport.list_uploads,
+                bucket,
+                prefix=prefix,
+                key_marker=key_marker,
+                upload_id_marker=upload_id_marker,
+                max_uploads=page_size,
+            ),
         )
         for upload in page.uploads:
             seen += 1
@@ -110,10 +134,16 @@ async def iter_uploads(
 
 
 async def list_uploads(
-    transport: Transport, bucket: str, prefix: str = "", *, page_size: int = 1000
+    transport: Transport,
+    bucket: str,
+    prefix: str = "",
+    *,
+    page_size: int = 1000,
+    retrier: Retrier | None = None,
 ) -> list[UploadInfo]:
     """Every incomplete upload under ``prefix`` (all pages), in the store's order."""
-    return [u async for u in iter_uploads(transport, bucket, prefix, page_size=page_size)]
+    pages = iter_uploads(transport, bucket, prefix, page_size=page_size, retrier=retrier)
+    return [u async for u in pages]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,24 +194,26 @@ async def abort_uploads(
     now: datetime | None = None,
     page_size: int = 1000,
     concurrency: int = 16,
+    retrier: Retrier | None = None,
 ) -> AbortOutcome:
     """Abort every upload under ``prefix`` initiated at least ``older_than`` seconds ago.
 
     With ``older_than=None`` every upload is aborted. A failed abort is reported, not
     raised, so one stubborn upload does not stop the rest. Up to ``concurrency`` aborts
-    are in flight at once; the outcome lists uploads in listing order.
+    are in flight at once; the outcome lists uploads in listing order. With ``retrier``
+    each request is retried as a copy's are.
     """
     split_by_age([], older_than)  # validates the age before any request
     if concurrency < 1:
         raise UsageError(f"invalid concurrency {concurrency!r}: must be at least 1")
-    uploads = await list_uploads(transport, bucket, prefix, page_size=page_size)
+    uploads = await list_uploads(transport, bucket, prefix, page_size=page_size, retrier=retrier)
     old, kept = split_by_age(uploads, older_than, now=now)
     errors: list[str | None] = [None] * len(old)
     limiter = anyio.CapacityLimiter(concurrency)
 
     async def abort(index: int, upload: UploadInfo) -> None:
         async with limiter:
-            errors[index] = await _abort_one(transport, bucket, upload)
+            errors[index] = await _abort_one(transport, bucket, upload, retrier)
 
     async with anyio.create_task_group() as tg:
         for index, upload in enumerate(old):
@@ -191,10 +223,16 @@ async def abort_uploads(
     return AbortOutcome(aborted, tuple(kept), failed)
 
 
-async def _abort_one(transport: Transport, bucket: str, upload: UploadInfo) -> str | None:
+async def _abort_one(
+    transport: Transport, bucket: str, upload: UploadInfo, retrier: Retrier | None = None
+) -> str | None:
     """None when the upload is gone (aborted now, or already); else why it is not."""
     try:
-        await transport.abort(upload.bucket or bucket, upload.key, upload.upload_id)
+        await _once(
+            retrier,
+            "abort",
+            lambda: transport.abort(upload.bucket or bucket, upload.key, upload.upload_id),
+        )
     except UploadNotFound:  # gone already (aborted or completed meanwhile)
         return None
     except PartcopyError as exc:
