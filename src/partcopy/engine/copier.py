@@ -8,6 +8,7 @@ once, and throttling answers lower the bound (``adaptive=False`` keeps it fixed)
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -25,7 +26,7 @@ from partcopy.config import (
     resolve_endpoint,
 )
 from partcopy.engine.adaptive import AdaptiveLimiters, ConcurrencySummary, LimiterStatistics
-from partcopy.engine.events import EventCallback
+from partcopy.engine.events import Event, EventCallback
 from partcopy.engine.fidelity import FidelityOptions, check_fidelity
 from partcopy.engine.hedge import DEFAULT_HEDGE, HedgePolicy
 from partcopy.engine.hooks import JobHooks, ResumePoint
@@ -36,7 +37,8 @@ from partcopy.engine.parts import Endpoint, PartOperation
 from partcopy.engine.relay import relay_operation
 from partcopy.engine.result import CopyResult
 from partcopy.engine.retry import Retrier, RetryHook, RetryPolicy, Sleep
-from partcopy.errors import UsageError
+from partcopy.errors import CopyError, UsageError
+from partcopy.logs import get_logger
 from partcopy.providers import Provider, default_provider
 from partcopy.transports import make_transport
 from partcopy.transports.base import (
@@ -172,6 +174,8 @@ class Copier:
         self._unresolved: list[CredentialProvider] = []
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._running: set[_Running] = set()
 
     async def __aenter__(self) -> Copier:
         return self
@@ -185,9 +189,19 @@ class Copier:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the transports and the HTTP session this copier created."""
+        """Close the transports and the HTTP session this copier created.
+
+        Copies still running (in other tasks) are cancelled first and waited for, so each
+        aborts its upload (or, journaled, keeps it) and raises a ``CopyError`` that says
+        which, instead of failing later on a closed session."""
         self._closed = True
+        running = list(self._running)
+        for copy in running:
+            copy.scope.cancel()
         with anyio.CancelScope(shield=True):
+            with anyio.move_on_after(CLOSE_WAIT):  # each abort is bounded on its own
+                for copy in running:
+                    await copy.done.wait()
             owned, self._owned = self._owned, []
             for transport in owned:
                 await transport.aclose()
@@ -228,7 +242,25 @@ class Copier:
             provider=provider,
         )
 
+    def _check_usable(self) -> None:
+        """``UsageError`` when this copier is closed or belongs to another event loop (its
+        HTTP session and limits do): a clear refusal before any request, not a hang."""
+        if self._closed:
+            raise UsageError("this Copier is closed")
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # prepare() outside a loop: checked again when it runs
+            return
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            raise UsageError(
+                "this Copier belongs to another event loop: make one per loop (each "
+                "asyncio.run), or use partcopy.copy() for a one-off copy"
+            )
+
     def _session_for(self) -> aiohttp.ClientSession:
+        self._check_usable()
         if self._session is None:
             self._session = self.network.session(self.concurrency * 2 + 8, 0, ttl_dns_cache=300)
         return self._session
@@ -311,8 +343,7 @@ class Copier:
         ``provider``: the destination's provider row by name (``partcopy providers``;
         default: the row its URL scheme names), for its limits, ETag rules and quirks.
         """
-        if self._closed:
-            raise UsageError("this Copier is closed")
+        self._check_usable()
         src = source if isinstance(source, Location) else parse_url(source)
         dst = destination if isinstance(destination, Location) else parse_url(destination)
         if dst.version_id is not None:
@@ -371,7 +402,7 @@ class Copier:
             ("copy" if copies else "relay") if mode == "auto" else mode
         )
         operation: OperationFactory | None = relay_operation if part_mode == "relay" else None
-        callback = on_event or self.on_event
+        callback = _guarded(on_event or self.on_event)
         if hooks is None and self._hooks_factory is not None:
             job_id = job_id or new_job_id()
             hooks = self._hooks_factory(job_id)
@@ -438,13 +469,31 @@ class Copier:
             source_facts=source_facts,
             fidelity=fidelity,
         )
+        self._check_usable()
         await self.resolve_credentials()
-        if journaled is not None:
-            from partcopy.engine.resume import job_options, run_journaled
+        running = _Running()
+        self._running.add(running)
+        try:
+            with running.scope:  # cancelled by aclose() only
+                if journaled is not None:
+                    from partcopy.engine.resume import job_options, run_journaled
 
-            journaled.options = job_options(job, self.endpoint_settings())
-            return await run_journaled(job, journaled, restart_on_change=self.restart_on_change)
-        return await job.run(resume)
+                    journaled.options = job_options(job, self.endpoint_settings())
+                    result = await run_journaled(
+                        job, journaled, restart_on_change=self.restart_on_change
+                    )
+                else:
+                    result = await job.run(resume)
+        finally:
+            self._running.discard(running)
+            running.done.set()
+        if running.scope.cancelled_caught:
+            message, kept = job.cancelled or ("interrupted", None)
+            raise CopyError(
+                f"the Copier was closed during the copy: {message.removeprefix('interrupted; ')}",
+                upload_id=kept,
+            )
+        return result
 
     async def copy_prefix(self, source: str, destination: str, **options: Any) -> BulkSummary:
         """Copy every object under ``source`` (``s3://bucket/prefix/``) to ``destination``.
@@ -455,6 +504,7 @@ class Copier:
         """
         from partcopy.engine.prefixcopy import run_prefix  # a one-object run never loads it
 
+        self._check_usable()
         return await run_prefix(self, source, destination, sync=False, **options)
 
     async def sync(self, source: str, destination: str, **options: Any) -> BulkSummary:
@@ -462,6 +512,7 @@ class Copier:
         ``PrefixOptions(delete=True)`` delete what the source lacks); as ``copy_prefix``."""
         from partcopy.engine.prefixcopy import run_prefix
 
+        self._check_usable()
         return await run_prefix(self, source, destination, sync=True, **options)
 
     async def resolve_credentials(self) -> None:
@@ -508,6 +559,7 @@ class Copier:
         Memory is one page whatever the number of keys; ``role`` picks the endpoint
         settings (source or destination). ``UsageError`` here for a bad URL.
         """
+        self._check_usable()
         loc = prefix if isinstance(prefix, PrefixLocation) else parse_prefix_url(prefix)
         endpoint, _ = self._endpoint(Location(loc.scheme, loc.bucket, loc.prefix), role)
         return iter_listing(
@@ -522,6 +574,7 @@ class Copier:
 
     async def delete(self, location: str | Location, *, role: Role = "destination") -> None:
         """Delete one object (retried, under its endpoint's limit)."""
+        self._check_usable()
         loc = location if isinstance(location, Location) else parse_url(location)
         endpoint, _ = self._endpoint(loc, role)
         transport = endpoint.transport
@@ -560,6 +613,38 @@ class LimitedCall:
 
 def _quiet(operation: str, part: int | None, attempt: int, reason: str, delay: float) -> None:
     """A retry hook that reports nothing (listing and delete retries are logged by none)."""
+
+
+CLOSE_WAIT = 120.0
+"""Seconds ``aclose`` waits for cancelled copies to finish their cleanup."""
+
+_log = get_logger("partcopy.copier")
+
+
+class _Running:
+    """A copy in progress: the scope ``aclose`` cancels, the event it waits for."""
+
+    __slots__ = ("done", "scope")
+
+    def __init__(self) -> None:
+        self.scope = anyio.CancelScope()
+        self.done = anyio.Event()
+
+
+def _guarded(callback: EventCallback | None) -> EventCallback | None:
+    """``callback`` with its own errors kept out of the copy: logged (when the application
+    shows warnings), never raised, so a bug in a progress display cannot fail a copy, hide
+    its error, or turn a cancellation into something else."""
+    if callback is None:
+        return None
+
+    def emit(event: Event) -> None:
+        try:
+            callback(event)
+        except Exception as exc:
+            _log.warning("on_event callback raised", on=type(event).__name__, error=repr(exc))
+
+    return emit
 
 
 def _store_of(key: _EndpointKey) -> tuple[object, ...]:

@@ -231,6 +231,8 @@ class CopyJob:
         self._verbose = True
         self._last_limit = self.dst.limiter.limit
         self.left_open: str | None = None
+        self.cancelled: tuple[str, str | None] | None = None
+        """How a cancelled run ended: its message and the upload it left open, if any."""
         self.abort_cut = False
         """The abort of ``left_open`` was itself interrupted: whether it went is unknown."""
         self.strays_unchecked = False
@@ -334,8 +336,9 @@ class CopyJob:
         """
         if not isinstance(exc, Exception):
             kept = upload[0] if upload and not self.options.abort_on_cancel else self.left_open
+            message = _cancel_message(kept, upload, self.abort_cut and kept == self.left_open)
+            self.cancelled = (message, kept)
             if self.emit is not None:
-                message = _cancel_message(kept, upload, self.abort_cut and kept == self.left_open)
                 self.emit(Failed(self.job_id, "Cancelled", message, kept))
             with anyio.CancelScope(shield=True):
                 await self.hooks.on_failed(exc, kept)
