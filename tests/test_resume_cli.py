@@ -354,3 +354,27 @@ def test_sigterm_stops_bulk_and_sync_as_ctrl_c_does(
     assert doc["status"] == "failed" and "interrupted" in doc["error"]["message"]
     store.settled()
     assert store.open_uploads() == 0
+
+
+def test_a_bulk_rerun_skips_what_resume_finished(store: Store, tmp_path: Path) -> None:
+    """bulk --journal killed mid-object; `partcopy resume` finishes the job; the bulk
+    rerun skips the object instead of copying it again."""
+    journal = tmp_path / "bulk.db"
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(json.dumps({"src": SRC, "dst": DST}) + "\n")
+    argv = ["bulk", str(manifest), "--journal", str(journal), "--endpoint-url", store.url]
+    argv += ["--part-size", str(PART), "--concurrency", str(CONCURRENCY), "--quiet"]
+    proc = start(partcopy(*argv))
+    store.wait_for_parts(PLANNED // 4, proc)
+    proc.kill()
+    proc.communicate()
+    store.settled()
+    done = run(partcopy("resume", "--journal", str(journal), "--json"))
+    assert done.returncode == 0, done.stderr
+    copied = store.settled()
+
+    rerun = run(partcopy(*argv, "--json"))
+    assert rerun.returncode == 0, rerun.stderr
+    summary = json.loads(rerun.stdout)
+    assert (summary["ok"], summary["skipped"]) == (0, 1)
+    assert store.parts_copied() == copied  # nothing copied again

@@ -79,6 +79,12 @@ class BulkLedger:
                 f"journal {str(self.path)!r}: cannot add bulk table: {exc}"
             ) from None
         self._conn: sqlite3.Connection | None = conn
+        try:  # jobs finished outside a bulk run (by `partcopy resume`) count as done too
+            row = conn.execute("SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'completed')")
+            self._completed_jobs = bool(row.fetchone()[0])
+        except sqlite3.Error as exc:
+            self.close()
+            raise JournalError(f"journal {str(self.path)!r}: read failed: {exc}") from None
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -86,17 +92,26 @@ class BulkLedger:
         return self._conn
 
     def finished(self, source: str, destination: str) -> FinishedObject | None:
-        """The record of ``source`` -> ``destination`` if a run finished it, else None."""
+        """The record of ``source`` -> ``destination`` if a run finished it, else None.
+
+        A copy whose job the journal holds as completed is finished as well: ``partcopy
+        resume`` completed it after the run was killed, or the run died between
+        completing it and recording it here. (Looked up only when the file held such a
+        job when it was opened: a first run pays nothing for it.)"""
         try:
-            row = (
-                self._db()
-                .execute(
-                    "SELECT bytes, parts, etag, mode FROM bulk_objects "
-                    "WHERE source = ? AND destination = ?",
+            db = self._db()
+            row = db.execute(
+                "SELECT bytes, parts, etag, mode FROM bulk_objects "
+                "WHERE source = ? AND destination = ?",
+                (source, destination),
+            ).fetchone()
+            if row is None and self._completed_jobs:
+                row = db.execute(
+                    "SELECT source_size, part_count, result_etag, mode FROM jobs "
+                    "WHERE source = ? AND destination = ? AND state = 'completed' "
+                    "ORDER BY id DESC LIMIT 1",
                     (source, destination),
-                )
-                .fetchone()
-            )
+                ).fetchone()
         except sqlite3.Error as exc:
             raise JournalError(f"journal {str(self.path)!r}: read failed: {exc}") from None
         if row is None:
