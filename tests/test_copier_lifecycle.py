@@ -112,3 +112,21 @@ def test_a_callback_that_raises_on_failed_does_not_hide_the_error(emu: EmulatorT
 
     with pytest.raises(ObjectNotFound, match="has no object 'missing'"):
         anyio.run(main)
+
+
+def test_a_raising_prefix_callback_is_contained(emu: EmulatorThread) -> None:
+    """on_outcome and on_listed that raise: the run still copies and counts everything,
+    and raises nothing (not an ExceptionGroup)."""
+    emu.call(lambda: [emu.emulator.store.put_object("src", f"p/k{i}", b"x") for i in range(5)])
+
+    def broken(_: object) -> None:
+        raise ValueError("a bug in the caller's bookkeeping")
+
+    async def main() -> tuple[int, int]:
+        async with Copier(endpoint_url=emu.url, credentials=CREDS) as c:
+            summary = await c.copy_prefix(
+                "s3://src/p/", "s3://dst/q/", on_outcome=broken, on_listed=broken
+            )
+            return summary.ok, summary.listed
+
+    assert anyio.run(main) == (5, 5)

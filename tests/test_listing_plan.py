@@ -287,7 +287,7 @@ def test_copy_prefix_refuses_delete_and_overlap_before_any_request() -> None:
         async with Copier(transport=transport) as copier:
             await copier.copy_prefix(src, dst, **kw)
 
-    with pytest.raises(UsageError, match="--delete needs sync"):
+    with pytest.raises(UsageError, match=r"delete \(--delete\) needs sync"):
         anyio.run(lambda: run("s3://src/p", "s3://dst/q", options=PrefixOptions(delete=True)))
     with pytest.raises(UsageError, match="overlaps"):
         anyio.run(lambda: run("s3://src/p", "s3://src/p/q"))

@@ -26,7 +26,7 @@ from partcopy.config import (
     resolve_endpoint,
 )
 from partcopy.engine.adaptive import AdaptiveLimiters, ConcurrencySummary, LimiterStatistics
-from partcopy.engine.events import Event, EventCallback
+from partcopy.engine.events import EventCallback, guarded
 from partcopy.engine.fidelity import FidelityOptions, check_fidelity
 from partcopy.engine.hedge import DEFAULT_HEDGE, HedgePolicy
 from partcopy.engine.hooks import JobHooks, ResumePoint
@@ -38,7 +38,6 @@ from partcopy.engine.relay import relay_operation
 from partcopy.engine.result import CopyResult
 from partcopy.engine.retry import Retrier, RetryHook, RetryPolicy, Sleep
 from partcopy.errors import CopyError, UsageError
-from partcopy.logs import get_logger
 from partcopy.providers import Provider, default_provider
 from partcopy.transports import make_transport
 from partcopy.transports.base import (
@@ -402,7 +401,7 @@ class Copier:
             ("copy" if copies else "relay") if mode == "auto" else mode
         )
         operation: OperationFactory | None = relay_operation if part_mode == "relay" else None
-        callback = _guarded(on_event or self.on_event)
+        callback = guarded(on_event or self.on_event, "on_event")
         if hooks is None and self._hooks_factory is not None:
             job_id = job_id or new_job_id()
             hooks = self._hooks_factory(job_id)
@@ -618,8 +617,6 @@ def _quiet(operation: str, part: int | None, attempt: int, reason: str, delay: f
 CLOSE_WAIT = 120.0
 """Seconds ``aclose`` waits for cancelled copies to finish their cleanup."""
 
-_log = get_logger("partcopy.copier")
-
 
 class _Running:
     """A copy in progress: the scope ``aclose`` cancels, the event it waits for."""
@@ -629,22 +626,6 @@ class _Running:
     def __init__(self) -> None:
         self.scope = anyio.CancelScope()
         self.done = anyio.Event()
-
-
-def _guarded(callback: EventCallback | None) -> EventCallback | None:
-    """``callback`` with its own errors kept out of the copy: logged (when the application
-    shows warnings), never raised, so a bug in a progress display cannot fail a copy, hide
-    its error, or turn a cancellation into something else."""
-    if callback is None:
-        return None
-
-    def emit(event: Event) -> None:
-        try:
-            callback(event)
-        except Exception as exc:
-            _log.warning("on_event callback raised", on=type(event).__name__, error=repr(exc))
-
-    return emit
 
 
 def _store_of(key: _EndpointKey) -> tuple[object, ...]:

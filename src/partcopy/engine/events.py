@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 __all__ = [
     "Completed",
@@ -19,7 +20,31 @@ __all__ = [
     "PartRetried",
     "PartStarted",
     "Planned",
+    "guarded",
 ]
+
+A = TypeVar("A")
+
+
+def guarded(callback: Callable[[A], None] | None, name: str) -> Callable[[A], None] | None:
+    """``callback`` with its own errors kept out of the work it observes: logged (a warning
+    of ``partcopy.events``, shown where the application shows warnings), never raised, so
+    a bug in a progress display cannot fail a copy, hide its error, or turn a cancellation
+    into something else."""
+    if callback is None:
+        return None
+
+    def call(value: A) -> None:
+        try:
+            callback(value)
+        except Exception as exc:
+            from partcopy.logs import get_logger  # only on a failing callback
+
+            get_logger("partcopy.events").warning(
+                f"{name} callback raised", on=type(value).__name__, error=repr(exc)
+            )
+
+    return call
 
 
 @dataclass(frozen=True, slots=True)

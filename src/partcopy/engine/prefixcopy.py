@@ -21,6 +21,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from partcopy.engine.bulkrun import BulkOptions, BulkRun, ObjectCopier
+from partcopy.engine.events import guarded
 from partcopy.engine.filters import KeyFilter
 from partcopy.engine.ledger import BulkLedger
 from partcopy.engine.listing import PAGE_SIZE, ListedPrefix
@@ -322,15 +323,21 @@ async def run_prefix(
     options = options or PrefixOptions()
     bulk = bulk or BulkOptions()
     if options.delete and not sync:
-        raise UsageError("--delete needs sync: a recursive copy never deletes")
+        raise UsageError(
+            "delete (--delete) needs sync: a recursive copy (copy_prefix) never deletes"
+        )
     src, dst = as_directory(source), as_directory(destination)
     same = copier.same_store(
         Location(src.scheme, src.bucket, src.prefix), Location(dst.scheme, dst.bucket, dst.prefix)
     )
     check_prefixes(src, dst, same_store=same)
     writer = report or ReportWriter()
-    run = BulkRun(iter(()), copier, bulk, writer, ledger, on_outcome)
-    job = _PrefixRun(copier, src, dst, options, run, writer, on_listed, manifest)
+    # The caller's callbacks observe the run: a bug in one is logged, never the run's end.
+    outcome = guarded(on_outcome, "on_outcome")
+    run = BulkRun(iter(()), copier, bulk, writer, ledger, outcome)
+    job = _PrefixRun(
+        copier, src, dst, options, run, writer, guarded(on_listed, "on_listed"), manifest
+    )
     started = clock()
     send, receive = anyio.create_memory_object_stream[ManifestEntry | DeleteAction](
         bulk.concurrency
