@@ -183,3 +183,14 @@ def test_the_console_script_tunes_the_collector_and_skips_the_teardown(kind: str
     assert proc.returncode == 3 and lines[0] == f"threshold {process.GC_THRESHOLD}"
     assert lines[1:] == ([] if kind == "plain" else ["teardown"])
     assert gc.get_threshold()[0] < process.GC_THRESHOLD  # this process: untouched
+
+
+def test_every_public_name_resolves_to_what_its_module_defines() -> None:
+    """``from partcopy import X`` for each name of ``__all__``: the lazy table and the
+    list of names agree, and each name is the object its module defines."""
+    import partcopy
+
+    lazy = set(partcopy._LAZY)
+    assert lazy == set(partcopy.__all__) - {"__version__"}
+    for name in partcopy.__all__:
+        assert getattr(partcopy, name) is not None, name

@@ -12,12 +12,24 @@ from typing import TYPE_CHECKING, Any
 from partcopy.version import __version__
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers
+    from partcopy.config import Credentials
     from partcopy.engine.copier import Copier, copy
+    from partcopy.engine.events import (
+        Completed,
+        ConcurrencyChanged,
+        Event,
+        Failed,
+        PartCompleted,
+        PartRetried,
+        PartStarted,
+        Planned,
+    )
     from partcopy.engine.filters import KeyFilter
     from partcopy.engine.prefixcopy import PrefixOptions
     from partcopy.engine.relay import copy_or_relay
     from partcopy.engine.report import BulkSummary
     from partcopy.engine.result import CopyResult
+    from partcopy.engine.retry import RetryPolicy
     from partcopy.errors import (
         CopyError,
         PartcopyError,
@@ -38,6 +50,16 @@ _LAZY: dict[str, str] = {
     "ListedObject": "partcopy.transports.base",
     "copy_or_relay": "partcopy.engine.relay",
     "CopyResult": "partcopy.engine.result",
+    "RetryPolicy": "partcopy.engine.retry",
+    "Credentials": "partcopy.config",
+    "Event": "partcopy.engine.events",
+    "Planned": "partcopy.engine.events",
+    "PartStarted": "partcopy.engine.events",
+    "PartCompleted": "partcopy.engine.events",
+    "PartRetried": "partcopy.engine.events",
+    "Completed": "partcopy.engine.events",
+    "Failed": "partcopy.engine.events",
+    "ConcurrencyChanged": "partcopy.engine.events",
     "CopyError": "partcopy.errors",
     "PartcopyError": "partcopy.errors",
     "PlanError": "partcopy.errors",
@@ -52,17 +74,27 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "BulkSummary",
+    "Completed",
+    "ConcurrencyChanged",
     "Copier",
     "CopyError",
     "CopyPlan",
     "CopyResult",
+    "Credentials",
+    "Event",
+    "Failed",
     "KeyFilter",
     "ListedObject",
+    "PartCompleted",
     "PartLimits",
+    "PartRetried",
+    "PartStarted",
     "PartcopyError",
     "PlanError",
+    "Planned",
     "PrefixOptions",
     "RangeTask",
+    "RetryPolicy",
     "SourceChanged",
     "TransportError",
     "UsageError",
