@@ -378,3 +378,20 @@ def test_a_bulk_rerun_skips_what_resume_finished(store: Store, tmp_path: Path) -
     summary = json.loads(rerun.stdout)
     assert (summary["ok"], summary["skipped"]) == (0, 1)
     assert store.parts_copied() == copied  # nothing copied again
+
+
+def test_a_failed_resume_names_the_upload_it_keeps_and_the_plan(
+    store: Store, tmp_path: Path
+) -> None:
+    journal = tmp_path / "state.db"
+    killed_halfway(store, journal)
+    store.emu.call(lambda: store.emu.emulator.set_faults(["500:1@head"], seed=1))
+    failed = run(partcopy("resume", "--journal", str(journal), "--json", "--max-attempts", "1"))
+    store.emu.call(lambda: store.emu.emulator.set_faults([]))
+    assert failed.returncode == 1, failed.stderr
+    (job,) = json.loads(failed.stdout)["jobs"]
+    with Journal(journal) as j:
+        (record,) = j.unfinished_jobs()
+    assert job["error"]["upload_id"] == record.upload_id is not None
+    assert (job["mode"], job["parts"], job["part_size"]) == ("copy", PLANNED, PART)
+    assert "lost create" not in failed.stderr

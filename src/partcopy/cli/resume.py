@@ -115,8 +115,9 @@ async def _resume(args: argparse.Namespace, journal: Journal) -> list[ResumeOutc
             except JobBusy:
                 raise  # exit 2: another process runs it, nothing of this run is its outcome
             except PartcopyError as exc:
+                left = journal.job(record.id)  # what the journal keeps now
                 outcomes.append(
-                    ResumeOutcome(record.id, record.source, record.destination, None, exc)
+                    ResumeOutcome(record.id, record.source, record.destination, None, exc, left)
                 )
             else:
                 outcomes.append(
@@ -188,4 +189,23 @@ def _outcome_dict(o: ResumeOutcome) -> dict[str, object]:
     if o.result is not None:
         return {"job": o.job_id, **o.result.as_dict()}
     assert o.error is not None
-    return {"job": o.job_id, **failure_dict(o.error, source=o.source, destination=o.destination)}
+    left = o.record
+    if left is None:
+        return {
+            "job": o.job_id,
+            **failure_dict(o.error, source=o.source, destination=o.destination),
+        }
+    plan = left.plan
+    # A job still unfinished keeps its upload for the next resume: name it.
+    kept = left.upload_id if left.unfinished else None
+    doc = failure_dict(
+        o.error,
+        source=o.source,
+        destination=o.destination,
+        mode=plan.mode,
+        size=left.source_size,
+        parts=plan.part_count,
+        part_size=plan.part_size,
+        upload_id=kept,
+    )
+    return {"job": o.job_id, **doc}

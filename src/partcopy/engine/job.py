@@ -809,7 +809,9 @@ class CopyJob:
             )
         except TransportError as exc:
             self._log.warning(
-                "could not list uploads after a lost create", job_id=self.job_id, error=str(exc)
+                "could not look for uploads a lost create may have left",
+                job_id=self.job_id,
+                error=str(exc),
             )
             return
         unaborted = 0

@@ -341,6 +341,9 @@ class ResumeOutcome:
     destination: str
     result: CopyResult | None
     error: Exception | None
+    record: JobRecord | None = None
+    """The journal's record of the job after a failed attempt (its plan, and the upload
+    it keeps for the next resume while the job is unfinished)."""
 
 
 def _int_or_none(value: object) -> int | None:
@@ -388,7 +391,10 @@ async def resume_all(
         except JobBusy:
             raise  # another live process runs this job: not an outcome of this run
         except Exception as exc:
-            outcomes.append(ResumeOutcome(record.id, record.source, record.destination, None, exc))
+            left = journal.job(record.id)
+            outcomes.append(
+                ResumeOutcome(record.id, record.source, record.destination, None, exc, left)
+            )
         else:
             outcomes.append(
                 ResumeOutcome(record.id, record.source, record.destination, result, None)
