@@ -80,6 +80,7 @@ def key_file(tmp_path: Path, name: str, data: bytes) -> str:
         (["--tags", "a=1", "--no-tags"], "not allowed with"),
         (["--preserve-layout", "--part-size", "8MiB"], "--part-size"),
         (["--sse", "AES256", "--sse-c-key-file", "{good}"], "SSE-C"),
+        (["--tags", "a=1", "--dst-endpoint-url", "{url}"], "the destination (obs) takes no tags"),
     ],
 )
 def test_bad_fidelity_input_exits_2_with_one_line_before_any_request(
@@ -99,7 +100,7 @@ def test_bad_fidelity_input_exits_2_with_one_line_before_any_request(
         "url": url,
     }
     args = [a.format(**values) for a in args]
-    dst = "obs://bkt/dst" if "crc32c" in args else "s3://bkt/dst"
+    dst = "obs://bkt/dst" if "--dst-endpoint-url" in args else "s3://bkt/dst"
     status = cli(["cp", "s3://bkt/src", dst, "--endpoint-url", url, "--json", *args])
     out, err = capsys.readouterr()
     assert (status, out) == (2, "")

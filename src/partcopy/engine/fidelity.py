@@ -119,7 +119,7 @@ def check_fidelity(
     if options.tags is not None:
         _check_tags(options.tags)
         if options.tags and not row.tagging:
-            raise UsageError(f"invalid --tags for a {profile} destination: it takes no tags")
+            raise UsageError(f"invalid --tags: the destination ({profile}) takes no tags")
     if options.acl is not None:
         if options.acl not in CANNED_ACLS:
             raise UsageError(
@@ -132,7 +132,7 @@ def check_fidelity(
     if options.sse_kms_key_id is not None and options.sse != "aws:kms":
         raise UsageError("--sse-kms-key-id needs --sse aws:kms")
     if options.sse == "aws:kms" and row.sse_kms is None:
-        raise UsageError(f"invalid --sse aws:kms for a {profile} destination: it has no KMS")
+        raise UsageError(f"invalid --sse aws:kms: the destination ({profile}) has no KMS")
     if options.sse is not None and destination_sse_c:
         raise UsageError(f"invalid --sse {options.sse}: the destination is encrypted with SSE-C")
     if options.checksum not in CHECKSUM_CHOICES:
