@@ -109,6 +109,7 @@ def test_ls_sync_and_dry_run_through_the_cli(
     doc = json.loads(capsys.readouterr().out)
     assert [e["key"] for e in doc["entries"]] == sorted(f"tree/{k}" for k in keys[:3])
     assert (doc["objects"], doc["prefixes"], doc["bytes"], doc["error"]) == (3, 0, 6, None)
+    assert doc["status"] == "completed"  # as every command's --json says
 
     assert cli(["sync", "s3://src/tree", "s3://dst/copy", "--json", *common]) == 0
     first = json.loads(capsys.readouterr().out)

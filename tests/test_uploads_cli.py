@@ -82,7 +82,11 @@ def test_list_then_abort_by_age(
     assert status == 0 and [u["upload_id"] for u in listed["uploads"]] == [old]
 
     status, done = uploads(capsys, case, emu, "abort", "--older-than", "1h")
-    assert status == 0
+    assert status == 0 and (listed["status"], done["status"], done["dry_run"]) == (
+        "completed",
+        "completed",
+        False,
+    )
     assert [u["upload_id"] for u in done["aborted"]] == [old]
     assert [u["upload_id"] for u in done["kept"]] == [young]
     assert open_ids(emu, case.bucket) == {young, other}

@@ -110,9 +110,10 @@ class _Printer:
             failure = (
                 None if error is None else {"type": type(error).__name__, "message": str(error)}
             )
+            status = "completed" if error is None else "failed"
             self.out.write(
                 f'], "objects": {self.objects}, "prefixes": {self.prefixes}, '
-                f'"bytes": {self.bytes}, "error": {json.dumps(failure)}}}\n'
+                f'"bytes": {self.bytes}, "status": "{status}", "error": {json.dumps(failure)}}}\n'
             )
         self.out.flush()
 

@@ -179,7 +179,7 @@ def run_uploads(args: argparse.Namespace) -> int:
         return 1
     if isinstance(outcome, list):
         if args.json:
-            print_json({"uploads": [_upload_dict(u) for u in outcome]})
+            print_json({"status": "completed", "uploads": [_upload_dict(u) for u in outcome]})
         else:
             for u in outcome:
                 initiated = u.initiated.isoformat() if u.initiated is not None else "-"
@@ -191,6 +191,8 @@ def run_uploads(args: argparse.Namespace) -> int:
     if args.json:
         print_json(
             {
+                "status": "failed" if outcome.failed else "completed",
+                "dry_run": False,
                 "aborted": [_upload_dict(u) for u in outcome.aborted],
                 "kept": [_upload_dict(u) for u in outcome.kept],
                 "failed": [{**_upload_dict(u), "error": why} for u, why in outcome.failed],
@@ -212,6 +214,7 @@ def _report_dry_run(args: argparse.Namespace, outcome: _DryRun) -> None:
     if args.json:
         print_json(
             {
+                "status": "completed",
                 "dry_run": True,
                 "would_abort": [_upload_dict(u) for u in outcome.would_abort],
                 "kept": [_upload_dict(u) for u in outcome.kept],

@@ -181,6 +181,7 @@ class BulkSummary:
             "deleted": self.deleted,
             "would_copy": self.would_copy,
             "would_delete": self.would_delete,
+            "error": None,  # a run that stopped says why here (as cp --json does)
         }
 
 
