@@ -233,19 +233,7 @@ class MemoryTransport:
         sse_c: SSECustomerKey | None = None,
         checksum: tuple[str, str] | None = None,
     ) -> PartResult:
-        if isinstance(body, bytes | bytearray | memoryview):
-            data = bytes(body)
-        else:
-            data = b"".join([chunk async for chunk in body])
-        if len(data) != size:
-            raise service_error(
-                400,
-                "IncompleteBody",
-                f"You did not provide the number of bytes specified by the Content-Length "
-                f"HTTP header ({len(data)} of {size})",
-                request_id="memory",
-                operation="upload_part",
-            )
+        data = await _whole_body(body, size, "upload_part")
         part = self._call(
             "upload_part",
             lambda: self.store.upload_part(
@@ -273,19 +261,7 @@ class MemoryTransport:
         sse_c: SSECustomerKey | None = None,
         checksum: tuple[str, str] | None = None,
     ) -> CompleteResult:
-        if isinstance(body, bytes | bytearray | memoryview):
-            data = bytes(body)
-        else:
-            data = b"".join([chunk async for chunk in body])
-        if len(data) != size:
-            raise service_error(
-                400,
-                "IncompleteBody",
-                f"You did not provide the number of bytes specified by the Content-Length "
-                f"HTTP header ({len(data)} of {size})",
-                request_id="memory",
-                operation="put_object",
-            )
+        data = await _whole_body(body, size, "put_object")
         content = Content.real(data)
         version = self._call(
             "put_object",
@@ -518,3 +494,22 @@ def _put_checks(
 
 def _vid(version: ObjectVersion) -> str | None:
     return None if version.version_id == "null" else version.version_id
+
+
+async def _whole_body(body: bytes | AsyncIterable[bytes], size: int, operation: str) -> bytes:
+    """The request body as bytes; a 400 IncompleteBody when it is not ``size`` bytes long,
+    as a store answers a body shorter or longer than its Content-Length."""
+    if isinstance(body, bytes | bytearray | memoryview):
+        data = bytes(body)
+    else:
+        data = b"".join([chunk async for chunk in body])
+    if len(data) != size:
+        raise service_error(
+            400,
+            "IncompleteBody",
+            f"You did not provide the number of bytes specified by the Content-Length "
+            f"HTTP header ({len(data)} of {size})",
+            request_id="memory",
+            operation=operation,
+        )
+    return data
