@@ -456,3 +456,16 @@ def test_ls_into_a_reader_that_stops_early_ends_quietly(creds: None) -> None:
         proc.stdout.close()
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == SIGPIPE_STATUS and b"Traceback" not in err, err
+
+
+def test_a_silent_store_is_said_once_at_the_default_level(
+    creds: None, listener: tuple[socket.socket, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each attempt waits a whole deadline: the first timeout that will be retried is a
+    warning (the default level shows it), not only an info line."""
+    _, url = listener
+    argv = ["cp", "s3://src/k", "s3://dst/k", "--endpoint-url", url, "--region", "ap-test-1"]
+    argv += ["--connect-timeout", "0.4", "--read-timeout", "0.1", "--max-attempts", "3"]
+    assert cli(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("no answer in time: retrying") == 1, err

@@ -259,7 +259,17 @@ class CopyJob:
         self, operation: str, part_number: int | None, attempt: int, reason: str, delay: float
     ) -> None:
         self.counters.retries += 1
-        self.retries_by_reason[reason] = self.retries_by_reason.get(reason, 0) + 1
+        seen = self.retries_by_reason.get(reason, 0)
+        self.retries_by_reason[reason] = seen + 1
+        if reason == "Timeout" and not seen:
+            # A store that takes connections and never answers costs a whole deadline per
+            # attempt: say so once where warnings are shown, not only at info level.
+            self._log.warning(
+                "no answer in time: retrying (the connect and read timeouts bound each try)",
+                job_id=self.job_id,
+                operation=operation,
+                attempt=attempt,
+            )
         self._log.info(
             "retry",
             operation=operation,
