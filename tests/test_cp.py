@@ -240,3 +240,18 @@ def test_cp_subprocess_against_the_emulator_subprocess() -> None:
     assert set(doc) - ADDITIVE_KEYS == CONTRACT_KEYS and done.stdout.count("\n") == 1
     assert doc["status"] == "completed" and doc["bytes"] == 1024**3 and doc["mode"] == "copy"
     assert doc["source"] == "s3://bkt/src" and doc["destination"] == "s3://bkt/dst"
+
+
+def test_a_changed_part_size_is_said_on_stderr(
+    creds: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--part-size 1MiB on S3 (5 MiB at least): the copy says what it did instead."""
+    with EmulatorThread(dialect="s3", objects=["src-bkt/src=12MiB"]) as emu:
+        argv = ["cp", "s3://src-bkt/src", "s3://src-bkt/dst", "--endpoint-url", emu.url]
+        assert main([*argv, "--part-size", "1MiB"]) == 0
+        assert main([*argv, "--part-size", "6MiB"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    notes = [line for line in lines if line.startswith("partcopy: note:")]
+    assert notes == [
+        "partcopy: note: part size 1 MiB -> 5 MiB: raised to the profile minimum of 5 MiB"
+    ]

@@ -236,6 +236,8 @@ def run_cp(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.as_dict())
     elif not args.quiet:
+        for change in tally.planned.changed if tally.planned else ():
+            sys.stderr.write(f"partcopy: note: {change}\n")
         sys.stderr.write(
             f"copied {result.source} -> {result.destination}: {result.bytes} bytes, "
             f"{result.parts} part(s), mode {result.mode}, etag {result.etag}, "

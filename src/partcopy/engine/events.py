@@ -59,6 +59,9 @@ class Planned:
     part_size: int
     part_count: int
     parts_done: int = 0
+    changed: tuple[str, ...] = ()
+    """How the planner changed a part size that was asked for, in words (``plan`` says
+    the same): nothing is changed behind the caller's back."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,6 +95,7 @@ from partcopy.transports.base import (
     ObjectInfo,
     SSECustomerKey,
 )
+from partcopy.units import format_size
 from partcopy.urls import Location
 
 __all__ = ["CopyJob", "CopyOptions", "Mode", "check_choices", "destination_provider", "new_job_id"]
@@ -610,6 +611,12 @@ class CopyJob:
                     chosen.part_size,
                     parts,
                     done,
+                    tuple(
+                        f"part size {format_size(a.requested)} -> {format_size(a.chosen)}: "
+                        f"{a.reason}"
+                        for a in chosen.adjustments
+                        if a.requested is not None
+                    ),
                 )
             )
         if self._verbose:
