@@ -243,3 +243,26 @@ def test_a_recursive_relay_of_small_objects_is_three_requests_each(
         stored = dst_store.get("bkt", f"copy/{i:03}")
         assert stored.content is not None and stored.content.read() == BODY + bytes([i])
         assert stored.attrs.content_type == "text/x-relay"
+
+
+@pytest.mark.parametrize("gzipped", [True, False], ids=["gzip-bytes", "plain-bytes"])
+def test_a_content_encoded_object_arrives_as_the_bytes_it_is(
+    emulator_thread: StartEmulator, gzipped: bool
+) -> None:
+    """Content-Encoding: gzip is the object's metadata: the PUT's body is stored as sent
+    (the store unpacks nothing), whether or not the bytes really are gzip."""
+    import gzip
+
+    body = gzip.compress(BODY) if gzipped else BODY
+    encoded = ObjectAttributes(content_type="application/json", content_encoding="gzip")
+    src_store, dst_store = MemoryStore("s3"), MemoryStore("obs")
+    src_store.create_bucket(BUCKETS["s3"])
+    dst_store.create_bucket(BUCKETS["obs"])
+    src_store.put_object(BUCKETS["s3"], "enc.json", body, encoded)
+    src = emulator_thread(dialect="s3", store=src_store)
+    dst = emulator_thread(dialect="obs", store=dst_store)
+    result = anyio.run(relay, src, dst, "s3", "obs", "enc.json")
+    assert result.verification == Verification.SOURCE_MD5
+    stored = dst_store.get(BUCKETS["obs"], "enc.json")
+    assert stored.content is not None and stored.content.read() == body
+    assert stored.attrs.content_encoding == "gzip"

@@ -268,6 +268,9 @@ class Emulator:
             self._serve,
             clock=self._model_clock or loop.time,
             client_max_size=MAX_BODY,
+            # A store keeps a body as sent: Content-Encoding: gzip is the object's own
+            # metadata, never an instruction to unpack what is uploaded.
+            auto_decompress=False,
             **log,
         )
         runner = web.ServerRunner(server, shutdown_timeout=SHUTDOWN_TIMEOUT)
