@@ -151,3 +151,24 @@ def test_list_parts_and_copy_answers_carry_part_checksums() -> None:
         b"<Tag><Key>k</Key><Value></Value></Tag></TagSet></Tagging>"
     )
     assert tags == "a%20b=x%26y&k="
+
+
+@pytest.mark.parametrize(
+    ("storage_class", "source", "destination", "carried"),
+    [
+        ("STANDARD_IA", "s3", "s3", "STANDARD_IA"),  # one dialect: as the source says
+        ("WARM", "obs", "obs", "WARM"),
+        ("STANDARD_IA", "s3", "cos", "STANDARD_IA"),  # a name both know
+        ("STANDARD_IA", "s3", "obs", None),  # OBS names it WARM: its default instead
+        ("WARM", "obs", "s3", None),  # S3 would refuse WARM (InvalidStorageClass)
+        ("COLD", "obs", "qingstor", None),
+        ("DEEP_ARCHIVE", "s3", "obs", "DEEP_ARCHIVE"),
+        (None, "s3", "obs", None),
+    ],
+)
+def test_a_storage_class_crosses_dialects_only_by_a_name_the_destination_knows(
+    storage_class: str | None, source: str, destination: str, carried: str | None
+) -> None:
+    from partcopy.engine.fidelity import carried_storage_class
+
+    assert carried_storage_class(storage_class, source, destination) == carried  # type: ignore[arg-type]

@@ -154,6 +154,50 @@ def check_fidelity(
         raise UsageError("--preserve-layout keeps the source's part sizes: drop --part-size")
 
 
+STORAGE_CLASSES: dict[Dialect, frozenset[str]] = {
+    "s3": frozenset(
+        {
+            "STANDARD",
+            "REDUCED_REDUNDANCY",
+            "STANDARD_IA",
+            "ONEZONE_IA",
+            "INTELLIGENT_TIERING",
+            "GLACIER",
+            "GLACIER_IR",
+            "DEEP_ARCHIVE",
+            "OUTPOSTS",
+            "EXPRESS_ONEZONE",
+        }
+    ),
+    "obs": frozenset({"STANDARD", "WARM", "COLD", "DEEP_ARCHIVE"}),
+    "cos": frozenset(
+        {
+            "STANDARD",
+            "STANDARD_IA",
+            "ARCHIVE",
+            "DEEP_ARCHIVE",
+            "INTELLIGENT_TIERING",
+            "MAZ_STANDARD",
+            "MAZ_STANDARD_IA",
+            "MAZ_INTELLIGENT_TIERING",
+        }
+    ),
+    "qingstor": frozenset({"STANDARD", "STANDARD_IA"}),
+}
+"""The storage classes each dialect names. Between dialects a class is carried only by a
+name the destination knows (OBS has no STANDARD_IA, S3 no WARM): another is left to the
+destination's default rather than sent to be refused."""
+
+
+def carried_storage_class(
+    storage_class: str | None, source: Dialect, destination: Dialect
+) -> str | None:
+    """The storage class the destination is written with (None: its default)."""
+    if storage_class is None or source == destination:
+        return storage_class
+    return storage_class if storage_class.upper() in STORAGE_CLASSES[destination] else None
+
+
 def destination_attributes(
     base: ObjectAttributes,
     options: FidelityOptions,
@@ -166,6 +210,9 @@ def destination_attributes(
     """The attributes the destination (its provider row) is written with (``base``: the
     source's, or the ones given)."""
     attrs = base
+    storage_class = carried_storage_class(attrs.storage_class, source_dialect, destination.dialect)
+    if storage_class != attrs.storage_class:
+        attrs = replace(attrs, storage_class=storage_class)
     tags = options.tags if options.tags is not None else source_tags
     if tags is not None or not destination.tagging:
         attrs = replace(attrs, tagging=tags if destination.tagging else None)
