@@ -172,3 +172,23 @@ def test_a_storage_class_crosses_dialects_only_by_a_name_the_destination_knows(
     from partcopy.engine.fidelity import carried_storage_class
 
     assert carried_storage_class(storage_class, source, destination) == carried  # type: ignore[arg-type]
+
+
+def test_sse_none_asks_for_no_encryption_whatever_the_source_had() -> None:
+    kms = ObjectAttributes(sse="aws:kms", sse_kms_key_id="key-1")
+    plain = destination_attributes(
+        kms,
+        FidelityOptions(sse="none"),
+        source_dialect="cos",
+        destination=get_provider("qingstor"),
+        source_tags=None,
+        checksum=None,
+    )
+    assert (plain.sse, plain.sse_kms_key_id) == (None, None)
+    check_fidelity(
+        FidelityOptions(sse="none"),
+        destination="qingstor",
+        profile="qingstor",
+        destination_sse_c=True,  # no server-side encryption asked: SSE-C stays possible
+        part_size=None,
+    )

@@ -16,7 +16,7 @@ from partcopy.emulator import EmulatorThread
 from partcopy.engine.copier import Copier
 from partcopy.engine.fidelity import FidelityOptions
 from partcopy.engine.verify import Verification
-from partcopy.errors import SourceChanged
+from partcopy.errors import SourceChanged, UsageError
 from partcopy.store.memory import MemoryStore, StoreError
 from partcopy.transports.base import ObjectAttributes, Transport
 from partcopy.transports.faults import Fault, FaultyTransport
@@ -266,3 +266,33 @@ def test_a_content_encoded_object_arrives_as_the_bytes_it_is(
     stored = dst_store.get(BUCKETS["obs"], "enc.json")
     assert stored.content is not None and stored.content.read() == body
     assert stored.attrs.content_encoding == "gzip"
+
+
+def test_an_encrypted_source_goes_to_a_store_without_sse_only_when_told(
+    emulator_thread: StartEmulator,
+) -> None:
+    """cos (SSE-S3 source) -> qingstor, which has no server-side encryption: refused before
+    any write, naming --sse none; with it, the copy is made unencrypted."""
+    src_store, dst_store = MemoryStore("cos"), MemoryStore("qingstor")
+    src_store.create_bucket(BUCKETS["cos"])
+    dst_store.create_bucket(BUCKETS["qingstor"])
+    src_store.put_object(BUCKETS["cos"], "sealed", BODY, ObjectAttributes(sse="AES256"))
+    src = emulator_thread(dialect="cos", store=src_store)
+    dst = emulator_thread(dialect="qingstor", store=dst_store)
+
+    async def copy(fidelity: FidelityOptions | None) -> Any:
+        async with Copier(
+            endpoint_url=src.url, dst_endpoint_url=dst.url, env=env(), sleep=no_sleep
+        ) as copier:
+            return await copier.copy(
+                url("cos", "sealed"), url("qingstor", "sealed"), fidelity=fidelity
+            )
+
+    with pytest.raises(UsageError, match="--sse none"):
+        anyio.run(copy, None)
+    assert ops_of(dst).get("put", 0) == 0
+    result = anyio.run(copy, FidelityOptions(sse="none"))
+    assert result.bytes == len(BODY)
+    stored = dst_store.get(BUCKETS["qingstor"], "sealed")
+    assert stored.content is not None and stored.content.read() == BODY
+    assert stored.attrs.sse is None

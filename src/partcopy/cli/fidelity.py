@@ -56,8 +56,9 @@ def add_fidelity_flags(p: Any) -> None:
     )
     g.add_argument(
         "--sse",
-        choices=("AES256", "aws:kms"),
-        help="encrypt the destination so (default: as the source is)",
+        choices=("AES256", "aws:kms", "none"),
+        help="encrypt the destination so (default: as the source is; none: ask for no "
+        "server-side encryption, e.g. into a store that has none)",
     )
     g.add_argument("--sse-kms-key-id", metavar="ID", help="with --sse aws:kms: the KMS key")
     g.add_argument(

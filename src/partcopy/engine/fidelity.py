@@ -67,7 +67,8 @@ class FidelityOptions:
     """None: the source's tags; ``""``: none; else a URL-encoded set (``k=v&k2=v2``)."""
     acl: str | None = None
     sse: str | None = None
-    """``AES256`` or ``aws:kms``: replaces the source's encryption (None: keep it)."""
+    """``AES256`` or ``aws:kms``: replaces the source's encryption; ``none``: the copy
+    asks for no server-side encryption (the bucket's default applies); None: keep it."""
     sse_kms_key_id: str | None = None
     checksum: str = "auto"
     """One of ``CHECKSUM_CHOICES``."""
@@ -127,13 +128,13 @@ def check_fidelity(
             )
         if not row.canned_acls:
             raise UsageError(f"invalid ACL {options.acl!r}: {profile} takes no canned ACLs")
-    if options.sse is not None and options.sse not in ("AES256", "aws:kms"):
-        raise UsageError(f"invalid --sse {options.sse!r}: expected AES256 or aws:kms")
+    if options.sse is not None and options.sse not in ("AES256", "aws:kms", "none"):
+        raise UsageError(f"invalid --sse {options.sse!r}: expected AES256, aws:kms or none")
     if options.sse_kms_key_id is not None and options.sse != "aws:kms":
         raise UsageError("--sse-kms-key-id needs --sse aws:kms")
     if options.sse == "aws:kms" and row.sse_kms is None:
         raise UsageError(f"invalid --sse aws:kms: the destination ({profile}) has no KMS")
-    if options.sse is not None and destination_sse_c:
+    if options.sse not in (None, "none") and destination_sse_c:
         raise UsageError(f"invalid --sse {options.sse}: the destination is encrypted with SSE-C")
     if options.checksum not in CHECKSUM_CHOICES:
         raise UsageError(
@@ -217,7 +218,9 @@ def destination_attributes(
     if tags is not None or not destination.tagging:
         attrs = replace(attrs, tagging=tags if destination.tagging else None)
     sse, key_id = attrs.sse, attrs.sse_kms_key_id
-    if options.sse is not None:
+    if options.sse == "none":
+        sse, key_id = None, None  # asked: none requested, whatever the source had
+    elif options.sse is not None:
         sse, key_id = options.sse, options.sse_kms_key_id
     elif source_dialect != destination.dialect:
         key_id = None  # another provider's KMS cannot know the key: its default key

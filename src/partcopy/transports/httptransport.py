@@ -294,7 +294,8 @@ class HttpTransport:
 
     def _optional(self, feature: str | None, what: str, value: str) -> tuple[str, str]:
         if feature is None:
-            raise UsageError(f"{self.spec.name} does not support {what} ({value!r})")
+            hint = "; copy without it with --sse none" if what == "server-side encryption" else ""
+            raise UsageError(f"{self.spec.name} does not support {what} ({value!r}){hint}")
         name = self.spec.h(feature)
         return name, _value(name, value)
 
