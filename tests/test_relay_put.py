@@ -16,7 +16,7 @@ from partcopy.emulator import EmulatorThread
 from partcopy.engine.copier import Copier
 from partcopy.engine.fidelity import FidelityOptions
 from partcopy.engine.verify import Verification
-from partcopy.errors import SourceChanged, UsageError
+from partcopy.errors import SourceChanged, UsageError, VerificationFailed
 from partcopy.store.memory import MemoryStore, StoreError
 from partcopy.transports.base import ObjectAttributes, Transport
 from partcopy.transports.faults import Fault, FaultyTransport
@@ -296,3 +296,26 @@ def test_an_encrypted_source_goes_to_a_store_without_sse_only_when_told(
     stored = dst_store.get(BUCKETS["qingstor"], "sealed")
     assert stored.content is not None and stored.content.read() == BODY
     assert stored.attrs.sse is None
+
+
+@pytest.mark.anyio
+async def test_a_put_never_proven_leaves_no_object_behind() -> None:
+    """Every PUT is answered 200 with another ETag than the MD5 of the bytes relayed (a
+    store that changed them): the copy fails, and what the PUT stored is deleted, as a
+    proven-wrong multipart copy is."""
+    _, dst, src_t, dst_t = memory_pair()
+
+    class AlwaysWrong:
+        def __init__(self, inner: Transport) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+        async def put_object(self, *a: Any, **kw: Any) -> Any:
+            result = await self.inner.put_object(*a, **kw)  # stored: then the answer lies
+            return type(result)('"' + "0" * 32 + '"', 200)
+
+    with pytest.raises(VerificationFailed, match="the destination was deleted"):
+        await copy_memory(src_t, AlwaysWrong(dst_t))  # type: ignore[arg-type]
+    assert "small" not in dst.keys("dst")

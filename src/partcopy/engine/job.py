@@ -700,10 +700,13 @@ class CopyJob:
         put = self._put_factory(self, info)
         attrs = self.attributes(info)
         version: list[str | None] = [None]
+        stored = [False]  # a 2xx that proved nothing: the store may hold unproven bytes
 
         async def attempt() -> str:
             result = await put.put(info.size, attrs)
             version[0] = _version(result.version_id)
+            if 200 <= result.status < 300 and result.etag is None and not result.error_code:
+                stored[0] = True
             return verify_complete(result, "put_object")
 
         try:
@@ -712,6 +715,11 @@ class CopyJob:
             raise SourceChanged(f"source {self.source} changed during the copy: {exc}") from exc
         except ObjectNotFound as exc:
             raise SourceChanged(f"source {self.source} disappeared during the copy") from exc
+        except TransportError as exc:
+            if not stored[0]:
+                raise
+            # What a PUT answered without proof may be there, wrong: not left as the copy.
+            raise await self._discard(VerificationFailed(str(exc))) from exc
         if put.streamed:
             source_md5 = self.options.source_sse_c is None and etag_is_md5(
                 default_provider(self.source.dialect), info.attributes
