@@ -189,23 +189,17 @@ def _outcome_dict(o: ResumeOutcome) -> dict[str, object]:
     if o.result is not None:
         return {"job": o.job_id, **o.result.as_dict()}
     assert o.error is not None
-    left = o.record
-    if left is None:
-        return {
-            "job": o.job_id,
-            **failure_dict(o.error, source=o.source, destination=o.destination),
+    left = o.record  # the journal's record after the attempt: its plan, its upload
+    known: dict[str, Any] = {}
+    if left is not None:
+        plan = left.plan
+        known = {
+            "mode": plan.mode,
+            "size": left.source_size,
+            "parts": plan.part_count,
+            "part_size": plan.part_size,
+            # A job still unfinished keeps its upload for the next resume: name it.
+            "upload_id": left.upload_id if left.unfinished else None,
         }
-    plan = left.plan
-    # A job still unfinished keeps its upload for the next resume: name it.
-    kept = left.upload_id if left.unfinished else None
-    doc = failure_dict(
-        o.error,
-        source=o.source,
-        destination=o.destination,
-        mode=plan.mode,
-        size=left.source_size,
-        parts=plan.part_count,
-        part_size=plan.part_size,
-        upload_id=kept,
-    )
+    doc = failure_dict(o.error, source=o.source, destination=o.destination, **known)
     return {"job": o.job_id, **doc}

@@ -467,8 +467,7 @@ class Copier:
             job_id=job_id,
             source_facts=source_facts,
             fidelity=fidelity,
-        )
-        self._check_usable()
+        )  # prepare() checked the copier is open and of this loop
         await self.resolve_credentials()
         running = _Running()
         self._running.add(running)
