@@ -166,6 +166,14 @@ def add_emulator(sub: Any) -> None:
         help="behave like another store: uploads-no-key-marker lists uploads without "
         "NextKeyMarker, paged by upload id (SeaweedFS)",
     )
+    p.add_argument(
+        "--default-sse",
+        choices=["AES256"],
+        default=None,
+        help="encrypt every object written without encryption headers with store-managed "
+        "keys and answer so, as AWS S3 buckets have done by default since 2023 (s3, obs, "
+        "cos); default: no default encryption",
+    )
     p.set_defaults(handler=run_emulator)
 
 
@@ -208,6 +216,7 @@ def run_emulator(args: argparse.Namespace) -> int:
             objects=objects,
             seed=args.seed,
             quirks=args.quirk,
+            default_sse=args.default_sse,
         )
         asyncio.run(_serve(emu))
     except PartcopyError as exc:

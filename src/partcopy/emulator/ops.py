@@ -72,12 +72,25 @@ class Executor(BucketOps):
         range_min_source: int = 0,
         clamp_copy_range: bool = False,
         default_owner: str = "",
+        default_sse: str | None = None,
     ) -> None:
         self.store = store
         self.pause = pause
         self.range_min_source = range_min_source
         self.clamp_copy_range = clamp_copy_range
         self.default_owner = default_owner
+        self.default_sse = default_sse
+        """The buckets' default encryption (``AES256``): what an object written without
+        encryption headers is stored under, as AWS S3 does since 2023; None: none."""
+
+    def _encrypted(
+        self, attrs: ObjectAttributes | None, sse_c_md5: str | None
+    ) -> ObjectAttributes | None:
+        """``attrs`` under the buckets' default encryption where they ask for none."""
+        if self.default_sse is None or sse_c_md5 is not None:
+            return attrs
+        attrs = attrs or ObjectAttributes()
+        return attrs if attrs.sse else replace(attrs, sse=self.default_sse)
 
     async def run(self, call: Call, owner: str = "") -> Outcome:
         """Execute ``call`` for the access key ``owner`` ("": no access check)."""
@@ -156,7 +169,7 @@ class Executor(BucketOps):
             bucket,
             key,
             content,
-            call.attrs,
+            self._encrypted(call.attrs, call.sse_c_md5),
             sse_c_md5=call.sse_c_md5,
             owner=owner,
             checksum=checksum,
@@ -168,7 +181,7 @@ class Executor(BucketOps):
         src = call.source
         assert src is not None
         found = self._source(src, owner)
-        attrs = _copy_attrs(call, found.attrs)
+        attrs = self._encrypted(_copy_attrs(call, found.attrs), call.sse_c_md5)
         if (
             (src.bucket, src.key) == (bucket, key)
             and src.version_id in {None, found.version_id}
@@ -252,7 +265,7 @@ class Executor(BucketOps):
         upload = self.store.create_upload(
             self._need(call.bucket, "bucket"),
             self._need(call.key, "key"),
-            call.attrs,
+            self._encrypted(call.attrs, call.sse_c_md5),
             sse_c_md5=call.sse_c_md5,
             checksum_algorithm=algorithm,
             checksum_full_object=full_object,

@@ -146,9 +146,15 @@ class Emulator:
         access_log: bool = False,
         quirks: Iterable[str] = (),
         keys: KeyLookup | None = None,
+        default_sse: str | None = None,
     ) -> None:
         if dialect not in DIALECTS:
             raise UsageError(f"invalid dialect {dialect!r}: expected one of {', '.join(DIALECTS)}")
+        if default_sse is not None and (default_sse != "AES256" or dialect == "qingstor"):
+            raise UsageError(
+                f"invalid default encryption {default_sse!r}: AES256 only, and not for "
+                "qingstor (SSE-C only)"
+            )
         for what, value in (("latency", latency_ms), ("bandwidth", gbps)):
             if not math.isfinite(value) or value < 0:  # inf: every data request would hang
                 raise UsageError(f"invalid {what} {value!r}: expected a finite number >= 0")
@@ -208,6 +214,7 @@ class Emulator:
             range_min_source=row.range_copy_floor,
             clamp_copy_range=row.quirks.clamp_copy_range,
             default_owner=access_key,
+            default_sse=default_sse,
         )
         self._wire.default_owner = access_key
         for obj in objects:

@@ -209,7 +209,7 @@ class MemoryStore:
             key=key,
             version_id="",
             content=content,
-            etag=etag or etag_of(content),
+            etag=etag or etag_of(content, attrs.sse),
             last_modified=now(),
             attrs=attrs,
             sse_c_md5=sse_c_md5,
@@ -430,7 +430,7 @@ class MemoryStore:
         checksum = None if algorithm is None else content_checksum(algorithm, content)
         if claimed is not None and claimed != checksum:
             raise bad_digest(algorithm or "checksum")
-        part = StoredPart(part_number, etag_of(content), content, now(), checksum)
+        part = StoredPart(part_number, etag_of(content, upload.attrs.sse), content, now(), checksum)
         upload.parts[part_number] = part
         upload.issued.setdefault(part_number, set()).add(part.etag)
         return part
@@ -750,7 +750,11 @@ class MemoryStore:
                 "attributes.",
             )
         new_attrs = source.attrs if attrs is None else attrs
-        etag = source.etag if sse_c_md5 is None and source.sse_c_md5 is None else None
+        same_kind = etag_of(source.content, source.attrs.sse) == source.etag and (
+            etag_of(source.content, new_attrs.sse) == source.etag
+        )
+        keep = same_kind or (source.parts_count is not None and _plain(new_attrs.sse))
+        etag = source.etag if keep and sse_c_md5 is None and source.sse_c_md5 is None else None
         checksum = source.checksum if source.checksum and source.checksum.full_object else None
         if checksum_algorithm is not None:
             value = content_checksum(checksum_algorithm, source.content)
@@ -846,3 +850,8 @@ def _upload_checksum(
         )
         return StoredChecksum(algorithm, value, full_object=True), ()
     return StoredChecksum(algorithm, composite(algorithm, values), full_object=False), tuple(values)
+
+
+def _plain(sse: str | None) -> bool:
+    """Whether objects under ``sse`` get MD5 ETags (none, or store-managed AES256 keys)."""
+    return sse in (None, "", "AES256")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -51,9 +52,14 @@ def bare_etag(etag: str) -> str:
     return etag.strip().strip('"')
 
 
-def etag_of(content: Content) -> str:
-    """The ETag of a single-part object: its content MD5 in hex."""
-    return content.md5().hex()
+def etag_of(content: Content, sse: str | None = None) -> str:
+    """The ETag of a single-part object or a part: its content MD5 in hex, except under
+    SSE-KMS (``sse`` other than ``AES256``), where S3 documents that the ETag is not the
+    MD5 of the data: a digest of it then, distinct and stable, never the MD5 itself."""
+    digest = content.md5()
+    if sse in (None, "", "AES256"):
+        return digest.hex()
+    return hashlib.md5(b"sse-kms:" + digest).hexdigest()
 
 
 def now() -> datetime:
