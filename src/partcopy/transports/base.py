@@ -184,6 +184,9 @@ class CompleteResult:
     request_id: str | None = None
     detail: str | None = None
     error_kind: ErrorKind | None = None
+    sse: str | None = None
+    """The server-side encryption the answer says the object is stored under (``AES256``,
+    the store's SSE-KMS name), None where it says none."""
 
     def __post_init__(self) -> None:
         if self.error_code is not None and self.error_kind is None:
@@ -427,8 +430,9 @@ class Transport(Protocol):
         """
         ...
 
-    async def delete_object(self, bucket: str, key: str) -> None:
-        """Delete the object (a delete marker where versioning is on)."""
+    async def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> None:
+        """Delete the object (a delete marker where versioning is on); with ``version_id``,
+        that version for good."""
         ...
 
     async def aclose(self) -> None:

@@ -442,9 +442,11 @@ class FaultyTransport:
             ),
         )
 
-    async def delete_object(self, bucket: str, key: str) -> None:
+    async def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> None:
         await self._run(
-            "delete_object", f"{bucket}/{key}", lambda: self.inner.delete_object(bucket, key)
+            "delete_object",
+            f"{bucket}/{key}",
+            lambda: self.inner.delete_object(bucket, key, version_id),
         )
 
     async def aclose(self) -> None:

@@ -389,6 +389,7 @@ class HttpTransport:
             request_id=(err.request_id if err else None) or self._request_id(reply),
             detail=verdict.detail,
             error_kind=self._codes.classify_body(err.code) if err and err.code else None,
+            sse=reply.headers.get(self.spec.h(self.spec.sse)) if self.spec.sse else None,
         )
 
     def _version_query(self, version_id: str | None) -> QueryParams:
@@ -808,6 +809,8 @@ class HttpTransport:
         reply = await self._send("GET", bucket, "", query, {}, operation="list_objects")
         return spec.codec.list_objects(reply.body)
 
-    async def delete_object(self, bucket: str, key: str) -> None:
-        """Delete the object (S3 answers 204 whether or not it existed)."""
-        await self._send("DELETE", bucket, key, [], {}, operation="delete_object")
+    async def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> None:
+        """Delete the object, or one version of it (S3 answers 204 whether or not it
+        existed)."""
+        query = self._version_query(version_id)
+        await self._send("DELETE", bucket, key, query, {}, operation="delete_object")

@@ -378,7 +378,17 @@ class MemoryTransport:
         attrs: ObjectAttributes | None,
     ) -> CompleteResult:
         self._check_source(source)
-        if attrs is not None and attrs.tagging is None:
+        if attrs is None and (source.bucket, source.key) != (bucket, key):
+            # As on the wire: no directive copies Content-* and metadata, never the
+            # storage class or the encryption (the bucket's defaults apply).
+            found = self._call(
+                "copy_object",
+                lambda: self.store.get(
+                    source.bucket, source.key, source.version_id, check_sse_c=False
+                ),
+            )
+            attrs = replace(found.attrs, storage_class=None, sse=None, sse_kms_key_id=None)
+        elif attrs is not None and attrs.tagging is None:
             # As on the wire: no tagging directive, so the store keeps the source's tags.
             found = self._call(
                 "copy_object",
@@ -403,7 +413,9 @@ class MemoryTransport:
                 checksum_algorithm=attrs.checksum_algorithm if attrs is not None else None,
             ),
         )
-        return CompleteResult(quote_etag(version.etag), 200, version_id=_vid(version))
+        return CompleteResult(
+            quote_etag(version.etag), 200, version_id=_vid(version), sse=version.attrs.sse
+        )
 
     async def list_uploads(
         self,
@@ -464,8 +476,8 @@ class MemoryTransport:
         )
         return ObjectsPage(objects, page.prefixes, page.truncated, page.next_key)
 
-    async def delete_object(self, bucket: str, key: str) -> None:
-        self._call("delete_object", lambda: self.store.delete_object(bucket, key))
+    async def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> None:
+        self._call("delete_object", lambda: self.store.delete_object(bucket, key, version_id))
 
     async def aclose(self) -> None:
         """Nothing to release: the store belongs to the caller."""
