@@ -170,7 +170,9 @@ def test_sync_with_worker_processes_copies_as_the_listing_goes(
     tmp_path: pytest.TempPathFactory,
 ) -> None:
     objects = [f"src/tree/d{i % 3}/k {i}+.bin=64" for i in range(40)]
-    emu = emulator_thread(dialect="s3", objects=[*objects, "dst/copy/extra.bin=1"])
+    emu = emulator_thread(  # a bucket that encrypts by default, as AWS's do
+        dialect="s3", objects=[*objects, "dst/copy/extra.bin=1"], default_sse="AES256"
+    )
     report = f"{tmp_path}/report.jsonl"
     argv = ["sync", "s3://src/tree", "s3://dst/copy", "--delete", "--workers", "2"]
     common = ["--endpoint-url", emu.url, "--region", "ap-test-1", "--report", report, "--json"]
@@ -192,7 +194,9 @@ def test_sync_on_dask_lists_here_and_copies_on_the_workers(
     tmp_path: pytest.TempPathFactory,
 ) -> None:
     objects = [f"src/tree/d{i % 3}/k {i}+.bin=64" for i in range(30)]
-    emu = emulator_thread(dialect="s3", objects=[*objects, "dst/copy/extra.bin=1"])
+    emu = emulator_thread(  # a bucket that encrypts by default, as AWS's do
+        dialect="s3", objects=[*objects, "dst/copy/extra.bin=1"], default_sse="AES256"
+    )
     report = f"{tmp_path}/report.jsonl"
     argv = ["sync", "s3://src/tree", "s3://dst/copy", "--delete"]
     common = ["--endpoint-url", emu.url, "--region", "ap-test-1", "--report", report, "--json"]

@@ -27,6 +27,7 @@ from partcopy.transports.base import Dialect, ObjectAttributes
 __all__ = [
     "CANNED_ACLS",
     "CHECKSUM_CHOICES",
+    "SERVICE_SSE_DIALECTS",
     "ChecksumPlan",
     "ContentMode",
     "FidelityOptions",
@@ -39,6 +40,9 @@ __all__ = [
 ContentMode = Literal["none", "sample", "full"]
 CHECKSUM_CHOICES = ("auto", "crc64nvme", "crc32c", "crc32", "sha256", "off")
 """``--checksum`` values."""
+SERVICE_SSE_DIALECTS = frozenset({"s3", "obs", "cos"})
+"""Dialects whose stores encrypt with keys they manage (SSE-S3 or SSE-KMS, by their own
+names); QingStor has SSE-C only."""
 CANNED_ACLS = frozenset(
     {
         "private",

@@ -33,6 +33,7 @@ from partcopy.engine.events import (
     Planned,
 )
 from partcopy.engine.fidelity import (
+    SERVICE_SSE_DIALECTS,
     ChecksumPlan,
     FidelityOptions,
     choose_checksum,
@@ -657,10 +658,21 @@ class CopyJob:
     async def _single(self, info: ObjectInfo) -> tuple[str, str | None]:
         dst = self.destination
         transport = self.dst.transport
+        defaults = self.dst.encrypts_by_default
+        if (
+            not self._attributes_known
+            and self.provider.dialect in SERVICE_SSE_DIALECTS
+            and defaults.get(dst.bucket) is False
+        ):
+            # A CopyObject that names no encryption takes the bucket's default, never the
+            # source's: where this run has seen that default to be none, the source is
+            # HEAD-ed first, so an encrypted source is never copied unencrypted.
+            info = await self._head_listed(info)
         source = self.copy_source(info)
         attrs = self.attributes(info) if self._attributes_known else None
 
         version: list[str | None] = [None]
+        answered_sse: list[str | None] = [None]
         probed = [False]
 
         async def copy() -> str:
@@ -673,12 +685,23 @@ class CopyJob:
                     await self._fail_if_no_bucket(exc)
                 raise
             version[0] = _version(result.version_id)
+            answered_sse[0] = result.sse
             return verify_complete(result, "copy_object")
 
         try:
             etag = await self._call("copy_object", copy)
         except PreconditionFailed as exc:
             raise SourceChanged(f"source {self.source} changed during the copy: {exc}") from exc
+        if attrs is None or (attrs.sse is None and attrs.sse_c is None):
+            defaults[dst.bucket] = answered_sse[0] is not None
+        if attrs is None:
+            carried = await self._encryption_lost(info, answered_sse[0], etag)
+            if carried is not None:
+                weaker = version[0]
+                again = await self._single(carried)
+                if weaker is not None and weaker != again[1]:
+                    await self._delete_weaker(weaker)
+                return again
         expected = self.checksum_plan.source.value if self.checksum_plan.source else None
         if expected is None and self._proven_by_answer(info, etag):
             self.verification = Verification.SOURCE_MD5
@@ -688,6 +711,62 @@ class CopyJob:
         self.verification = Verification.ETAG_SIZE
         await self._prove_by_checksum(expected, head)
         return etag, _version(head.version_id)
+
+    async def _head_listed(self, info: ObjectInfo) -> ObjectInfo:
+        """HEAD a source known from its listing; its attributes are then carried. A source
+        whose ETag is no longer the listed one changed since the listing."""
+        found = await self.head_source()
+        if info.etag and found.etag and normalize_etag(found.etag) != normalize_etag(info.etag):
+            raise SourceChanged(
+                f"source {self.source} changed since it was listed "
+                f"(ETag {info.etag} listed, {found.etag} now)"
+            )
+        self._attributes_known = True
+        return found
+
+    async def _encryption_lost(
+        self, info: ObjectInfo, answered: str | None, etag: str
+    ) -> ObjectInfo | None:
+        """After a CopyObject that named no encryption (the bucket encrypts by default):
+        whether the source's own encryption may be stronger than what the copy got.
+
+        An ``AES256`` answer whose ETag is the source's plain MD5 ETag came from a source
+        without SSE-KMS or SSE-C (their ETags are not MD5s); an SSE-KMS answer is as strong
+        as any source. Otherwise the source is HEAD-ed, and one stored under another
+        encryption is returned, to be copied again carrying it; None: nothing was lost."""
+        if self.provider.dialect not in SERVICE_SSE_DIALECTS:
+            return None
+        if answered is not None and answered != "AES256":
+            return None
+        if answered is not None and copy_proven_by_answer(info.etag, etag, md5_etags=True):
+            return None
+        found = await self._head_listed(info)
+        if found.attributes.sse in (None, "") or found.attributes.sse == answered:
+            return None
+        self._log.info(
+            "copy again with the source's encryption",
+            sse=found.attributes.sse,
+            stored_as=answered or "none",
+        )
+        return found
+
+    async def _delete_weaker(self, version_id: str) -> None:
+        """Delete the version a copy under the bucket's default encryption left behind the
+        one that carries the source's (a versioned bucket keeps both)."""
+        dst = self.destination
+
+        async def delete() -> None:
+            async with self.dst.limiter:
+                await self.dst.transport.delete_object(dst.bucket, dst.key, version_id)
+
+        try:
+            await self._call("delete_object", delete)
+        except TransportError as problem:
+            self._log.warning(
+                "a version under the bucket's default encryption is left",
+                version_id=version_id,
+                error=str(problem),
+            )
 
     async def _relay_put(self, info: ObjectInfo) -> tuple[str, str | None]:
         """Relay the object as one PutObject from one GET pinned to the source's ETag.

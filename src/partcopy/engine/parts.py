@@ -8,7 +8,7 @@ and abort. An operation applies its endpoint's capacity limit around each reques
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from partcopy.engine.adaptive import AdaptiveLimiter
@@ -31,6 +31,9 @@ class Endpoint:
 
     transport: Transport
     limiter: AdaptiveLimiter
+    encrypts_by_default: dict[str, bool] = field(default_factory=dict)
+    """Per bucket, what this run learned: whether a CopyObject that asked for no encryption
+    came back encrypted (the bucket's default encryption) or not."""
 
 
 class PartOperation(Protocol):
