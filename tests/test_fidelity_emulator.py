@@ -5,6 +5,9 @@ destination cannot take refused (exit 2) before any write."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
 from collections.abc import Iterator
 
@@ -160,3 +163,103 @@ def test_corrupt_faults_apply_to_part_writes_only() -> None:
     assert parse_fault("corrupt:0.5@copy_part#2").kind == "corrupt"
     with pytest.raises(UsageError, match="copy_part and upload_part only"):
         parse_fault("corrupt:1@complete")
+
+
+def _sha256_composite(data: bytes, part: int) -> str:
+    """S3's composite SHA-256 of ``data`` cut in ``part``-byte parts, computed here."""
+    digests = b"".join(
+        hashlib.sha256(data[i : i + part]).digest() for i in range(0, len(data), part)
+    )
+    count = -(-len(data) // part)
+    return f"{base64.b64encode(hashlib.sha256(digests).digest()).decode()}-{count}"
+
+
+def test_sha256_on_a_server_side_copy_is_carried_and_reported_not_claimed(
+    two: tuple[EmulatorThread, EmulatorThread], capsys: pytest.CaptureFixture[str]
+) -> None:
+    src, _ = two
+    data = os.urandom(11 * MiB)
+    src.emulator.store.put_object("bkt", "src", data)
+    status = main(
+        [
+            *("cp", "s3://bkt/src", "s3://bkt/dst", "--endpoint-url", src.url),
+            *("--part-size", "5MiB", "--checksum", "sha256", "--json"),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    doc = json.loads(out)
+    want = _sha256_composite(data, 5 * MiB)
+    stored = src.emulator.store.get("bkt", "dst")
+    assert stored.checksum is not None and not stored.checksum.full_object
+    assert stored.checksum.value == want and len(stored.part_checksums) == 3
+    assert (doc["mode"], doc["checksum"]) == ("copy", f"sha256:{want}")
+    # The parts' SHA-256s are the store's own: the composite ETag proved the copy.
+    assert doc["verification"] == "composite-etag"
+
+
+def test_a_crc_without_a_source_value_is_reported_not_claimed(
+    two: tuple[EmulatorThread, EmulatorThread],
+) -> None:
+    src, _ = two
+    data = os.urandom(11 * MiB)
+    src.emulator.store.put_object("bkt", "src", data)  # no checksum of its own
+    result = copy(src, None, part_size="5MiB", fidelity=FidelityOptions(checksum="crc32c"))
+    assert result.mode == "copy"
+    assert result.checksum == "crc32c:" + checksums.checksum_of("CRC32C", data)
+    assert str(result.verification) == "composite-etag"
+
+
+def test_a_single_copyobject_reports_the_asked_checksum(
+    two: tuple[EmulatorThread, EmulatorThread],
+) -> None:
+    src, _ = two
+    data = os.urandom(1000)
+    src.emulator.store.put_object("bkt", "src", data)
+    for name in ("sha256", "crc32"):
+        result = copy(src, None, fidelity=FidelityOptions(checksum=name))
+        algorithm = name.upper()
+        assert result.mode == "single"
+        assert result.checksum == f"{name}:" + checksums.checksum_of(algorithm, data)  # type: ignore[arg-type]
+        assert str(result.verification) == "source-md5"  # the MD5 ETag proved it
+
+
+def test_a_sha256_relay_is_proven_by_the_composite_of_the_relayed_parts(
+    two: tuple[EmulatorThread, EmulatorThread],
+) -> None:
+    src, dst = two
+    data = os.urandom(13 * MiB + 7)
+    src.emulator.store.put_object("bkt", "src", data)
+    result = copy(src, dst, part_size="5MiB", fidelity=FidelityOptions(checksum="sha256"))
+    want = _sha256_composite(data, 5 * MiB)
+    stored = dst.emulator.store.get("bkt", "dst").checksum
+    assert stored is not None and stored.value == want
+    assert (result.mode, result.checksum) == ("relay", f"sha256:{want}")
+    assert str(result.verification) == "checksum"
+
+
+def test_a_small_sha256_relay_is_one_put_with_the_full_object_sha256(
+    two: tuple[EmulatorThread, EmulatorThread],
+) -> None:
+    src, dst = two
+    data = os.urandom(1000)
+    value = checksums.checksum_of("SHA256", data)
+    src.emulator.store.put_object("bkt", "src", data, checksum=StoredChecksum("SHA256", value))
+    result = copy(src, dst, fidelity=FidelityOptions(checksum="sha256"))
+    assert (result.mode, result.parts, result.checksum) == ("relay", 1, f"sha256:{value}")
+    assert str(result.verification) == "checksum"
+    assert dst.emulator.store.get("bkt", "dst").checksum == StoredChecksum("SHA256", value)
+    assert dst.emulator.store.stats().ops.get("create", 0) == 0  # a PUT, no upload
+
+
+def test_a_small_relay_whose_bytes_are_not_the_sources_sha256_is_deleted(
+    two: tuple[EmulatorThread, EmulatorThread],
+) -> None:
+    src, dst = two
+    data = os.urandom(1000)
+    wrong = checksums.checksum_of("SHA256", data + b"!")
+    src.emulator.store.put_object("bkt", "src", data, checksum=StoredChecksum("SHA256", wrong))
+    with pytest.raises(VerificationFailed, match="the destination was deleted"):
+        copy(src, dst, fidelity=FidelityOptions(checksum="sha256"))
+    with pytest.raises(StoreError, match="NoSuchKey"):
+        dst.emulator.store.get("bkt", "dst")

@@ -3,6 +3,8 @@ multipart and relay copies; checksums prove copies; a kept layout keeps the ETag
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import os
 from typing import Any
@@ -164,3 +166,36 @@ def test_preserve_layout_keeps_an_irregular_sources_etag(
     assert kept.etag == source_etag == s3.head_object(Bucket=bucket, Key="dst")["ETag"]
     assert kept.parts == 4 and kept.source_etag == source_etag
     assert plain.etag != source_etag  # the default plan cuts other ranges
+
+
+def _sha256_composite(data: bytes, part: int) -> str:
+    digests = b"".join(
+        hashlib.sha256(data[i : i + part]).digest() for i in range(0, len(data), part)
+    )
+    count = -(-len(data) // part)
+    return f"{base64.b64encode(hashlib.sha256(digests).digest()).decode()}-{count}"
+
+
+@pytest.mark.parametrize("mode", ["auto", "relay"])
+def test_sha256_is_carried_as_the_composite_and_never_claimed_against_the_source(
+    moto_url: str, s3: Any, bucket: str, mode: str
+) -> None:
+    data = os.urandom(11 * MiB + 5)
+    s3.put_object(Bucket=bucket, Key="src", Body=data, ChecksumAlgorithm="SHA256")
+    result = copy(
+        moto_url,
+        f"s3://{bucket}/src",
+        f"s3://{bucket}/dst",
+        mode=mode,
+        part_size="5MiB",
+        fidelity=FidelityOptions(checksum="sha256"),
+    )
+    want = _sha256_composite(data, 5 * MiB)
+    got = s3.head_object(Bucket=bucket, Key="dst", ChecksumMode="ENABLED")["ChecksumSHA256"]
+    # moto's HEAD names the composite without its "-3" (and without ChecksumType): the
+    # value is the composite of the parts' SHA-256s all the same, and what is reported.
+    assert got == want.removesuffix("-3")
+    assert result.checksum == f"sha256:{got}"
+    # Shown as a full-object value, it is compared with nothing and proves nothing here:
+    # the source's full-object SHA-256 is not it, and the ETag proved the copy.
+    assert str(result.verification) == "composite-etag"

@@ -36,6 +36,7 @@ __all__ = [
     "PurePythonCRC",
     "checksum_of",
     "combine_parts",
+    "composite_of",
     "crc_combine",
     "decode",
     "encode",
@@ -221,6 +222,17 @@ def combine_parts(algorithm: str, parts: Iterable[tuple[str, int]]) -> str:
     for value, size in parts:
         crc = crc_combine(algorithm, crc, decode(algorithm, value), size)
     return encode(algorithm, crc)
+
+
+def composite_of(algorithm: Algorithm, part_values: Sequence[str]) -> str:
+    """S3's composite checksum (wire form, with ``-N``) of parts given by their checksums
+    in order: the checksum of their concatenated binary digests. The only whole-object
+    value a multipart SHA-256 or SHA-1 upload has; it equals no full-object checksum."""
+    try:
+        joined = b"".join(base64.b64decode(v.split("-", 1)[0], validate=True) for v in part_values)
+    except binascii.Error:
+        raise ValueError(f"a part's {algorithm} checksum is not base64") from None
+    return f"{checksum_of(algorithm, joined)}-{len(part_values)}"
 
 
 # --- streaming --------------------------------------------------------------------------

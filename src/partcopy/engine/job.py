@@ -463,7 +463,7 @@ class CopyJob:
             fidelity.checksum, info.checksum, self.profile, relay=self.part_mode == "relay"
         )
         chosen = self._plan(info, resume)
-        if chosen.mode == "single" and self.part_mode == "relay":
+        if chosen.mode == "single" and self.part_mode == "relay" and self.checksum_plan.combinable:
             # One PUT proven by the MD5 of the bytes it carried: no checksum to compute.
             self.checksum_plan = ChecksumPlan(reason="a single PUT is proven by its MD5")
         # CopyObject keeps the source's tags itself; parts and a relay's PUT carry them.
@@ -535,16 +535,19 @@ class CopyJob:
     def _relay_puts(self) -> bool:
         """Whether an object that fits one request is relayed as one PutObject.
 
-        Not where a flexible checksum proves the copy against the source's own (asked for
-        by name, or the source keeps one): that proof combines the parts' checksums on
-        Complete, so such a relay stays a one-part multipart upload. A checksum ``auto``
-        would only compute over the relayed bytes proves no more than the PUT's MD5.
+        Not where a CRC proves the copy against the source's own (asked for by name, or
+        the source keeps one): that proof combines the parts' checksums on Complete, so
+        such a relay stays a one-part (streamed) multipart upload with a full-object CRC.
+        A CRC ``auto`` would only compute over the relayed bytes proves no more than the
+        PUT's MD5. A SHA is a PUT: only a PUT gives the object a full-object SHA (an
+        upload's is a composite, as PutObject with aws-cli or boto3 would not make), its
+        value computed over the buffered bytes and checked by the store.
         """
         checksum = self.options.fidelity.checksum
-        return (
-            self._put_factory is not None
-            and checksum in ("auto", "off")
-            and self.checksum_plan.source is None
+        plan = self.checksum_plan
+        return self._put_factory is not None and (
+            (plan.algorithm is not None and not plan.combinable)
+            or (checksum in ("auto", "off") and plan.source is None)
         )
 
     def copy_source(self, info: ObjectInfo) -> CopySource:
@@ -702,14 +705,17 @@ class CopyJob:
                 if weaker is not None and weaker != again[1]:
                     await self._delete_weaker(weaker)
                 return again
+        algorithm = self.checksum_plan.algorithm
         expected = self.checksum_plan.source.value if self.checksum_plan.source else None
-        if expected is None and self._proven_by_answer(info, etag):
+        by_answer = expected is None and self._proven_by_answer(info, etag)
+        if by_answer and algorithm is None:
             self.verification = Verification.SOURCE_MD5
             return etag, version[0]
-        head = await self._head_destination(None, checksum_mode=expected is not None)
+        # A checksum asked for: HEAD reads what the store recorded, to report it.
+        head = await self._head_destination(None, checksum_mode=algorithm is not None)
         verify_destination(head, size=info.size, expected_etag=etag)
-        self.verification = Verification.ETAG_SIZE
-        await self._prove_by_checksum(expected, head)
+        self.verification = Verification.SOURCE_MD5 if by_answer else Verification.ETAG_SIZE
+        await self._prove_by_checksum(expected, head, proves=expected is not None)
         return etag, _version(head.version_id)
 
     async def _head_listed(self, info: ObjectInfo) -> ObjectInfo:
@@ -780,10 +786,12 @@ class CopyJob:
         attrs = self.attributes(info)
         version: list[str | None] = [None]
         stored = [False]  # a 2xx that proved nothing: the store may hold unproven bytes
+        sent: list[str | None] = [None]  # the checksum of the bytes the PUT named
 
         async def attempt() -> str:
             result = await put.put(info.size, attrs)
             version[0] = _version(result.version_id)
+            sent[0] = result.checksum
             if 200 <= result.status < 300 and result.etag is None and not result.error_code:
                 stored[0] = True
             return verify_complete(result, "put_object")
@@ -799,16 +807,22 @@ class CopyJob:
                 raise
             # What a PUT answered without proof may be there, wrong: not left as the copy.
             raise await self._discard(VerificationFailed(str(exc))) from exc
-        if put.streamed:
+        if put.streamed and sent[0] is None:
             source_md5 = self.options.source_sse_c is None and etag_is_md5(
                 default_provider(self.source.dialect), info.attributes
             )
             proven = copy_proven_by_answer(info.etag, etag, md5_etags=source_md5)
             self.verification = Verification.SOURCE_MD5 if proven else Verification.RELAYED_MD5
             return etag, version[0]
-        head = await self._head_destination(version[0])
+        head = await self._head_destination(version[0], checksum_mode=sent[0] is not None)
         verify_destination(head, size=info.size, expected_etag=etag)
         self.verification = Verification.ETAG_SIZE
+        if sent[0] is not None:
+            # The store checked the bytes against the checksum the PUT named; the source's
+            # own full-object value, where it has one, is what they must equal.
+            source = self.checksum_plan.source
+            expected = source.value if source is not None else sent[0]
+            await self._prove_by_checksum(expected, head, proves=True)
         return etag, version[0] or _version(head.version_id)
 
     async def _fail_if_no_bucket(self, exc: ServiceError) -> None:
@@ -991,9 +1005,16 @@ class CopyJob:
                 self.verification = Verification.COMPOSITE_ETAG
             elif composite is None:
                 self._log.info("part ETags are not MD5s: no composite ETag to check")
-            head = await self._head_destination(version, checksum_mode=expected is not None)
+            algorithm = self.checksum_plan.algorithm
+            head = await self._head_destination(version, checksum_mode=algorithm is not None)
             verify_destination(head, size=info.size, expected_etag=complete_etag)
-            await self._prove_by_checksum(expected, head)
+            # The parts' values are the relay's own (computed over the bytes it read from
+            # the source) or combine to the source's: then equal is proof. Else they are
+            # the store's own copies' values: recorded, and checked, but no proof.
+            proves = self.part_mode == "relay" or (
+                self.checksum_plan.combinable and self.checksum_plan.source is not None
+            )
+            await self._prove_by_checksum(expected, head, proves=proves)
             if self.layout is not None and md5s and info.etag is not None:
                 self._check_same_etag(info.etag, complete_etag)
             return complete_etag, version or _version(head.version_id), upload_id
@@ -1180,15 +1201,22 @@ class CopyJob:
 
     # --- fidelity proofs (rules in engine/proof.py and engine/content.py) ----------------
 
-    async def _prove_by_checksum(self, expected: str | None, head: ObjectInfo) -> None:
-        """The destination's full-object checksum must be ``expected``; a completed object
-        that differs is deleted (a torn copy never stays) and the copy fails."""
+    async def _prove_by_checksum(
+        self, expected: str | None, head: ObjectInfo, *, proves: bool
+    ) -> None:
+        """The destination's checksum must be ``expected`` (when there is one); a completed
+        object that differs is deleted (a torn copy never stays) and the copy fails.
+
+        The checksum the store recorded is reported either way; it is named as the proof
+        only where equal to ``expected`` and ``proves`` (``expected`` follows from the
+        source or from the bytes relayed, not from the store's own values)."""
         try:
-            proof = check_destination_checksum(self.checksum_plan, expected, head)
+            recorded, equal = check_destination_checksum(self.checksum_plan, expected, head)
         except VerificationFailed as exc:
             raise await self._discard(exc) from exc
-        if proof is not None:
-            self.checksum = str(proof)
+        if recorded is not None:
+            self.checksum = str(recorded)
+        if equal and proves:
             self.verification = Verification.CHECKSUM
 
     def _check_same_etag(self, source_etag: str, etag: str) -> None:

@@ -9,7 +9,13 @@ the lifecycle and this module the rules. Checksum proof obligations:
   checksum a part holds other bytes, and nothing is completed;
 * Complete names every known part checksum and the full-object value, which the store
   compares with its own before completing;
-* after Complete, HEAD in checksum mode must show the same full-object checksum.
+* after Complete, HEAD in checksum mode must show the same full-object checksum (CRCs), or
+  the composite of the parts' values (SHA-256, SHA-1: ``checksum(digest_1 ‖ … ‖ digest_n)-n``).
+
+Whether such an equality proves the copy is the job's to say: it does where the values
+compared come from the source (its full-object checksum) or from the bytes a relay read
+from it; in a server-side copy without a source value the parts' checksums are the
+store's own, and the checksum is recorded, not a proof.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
-from partcopy.checksums import ObjectChecksum, combine_parts
+from partcopy.checksums import ObjectChecksum, combine_parts, composite_of
 from partcopy.engine.fidelity import ChecksumPlan
 from partcopy.engine.parts import Endpoint
 from partcopy.engine.pool import run_pool
@@ -137,7 +143,9 @@ def complete_checksums(
     chosen: CopyPlan,
     upload_id: str,
 ) -> tuple[CompleteChecksums | None, str | None]:
-    """What Complete sends, and the full-object value the destination must show.
+    """What Complete sends, and the checksum (wire form) the destination must show: a
+    CRC's full-object value, or a SHA's composite ``…-N`` of the parts' values (None when
+    a part's value is unknown).
 
     Raises ``VerificationFailed`` (before anything is completed) when the parts' combined
     checksum differs from the source's.
@@ -147,14 +155,19 @@ def complete_checksums(
         return None, None
     numbers = list(chosen.part_numbers)
     known = {n: part_checksums[n] for n in numbers if n in part_checksums}
+    everything = len(known) == len(numbers)
+    if not plan.combinable:  # SHA: a multipart object gets a composite of the parts'
+        try:
+            composite = composite_of(algorithm, [known[n] for n in numbers]) if everything else None
+        except ValueError as exc:
+            raise VerificationFailed(f"a part's checksum is unreadable: {exc}") from None
+        return CompleteChecksums(algorithm, known), composite
     full: str | None = None
-    if plan.combinable and len(known) == len(numbers):
+    if everything:
         try:
             full = combine_parts(algorithm, [(known[n], chosen.task(n).size) for n in numbers])
         except ValueError as exc:
             raise VerificationFailed(f"a part's checksum is unreadable: {exc}") from None
-    if not plan.combinable:  # SHA: a multipart object gets a composite, nothing to equal
-        return CompleteChecksums(algorithm, known), None
     source = plan.source.value if plan.source is not None else None
     if full is not None and source is not None and full != source:
         raise VerificationFailed(
@@ -165,20 +178,31 @@ def complete_checksums(
     return CompleteChecksums(algorithm, known, expected), expected
 
 
+def _wire(checksum: ObjectChecksum) -> str:
+    """A recorded checksum's value as the store sends it (``…-N`` for a composite)."""
+    return f"{checksum.value}-{checksum.parts}" if checksum.parts else checksum.value
+
+
 def check_destination_checksum(
     plan: ChecksumPlan, expected: str | None, head: ObjectInfo
-) -> ObjectChecksum | None:
-    """The destination's checksum when it proves the copy (equal to ``expected``); None
-    when there is nothing to compare; ``VerificationFailed`` when they differ."""
+) -> tuple[ObjectChecksum | None, bool]:
+    """The checksum the destination records in the plan's algorithm (None: none), and
+    whether it equals ``expected`` (a full-object value, or a composite ``…-N``);
+    ``VerificationFailed`` when the two are of one type and differ."""
     got = head.checksum
-    if plan.algorithm is None or expected is None:
-        return None
-    if got is None or got.algorithm != plan.algorithm or not got.full_object:
-        _log.info("the destination reports no full-object checksum", asked=plan.algorithm)
-        return None
-    if got.value != expected:
+    if plan.algorithm is None:
+        return None, False
+    if got is None or got.algorithm != plan.algorithm:
+        _log.info("the destination reports no checksum in the algorithm", asked=plan.algorithm)
+        return None, False
+    if expected is None:
+        return got, False
+    if got.full_object != ("-" not in expected):  # one is composite, the other is not
+        _log.info("the destination's checksum is of another type", got=str(got))
+        return got, False
+    if _wire(got) != expected:
         raise VerificationFailed(
-            f"destination {head.bucket}/{head.key} has {got.algorithm} {got.value}, "
+            f"destination {head.bucket}/{head.key} has {got.algorithm} {_wire(got)}, "
             f"expected {expected}"
         )
-    return got
+    return got, True

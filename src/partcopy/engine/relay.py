@@ -149,8 +149,13 @@ class RelayPart:
         """Relay the whole object (``size`` bytes) as one PutObject carrying ``attrs``.
 
         Streamed, an answer whose ETag is not the MD5 of the bytes relayed is returned as
-        unproven (no ETag); buffered, the store checks the Content-MD5 sent.
+        unproven (no ETag); buffered, the store checks the Content-MD5 sent. With a
+        ``checksum_algorithm`` the object is buffered: a PUT names its checksum's value
+        before the body, which the store checks and records as the object's full-object
+        checksum; the answer carries that value (``CompleteResult.checksum``).
         """
+        if self.checksum_algorithm is not None and self.streamed:
+            return await replace(self, streamed=False).put(size, attrs)
         transport = self.destination.transport
 
         def send(
@@ -167,19 +172,27 @@ class RelayPart:
                 checksum=checksum,
             )
 
+        hasher: Hasher | None = None
         if size <= 0:  # nothing to GET: the empty body's MD5 is known
             async with self.destination.limiter:
                 md5 = hashlib.md5(b"")
+                if self.checksum_algorithm is not None:
+                    hasher = Hasher(self.checksum_algorithm)
+                checksum = None if hasher is None else (hasher.algorithm, hasher.value())
                 if self.streamed:
-                    result = await send(b"", None, None)
+                    result = await send(b"", None, checksum)
                 else:
-                    result = await send(b"", base64.b64encode(md5.digest()).decode(), None)
+                    result = await send(b"", base64.b64encode(md5.digest()).decode(), checksum)
             expected = md5.hexdigest() if self.streamed else None
         else:
-            result, expected, _ = await self._relay(RangeTask(0, 0, size - 1), "the object", send)
+            result, expected, hasher = await self._relay(
+                RangeTask(0, 0, size - 1), "the object", send
+            )
         wrong = _wrong_etag(result.etag, result.error_code, expected)
         if wrong is not None:  # unproven: the verifier retries it from a fresh GET
             return replace(result, etag=None, detail=wrong)
+        if hasher is not None and result.etag is not None and result.error_code is None:
+            return replace(result, checksum=hasher.value())
         return result
 
     async def _relay(

@@ -187,6 +187,9 @@ class CompleteResult:
     sse: str | None = None
     """The server-side encryption the answer says the object is stored under (``AES256``,
     the store's SSE-KMS name), None where it says none."""
+    checksum: str | None = None
+    """A relayed PUT's flexible checksum of the bytes it sent (wire form), when it named
+    one; the store checked the bytes against it."""
 
     def __post_init__(self) -> None:
         if self.error_code is not None and self.error_kind is None:
