@@ -38,7 +38,8 @@ class CopyResult:
     verification: Verification = Verification.SIZE_ONLY
     """What proved the copy (the weakest unless the job says otherwise)."""
     checksum: str | None = None
-    """The destination's full-object checksum that proved it (``crc64nvme:<base64>``)."""
+    """The checksum the destination recorded (``crc64nvme:<base64>``; a composite ends in
+    ``-N``); it proved the copy where ``verification`` is ``checksum``."""
     content_check: ContentCheck | None = None
     """What ``--verify-content`` read back and compared (all of it matched)."""
     source_etag: str | None = None
