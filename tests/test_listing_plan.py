@@ -294,6 +294,46 @@ def test_copy_prefix_refuses_delete_and_overlap_before_any_request() -> None:
     assert store.stats().requests == 0 and store.keys("dst")[0] == "q/k0x"
 
 
+@pytest.mark.parametrize("method", ["copy_prefix", "sync"])
+def test_a_misspelled_prefix_keyword_is_a_type_error_naming_it_before_any_request(
+    method: str,
+) -> None:
+    """Explicit keywords: a typo (``delet=True``) is refused by the method the caller
+    called, at once, with nothing listed, copied or deleted."""
+    store, transport = _two_buckets(MemoryTransport)
+
+    async def main() -> None:
+        async with Copier(transport=transport) as copier:
+            run = getattr(copier, method)
+            await run("s3://src/p", "s3://dst/q", delet=True)
+
+    with pytest.raises(TypeError, match=rf"{method}\(\) got an unexpected keyword .*'delet'"):
+        anyio.run(main)
+    assert store.stats().requests == 0 and len(store.keys("dst")) == 10
+
+
+@pytest.mark.parametrize("method", [Copier.copy_prefix, Copier.sync])
+def test_prefix_methods_take_every_run_prefix_keyword_by_name_and_type(method: Any) -> None:
+    """Every keyword ``run_prefix`` takes (the names callers pass today) is an explicit,
+    typed, keyword-only parameter of ``copy_prefix`` and ``sync``: no ``**options`` that
+    would let a misspelling past a type checker."""
+    import inspect
+
+    from partcopy.engine.prefixcopy import run_prefix
+
+    ours = inspect.signature(method).parameters
+    theirs = inspect.signature(run_prefix).parameters
+    assert all(p.kind is not p.VAR_KEYWORD for p in ours.values())
+    expected = {n: p for n, p in theirs.items() if p.kind is p.KEYWORD_ONLY and n != "sync"}
+    keywords = {n: p for n, p in ours.items() if p.kind is p.KEYWORD_ONLY}
+    assert list(keywords) == list(expected)
+    for name, param in expected.items():
+        assert (keywords[name].annotation, keywords[name].default) == (
+            param.annotation,
+            param.default,
+        ), name
+
+
 def test_a_journaled_recursive_copy_run_again_skips_what_it_finished(tmp_path: Any) -> None:
     store, transport = _two_buckets(MemoryTransport)
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import IO, TYPE_CHECKING, Literal, TypeVar
 
 import aiohttp
 import anyio
@@ -52,9 +53,12 @@ from partcopy.transports.network import resolve_network
 from partcopy.units import parse_size
 from partcopy.urls import Location, parse_url
 
-if TYPE_CHECKING:  # journals, resuming and reports load with their first use
+if TYPE_CHECKING:  # journals, resuming, reports and prefix runs load with their first use
+    from partcopy.engine.bulkrun import BulkOptions
     from partcopy.engine.journal import Journal
-    from partcopy.engine.report import BulkSummary
+    from partcopy.engine.ledger import BulkLedger
+    from partcopy.engine.prefixcopy import CopyPool, PrefixOptions
+    from partcopy.engine.report import BulkSummary, ObjectOutcome, ReportWriter
     from partcopy.engine.resume import ResumeOutcome
 
 __all__ = ["Copier", "OperationFactory", "TransportFactory", "copy", "default_transport"]
@@ -493,25 +497,84 @@ class Copier:
             )
         return result
 
-    async def copy_prefix(self, source: str, destination: str, **options: Any) -> BulkSummary:
+    async def copy_prefix(
+        self,
+        source: str | PrefixLocation,
+        destination: str | PrefixLocation,
+        *,
+        options: PrefixOptions | None = None,
+        bulk: BulkOptions | None = None,
+        report: ReportWriter | None = None,
+        ledger: BulkLedger | None = None,
+        on_outcome: Callable[[ObjectOutcome], None] | None = None,
+        on_listed: Callable[[ListedObject], None] | None = None,
+        manifest: IO[str] | None = None,
+        copy_pool: CopyPool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> BulkSummary:
         """Copy every object under ``source`` (``s3://bucket/prefix/``) to ``destination``.
 
-        Keys map to ``destination + key[len(source):]``; ``options`` are those of
-        :func:`partcopy.engine.prefixcopy.run_prefix` (``options``, ``bulk``, ``report``,
-        ``ledger``, ``on_outcome``, ``on_listed``). Returns the bulk summary.
+        Keys map to ``destination + key[len(source):]``. ``options`` selects the keys
+        (``PrefixOptions``), ``bulk`` sets the workers and retries (``BulkOptions``);
+        ``report``, ``ledger``, ``on_outcome``, ``on_listed``, ``manifest``, ``copy_pool``
+        and ``clock`` are those of :func:`partcopy.engine.prefixcopy.run_prefix`. Returns
+        the bulk summary. Bad input raises before any request.
         """
         from partcopy.engine.prefixcopy import run_prefix  # a one-object run never loads it
 
         self._check_usable()
-        return await run_prefix(self, source, destination, sync=False, **options)
+        return await run_prefix(
+            self,
+            source,
+            destination,
+            sync=False,
+            options=options,
+            bulk=bulk,
+            report=report,
+            ledger=ledger,
+            on_outcome=on_outcome,
+            on_listed=on_listed,
+            manifest=manifest,
+            copy_pool=copy_pool,
+            clock=clock,
+        )
 
-    async def sync(self, source: str, destination: str, **options: Any) -> BulkSummary:
+    async def sync(
+        self,
+        source: str | PrefixLocation,
+        destination: str | PrefixLocation,
+        *,
+        options: PrefixOptions | None = None,
+        bulk: BulkOptions | None = None,
+        report: ReportWriter | None = None,
+        ledger: BulkLedger | None = None,
+        on_outcome: Callable[[ObjectOutcome], None] | None = None,
+        on_listed: Callable[[ListedObject], None] | None = None,
+        manifest: IO[str] | None = None,
+        copy_pool: CopyPool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> BulkSummary:
         """Copy only what is missing or differs under ``destination`` (and with
-        ``PrefixOptions(delete=True)`` delete what the source lacks); as ``copy_prefix``."""
+        ``options=PrefixOptions(delete=True)`` delete what the source lacks); the
+        arguments are those of ``copy_prefix``."""
         from partcopy.engine.prefixcopy import run_prefix
 
         self._check_usable()
-        return await run_prefix(self, source, destination, sync=True, **options)
+        return await run_prefix(
+            self,
+            source,
+            destination,
+            sync=True,
+            options=options,
+            bulk=bulk,
+            report=report,
+            ledger=ledger,
+            on_outcome=on_outcome,
+            on_listed=on_listed,
+            manifest=manifest,
+            copy_pool=copy_pool,
+            clock=clock,
+        )
 
     async def resolve_credentials(self) -> None:
         """Fetch the credentials of endpoints prepared so far (profiles, STS, IMDS...):
