@@ -4,17 +4,22 @@ second event loop, and callbacks that raise."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import warnings
 from collections.abc import Iterator
 
 import anyio
 import anyio.to_thread
 import pytest
+from structlog.testing import capture_logs
 
 from partcopy import Copier
 from partcopy.config import Credentials
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
 from partcopy.engine.events import Completed, Event, Failed, PartCompleted
 from partcopy.errors import CopyError, ObjectNotFound, UsageError
+from partcopy.store.memory import MemoryStore
+from partcopy.transports.memory import MemoryTransport
 from partcopy.units import GiB, MiB
 
 CREDS = Credentials(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY)
@@ -130,3 +135,76 @@ def test_a_raising_prefix_callback_is_contained(emu: EmulatorThread) -> None:
             return summary.ok, summary.listed
 
     assert anyio.run(main) == (5, 5)
+
+
+# --- a Copier never closed ------------------------------------------------------------------
+
+
+def drain(record: list[warnings.WarningMessage]) -> list[tuple[type[Warning], str]]:
+    """Collect garbage until no warning comes: a recorded warning's ``source`` (the Copier,
+    then aiohttp's session, its connector) keeps the next object alive while it is held."""
+    seen: list[tuple[type[Warning], str]] = []
+    for _ in range(10):
+        gc.collect()
+        if not record:
+            break
+        seen += [(w.category, str(w.message)) for w in record]
+        record.clear()
+    return seen
+
+
+def test_a_copier_never_closed_warns_naming_it_and_how_to_close_it(emu: EmulatorThread) -> None:
+    """Used without ``async with`` and dropped: one ResourceWarning that names the Copier
+    and says how to close it (beside aiohttp's own about its session), and no log line."""
+
+    async def main() -> int:
+        copier = Copier(endpoint_url=emu.url, credentials=CREDS)
+        result = await copier.copy("s3://src/small", "s3://dst/leaked")
+        del copier  # never closed
+        gc.collect()  # collected while the loop runs, as in an application
+        return result.bytes
+
+    with warnings.catch_warnings(record=True) as record, capture_logs() as logs:
+        warnings.simplefilter("always")
+        assert anyio.run(main) == 6 * MiB
+        seen = drain(record)
+    ours = [message for category, message in seen if "Copier" in message]
+    assert len(ours) == 1, seen
+    assert (ResourceWarning, ours[0]) in seen
+    message = ours[0]
+    assert message.startswith("unclosed <partcopy.engine.copier.Copier object at")
+    assert "async with Copier(...)" in message and "await copier.aclose()" in message
+    assert not [entry for entry in logs if entry.get("logger", "").startswith("partcopy")]
+
+
+@pytest.mark.parametrize("how", ["aclose", "async-with", "unused", "injected"])
+def test_a_copier_with_no_open_session_is_collected_in_silence(
+    emu: EmulatorThread, how: str
+) -> None:
+    """Closed (either way), never used, or on an injected transport (no session of its
+    own): nothing to warn about, so nothing is said."""
+
+    async def main() -> None:
+        if how == "unused":
+            copier = Copier(endpoint_url=emu.url, credentials=CREDS)
+        elif how == "injected":
+            store = MemoryStore()
+            store.create_bucket("b")
+            store.put_object("b", "k", b"x")
+            copier = Copier(transport=MemoryTransport(store))
+            await copier.copy("s3://b/k", "s3://b/k2")
+        elif how == "aclose":
+            copier = Copier(endpoint_url=emu.url, credentials=CREDS)
+            await copier.copy("s3://src/small", "s3://dst/closed")
+            await copier.aclose()
+        else:
+            async with Copier(endpoint_url=emu.url, credentials=CREDS) as copier:
+                await copier.copy("s3://src/small", "s3://dst/closed")
+        del copier
+        gc.collect()
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        anyio.run(main)
+        seen = drain(record)
+    assert seen == []

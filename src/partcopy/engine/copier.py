@@ -12,6 +12,7 @@ import asyncio
 import os
 import random
 import time
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Literal, TypeVar
@@ -182,6 +183,20 @@ class Copier:
 
     async def __aenter__(self) -> Copier:
         return self
+
+    def __del__(self, _warn: Callable[..., object] = warnings.warn) -> None:
+        # Collected with its HTTP session open: aclose() never ran. A ResourceWarning, as an
+        # unclosed file or aiohttp session gives, shown where the application shows them
+        # (python -X dev, -W default, pytest); never a log line. ``_warn`` is bound here, as
+        # module globals may be gone when this runs at interpreter exit.
+        session = getattr(self, "_session", None)  # __init__ may have failed before it
+        if session is not None and not session.closed:
+            _warn(
+                f"unclosed {self!r}: its HTTP session stayed open until garbage collection; "
+                "use 'async with Copier(...) as copier:' or 'await copier.aclose()'",
+                ResourceWarning,
+                source=self,
+            )
 
     async def __aexit__(
         self,
