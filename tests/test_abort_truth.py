@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
 import anyio
 import anyio.lowlevel
 import pytest
 
 from partcopy import Copier
-from partcopy.engine.events import Event, Failed, PartCompleted
+from partcopy.engine.events import Aborting, Event, Failed, PartCompleted
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import ConnectError, CopyError, PartFailed
 from partcopy.store.memory import MemoryStore
@@ -249,3 +249,142 @@ def test_a_lost_complete_over_another_object_is_still_a_failure() -> None:
 
     with pytest.raises(CopyError, match="could not complete the upload"):
         anyio.run(main)
+
+
+def test_an_abort_is_announced_before_it_is_sent() -> None:
+    """``Aborting`` names the upload and the destination before the abort request, for an
+    interrupt (``cancelled``) and for a failure alike; ``Failed`` follows."""
+    store = new_store(200 * MiB)
+    seen: list[Event] = []
+    scopes: list[anyio.CancelScope] = []
+    aborts_before: list[int] = []
+
+    class Counting(MemoryTransport):
+        async def abort(self, bucket: str, key: str, upload_id: str) -> None:
+            aborts_before.append(len(seen))
+            await super().abort(bucket, key, upload_id)
+
+    def on_event(event: Event) -> None:
+        seen.append(event)
+        if sum(isinstance(e, PartCompleted) for e in seen) == 3 and scopes:
+            scopes.pop().cancel()
+
+    async def interrupted() -> None:
+        with anyio.CancelScope() as scope:
+            scopes.append(scope)
+            async with Copier(
+                transport=Counting(store), on_event=on_event, sleep=no_sleep, concurrency=2
+            ) as c:
+                await c.copy(SRC, DST, part_size="5MiB")
+
+    anyio.run(interrupted)
+    aborting = [e for e in seen if isinstance(e, Aborting)]
+    assert len(aborting) == 1 and aborting[0].cancelled and aborting[0].timeout == 60.0
+    (failed,) = [e for e in seen if isinstance(e, Failed)]
+    assert (aborting[0].destination, aborting[0].job_id) == (DST, failed.job_id)
+    assert aborting[0].upload_id in failed.message and "was aborted" in failed.message
+    (before,) = aborts_before
+    assert isinstance(seen[before - 1], Aborting)  # the last event before the request
+    assert seen.index(aborting[0]) < seen.index(failed)
+
+    seen.clear()
+    faults = [Fault("500", 1.0)]  # every part copy
+    transport = FaultyTransport(MemoryTransport(store), faults)
+
+    async def failing() -> None:
+        retry = RetryPolicy(max_attempts=1)
+        async with Copier(transport=transport, on_event=seen.append, retry=retry) as c:
+            await c.copy(SRC, DST, part_size="5MiB")
+
+    with pytest.raises(CopyError):
+        anyio.run(failing)
+    (aborting_after_failure,) = [e for e in seen if isinstance(e, Aborting)]
+    assert not aborting_after_failure.cancelled and aborting_after_failure.destination == DST
+    assert store.open_uploads() == 0
+
+
+def _read_until(stream: IO[bytes], needle: bytes, deadline: float) -> bytes:
+    """What ``stream`` gave up to and including ``needle``; fails (with what came) when the
+    process ends or ``deadline`` seconds pass first. A guard, not a measurement."""
+    import os
+    import select
+    import time
+
+    data = b""
+    end = time.monotonic() + deadline
+    while needle not in data:
+        left = end - time.monotonic()
+        assert left > 0, f"not said within {deadline}s: {data!r}"
+        ready, _, _ = select.select([stream], [], [], left)
+        if ready:
+            chunk = os.read(stream.fileno(), 65536)
+            assert chunk, f"the process ended without saying it: {data!r}"
+            data += chunk
+    return data
+
+
+def test_ctrl_c_says_at_once_that_it_aborts_the_upload_and_a_second_leaves_it_open() -> None:
+    """Parts and the abort stall (120 s, past the 60 s cleanup bound): the first Ctrl-C is
+    answered on stderr at once, naming the upload and the destination, while the abort
+    still waits; a second Ctrl-C ends the wait and says the upload may be left open."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from partcopy.emulator.auth import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
+    from partcopy.emulator.thread import EmulatorThread
+
+    env = {
+        **os.environ,
+        "PARTCOPY_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY,
+        "PARTCOPY_SECRET_ACCESS_KEY": DEFAULT_SECRET_KEY,
+    }
+    stalls = ["delay:1.0:120s@copy_part", "delay:1.0:120s@abort"]
+    with EmulatorThread(dialect="s3", objects=["src/big=64MiB"], faults=stalls) as emu:
+        emu.call(lambda: emu.emulator.store.create_bucket("dst"))
+
+        def ops(name: str) -> int:
+            return emu.call(lambda: emu.emulator.stats().ops.get(name, 0))
+
+        args = ["cp", "s3://src/big", "s3://dst/big", "--endpoint-url", emu.url]
+        args += ["--part-size", "8MiB", "--concurrency", "4", "--json"]
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CTRL_C_ENTRY, *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            assert proc.stderr is not None
+            while ops("copy_part") == 0:  # the upload exists, its parts hang
+                assert proc.poll() is None, proc.communicate()
+                time.sleep(0.005)
+            proc.send_signal(signal.SIGINT)
+            said = _read_until(proc.stderr, b"leaves it open\n", deadline=30)
+            while ops("abort") == 0:  # announced before it is sent: now it is pending
+                assert proc.poll() is None, proc.communicate()
+                time.sleep(0.005)
+            assert proc.poll() is None  # still waiting for the abort's answer
+            proc.send_signal(signal.SIGINT)
+            out, rest = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        (upload,) = emu.call(lambda: emu.emulator.store.list_uploads("dst")[0])
+    first = said.decode()
+    assert first == (
+        f"partcopy: interrupted; aborting the upload {upload.upload_id} of s3://dst/big "
+        "(waiting up to 60s for the store); Ctrl-C again stops waiting and leaves it open\n"
+    )
+    assert proc.returncode == 130, rest
+    error = json.loads(out)["error"]
+    assert error["upload_id"] == upload.upload_id
+    last = rest.decode().splitlines()[-1]
+    assert last == (
+        f"partcopy: interrupted; the abort of the upload {upload.upload_id} of s3://dst/big "
+        "was cut short: it may be left open (partcopy uploads list s3://dst/big shows it)"
+    )

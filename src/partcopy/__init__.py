@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers
     from partcopy.config import Credentials
     from partcopy.engine.copier import Copier, copy
     from partcopy.engine.events import (
+        Aborting,
         Completed,
         ConcurrencyChanged,
         Event,
@@ -53,6 +54,7 @@ _LAZY: dict[str, str] = {
     "RetryPolicy": "partcopy.engine.retry",
     "Credentials": "partcopy.config",
     "Event": "partcopy.engine.events",
+    "Aborting": "partcopy.engine.events",
     "Planned": "partcopy.engine.events",
     "PartStarted": "partcopy.engine.events",
     "PartCompleted": "partcopy.engine.events",
@@ -73,6 +75,7 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "Aborting",
     "BulkSummary",
     "Completed",
     "ConcurrencyChanged",

@@ -28,7 +28,14 @@ from partcopy.cli.interrupts import interrupt_exit_status, sigterm_as_sigint
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.cli.prefixflags import add_prefix_flags
 from partcopy.engine.copier import Copier
-from partcopy.engine.events import Event, Failed, PartCompleted, PartRetried, Planned
+from partcopy.engine.events import (
+    Aborting,
+    Event,
+    Failed,
+    PartCompleted,
+    PartRetried,
+    Planned,
+)
 from partcopy.engine.job import Mode
 from partcopy.engine.relay import copy_or_relay
 from partcopy.engine.result import CopyResult, failure_dict
@@ -107,6 +114,14 @@ class _Tally:
             self.planned = event
         elif isinstance(event, Failed):
             self.failed = event
+        elif isinstance(event, Aborting) and event.cancelled:
+            # At once: the abort may wait for its answer up to the cleanup bound.
+            sys.stderr.write(
+                f"partcopy: interrupted; aborting the upload {event.upload_id} of "
+                f"{event.destination} (waiting up to {event.timeout:g}s for the store); "
+                "Ctrl-C again stops waiting and leaves it open\n"
+            )
+            sys.stderr.flush()
 
 
 class _Bar:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 __all__ = [
+    "Aborting",
     "Completed",
     "ConcurrencyChanged",
     "Event",
@@ -119,6 +120,20 @@ class Failed:
 
 
 @dataclass(frozen=True, slots=True)
+class Aborting:
+    """The job is aborting ``upload_id`` of ``destination`` after a failure or, with
+    ``cancelled``, an interrupt; the abort may take up to ``timeout`` seconds. A ``Failed``
+    event follows that says whether it was aborted. Cancelling the job again meanwhile cuts
+    the abort short: the upload may then be left open."""
+
+    job_id: str
+    destination: str
+    upload_id: str
+    cancelled: bool
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
 class ConcurrencyChanged:
     """The destination endpoint's adaptive concurrency limit moved (throttled or regrown).
 
@@ -134,6 +149,13 @@ class ConcurrencyChanged:
 
 
 Event = (
-    Planned | PartStarted | PartCompleted | PartRetried | Completed | Failed | ConcurrencyChanged
+    Planned
+    | PartStarted
+    | PartCompleted
+    | PartRetried
+    | Completed
+    | Failed
+    | Aborting
+    | ConcurrencyChanged
 )
 EventCallback = Callable[[Event], None]

@@ -23,6 +23,7 @@ import anyio
 
 from partcopy.engine.content import ContentCheck, compare_content, full_ranges, sample_ranges
 from partcopy.engine.events import (
+    Aborting,
     Completed,
     ConcurrencyChanged,
     EventCallback,
@@ -127,11 +128,13 @@ def _version(version_id: str | None) -> str | None:
     return None if not version_id or version_id == "null" else version_id
 
 
-def _cancel_message(kept: str | None, upload: list[str], abort_cut: bool = False) -> str:
+def _cancel_message(
+    kept: str | None, upload: list[str], destination: str, abort_cut: bool = False
+) -> str:
     if kept is not None and abort_cut:
         return (
-            f"interrupted while aborting the upload {kept}: it may be left open "
-            "(partcopy uploads list shows it)"
+            f"interrupted; the abort of the upload {kept} of {destination} was cut short: "
+            f"it may be left open (partcopy uploads list {destination} shows it)"
         )
     if kept is not None:
         return f"interrupted; the upload {kept} could not be aborted and is left open"
@@ -348,7 +351,8 @@ class CopyJob:
         """
         if not isinstance(exc, Exception):
             kept = upload[0] if upload and not self.options.abort_on_cancel else self.left_open
-            message = _cancel_message(kept, upload, self.abort_cut and kept == self.left_open)
+            cut = self.abort_cut and kept == self.left_open
+            message = _cancel_message(kept, upload, self.destination.url, cut)
             self.cancelled = (message, kept)
             if self.emit is not None:
                 self.emit(Failed(self.job_id, "Cancelled", message, kept))
@@ -1024,6 +1028,10 @@ class CopyJob:
             cancelled = not isinstance(exc, Exception)
             if cancelled and not self.options.abort_on_cancel:
                 raise
+            if self.emit is not None:  # an interrupted CLI says so now, not after the abort
+                timeout = self.options.cleanup_timeout
+                dst = self.destination.url
+                self.emit(Aborting(self.job_id, dst, upload_id, cancelled, timeout))
             try:
                 problem = await self._abort(upload_id)
             except BaseException:  # a second interrupt, mid-abort: the upload may remain
