@@ -360,3 +360,17 @@ async def test_put_object_refuses_a_wrong_content_md5(harness: Harness) -> None:
     assert exc.value.status == 400
     with pytest.raises(ServiceError):
         await harness.transport.head(DST, "bad.bin")
+
+
+async def test_list_buckets_names_the_buckets_made(harness: Harness) -> None:
+    await harness.make_bucket(SRC)
+    await harness.make_bucket(DST)
+    names = []
+    token: str | None = None
+    for _ in range(100):  # pages until the store says it is done
+        page = await harness.transport.list_buckets(token=token)
+        names += [b.name for b in page.buckets]
+        if page.next_token is None:
+            break
+        token = page.next_token
+    assert {SRC, DST} <= set(names) and len(names) == len(set(names))

@@ -38,12 +38,23 @@ class BucketOps:
             raise StoreError(403, "AccessDenied", "Access Denied", resource=f"/{bucket}")
 
     async def _op_list_buckets(self, call: Call, owner: str = "") -> Outcome:
-        mine = tuple(
+        """The owner's buckets in name order: after ``key_marker`` (a name), from offset
+        ``marker`` (QingStor), ``max_items`` of them."""
+        mine = [
             (name, created)
             for name, created, holder in self.store.buckets()
             if not owner or (holder or self.default_owner) == owner
+        ]
+        after = [b for b in mine if call.key_marker is None or b[0] > call.key_marker]
+        start = call.marker or 0
+        page = tuple(after[start : start + call.max_items])
+        return Outcome(
+            call,
+            buckets=page,
+            owner=owner or self.default_owner,
+            truncated=start + len(page) < len(after),
+            bucket_count=len(mine),
         )
-        return Outcome(call, buckets=mine, owner=owner or self.default_owner)
 
     async def _op_bucket(self, call: Call, owner: str = "") -> Outcome:
         self.store.create_bucket(self._need(call.bucket, "bucket"), owner)

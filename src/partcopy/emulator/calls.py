@@ -12,6 +12,7 @@ from partcopy.store.memory import ObjectVersion, StoredPart, Upload
 from partcopy.transports.base import ObjectAttributes
 
 __all__ = [
+    "ALL_BUCKETS",
     "Call",
     "ChecksumRequest",
     "Deleted",
@@ -20,6 +21,10 @@ __all__ = [
     "Outcome",
     "SourceRef",
 ]
+
+
+ALL_BUCKETS = 1 << 31
+"""ListBuckets' page size where the request asks for no paging (``max_items``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +136,8 @@ class Outcome:
     listed: Listed | None = None
     deleted: tuple[Deleted, ...] = ()
     buckets: tuple[tuple[str, datetime], ...] = ()
+    bucket_count: int = 0
+    """ListBuckets: how many buckets the owner has in all (QingStor's ``count``)."""
     part_range: tuple[int, int] | None = None
     """A ``partNumber`` read: the (first, last) bytes of that part in the object."""
     checksums: tuple[tuple[str, str], ...] = ()

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from partcopy.emulator.calls import Call, Outcome, SourceRef
+from partcopy.emulator.calls import ALL_BUCKETS, Call, Outcome, SourceRef
 from partcopy.emulator.routes import QINGSTOR_ROUTES, not_implemented, query_names
 from partcopy.emulator.wire import (
     Answer,
@@ -126,10 +126,14 @@ class QingStorWire:
         op = self._routes.get((level, method, subs))
         if op is None:
             raise not_implemented(level, method, subs)
-        if not bucket_text:
-            return Call(op)
-        bucket = unquote(bucket_text)
         q = parse_query(query)
+        if not bucket_text:  # GET Service pages by offset and limit (all without a limit)
+            return Call(
+                op,
+                marker=query_int(q.get("offset"), 0, "offset"),
+                max_items=query_int(q.get("limit"), ALL_BUCKETS, "limit", minimum=1),
+            )
+        bucket = unquote(bucket_text)
         if key is None:
             return self._parse_bucket(op, bucket, q, headers, body)
         upload_id = q.get("upload_id")
@@ -355,7 +359,7 @@ class QingStorWire:
         if op == "list_buckets":
             return self._json(
                 {
-                    "count": len(out.buckets),
+                    "count": out.bucket_count,
                     "buckets": [
                         {"name": name, "location": "pek3b", "created": iso_date(when)}
                         for name, when in out.buckets

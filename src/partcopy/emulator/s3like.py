@@ -20,7 +20,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree
 from multidict import CIMultiDictProxy
 
-from partcopy.emulator.calls import Call, ChecksumRequest, SourceRef
+from partcopy.emulator.calls import ALL_BUCKETS, Call, ChecksumRequest, SourceRef
 from partcopy.emulator.routes import XML_ROUTES, not_implemented, query_names
 from partcopy.emulator.s3answers import XmlAnswers
 from partcopy.emulator.wire import (
@@ -192,11 +192,28 @@ class XmlWire(XmlAnswers):
             if trailers:
                 headers = {**headers, **trailers}
         if bucket is None:
-            return Call(op)
+            return self._parse_service(op, q)
         if key is None:
             return self._parse_bucket(op, bucket, q, headers, body)
         builder = self._object_builders[op]
         return builder(bucket, key, q, headers, body)
+
+    def _parse_service(self, op: str, q: dict[str, str]) -> Call:
+        """GET Service. S3 pages with ``max-buckets`` (1-10000; all buckets without it) and
+        an opaque ``continuation-token``, COS with ``max-keys`` (1-2000, default 2000) and
+        ``marker``; OBS answers every bucket at once."""
+        if self.d.name == "s3":
+            size = query_int(q.get("max-buckets"), ALL_BUCKETS, "max-buckets", minimum=1)
+            if "max-buckets" in q and size > 10000:
+                raise StoreError(400, "InvalidArgument", "max-buckets must be 1-10000")
+            token = q.get("continuation-token")
+            return Call(op, key_marker=decode_token(token) if token else None, max_items=size)
+        if self.d.name == "cos":
+            size = query_int(q.get("max-keys"), 2000, "max-keys", minimum=1)
+            if size > 2000:
+                raise StoreError(400, "InvalidArgument", "max-keys must be 1-2000")
+            return Call(op, key_marker=q.get("marker") or None, max_items=size)
+        return Call(op, max_items=ALL_BUCKETS)
 
     # --- object requests -------------------------------------------------------------
 

@@ -38,13 +38,18 @@ class ListAnswers:
 
     def _list_buckets(self, out: Outcome, etag: bool) -> Answer:
         buckets = [(("Name", name), ("CreationDate", iso_date(when))) for name, when in out.buckets]
-        return self._xml(
-            "ListAllMyBucketsResult",
-            [
-                ("Owner", self._owner(out.owner)),
-                ("Buckets", (("Bucket", buckets),)),
-            ],
-        )
+        last = out.buckets[-1][0] if out.truncated and out.buckets else None
+        items: Items = [("Owner", self._owner(out.owner))]
+        if self.d.name == "cos":  # COS pages by marker and always says whether it did
+            items += [
+                ("Marker", out.call.key_marker or ""),
+                ("NextMarker", last),
+                ("IsTruncated", "true" if out.truncated else "false"),
+            ]
+        items.append(("Buckets", (("Bucket", buckets),)))
+        if self.d.name == "s3" and last is not None:
+            items.append(("ContinuationToken", encode_token(last)))
+        return self._xml("ListAllMyBucketsResult", items)
 
     def _location(self, out: Outcome, etag: bool) -> Answer:
         return self._xml("LocationConstraint", [])

@@ -32,11 +32,15 @@ COS = XmlDialect(
 )
 
 _COS_HOST_MARK = ".cos."
+_COS_SERVICE_HOST = "service.cos.myqcloud.com"
 
 
 def cos_bucket_of_host(host: str) -> str | None:
-    """The bucket of a ``<bucket-appid>.cos.<region>.myqcloud.com[:port]`` host, else None."""
+    """The bucket of a ``<bucket-appid>.cos.<region>.myqcloud.com[:port]`` host, else None
+    (``service.cos.myqcloud.com``, GET Service's host, names no bucket)."""
     name = host.split(":", 1)[0]
+    if name == _COS_SERVICE_HOST:
+        return None
     if _COS_HOST_MARK in name and name.endswith(".myqcloud.com"):
         return name.split(_COS_HOST_MARK, 1)[0]
     return None

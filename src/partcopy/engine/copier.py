@@ -33,16 +33,23 @@ from partcopy.engine.fidelity import FidelityOptions, check_fidelity
 from partcopy.engine.hedge import DEFAULT_HEDGE, HedgePolicy
 from partcopy.engine.hooks import JobHooks, ResumePoint
 from partcopy.engine.job import CopyJob, CopyOptions, Mode, destination_provider, new_job_id
-from partcopy.engine.listing import PAGE_SIZE, ListedPrefix, iter_listing
+from partcopy.engine.listing import (
+    BUCKET_PAGE_SIZE,
+    PAGE_SIZE,
+    ListedPrefix,
+    iter_buckets,
+    iter_listing,
+)
 from partcopy.engine.orphans import PrefixLocation, parse_prefix_url
 from partcopy.engine.parts import Endpoint, PartOperation
 from partcopy.engine.relay import relay_operation
 from partcopy.engine.result import CopyResult
 from partcopy.engine.retry import Retrier, RetryHook, RetryPolicy, Sleep
 from partcopy.errors import CopyError, UsageError
-from partcopy.providers import Provider, default_provider
+from partcopy.providers import SCHEMES, Provider, default_provider
 from partcopy.transports import make_transport
 from partcopy.transports.base import (
+    BucketInfo,
     ListedObject,
     ObjectAttributes,
     ObjectInfo,
@@ -646,6 +653,22 @@ class Copier:
             page_size=page_size,
             call=self._limited_call(endpoint),
             ordered=ordered,
+        )
+
+    def list_buckets(
+        self, scheme: str, *, role: Role = "source", page_size: int = BUCKET_PAGE_SIZE
+    ) -> AsyncIterator[BucketInfo]:
+        """The buckets of the store ``scheme`` (``s3``, ``obs``, ``cos``, ``qs``) reaches
+        with this copier's endpoint and credentials for ``role``, paged, as they come.
+        ``UsageError`` here for an unknown scheme."""
+        self._check_usable()
+        if scheme not in SCHEMES:
+            known = ", ".join(f"{s}://" for s in SCHEMES)
+            raise UsageError(f"invalid location {scheme + '://'!r}: use one of {known}")
+        # Endpoint resolution reads no bucket: any placeholder names the store.
+        endpoint, _ = self._endpoint(Location(scheme, "", ""), role)
+        return iter_buckets(
+            endpoint.transport, page_size=page_size, call=self._limited_call(endpoint)
         )
 
     async def delete(self, location: str | Location, *, role: Role = "destination") -> None:

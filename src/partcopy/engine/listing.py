@@ -6,25 +6,36 @@ entries, and :class:`ListedPrefix` "directories" of a delimited listing. Each re
 through ``call`` (the copier's retries and endpoint limit). A store that says "truncated"
 but gives no way on, or the same token twice, is a ``ProtocolError``: a listing never
 stops early without saying so. ``ordered=True`` also refuses keys out of byte order,
-which a merge of two listings (``sync``) relies on.
+which a merge of two listings (``sync``) relies on. ``iter_buckets`` pages through
+ListBuckets the same way, refusing a token it has already followed.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from partcopy.errors import ProtocolError
-from partcopy.transports.base import ListedObject, ObjectsPage, Transport
+from partcopy.transports.base import BucketInfo, BucketsPage, ListedObject, ObjectsPage, Transport
 
-__all__ = ["PAGE_SIZE", "Call", "ListedPrefix", "iter_listing", "relative_key"]
+__all__ = [
+    "BUCKET_PAGE_SIZE",
+    "PAGE_SIZE",
+    "Call",
+    "ListedPrefix",
+    "iter_buckets",
+    "iter_listing",
+    "relative_key",
+]
 
 T = TypeVar("T")
-Call = Callable[[str, Callable[[], Awaitable[ObjectsPage]]], Awaitable[ObjectsPage]]
+Call = Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
 """Runs one listing request: ``await call("list_objects", fn)`` (retries, limits)."""
 PAGE_SIZE = 1000
 """Keys per listing page: every dialect's maximum."""
+BUCKET_PAGE_SIZE = 1000
+"""Buckets per ListBuckets page where the dialect pages (S3 takes up to 10000, COS 2000)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,4 +103,40 @@ async def iter_listing(
                 f"gave {why} after {listed} entries; stopping rather than guessing",
                 operation="list_objects",
             )
+        token = page.next_token
+
+
+async def iter_buckets(
+    transport: Transport,
+    *,
+    page_size: int = BUCKET_PAGE_SIZE,
+    call: Call | None = None,
+) -> AsyncIterator[BucketInfo]:
+    """Every bucket the transport's credentials own, page by page as the store pages.
+
+    A token the listing has already followed is a ``ProtocolError``: a store that loops
+    would otherwise be listed forever.
+    """
+    run = call or _direct
+    token: str | None = None
+    followed: set[str] = set()
+    listed = 0
+    while True:
+
+        def fetch(token: str | None = token) -> Awaitable[BucketsPage]:
+            return transport.list_buckets(token=token, max_buckets=page_size)
+
+        page: BucketsPage = await run("list_buckets", fetch)
+        for bucket in page.buckets:
+            listed += 1
+            yield bucket
+        if page.next_token is None:
+            return
+        if page.next_token in followed or page.next_token == "":
+            raise ProtocolError(
+                f"list_buckets: the store gave the page token {page.next_token!r} again "
+                f"after {listed} buckets; stopping rather than listing forever",
+                operation="list_buckets",
+            )
+        followed.add(page.next_token)
         token = page.next_token

@@ -9,7 +9,7 @@ import aiohttp
 
 from partcopy.errors import ConfigError
 from partcopy.providers import Provider
-from partcopy.transports.address import Addressing
+from partcopy.transports.address import Addressing, Located
 from partcopy.transports.base import CopySource
 from partcopy.transports.credentials import CredentialProvider
 from partcopy.transports.http import MAX_BODY, HttpCore, Timeouts
@@ -40,10 +40,12 @@ def assemble(
     network: Network | None = None,
     provider: Provider | None = None,
     regions: RegionRouter | None = None,
+    service: Located | None = None,
 ) -> HttpTransport:
     """One HttpTransport over a core that owns the session only when none is passed;
     ``credentials`` is the signer's provider, renewed before requests when due;
-    ``provider`` is the store's row (default: the dialect's own)."""
+    ``provider`` is the store's row (default: the dialect's own); ``service`` is where
+    requests with no bucket go."""
     core = HttpCore(session, timeouts=timeouts, max_body=max_body, network=network)
     return HttpTransport(
         spec,
@@ -54,6 +56,7 @@ def assemble(
         credentials=credentials,
         provider=provider,
         regions=regions,
+        service=service,
     )
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "VirtualHost",
     "quote_key",
     "s3_addressing",
+    "service_root",
 ]
 
 AddressingStyle = Literal["auto", "path", "virtual"]
@@ -111,6 +112,12 @@ class Located:
     host: str
     path: str
     bucket_in_host: bool = False
+
+
+def service_root(endpoint: Endpoint, host: str | None = None) -> Located:
+    """Where a request with no bucket (ListBuckets) goes: ``/`` on ``endpoint`` itself,
+    never a bucket's virtual host; ``host`` is the Host header when it differs (COS)."""
+    return Located(endpoint.base, host or endpoint.netloc, "/")
 
 
 class Addressing(Protocol):

@@ -30,6 +30,8 @@ from partcopy.errors import ErrorKind
 from partcopy.providers import S3_ERRORS, Dialect
 
 __all__ = [
+    "BucketInfo",
+    "BucketsPage",
     "CompleteChecksums",
     "CompleteResult",
     "CopySource",
@@ -277,6 +279,25 @@ class ObjectsPage:
     next_token: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class BucketInfo:
+    """One bucket as ListBuckets (GET Service) shows it."""
+
+    name: str
+    created: datetime | None = None
+    region: str | None = None
+    """Where the store says the bucket lives (S3 ``BucketRegion``, OBS and COS
+    ``Location``, QingStor ``location``), when it says."""
+
+
+@dataclass(frozen=True, slots=True)
+class BucketsPage:
+    """One page of ListBuckets. ``next_token`` goes back as ``token``; None: the last page."""
+
+    buckets: tuple[BucketInfo, ...]
+    next_token: str | None = None
+
+
 @runtime_checkable
 class Transport(Protocol):
     """Multipart copy verbs for one store. See the module docstring for the rules."""
@@ -436,6 +457,13 @@ class Transport(Protocol):
     async def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> None:
         """Delete the object (a delete marker where versioning is on); with ``version_id``,
         that version for good."""
+        ...
+
+    async def list_buckets(
+        self, *, token: str | None = None, max_buckets: int = 1000
+    ) -> BucketsPage:
+        """One page of the buckets the credentials own, asked of the service endpoint
+        (never a bucket's host), after ``token``; ``max_buckets`` where the dialect pages."""
         ...
 
     async def aclose(self) -> None:

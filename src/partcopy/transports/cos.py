@@ -20,6 +20,7 @@ from partcopy.transports.address import (
     HostHeader,
     VirtualHost,
     quote_key,
+    service_root,
 )
 from partcopy.transports.base import CopySource
 from partcopy.transports.credentials import CredentialProvider, as_provider
@@ -29,7 +30,7 @@ from partcopy.transports.network import Network
 from partcopy.transports.signing import Credentials, cos
 from partcopy.transports.spec import XML_CODEC, DialectSpec, OutRequest
 
-__all__ = ["COS_SPEC", "CosSigner", "cos_host", "make_cos_transport"]
+__all__ = ["COS_SERVICE_HOST", "COS_SPEC", "CosSigner", "cos_host", "make_cos_transport"]
 
 # COS spells the directive "Copy" / "Replaced" and answers InvalidArgument to anything else.
 COS_SPEC = DialectSpec(
@@ -38,9 +39,15 @@ COS_SPEC = DialectSpec(
     codec=XML_CODEC,
     encode_query=cos.encode_query,
     replace_directive="Replaced",
+    q_max_buckets="max-keys",
     kms_key_id="server-side-encryption-cos-kms-key-id",
     checksum=None,
 )
+
+
+COS_SERVICE_HOST = "service.cos.myqcloud.com"
+"""GET Service's host: the buckets of every region (``cos.<region>.myqcloud.com`` would
+list one region's)."""
 
 
 def cos_host(bucket: str, region: str) -> str:
@@ -97,8 +104,11 @@ def make_cos_transport(
     located: Addressing
     if endpoint_url is None:
         located = VirtualHost(Endpoint.parse(default_endpoint(row, region)), cos.encode_path)
+        service = service_root(Endpoint.parse(f"https://{COS_SERVICE_HOST}"))
     else:
-        located = HostHeader(Endpoint.parse(endpoint_url), _HostFor(region), cos.encode_path)
+        where = Endpoint.parse(endpoint_url)
+        located = HostHeader(where, _HostFor(region), cos.encode_path)
+        service = service_root(where, COS_SERVICE_HOST)
     signing = as_provider(credentials)
     return assemble(
         COS_SPEC,
@@ -110,6 +120,7 @@ def make_cos_transport(
         credentials=signing,
         network=network,
         provider=row,
+        service=service,
     )
 
 

@@ -41,13 +41,14 @@ def denial_hint(
     if meaning is None and status not in {401, 403}:
         return None
     meaning = meaning or "the store refused the credentials"
+    where = f"bucket {bucket!r}" if bucket else "listing buckets"  # "": a service request
     if credentials is None:
-        return f"{meaning} (bucket {bucket!r})"
+        return f"{meaning} ({where})"
     try:
         key = credentials.current().access_key
     except RuntimeError:  # never resolved: nothing was signed with them
-        return f"{meaning} (bucket {bucket!r}; credentials from {credentials.source})"
-    return f"{meaning} (bucket {bucket!r}, access key {key!r} from {credentials.source})"
+        return f"{meaning} ({where}; credentials from {credentials.source})"
+    return f"{meaning} ({where}, access key {key!r} from {credentials.source})"
 
 
 def missing_bucket(bucket: str) -> str:

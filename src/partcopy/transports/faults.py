@@ -27,6 +27,7 @@ import anyio
 
 from partcopy.errors import ConnectError, UsageError
 from partcopy.transports.base import (
+    BucketsPage,
     CompleteChecksums,
     CompleteResult,
     CopySource,
@@ -59,6 +60,7 @@ _OPS = _ANSWERING_OPS | {
     "list_uploads",
     "list_objects",
     "delete_object",
+    "list_buckets",
 }
 _SERVICE_FAULTS: dict[str, tuple[int, str, str]] = {
     "slowdown": (503, "SlowDown", "Please reduce your request rate."),
@@ -447,6 +449,15 @@ class FaultyTransport:
             "delete_object",
             f"{bucket}/{key}",
             lambda: self.inner.delete_object(bucket, key, version_id),
+        )
+
+    async def list_buckets(
+        self, *, token: str | None = None, max_buckets: int = 1000
+    ) -> BucketsPage:
+        return await self._run(
+            "list_buckets",
+            f"/{token}",
+            lambda: self.inner.list_buckets(token=token, max_buckets=max_buckets),
         )
 
     async def aclose(self) -> None:

@@ -19,6 +19,7 @@ from typing import NoReturn, Protocol
 from partcopy.checksums import ALGORITHMS, COMBINABLE, ObjectChecksum
 from partcopy.errors import (
     BucketNotFound,
+    ConfigError,
     ProtocolError,
     ServiceError,
     TransportError,
@@ -28,6 +29,7 @@ from partcopy.providers import Provider, default_provider
 from partcopy.transports import parse
 from partcopy.transports.address import Addressing, Located
 from partcopy.transports.base import (
+    BucketsPage,
     CompleteChecksums,
     CompleteResult,
     CopySource,
@@ -112,8 +114,10 @@ class HttpTransport:
         credentials: CredentialProvider | None = None,
         provider: Provider | None = None,
         regions: RegionRouter | None = None,
+        service: Located | None = None,
     ) -> None:
         self.spec = spec
+        self._service = service
         self.credentials = credentials
         self.provider = provider or default_provider(spec.name)
         self._codes = self.provider.errors
@@ -162,10 +166,14 @@ class HttpTransport:
         payload_sha256: str,
     ) -> str:
         """Address, sign and return the URL; ``headers`` gains Host and the signature."""
-        route = self._regions.route(bucket) if self._regions is not None else None
+        route = self._regions.route(bucket) if self._regions is not None and bucket else None
         addressing, sign = route or (self._addr, self._sign)
         known = self._located.get((bucket, key))
-        if known is not None and known[0] is addressing:
+        if not bucket:  # a service request (ListBuckets): never a bucket's host
+            if self._service is None:
+                raise ConfigError(f"no service endpoint to list {self.spec.name} buckets at")
+            loc = self._service
+        elif known is not None and known[0] is addressing:
             loc = known[1]
         else:
             loc = addressing.locate(bucket, key)
@@ -220,17 +228,22 @@ class HttpTransport:
                 return reply
             # The bucket lives in another region: sign for it and send once more (a
             # streamed body cannot be sent twice; a retry of the part will be).
-            resend = attempt == 1 and self._regions is not None and isinstance(body, bytes | None)
+            resend = (
+                attempt == 1
+                and bool(bucket)
+                and self._regions is not None
+                and isinstance(body, bytes | None)
+            )
             if not (resend and self._regions is not None and self._regions.learn(bucket, reply)):
                 break
         self._raise(reply, operation, bucket)
 
-    def _raise(self, reply: Reply, operation: str, bucket: str | None = None) -> NoReturn:
+    def _raise(self, reply: Reply, operation: str, bucket: str = "?") -> NoReturn:
         error = self.spec.codec.error(reply.body)
         try:
             raise_service_error(reply.status, reply.headers, error, operation, self._codes)
         except ServiceError as exc:
-            hint = denial_hint(exc.status, exc.code, bucket or "?", self.credentials)
+            hint = denial_hint(exc.status, exc.code, bucket, self.credentials)
             if hint is not None:  # which kind of refusal, and whose credentials
                 exc.args = (f"{exc.args[0]}: {hint}", *exc.args[1:])
             elif isinstance(exc, BucketNotFound) and bucket and repr(bucket) not in exc.args[0]:
@@ -808,6 +821,19 @@ class HttpTransport:
             query.append((spec.q_list_marker, token if token is not None else start_after))
         reply = await self._send("GET", bucket, "", query, {}, operation="list_objects")
         return spec.codec.list_objects(reply.body)
+
+    async def list_buckets(
+        self, *, token: str | None = None, max_buckets: int = 1000
+    ) -> BucketsPage:
+        """One page of the buckets the credentials own: ``GET /`` on the service endpoint."""
+        spec = self.spec
+        query: list[tuple[str, str | None]] = []
+        if spec.q_max_buckets is not None:
+            query.append((spec.q_max_buckets, str(max_buckets)))
+        if token is not None:
+            query.append((spec.q_bucket_token, token))
+        reply = await self._send("GET", "", "", query, {}, operation="list_buckets")
+        return spec.codec.list_buckets(reply.body, token)
 
     async def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> None:
         """Delete the object, or one version of it (S3 answers 204 whether or not it

@@ -30,6 +30,8 @@ from partcopy.store.listing import ListQuery
 from partcopy.store.memory import MemoryStore, ObjectVersion, StoreError, bad_digest, quote_etag
 from partcopy.store.records import StoredChecksum
 from partcopy.transports.base import (
+    BucketInfo,
+    BucketsPage,
     CompleteChecksums,
     CompleteResult,
     CopySource,
@@ -478,6 +480,19 @@ class MemoryTransport:
 
     async def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> None:
         self._call("delete_object", lambda: self.store.delete_object(bucket, key, version_id))
+
+    async def list_buckets(
+        self, *, token: str | None = None, max_buckets: int = 1000
+    ) -> BucketsPage:
+        """The store's buckets in name order, ``max_buckets`` a page, after ``token``."""
+        after = [
+            BucketInfo(name, created)
+            for name, created, _ in self.store.buckets()
+            if token is None or name > token
+        ]
+        page = tuple(after[:max_buckets])
+        more = len(after) > max_buckets and bool(page)
+        return BucketsPage(page, page[-1].name if more else None)
 
     async def aclose(self) -> None:
         """Nothing to release: the store belongs to the caller."""

@@ -8,7 +8,7 @@ import aiohttp
 
 from partcopy.providers import Provider, default_provider
 from partcopy.transports._common import Clock, assemble, default_endpoint, utc_now
-from partcopy.transports.address import AddressingStyle, Endpoint, s3_addressing
+from partcopy.transports.address import AddressingStyle, Endpoint, s3_addressing, service_root
 from partcopy.transports.credentials import CredentialProvider, as_provider
 from partcopy.transports.http import Timeouts
 from partcopy.transports.httptransport import HttpTransport
@@ -77,4 +77,5 @@ def make_obs_transport(
         credentials=signing,
         network=network,
         provider=row,
+        service=service_root(endpoint),
     )

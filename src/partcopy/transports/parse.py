@@ -20,6 +20,8 @@ import defusedxml.ElementTree as SafeET
 
 from partcopy.errors import ProtocolError
 from partcopy.transports.base import (
+    BucketInfo,
+    BucketsPage,
     ListedObject,
     ObjectsPage,
     PartInfo,
@@ -35,6 +37,7 @@ __all__ = [
     "copy_verdict",
     "parse_error",
     "parse_initiate",
+    "parse_list_buckets",
     "parse_list_objects",
     "parse_list_parts",
     "parse_list_uploads",
@@ -321,6 +324,32 @@ def parse_list_objects(body: bytes) -> ObjectsPage:
             last = [objects[-1].key] if objects else []
             token = max(last + prefixes[-1:], default=None)
     return ObjectsPage(tuple(objects), tuple(prefixes), truncated, token)
+
+
+def parse_list_buckets(body: bytes, token: str | None = None) -> BucketsPage:
+    """One page of ``ListAllMyBucketsResult`` (S3, OBS, COS).
+
+    The next token is S3's ``ContinuationToken``, else, on a truncated page (COS), its
+    ``NextMarker`` or the page's last name. ``token`` (what was sent) is not needed here.
+    """
+    what = "ListBuckets"
+    root = _strict_root(body, what)
+    _refuse_error_root(root, what)
+    _refuse_non_list_root(root, what)
+    holder = _child(root, "Buckets")
+    buckets = []
+    for elem in _children(holder, "Bucket") if holder is not None else []:
+        name = _text(elem, "Name")
+        if not name:
+            raise ProtocolError(f"{what}: a Bucket has no Name")
+        region = _text(elem, "BucketRegion") or _text(elem, "Location") or None
+        buckets.append(BucketInfo(name, parse_time(_text(elem, "CreationDate")), region))
+    next_token = _text(root, "ContinuationToken") or None
+    if next_token is None and _bool(root, "IsTruncated"):
+        next_token = _text(root, "NextMarker") or (buckets[-1].name if buckets else None)
+        if next_token is None:
+            raise ProtocolError(f"{what}: truncated page without a marker or a bucket")
+    return BucketsPage(tuple(buckets), next_token)
 
 
 def parse_tagging(body: bytes) -> str:

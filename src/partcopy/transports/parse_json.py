@@ -13,6 +13,8 @@ from typing import Any
 
 from partcopy.errors import ProtocolError
 from partcopy.transports.base import (
+    BucketInfo,
+    BucketsPage,
     ListedObject,
     ObjectsPage,
     PartInfo,
@@ -28,6 +30,7 @@ __all__ = [
     "json_error",
     "json_verdict",
     "parse_initiate_json",
+    "parse_list_buckets_json",
     "parse_list_objects_json",
     "parse_list_parts_json",
     "parse_list_uploads_json",
@@ -207,6 +210,32 @@ def parse_list_objects_json(body: bytes) -> ObjectsPage:
             last = [objects[-1].key] if objects else []
             token = max(last + list(prefixes[-1:]), default=None)
     return ObjectsPage(tuple(objects), prefixes, truncated, token)
+
+
+def parse_list_buckets_json(body: bytes, token: str | None = None) -> BucketsPage:
+    """One page of QingStor's GET Service: ``{"count", "buckets": [{name, location,
+    created}]}``, paged by ``offset``: ``token`` is the offset this page was asked from,
+    and the next is past its buckets while that is short of ``count``."""
+    what = "ListBuckets"
+    doc = _strict(body, what)
+    raw = doc.get("buckets") or []
+    if not isinstance(raw, list):
+        raise ProtocolError(f"{what}: buckets is not a list")
+    buckets = []
+    for item in raw:
+        if not isinstance(item, dict):
+            raise ProtocolError(f"{what}: a bucket is not an object")
+        name = _str(item, "name")
+        if not name:
+            raise ProtocolError(f"{what}: a bucket has no name")
+        buckets.append(
+            BucketInfo(name, parse_time(_str(item, "created")), _str(item, "location") or None)
+        )
+    count = doc.get("count")
+    offset = int(token) if token and token.isdigit() else 0
+    seen = offset + len(buckets)
+    more = isinstance(count, int) and not isinstance(count, bool) and bool(buckets) and seen < count
+    return BucketsPage(tuple(buckets), str(seen) if more else None)
 
 
 def build_complete_json(parts: Sequence[tuple[int, str]]) -> bytes:

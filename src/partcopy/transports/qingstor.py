@@ -19,6 +19,7 @@ from partcopy.transports.address import (
     PathStyle,
     VirtualHost,
     quote_key,
+    service_root,
 )
 from partcopy.transports.base import CopySource
 from partcopy.transports.credentials import CredentialProvider, as_provider
@@ -28,7 +29,13 @@ from partcopy.transports.network import Network
 from partcopy.transports.signing import Credentials, qingstor
 from partcopy.transports.spec import JSON_CODEC, DialectSpec, OutRequest
 
-__all__ = ["QINGSTOR_SPEC", "QingStorSigner", "make_qingstor_transport", "qs_copy_source"]
+__all__ = [
+    "QINGSTOR_SERVICE",
+    "QINGSTOR_SPEC",
+    "QingStorSigner",
+    "make_qingstor_transport",
+    "qs_copy_source",
+]
 
 QINGSTOR_SPEC = DialectSpec(
     name="qingstor",
@@ -44,6 +51,8 @@ QINGSTOR_SPEC = DialectSpec(
     q_upload_id_marker="upload_id_marker",
     q_max_uploads="limit",
     q_max_keys="limit",
+    q_max_buckets="limit",
+    q_bucket_token="offset",
     list_url_encoding=False,
     copy_range="copy-range",
     sse_c="encryption-customer-",
@@ -56,6 +65,10 @@ QINGSTOR_SPEC = DialectSpec(
     acl=None,
     checksum=None,
 )
+
+
+QINGSTOR_SERVICE = "https://qingstor.com"
+"""The public service host: GET Service lists the buckets of every zone."""
 
 
 def qs_copy_source(source: CopySource) -> str:
@@ -115,4 +128,6 @@ def make_qingstor_transport(
         credentials=signing,
         network=network,
         provider=row,
+        # The SDK asks its service host for the bucket list, not a zone's.
+        service=service_root(Endpoint.parse(endpoint_url or QINGSTOR_SERVICE)),
     )

@@ -16,6 +16,7 @@ from partcopy.transports.address import (
     Endpoint,
     quote_key,
     s3_addressing,
+    service_root,
 )
 from partcopy.transports.base import CopySource
 from partcopy.transports.credentials import CredentialProvider, as_provider
@@ -34,6 +35,8 @@ S3_SPEC = DialectSpec(
     encode_query=sigv4.encode_query,
     list_v2=True,
     part_reads=True,
+    q_max_buckets="max-buckets",
+    q_bucket_token="continuation-token",
 )
 
 
@@ -102,6 +105,7 @@ def make_s3_transport(
         network=network,
         provider=row,
         regions=BucketRegions(region, route),
+        service=service_root(endpoint),
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from partcopy.transports import parse, parse_json
-from partcopy.transports.base import Dialect, ObjectsPage, PartsPage, UploadsPage
+from partcopy.transports.base import BucketsPage, Dialect, ObjectsPage, PartsPage, UploadsPage
 from partcopy.transports.signing.common import QueryParams
 from partcopy.transports.verdict import BodyVerdict, ErrorBody
 
@@ -58,6 +58,8 @@ class Codec:
     list_parts: Callable[[bytes, int], PartsPage]
     list_uploads: Callable[[bytes, str], UploadsPage]
     list_objects: Callable[[bytes], ObjectsPage]
+    list_buckets: Callable[[bytes, str | None], BucketsPage]
+    """A ListBuckets page, given the token it was asked with."""
     complete_body: Callable[[Sequence[tuple[int, str]]], bytes]
     complete_content_type: str
 
@@ -78,6 +80,7 @@ XML_CODEC = Codec(
     list_parts=_xml_list_parts,
     list_uploads=parse.parse_list_uploads,
     list_objects=parse.parse_list_objects,
+    list_buckets=parse.parse_list_buckets,
     complete_body=parse.build_complete,
     complete_content_type="application/xml",
 )
@@ -89,6 +92,7 @@ JSON_CODEC = Codec(
     list_parts=parse_json.parse_list_parts_json,
     list_uploads=parse_json.parse_list_uploads_json,
     list_objects=parse_json.parse_list_objects_json,
+    list_buckets=parse_json.parse_list_buckets_json,
     complete_body=parse_json.build_complete_json,
     complete_content_type="application/json",
 )
@@ -118,6 +122,10 @@ class DialectSpec:
     q_max_keys: str = "max-keys"
     list_url_encoding: bool = True
     """Ask for ``encoding-type=url`` so any key survives XML 1.0."""
+    q_max_buckets: str | None = None
+    """ListBuckets' page size (S3 ``max-buckets``, COS ``max-keys``); None: not sent."""
+    q_bucket_token: str = "marker"
+    """What carries a ListBuckets page's token back (S3 ``continuation-token``)."""
     copy_range: str = "copy-source-range"
     sse_c: str = "server-side-encryption-customer-"
     """Prefix (after the vendor prefix) of the destination SSE-C headers."""
