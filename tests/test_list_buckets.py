@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Emulator
+from net_helpers import ForwardProxy
+from partcopy.cli import main
+from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Emulator, EmulatorThread
 from partcopy.engine.listing import iter_buckets
 from partcopy.errors import AccessDenied, ProtocolError
 from partcopy.store.memory import MemoryStore
@@ -200,6 +202,137 @@ def test_a_stranger_is_refused_with_the_access_key_named() -> None:
                 await t.aclose()
 
     asyncio.run(main_())
+
+
+# --- where the request goes ----------------------------------------------------------
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in list(os.environ):
+        if name.startswith(("PARTCOPY_", "AWS_")) or name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PARTCOPY_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY)
+    monkeypatch.setenv("PARTCOPY_SECRET_ACCESS_KEY", DEFAULT_SECRET_KEY)
+    return monkeypatch
+
+
+SERVICE_HOSTS = [
+    # (dialect, scheme, addressing, bucket, the Host header GET / must carry)
+    ("s3", "s3", "virtual", "a-bkt", "{endpoint}"),
+    ("qingstor", "qs", "virtual", "a-bkt", "{endpoint}"),
+    ("cos", "cos", "auto", "a-1250000000", "service.cos.myqcloud.com"),
+]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "scheme", "style", "bucket", "host"),
+    SERVICE_HOSTS,
+    ids=[f"{d}-{s}" for d, _, s, _, _ in SERVICE_HOSTS],
+)
+def test_the_bucket_list_is_asked_of_the_service_endpoint_never_a_bucket_host(
+    emulator_thread: Callable[..., EmulatorThread],
+    env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    dialect: str,
+    scheme: str,
+    style: str,
+    bucket: str,
+    host: str,
+) -> None:
+    emu = emulator_thread(dialect=dialect, objects=[f"{bucket}/k=1"])
+    endpoint = f"store.example.test:{emu.url.rsplit(':', 1)[1]}"
+    with ForwardProxy().running() as proxy:
+        status = main(
+            ["ls", f"{scheme}://", "--endpoint-url", f"http://{endpoint}", "--region",
+             "ap-test-1", "--addressing-style", style, "--proxy", proxy.url]
+        )  # fmt: skip
+    out = capsys.readouterr().out
+    assert status == 0 and out.split()[-1:] == [bucket], out
+    requests = [(s.line.split()[0], s.line.split()[1].split("?")[0], s.host) for s in proxy.seen]
+    assert requests == [("GET", f"http://{endpoint}/", host.format(endpoint=endpoint))]
+
+
+# --- the CLI ------------------------------------------------------------------------
+
+
+@by_dialect
+def test_ls_of_a_scheme_prints_a_line_per_bucket_and_one_json_object(
+    case: Case,
+    emulator_thread: Callable[..., EmulatorThread],
+    env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emu = emulator_thread(dialect=case.dialect, objects=[f"{n}/k=1" for n in case.names[:2]])
+    common = ["--endpoint-url", emu.url, "--region", "ap-test-1"]
+    assert main(["ls", f"{case.scheme}://", *common]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[-1] for line in lines] == list(case.names[:2])
+    assert all(len(line.split()) == 3 and line[4] == "-" and line[13] == ":" for line in lines)
+
+    assert main(["ls", f"{case.scheme}://", "--json", *common]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [e["bucket"] for e in doc["entries"]] == list(case.names[:2])
+    assert all(e["created"] and set(e) == {"bucket", "created", "region"} for e in doc["entries"])
+    assert (doc["url"], doc["buckets"], doc["status"], doc["error"]) == (
+        f"{case.scheme}://",
+        2,
+        "completed",
+        None,
+    )
+
+
+def test_ls_of_a_scheme_with_bad_credentials_fails_in_one_line_and_in_the_json(
+    emulator_thread: Callable[..., EmulatorThread],
+    env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emu = emulator_thread(dialect="s3", objects=["a-bkt/k=1"])
+    env.setenv("PARTCOPY_SECRET_ACCESS_KEY", "not-the-secret")
+    common = ["--endpoint-url", emu.url, "--region", "ap-test-1"]
+    assert main(["ls", "s3://", *common]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith("partcopy: ls failed: AccessDenied:") and "not-the-secret" not in err
+    assert main(["ls", "s3://", "--json", *common]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["status"], doc["buckets"], doc["error"]["type"]) == ("failed", 0, "AccessDenied")
+
+
+def test_ls_of_an_unreachable_endpoint_fails_in_one_line(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert main(["ls", "obs://", "--endpoint-url", f"http://127.0.0.1:{port}"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("partcopy: ls failed: ConnectError:"), err
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["ls", "s3://", "--recursive"], "--recursive"),
+        (["ls", "cos://", "--exclude", "*"], "--include/--exclude"),
+        (["ls", "gcs://"], "'gcs://'"),
+    ],
+)
+def test_ls_of_a_scheme_refuses_key_flags_before_any_request(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str], named: str
+) -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        sock.setblocking(False)
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        assert main([*argv, "--endpoint-url", url]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and named in err, err
+        with pytest.raises(BlockingIOError):
+            sock.accept()
 
 
 # --- the answers' bodies -------------------------------------------------------------

@@ -7,6 +7,11 @@ from that last ``/`` on. Lines are printed as pages arrive, and
 ``--json`` streams one JSON object (``{"url", "entries": [...], "objects", "prefixes",
 "bytes", "error"}``), so a listing of millions of keys never sits in memory. Exit 0 listed, 1 the
 listing failed, 2 bad input (before any request).
+
+A URL with no bucket (``s3://``, ``obs://``, ``cos://``, ``qs://``) lists the buckets the
+credentials own, as ``aws s3 ls`` does: one ``creation-date name`` line each, or with
+``--json`` ``{"url", "entries": [{"bucket", "created", "region"}], "buckets", "status",
+"error"}``.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from partcopy.engine.filters import KeyFilter
 from partcopy.engine.listing import ListedPrefix
 from partcopy.engine.orphans import PrefixLocation, parse_prefix_url
 from partcopy.errors import PartcopyError, UsageError
-from partcopy.transports.base import ListedObject
+from partcopy.providers import SCHEMES
+from partcopy.transports.base import BucketInfo, ListedObject
 
 __all__ = ["add_ls", "run_ls"]
 
@@ -44,7 +50,8 @@ def add_ls(sub: Any) -> None:
         "url",
         metavar="URL",
         help="s3://bucket[/prefix] (or obs, cos, qs); a prefix lists every key that starts "
-        "with it, named from its last '/' on (s3://b/photos shows photos/ and photos2/)",
+        "with it, named from its last '/' on (s3://b/photos shows photos/ and photos2/); "
+        "s3:// alone lists the buckets",
     )
     p.add_argument(
         "--recursive", action="store_true", help="every key, not one level, named in full"
@@ -118,6 +125,64 @@ class _Printer:
         self.out.flush()
 
 
+class _BucketPrinter:
+    """Writes buckets as they come: ``date name`` lines, or the pieces of one JSON object."""
+
+    def __init__(self, out: TextIO, url: str, as_json: bool) -> None:
+        self.out = out
+        self.as_json = as_json
+        self.count = 0
+        if as_json:
+            out.write('{"url": ' + json.dumps(url) + ', "entries": [')
+
+    def bucket(self, bucket: BucketInfo) -> None:
+        self.count += 1
+        if self.as_json:
+            entry = {
+                "bucket": bucket.name,
+                "created": bucket.created.isoformat() if bucket.created else None,
+                "region": bucket.region,
+            }
+            self.out.write(("" if self.count == 1 else ", ") + json.dumps(entry))
+            return
+        when = bucket.created.strftime("%Y-%m-%d %H:%M:%S") if bucket.created else "-"
+        self.out.write(f"{when:19} {bucket.name}\n")
+
+    def close(self, error: PartcopyError | None = None) -> None:
+        if self.as_json:
+            failure = (
+                None if error is None else {"type": type(error).__name__, "message": str(error)}
+            )
+            status = "completed" if error is None else "failed"
+            self.out.write(
+                f'], "buckets": {self.count}, "status": "{status}", '
+                f'"error": {json.dumps(failure)}}}\n'
+            )
+        self.out.flush()
+
+
+def _bucket_scheme(url: str) -> str | None:
+    """The scheme of a URL that names no bucket (``s3://``), else None."""
+    scheme, sep, rest = url.partition("://")
+    return scheme if sep and not rest and scheme in SCHEMES else None
+
+
+async def _list_buckets(args: argparse.Namespace, scheme: str) -> None:
+    printer = _BucketPrinter(sys.stdout, args.url, args.json)
+    async with Copier(
+        endpoint_url=args.endpoint_url,
+        region=args.region,
+        **identity_options(args),
+    ) as copier:
+        try:
+            async for bucket in copier.list_buckets(scheme):
+                printer.bucket(bucket)
+        except PartcopyError as exc:
+            printer.close(exc)
+            raise
+        printer.close()
+
+
 async def _list(args: argparse.Namespace, loc: PrefixLocation, keys: KeyFilter) -> None:
     printer = _Printer(sys.stdout, loc, args.json, args.recursive)
     base = len(_directory(loc.prefix))
@@ -142,13 +207,23 @@ def run_ls(args: argparse.Namespace) -> int:
     try:
         configure_logging(args.log_level)
         check_identity_flags(args)
-        loc = parse_prefix_url(args.url)
+        scheme = _bucket_scheme(args.url)
+        if scheme is None:
+            loc = parse_prefix_url(args.url)
+            keys = KeyFilter.of(args.filters)
+        elif args.recursive or args.filters:
+            flag = "--recursive" if args.recursive else "--include/--exclude"
+            raise UsageError(
+                f"{flag} applies to the keys of one bucket, not to {args.url!r} (the bucket list)"
+            )
         warn_insecure(args)
-        keys = KeyFilter.of(args.filters)
     except UsageError as exc:
         return fail_usage(exc)
     try:
-        anyio.run(_list, args, loc, keys)
+        if scheme is not None:
+            anyio.run(_list_buckets, args, scheme)
+        else:
+            anyio.run(_list, args, loc, keys)
     except UsageError as exc:
         return fail_usage(exc)
     except PartcopyError as exc:
