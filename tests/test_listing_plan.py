@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from partcopy import Copier, PrefixOptions
 from partcopy.engine.bulk import BulkOptions
 from partcopy.engine.filters import KeyFilter, compile_glob
-from partcopy.engine.ledger import BulkLedger
+from partcopy.engine.ledger import BulkLedger, FinishedObject
 from partcopy.engine.listing import ListedPrefix, iter_listing
 from partcopy.engine.report import BulkSummary
 from partcopy.engine.syncplan import (
@@ -349,6 +350,66 @@ def test_a_journaled_recursive_copy_run_again_skips_what_it_finished(tmp_path: A
     second = anyio.run(run)
     assert (first.ok, first.skipped, second.ok, second.skipped) == (5, 0, 0, 5)
     assert second.listed == 5 and store.stats().parts_copied == 0
+
+
+def _journaled(store: MemoryStore, path: Any, sync: bool) -> BulkSummary:
+    async def run() -> BulkSummary:
+        ledger = BulkLedger(path)
+        try:
+            async with Copier(transport=MemoryTransport(store), journal=ledger.journal) as copier:
+                run = copier.sync if sync else copier.copy_prefix
+                return await run("s3://src/p", "s3://dst/r", ledger=ledger)
+        finally:
+            ledger.close()
+
+    return anyio.run(run)
+
+
+@pytest.mark.parametrize("sync", [False, True], ids=["cp-recursive", "sync"])
+def test_a_journaled_rerun_copies_a_source_that_changed_since_it_was_recorded(
+    tmp_path: Any, sync: bool
+) -> None:
+    """The ledger's record of a finished object is of the source it copied: once the
+    listing shows another size or ETag, a rerun copies it again instead of reporting it
+    skipped and leaving the old bytes at the destination (a sync never converged)."""
+    store, _ = _two_buckets(MemoryTransport)
+    first = _journaled(store, tmp_path / "bulk.db", sync)
+    assert first.ok == 5
+    store.put_object("src", "p/k1", b"changed, longer")
+    store.put_object("src", "p/k2", b"z")  # same size, another ETag
+    second = _journaled(store, tmp_path / "bulk.db", sync)
+    assert second.ok == 2 and second.failed == 0
+    for key in ("p/k1", "p/k2"):
+        copied = store.current("dst", "r/" + key[2:])
+        assert copied is not None and copied.etag == store.current("src", key).etag  # type: ignore[union-attr]
+    third = _journaled(store, tmp_path / "bulk.db", sync)
+    assert third.ok == 0 and store.stats().parts_copied == 0
+
+
+def test_a_ledger_record_without_the_source_etag_is_not_taken_as_the_same_source(
+    tmp_path: Any,
+) -> None:
+    """A journal written before source ETags were recorded gains the column; its old
+    rows prove nothing about the source and are copied again, never skipped on a guess."""
+    path = tmp_path / "bulk.db"
+    with BulkLedger(path):
+        pass
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "DROP TABLE bulk_objects; CREATE TABLE bulk_objects (source TEXT NOT NULL, "
+        "destination TEXT NOT NULL, bytes INTEGER NOT NULL, parts INTEGER NOT NULL, etag TEXT, "
+        "mode TEXT, finished_at REAL NOT NULL, PRIMARY KEY (source, destination)) WITHOUT ROWID;"
+        "INSERT INTO bulk_objects VALUES ('s3://a/k', 's3://b/k', 1, 1, '\"e\"', 'single', 0);"
+    )
+    conn.close()
+    with BulkLedger(path) as ledger:
+        done = ledger.finished("s3://a/k", "s3://b/k")
+        assert done is not None and done.source_etag is None
+        assert not done.same_source(1, MD5_A)
+        ledger.record(FinishedObject("s3://a/k", "s3://b/k", 1, 1, MD5_A, "single", MD5_A))
+        again = ledger.finished("s3://a/k", "s3://b/k")
+    assert again is not None and again.same_source(1, MD5_A.strip('"'))
+    assert not again.same_source(2, MD5_A) and not again.same_source(1, MD5_B)
 
 
 def test_a_prefix_copy_uses_single_multipart_and_relay_as_the_engine_chooses() -> None:

@@ -147,6 +147,7 @@ class BulkRun:
                     outcome.parts,
                     outcome.etag,
                     outcome.mode,
+                    outcome.source_etag,
                 )
             )
         self.report.write(outcome)
@@ -167,6 +168,10 @@ class BulkRun:
             return None
         done = self.ledger.finished(item.src, item.dst)
         if done is None:
+            return None
+        if item.facts is not None and not done.same_source(item.facts.size, item.facts.etag):
+            # The source changed since it was copied (or the record cannot tell): skipping
+            # it would leave the old object at the destination and call the run complete.
             return None
         return ObjectOutcome(
             item.line,
@@ -220,6 +225,7 @@ class BulkRun:
             result.etag,
             result.retries,
             result.mode,
+            source_etag=result.source_etag or (entry.facts.etag if entry.facts else None),
         )
 
     async def process(self, item: ManifestItem) -> bool:

@@ -1,10 +1,13 @@
 """The bulk ledger: which manifest objects a bulk run has finished, in the journal file.
 
 A bulk run with ``--journal`` records every object it copied (source, destination, size,
-parts, ETag, mode) in a ``bulk_objects`` table of the same SQLite file as the job journal,
-committed before its report line is written. A rerun skips every recorded object, so a
-killed run resumes without copying a finished object twice. Lookups are by primary key:
-memory stays O(1) however many objects the ledger holds.
+parts, ETag, mode, and the source ETag it was pinned to) in a ``bulk_objects`` table of the
+same SQLite file as the job journal, committed before its report line is written. A rerun
+skips every recorded object, so a killed run resumes without copying a finished object
+twice; where the rerun knows the source's size and ETag (a listing, a manifest line with
+both), a record of another size or ETag is no longer finished
+(``FinishedObject.same_source``). Lookups are by primary key: memory stays O(1) however
+many objects the ledger holds.
 
 The file is opened through :class:`~partcopy.engine.journal.Journal` first, so a foreign
 or corrupt file is a ``JournalError`` exactly as for ``cp --journal``.
@@ -34,9 +37,12 @@ CREATE TABLE IF NOT EXISTS bulk_objects (
     etag        TEXT,
     mode        TEXT,
     finished_at REAL    NOT NULL,
+    source_etag TEXT,
     PRIMARY KEY (source, destination)
 ) WITHOUT ROWID
 """
+_ADD_SOURCE_ETAG: Final = "ALTER TABLE bulk_objects ADD COLUMN source_etag TEXT"
+"""Files written before the column existed gain it; their rows hold NULL (not known)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +55,18 @@ class FinishedObject:
     parts: int
     etag: str | None
     mode: str | None
+    source_etag: str | None = None
+    """The source's ETag when it was copied (None: not recorded)."""
+
+    def same_source(self, size: int, etag: str | None) -> bool:
+        """Whether the source (as a listing now shows it) is the one that was copied.
+
+        Without both ETags (a record from before they were kept, a listing that shows
+        none) nothing proves it: the object is copied again rather than skipped on a guess.
+        """
+        if self.source_etag is None or etag is None or size != self.bytes:
+            return False
+        return self.source_etag.strip('"') == etag.strip('"')
 
 
 class BulkLedger:
@@ -72,6 +90,9 @@ class BulkLedger:
         try:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(_SCHEMA)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(bulk_objects)")}
+            if "source_etag" not in columns:
+                conn.execute(_ADD_SOURCE_ETAG)
         except sqlite3.Error as exc:
             conn.close()
             self.journal.close()
@@ -101,13 +122,13 @@ class BulkLedger:
         try:
             db = self._db()
             row = db.execute(
-                "SELECT bytes, parts, etag, mode FROM bulk_objects "
+                "SELECT bytes, parts, etag, mode, source_etag FROM bulk_objects "
                 "WHERE source = ? AND destination = ?",
                 (source, destination),
             ).fetchone()
             if row is None and self._completed_jobs:
                 row = db.execute(
-                    "SELECT source_size, part_count, result_etag, mode FROM jobs "
+                    "SELECT source_size, part_count, result_etag, mode, source_etag FROM jobs "
                     "WHERE source = ? AND destination = ? AND state = 'completed' "
                     "ORDER BY id DESC LIMIT 1",
                     (source, destination),
@@ -116,16 +137,16 @@ class BulkLedger:
             raise JournalError(f"journal {str(self.path)!r}: read failed: {exc}") from None
         if row is None:
             return None
-        size, parts, etag, mode = row
-        return FinishedObject(source, destination, int(size), int(parts), etag, mode)
+        size, parts, etag, mode, source_etag = row
+        return FinishedObject(source, destination, int(size), int(parts), etag, mode, source_etag)
 
     def record(self, done: FinishedObject) -> None:
         """Commit one finished object (durable against a crash of the process)."""
         try:
             self._db().execute(
                 "INSERT OR REPLACE INTO bulk_objects "
-                "(source, destination, bytes, parts, etag, mode, finished_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "(source, destination, bytes, parts, etag, mode, finished_at, source_etag) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     done.source,
                     done.destination,
@@ -134,6 +155,7 @@ class BulkLedger:
                     done.etag,
                     done.mode,
                     self._now(),
+                    done.source_etag,
                 ),
             )
         except sqlite3.Error as exc:

@@ -66,6 +66,8 @@ class ObjectOutcome:
     retries: int = 0
     mode: str | None = None
     error: ErrorInfo | None = None
+    source_etag: str | None = field(default=None, compare=False)
+    """The source ETag a copy was pinned to: kept in the ledger, not a report field."""
 
     def as_dict(self) -> dict[str, object]:
         """The report line's JSON object."""
