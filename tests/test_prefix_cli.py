@@ -187,6 +187,29 @@ def test_sync_with_worker_processes_copies_as_the_listing_goes(
     assert emu.call(lambda: emu.emulator.store.stats().ops).get("head", 0) == 0
 
 
+def test_a_journaled_recursive_copy_on_workers_skips_what_it_finished_when_rerun(
+    creds: None,
+    emulator_thread: StartEmulator,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    """The ledger of a ``--workers`` run is read in this process, where it lives: a rerun
+    after a crash skips what was recorded instead of copying every object again."""
+    emu = emulator_thread(dialect="s3", objects=[f"src/tree/k{i}=64" for i in range(12)])
+    put(emu, [("dst", "other", 1)])
+    argv = ["cp", "--recursive", "s3://src/tree", "s3://dst/copy", "--workers", "2"]
+    argv += ["--endpoint-url", emu.url, "--region", "ap-test-1", "--json"]
+    argv += ["--journal", f"{tmp_path}/bulk.db"]
+    assert cli(argv) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] == 12
+    copies = emu.call(lambda: emu.emulator.store.stats().ops).get("copy_object", 0)
+    assert copies == 12
+    assert cli(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["ok"], summary["skipped"], summary["listed"]) == (0, 12, 12)
+    assert emu.call(lambda: emu.emulator.store.stats().ops).get("copy_object", 0) == copies
+
+
 def test_sync_on_dask_lists_here_and_copies_on_the_workers(
     creds: None,
     emulator_thread: StartEmulator,

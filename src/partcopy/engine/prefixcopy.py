@@ -354,7 +354,12 @@ async def run_prefix(
                     async for action in job.actions(sync):
                         item = job.work(action)
                         if pool is not None and isinstance(item, ManifestEntry):
-                            await pool.send(item)
+                            # The ledger is read here, where it lives: a worker never sees it.
+                            done = run.without_copy(item)
+                            if done is None:
+                                await pool.send(item)
+                            else:
+                                run.finish(done)
                         elif item is not None:
                             await send.send(item)
                         elif pool is not None and job.line % 256 == 0:
