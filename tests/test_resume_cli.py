@@ -395,3 +395,26 @@ def test_a_failed_resume_names_the_upload_it_keeps_and_the_plan(
     assert job["error"]["upload_id"] == record.upload_id is not None
     assert (job["mode"], job["parts"], job["part_size"]) == ("copy", PLANNED, PART)
     assert "lost create" not in failed.stderr
+
+
+def test_a_rerun_against_another_store_leaves_the_journaled_job_for_resume(
+    store: Store, tmp_path: Path
+) -> None:
+    """The same URLs through another endpoint are other objects: the rerun starts its own
+    job there instead of taking the journaled job's upload for gone (and marking it
+    aborted while it stays open on the first store); ``resume`` still finishes that one."""
+    journal = tmp_path / "state.db"
+    killed_halfway(store, journal)
+    with EmulatorThread(dialect="s3", objects=[f"src/big={SIZE}"]) as other:
+        other.call(lambda: other.emulator.store.create_bucket("dst"))
+        args = cp_args(Store(other), journal, "--json")
+        done = run(partcopy(*args))
+        assert done.returncode == 0, done.stderr
+        assert Store(other).open_uploads() == 0
+    assert store.open_uploads() == 1
+    with Journal(journal) as j:
+        assert [job.state for job in j.jobs()] == ["running", "completed"]
+    resumed = run(partcopy("resume", "--journal", str(journal), "--json"))
+    assert resumed.returncode == 0, resumed.stderr
+    assert [job["job"] for job in json.loads(resumed.stdout)["jobs"]] == [1]
+    assert store.open_uploads() == 0

@@ -89,6 +89,9 @@ CREATE TABLE parts (
 ) WITHOUT ROWID;
 """
 
+_STORE_OPTIONS: Final = ("endpoint_url", "dst_endpoint_url")
+"""Job options naming the stores a job's upload lives on."""
+
 _JOB_COLUMNS: Final = (
     "id, source, destination, source_size, source_etag, source_version, part_size, "
     "part_count, first_part_number, mode, upload_id, options, state, error, result_etag, "
@@ -515,14 +518,27 @@ class Journal:
         """Jobs a resume should pick up, oldest first."""
         return [j for j in self.jobs() if j.unfinished]
 
-    def find_unfinished(self, source: str, destination: str) -> JobRecord | None:
-        """The newest unfinished job copying ``source`` to ``destination``, if any."""
+    def find_unfinished(
+        self, source: str, destination: str, options: Mapping[str, object] | None = None
+    ) -> JobRecord | None:
+        """The newest unfinished job copying ``source`` to ``destination``, if any.
+
+        With ``options``, only a job journaled with the same endpoint URLs: the same
+        bucket and key on another store is another object, and its upload is not there.
+        """
         rows = self._read(
             f"SELECT {_JOB_COLUMNS} FROM jobs WHERE source = ? AND destination = ? "
-            "AND state IN ('planned', 'running', 'failed') ORDER BY id DESC LIMIT 1",
+            "AND state IN ('planned', 'running', 'failed') ORDER BY id DESC",
             (source, destination),
         )
-        return self._job_from_row(rows[0]) if rows else None
+        for row in rows:
+            record = self._job_from_row(row)
+            if options is None or all(
+                name not in record.options or record.options[name] == options.get(name)
+                for name in _STORE_OPTIONS  # a job that names no endpoint matches any
+            ):
+                return record
+        return None
 
     def _job_from_row(self, row: tuple[object, ...]) -> JobRecord:
         try:

@@ -310,7 +310,7 @@ async def run_journaled(
     """
     journal = hooks.journal
     if record is None:
-        record = journal.find_unfinished(str(job.source), str(job.destination))
+        record = journal.find_unfinished(str(job.source), str(job.destination), hooks.options)
     if record is None:
         try:
             return await job.run(None)
