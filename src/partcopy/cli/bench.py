@@ -1,9 +1,11 @@
 """``partcopy bench``: sweep the user's own store and print what it sustains.
 
 A table (throughput, p50/p99 request latency, throttle rate per point), ``--json`` for
-one JSON object, ``--plot FILE.png`` for a chart (matplotlib, from the ``bench`` extra,
-imported only then). Everything written goes under ``DST_PREFIX/partcopy-bench-<id>/``
-and is deleted again. Bad input is exit 2 with one line, before any request.
+one JSON object (also when a failure or an interrupt stops the sweep: ``"status":
+"failed"`` and the ``error``), ``--plot FILE.png`` for a chart (matplotlib, from the
+``bench`` extra, imported only then). Everything written goes under
+``DST_PREFIX/partcopy-bench-<id>/`` and is deleted again. Bad input is exit 2 with one
+line, before any request.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from partcopy.cli.common import (
     print_json,
     warn_insecure,
 )
+from partcopy.cli.interrupts import interrupt_exit_status, sigterm_as_sigint
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.errors import PartcopyError, UsageError
 from partcopy.units import format_size, parse_size
@@ -136,7 +139,7 @@ def _settings(args: argparse.Namespace) -> Any:
 def run_bench_command(args: argparse.Namespace) -> int:
     """The ``bench`` handler: 0 every point measured and cleaned up, 1 a point failed or
     something it wrote could not be deleted (named on stderr and in the JSON), 2 bad input,
-    130 interrupted."""
+    128 + the signal when interrupted (130 Ctrl-C, 143 SIGTERM)."""
     try:
         configure_logging(args.log_level)
         settings = _settings(args)
@@ -145,23 +148,34 @@ def run_bench_command(args: argparse.Namespace) -> int:
     from partcopy.engine.bench import run_bench
 
     warn_insecure(args)
-    show = None if args.json else _print_point
-    if show is not None:
+    measured: list[Any] = []  # the points so far, for the JSON of a run that stops early
+
+    def show(point: Any) -> None:
+        measured.append(point)
+        if not args.json:
+            _print_point(point)
+
+    if not args.json:
         _print_header(settings.prefix_mode)
     left: list[str] = []
     try:
-        points = anyio.run(run_bench, settings, show, left)
+        with sigterm_as_sigint():  # `kill PID` deletes the copies as Ctrl-C does
+            points = anyio.run(run_bench, settings, show, left)
     except UsageError as exc:
         return fail_usage(exc)
     except PartcopyError as exc:
+        if args.json:
+            _print_result(settings, measured, left, exc)
         sys.stderr.write(f"partcopy: bench failed: {type(exc).__name__}: {exc}\n")
         _report_left(left)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if args.json:  # --json still ends with exactly one object
+            _print_result(settings, measured, left, exc)
         cleaned = "the copies made so far were deleted" if not left else "see below"
         sys.stderr.write(f"partcopy: interrupted ({cleaned})\n")
         _report_left(left)
-        return 130
+        return interrupt_exit_status()
     status = 1 if left or any(p.error for p in points) else 0
     if args.plot is not None:
         try:
@@ -170,17 +184,37 @@ def run_bench_command(args: argparse.Namespace) -> int:
             sys.stderr.write(f"partcopy: cannot write the plot {args.plot!r}: {exc.strerror}\n")
             status = 1
     if args.json:
-        print_json(
-            {
-                "source": settings.source,
-                "destination": settings.destination,
-                "kind": "prefix" if settings.prefix_mode else "object",
-                "points": [p.as_dict() for p in points],
-                "left_behind": left,
-            }
-        )
+        _print_result(settings, points, left, None, failed=status != 0)
     _report_left(left)
     return status
+
+
+def _print_result(
+    settings: Any,
+    points: list[Any],
+    left: list[str],
+    error: BaseException | None,
+    *,
+    failed: bool = True,
+) -> None:
+    """The one ``--json`` object: every point measured (all of them, or those before a
+    failure or an interrupt), what could not be deleted, and how the run ended."""
+    print_json(
+        {
+            "source": settings.source,
+            "destination": settings.destination,
+            "kind": "prefix" if settings.prefix_mode else "object",
+            "points": [p.as_dict() for p in points],
+            "left_behind": left,
+            "status": "failed" if failed or error is not None else "completed",
+            "error": None
+            if error is None
+            else {
+                "type": type(error).__name__,
+                "message": "interrupted" if isinstance(error, KeyboardInterrupt) else str(error),
+            },
+        }
+    )
 
 
 def _report_left(left: list[str]) -> None:

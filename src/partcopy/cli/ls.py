@@ -5,8 +5,10 @@ relative to the prefix up to its last ``/``: ``ls s3://b/photos`` shows ``PRE ph
 ``PRE photos2/`` and ``photos``), every key in full with ``--recursive``. Filters match the key
 from that last ``/`` on. Lines are printed as pages arrive, and
 ``--json`` streams one JSON object (``{"url", "entries": [...], "objects", "prefixes",
-"bytes", "error"}``), so a listing of millions of keys never sits in memory. Exit 0 listed, 1 the
-listing failed, 2 bad input (before any request).
+"bytes", "status", "error"}``), so a listing of millions of keys never sits in memory. Exit 0
+listed, 1 the listing failed, 2 bad input (before any request), 128 + the signal when Ctrl-C
+or SIGTERM stopped it (the JSON object is still closed: ``"status": "failed"``, error
+``KeyboardInterrupt``).
 
 A URL with no bucket (``s3://``, ``obs://``, ``cos://``, ``qs://``) lists the buckets the
 credentials own, as ``aws s3 ls`` does: one ``creation-date name`` line each, or with
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import partial
 from typing import Any, TextIO
 
 import anyio
@@ -30,6 +33,7 @@ from partcopy.cli.common import (
     identity_options,
     warn_insecure,
 )
+from partcopy.cli.interrupts import interrupt_exit_status, sigterm_as_sigint
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.cli.prefixflags import add_filter_flags
 from partcopy.engine.copier import Copier
@@ -82,6 +86,18 @@ def _directory(prefix: str) -> str:
     return prefix[: prefix.rfind("/") + 1]
 
 
+INTERRUPTED = "interrupted"
+"""The error message of a listing that Ctrl-C or SIGTERM stopped."""
+
+
+def _outcome(error: BaseException | None) -> tuple[str, dict[str, str] | None]:
+    """The JSON object's ``status`` and ``error`` for a listing that ended with ``error``."""
+    if error is None:
+        return "completed", None
+    message = INTERRUPTED if isinstance(error, KeyboardInterrupt) else str(error)
+    return "failed", {"type": type(error).__name__, "message": message}
+
+
 class _Printer:
     """Writes entries as they come: text lines, or the pieces of one JSON object."""
 
@@ -92,6 +108,7 @@ class _Printer:
         self.recursive = recursive
         self.base = len(_directory(loc.prefix))
         self.objects = self.prefixes = self.bytes = 0
+        self.closed = False
         if as_json:
             out.write('{"url": ' + json.dumps(loc.url) + ', "entries": [')
 
@@ -112,12 +129,13 @@ class _Printer:
         name = entry.key if self.recursive else entry.key[self.base :]
         self.out.write(f"{when:19} {entry.size:>10} {name}\n")
 
-    def close(self, error: PartcopyError | None = None) -> None:
+    def close(self, error: BaseException | None = None) -> None:
+        """End the output (once: an interrupt after a failure adds nothing)."""
+        if self.closed:
+            return
+        self.closed = True
         if self.as_json:
-            failure = (
-                None if error is None else {"type": type(error).__name__, "message": str(error)}
-            )
-            status = "completed" if error is None else "failed"
+            status, failure = _outcome(error)
             self.out.write(
                 f'], "objects": {self.objects}, "prefixes": {self.prefixes}, '
                 f'"bytes": {self.bytes}, "status": "{status}", "error": {json.dumps(failure)}}}\n'
@@ -132,6 +150,7 @@ class _BucketPrinter:
         self.out = out
         self.as_json = as_json
         self.count = 0
+        self.closed = False
         if as_json:
             out.write('{"url": ' + json.dumps(url) + ', "entries": [')
 
@@ -148,12 +167,13 @@ class _BucketPrinter:
         when = bucket.created.strftime("%Y-%m-%d %H:%M:%S") if bucket.created else "-"
         self.out.write(f"{when:19} {bucket.name}\n")
 
-    def close(self, error: PartcopyError | None = None) -> None:
+    def close(self, error: BaseException | None = None) -> None:
+        """End the output (once: an interrupt after a failure adds nothing)."""
+        if self.closed:
+            return
+        self.closed = True
         if self.as_json:
-            failure = (
-                None if error is None else {"type": type(error).__name__, "message": str(error)}
-            )
-            status = "completed" if error is None else "failed"
+            status, failure = _outcome(error)
             self.out.write(
                 f'], "buckets": {self.count}, "status": "{status}", '
                 f'"error": {json.dumps(failure)}}}\n'
@@ -167,8 +187,7 @@ def _bucket_scheme(url: str) -> str | None:
     return scheme if sep and not rest and scheme in SCHEMES else None
 
 
-async def _list_buckets(args: argparse.Namespace, scheme: str) -> None:
-    printer = _BucketPrinter(sys.stdout, args.url, args.json)
+async def _list_buckets(args: argparse.Namespace, scheme: str, printer: _BucketPrinter) -> None:
     async with Copier(
         endpoint_url=args.endpoint_url,
         region=args.region,
@@ -183,8 +202,9 @@ async def _list_buckets(args: argparse.Namespace, scheme: str) -> None:
         printer.close()
 
 
-async def _list(args: argparse.Namespace, loc: PrefixLocation, keys: KeyFilter) -> None:
-    printer = _Printer(sys.stdout, loc, args.json, args.recursive)
+async def _list(
+    args: argparse.Namespace, loc: PrefixLocation, keys: KeyFilter, printer: _Printer
+) -> None:
     base = len(_directory(loc.prefix))
     async with Copier(
         endpoint_url=args.endpoint_url,
@@ -203,7 +223,8 @@ async def _list(args: argparse.Namespace, loc: PrefixLocation, keys: KeyFilter) 
 
 
 def run_ls(args: argparse.Namespace) -> int:
-    """The ``ls`` handler: exit 0 listed, 1 the listing failed, 2 bad input."""
+    """The ``ls`` handler: exit 0 listed, 1 the listing failed, 2 bad input, 128 + the
+    signal when interrupted."""
     try:
         configure_logging(args.log_level)
         check_identity_flags(args)
@@ -219,14 +240,24 @@ def run_ls(args: argparse.Namespace) -> int:
         warn_insecure(args)
     except UsageError as exc:
         return fail_usage(exc)
+    printer: _Printer | _BucketPrinter
+    if scheme is not None:
+        buckets = printer = _BucketPrinter(sys.stdout, args.url, args.json)
+        listing = partial(anyio.run, _list_buckets, args, scheme, buckets)
+    else:
+        objects = printer = _Printer(sys.stdout, loc, args.json, args.recursive)
+        listing = partial(anyio.run, _list, args, loc, keys, objects)
     try:
-        if scheme is not None:
-            anyio.run(_list_buckets, args, scheme)
-        else:
-            anyio.run(_list, args, loc, keys)
+        with sigterm_as_sigint():  # `kill PID` ends the output as Ctrl-C does
+            listing()
     except UsageError as exc:
         return fail_usage(exc)
     except PartcopyError as exc:
         sys.stderr.write(f"partcopy: ls failed: {type(exc).__name__}: {exc}\n")
         return 1
+    except KeyboardInterrupt as exc:
+        # --json still ends with exactly one object: the entries printed so far, "failed"
+        printer.close(exc)
+        sys.stderr.write(f"partcopy: ls {INTERRUPTED}\n")
+        return interrupt_exit_status()
     return 0

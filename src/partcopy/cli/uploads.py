@@ -1,5 +1,6 @@
 """``partcopy uploads list|abort``: list or abort incomplete multipart uploads under a
-bucket/prefix, in any dialect. Exit status: 0 done; 1 a request or an abort failed; 2 bad input.
+bucket/prefix, in any dialect. Exit status: 0 done; 1 a request or an abort failed; 2 bad input;
+128 + the signal when Ctrl-C or SIGTERM stopped it (``--json`` still prints one object).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from partcopy.cli.common import (
     print_json,
     warn_insecure,
 )
+from partcopy.cli.interrupts import interrupt_exit_status, sigterm_as_sigint
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.config import EndpointConfig, resolve_endpoint
 from partcopy.engine.orphans import (
@@ -148,7 +150,8 @@ async def _uploads(
 
 
 def run_uploads(args: argparse.Namespace) -> int:
-    """The ``uploads`` handler: 0 done, 1 a request or an abort failed, 2 bad input."""
+    """The ``uploads`` handler: 0 done, 1 a request or an abort failed, 2 bad input, 128 +
+    the signal when interrupted."""
     try:
         configure_logging(args.log_level)
         for flag in ("all", "dry_run"):  # abort's flags: on list they would be ignored
@@ -169,7 +172,8 @@ def run_uploads(args: argparse.Namespace) -> int:
         return fail_usage(exc)
     warn_insecure(args)
     try:
-        outcome = anyio.run(_uploads, args, loc)
+        with sigterm_as_sigint():  # `kill PID` ends as Ctrl-C does: one JSON object
+            outcome = anyio.run(_uploads, args, loc)
     except UsageError as exc:
         return fail_usage(exc)
     except PartcopyError as exc:
@@ -177,6 +181,12 @@ def run_uploads(args: argparse.Namespace) -> int:
             failed_json(exc.kind, str(exc))
         sys.stderr.write(f"partcopy: uploads {args.action} failed: {exc.kind}: {exc}\n")
         return 1
+    except KeyboardInterrupt:
+        message = _interrupted(args)
+        if args.json:
+            failed_json("KeyboardInterrupt", message)
+        sys.stderr.write(f"partcopy: uploads {args.action} {message}\n")
+        return interrupt_exit_status()
     if isinstance(outcome, list):
         if args.json:
             print_json({"status": "completed", "uploads": [_upload_dict(u) for u in outcome]})
@@ -208,6 +218,16 @@ def run_uploads(args: argparse.Namespace) -> int:
             f"{len(outcome.failed)} failed\n"
         )
     return 1 if outcome.failed else 0
+
+
+def _interrupted(args: argparse.Namespace) -> str:
+    """What an interrupted run left, truthfully: aborts already answered stay done."""
+    if args.action == "abort" and not args.dry_run:
+        return (
+            f"interrupted; uploads under {args.url} may be aborted in part: "
+            f"'partcopy uploads list {args.url}' shows those left"
+        )
+    return "interrupted; nothing was changed"
 
 
 def _report_dry_run(args: argparse.Namespace, outcome: _DryRun) -> None:
