@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import anyio
 import pytest
@@ -106,3 +108,44 @@ def test_demo_config_validates() -> None:
         DemoConfig(concurrency=0)
     with pytest.raises(PlanError, match="too large"):
         DemoConfig(size=999 * 1024**4)
+
+
+# Ctrl-C as a person would press it, once the copy has planned its parts: the signal comes
+# from the copy's own Planned event, so it lands while the copy runs, never before.
+CTRL_C_AFTER_PLANNING = """
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
+from partcopy.cli.demo import DemoConfig, main
+from partcopy.engine.events import Planned
+
+def press_ctrl_c(event):
+    if isinstance(event, Planned):
+        os.kill(os.getpid(), signal.SIGINT)
+
+config = DemoConfig(size=64 * 2**20, part_size=8 * 2**20, concurrency=2, faults=())
+sys.exit(main(config, json_output=True, on_event=press_ctrl_c))
+"""
+
+
+def test_cli_demo_json_interrupted_still_prints_one_object() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_AFTER_PLANNING],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 130, done.stderr
+    assert "Traceback" not in done.stderr and "demo interrupted" in done.stderr
+    (line,) = done.stdout.splitlines()
+    summary = json.loads(line)
+    assert (summary["status"], summary["verified"]) == ("failed", False)
+    assert summary["error"] == {"type": "KeyboardInterrupt", "message": "interrupted"}
+    assert summary["source"] == "s3://partcopy-demo/source.bin"
+
+
+def test_cli_demo_json_says_completed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*SMALL, "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["status"], summary["error"], summary["verified"]) == ("completed", None, True)

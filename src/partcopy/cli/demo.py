@@ -52,6 +52,9 @@ LIGHT_FAULTS = (
     "delay:0.015:3s",
 )
 """503 SlowDown, ETag-less and error-bodied 200s, resets, and stragglers delayed 3 s."""
+DEMO_BUCKET, DEMO_SOURCE_KEY, DEMO_DESTINATION_KEY = "partcopy-demo", "source.bin", "copy.bin"
+DEMO_SOURCE = f"s3://{DEMO_BUCKET}/{DEMO_SOURCE_KEY}"
+DEMO_DESTINATION = f"s3://{DEMO_BUCKET}/{DEMO_DESTINATION_KEY}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,7 @@ class DemoReport:
     def as_dict(self) -> dict[str, object]:
         r = self.result
         return {
+            "status": "completed" if self.verified else "failed",
             "source": self.source,
             "destination": self.destination,
             "emulator": self.url,
@@ -147,6 +151,7 @@ class DemoReport:
             "faults_fired": dict(self.faults_fired),
             "sampled_ranges": self.sampled_ranges,
             "verified": self.verified,
+            "error": None,
         }
 
 
@@ -183,7 +188,7 @@ async def run_demo(
 ) -> DemoReport:
     """Start the emulator, seed the virtual source, copy it, verify it, and report."""
     config = config or DemoConfig()
-    bucket, src_key, dst_key = "partcopy-demo", "source.bin", "copy.bin"
+    bucket, src_key, dst_key = DEMO_BUCKET, DEMO_SOURCE_KEY, DEMO_DESTINATION_KEY
     emulator = Emulator(
         "s3",
         latency_ms=config.latency_ms,
@@ -193,7 +198,7 @@ async def run_demo(
         seed=config.seed,
     )
     creds = Credentials(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY)
-    source, destination = f"s3://{bucket}/{src_key}", f"s3://{bucket}/{dst_key}"
+    source, destination = DEMO_SOURCE, DEMO_DESTINATION
     async with emulator:
         async with Copier(
             concurrency=config.concurrency,
@@ -324,38 +329,79 @@ class ProgressBar:
 
 
 def main(
-    config: DemoConfig | None = None, *, json_output: bool = False, quiet: bool = False
+    config: DemoConfig | None = None,
+    *,
+    json_output: bool = False,
+    quiet: bool = False,
+    on_event: Callable[[Event], None] | None = None,
 ) -> int:
     """Run the demo for the CLI: a live bar (on a terminal, as ``cp`` shows one), then the
-    summary (or one JSON object).
+    summary (or one JSON object, also when the copy fails or is interrupted).
 
-    Exit status 0 when the copy completed and verified, 1 otherwise.
+    Exit status 0 when the copy completed and verified, 1 otherwise, 128 + the signal when
+    Ctrl-C or SIGTERM stopped it. ``on_event`` sees the copy's events (beside the bar).
     """
     import json
     import sys
 
     from rich.console import Console
 
-    from partcopy.errors import CopyError
+    from partcopy.cli.interrupts import interrupt_exit_status, sigterm_as_sigint
+    from partcopy.errors import PartcopyError
 
     configure_logging("error")
     console = Console(stderr=json_output)
     bar = None if (quiet or json_output or not sys.stderr.isatty()) else ProgressBar()
+    events = _both(bar, on_event)
     try:
-        if bar is None:
-            report = anyio.run(run_demo, config)
-        else:
-            with bar.progress:
-                report = anyio.run(lambda: run_demo(config, on_event=bar))
-    except CopyError as exc:
-        console.print(f"[red]the demo copy failed:[/] {exc}")
+        with sigterm_as_sigint():  # `kill PID` stops the demo as Ctrl-C does
+            if bar is None:
+                report = anyio.run(lambda: run_demo(config, on_event=events))
+            else:
+                with bar.progress:
+                    report = anyio.run(lambda: run_demo(config, on_event=events))
+    except PartcopyError as exc:
+        if json_output:  # --json still ends with exactly one object
+            sys.stdout.write(json.dumps(_failure(exc)) + "\n")
+        console.print(f"[red]the demo copy failed:[/] {type(exc).__name__}: {exc}")
         return 1
+    except KeyboardInterrupt as exc:
+        if json_output:
+            sys.stdout.write(json.dumps(_failure(exc)) + "\n")
+        sys.stderr.write("partcopy: demo interrupted (the emulator and its objects are gone)\n")
+        return interrupt_exit_status()
     if json_output:
         sys.stdout.write(json.dumps(report.as_dict()) + "\n")
     else:
         for line in render_report(report):
             console.print(line, highlight=False)
     return 0 if report.verified else 1
+
+
+def _both(
+    first: Callable[[Event], None] | None, second: Callable[[Event], None] | None
+) -> Callable[[Event], None] | None:
+    """One event callback that calls both (either may be None)."""
+    if first is None or second is None:
+        return first or second
+
+    def both(event: Event) -> None:
+        first(event)
+        second(event)
+
+    return both
+
+
+def _failure(exc: BaseException) -> dict[str, object]:
+    """The ``--json`` object of a demo whose copy failed or was interrupted."""
+    message = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+    return {
+        "status": "failed",
+        "source": DEMO_SOURCE,
+        "destination": DEMO_DESTINATION,
+        "verified": False,
+        "error": {"type": type(exc).__name__, "message": message},
+    }
 
 
 # --- the command -------------------------------------------------------------------------
