@@ -218,3 +218,149 @@ def test_bench_json_success_says_completed(store: Store) -> None:
     assert (doc["status"], doc["error"], doc["left_behind"]) == ("completed", None, [])
     (point,) = doc["points"]
     assert (point["part_size"], point["concurrency"], point["error"]) == (5 * MiB, 2, None)
+
+
+# --- the documented JSON keys, on success and failure ------------------------------------
+
+CP_KEYS = {
+    "status": str,
+    "source": str,
+    "destination": str,
+    "mode": str,
+    "bytes": int,
+    "parts": int,
+    "part_size": int,
+    "etag": str,
+    "retries": int,
+    "seconds": (int, float),
+    "error": type(None),
+    "verification": str,
+}
+PLAN_KEYS = {
+    "profile": str,
+    "size": int,
+    "part_size": int,
+    "part_count": int,
+    "first_part_number": int,
+    "parts": list,
+    "adjustments": list,
+}
+SUMMARY_KEYS = ("listed", "skipped_same", "deleted")
+PARTS = ["--part-size", "5MiB"]
+
+
+def typed(doc: dict[str, Any], keys: dict[str, Any]) -> dict[str, str]:
+    """Each documented key that is missing or of another type, with what it holds."""
+    return {
+        key: repr(doc.get(key, "<missing>"))
+        for key, kind in keys.items()
+        if key not in doc or not isinstance(doc[key], kind)
+    }
+
+
+@pytest.mark.parametrize(
+    ("source", "extra", "mode"),
+    [
+        ("s3://src/big", ["--part-size", "5MiB"], "copy"),
+        ("s3://src/dir/a", [], "single"),
+        ("s3://src/big", ["--part-size", "5MiB", "--mode", "relay"], "relay"),
+    ],
+)
+def test_cp_json_completed_has_every_documented_key(
+    store: Store, source: str, extra: list[str], mode: str
+) -> None:
+    done = run(
+        partcopy("cp", source, "s3://dst/copy", "--endpoint-url", store.url, *extra, "--json")
+    )
+
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert typed(doc, CP_KEYS) == {}
+    assert (doc["status"], doc["mode"], doc["source"]) == ("completed", mode, source)
+
+
+def test_cp_json_failed_has_every_documented_key(store: Store) -> None:
+    # The destination bucket does not exist: planned, then refused by the store.
+    done = run(
+        partcopy("cp", "s3://src/big", "s3://nobucket/copy", "--endpoint-url", store.url, *PARTS)
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+
+    done = run(
+        partcopy(
+            "cp",
+            "s3://src/big",
+            "s3://nobucket/copy",
+            "--endpoint-url",
+            store.url,
+            *PARTS,
+            "--json",
+        )
+    )
+
+    assert done.returncode == 1
+    doc = json.loads(done.stdout)
+    assert set(CP_KEYS) <= set(doc)
+    assert (doc["status"], doc["mode"], doc["etag"], doc["verification"]) == (
+        "failed",
+        "copy",
+        None,
+        None,
+    )
+    error = doc["error"]
+    assert isinstance(error["type"], str) and isinstance(error["message"], str)
+    assert error["upload_id"] is None  # nothing was left open
+
+
+def test_plan_json_has_every_documented_key() -> None:
+    done = run(partcopy("plan", "--profile", "qingstor", "--size", "20MiB", "--json"))
+
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert typed(doc, PLAN_KEYS) == {}
+    assert doc["parts"][0] == [0, 0, doc["part_size"] - 1]  # [number, first, last]
+
+
+@pytest.mark.parametrize("command", ["bulk", "sync", "cp --recursive"])
+def test_bulk_and_prefix_summaries_have_the_documented_counts(
+    store: Store, command: str, tmp_path: Any
+) -> None:
+    if command == "bulk":
+        manifest = tmp_path / "m.jsonl"
+        manifest.write_text(json.dumps({"src": "s3://src/dir/a", "dst": "s3://dst/m/a"}) + "\n")
+        argv = ["bulk", str(manifest)]
+    else:
+        argv = [*command.split(), "s3://src/dir/", "s3://dst/m/"]
+
+    done = run(partcopy(*argv, "--endpoint-url", store.url, "--json"))
+
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["status"] == "completed" and doc["error"] is None
+    assert all(isinstance(doc[key], int) for key in SUMMARY_KEYS), doc
+
+
+BAD_INPUT = [
+    (["cp", "s3://src/big", "s3://dst/x", "--part-size", "7Q"], "'7Q'"),
+    (["cp", "gs://src/big", "s3://dst/x"], "'gs://src/big'"),
+    (["cp", "s3://src/big", "s3://dst/x", "--concurrency", "0"], "'0'"),
+    (["sync", "s3://src/dir/", "s3://dst/m/", "--compare", "hash"], "'hash'"),
+    (["bulk", "/nonexistent/manifest.jsonl"], "'/nonexistent/manifest.jsonl'"),
+    (["ls", "notaurl"], "'notaurl'"),
+    (["uploads", "abort", "s3://dst/", "--older-than", "5"], "'5'"),
+    (["bench", "s3://src/big", "s3://dst/noslash"], "'s3://dst/noslash'"),
+]
+
+
+@pytest.mark.parametrize(("argv", "named"), BAD_INPUT, ids=[" ".join(a[:1]) for a, _ in BAD_INPUT])
+def test_bad_input_is_exit_2_one_line_naming_it_and_no_request(
+    store: Store, argv: list[str], named: str
+) -> None:
+    done = run(partcopy(*argv, "--endpoint-url", store.url, "--json"))
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert named in line
+    assert store.emu.call(lambda: store.emu.emulator.stats().requests) == 0
