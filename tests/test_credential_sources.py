@@ -296,3 +296,46 @@ def test_profile_problems_are_config_errors_naming_the_value(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "dir-config"))
     with pytest.raises(ConfigError, match=r"cannot read AWS config file .*dir-config"):
         resolve_endpoint("s3", profile="any")
+
+
+def test_an_explicit_profile_without_keys_never_borrows_the_machines_identity(
+    emu: EmulatorThread, table: KeyTable, no_env_keys: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A misspelt key name leaves the profile without credentials; botocore would go on to the
+    # container endpoint and IMDS and copy as the pod's or the instance's role instead.
+    write(
+        Path(os.environ["AWS_CONFIG_FILE"]),
+        "[profile dev]\nregion = eu-west-1\naws_access_key = AKIDDEV\naws_secret_access_key = s\n",
+    )
+    with CredentialServer(table).running() as server:
+        monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url + "/container-creds")
+        monkeypatch.delenv("AWS_EC2_METADATA_DISABLED")
+        monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url + "/")
+        with pytest.raises(ConfigError, match=r"^profile 'dev' has no credentials$"):
+            copy_once(emu, profile="dev")
+        assert server.requests == [] and server.issued == []
+        # Without --profile the chain is botocore's (and aws-cli's): the container answers.
+        source, key = copy_once(emu)
+    assert source == "AWS credential chain (container credentials endpoint)"
+    assert server.issued == [key] and key in table.seen
+
+
+def test_a_profile_may_still_name_the_container_as_its_credential_source(
+    emu: EmulatorThread,
+    table: KeyTable,
+    moto_sts: str,
+    no_env_keys: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    table.extra.append(moto_keys)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", moto_sts)
+    write(
+        Path(os.environ["AWS_CONFIG_FILE"]),
+        f"[profile pod]\nrole_arn = {ROLE_ARN}\ncredential_source = EcsContainer\n",
+    )
+    with CredentialServer(table).running() as server:
+        monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url + "/container-creds")
+        source, key = copy_once(emu, profile="pod")
+    assert source == "AWS profile 'pod' (assume role)"
+    assert len(server.issued) == 1  # the container's keys signed the AssumeRole call
+    assert key not in server.issued and moto_keys(key) is not None and key in table.seen

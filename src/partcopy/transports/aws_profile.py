@@ -154,6 +154,13 @@ def _expiry(creds: Any) -> datetime | None:
     return expiry if isinstance(expiry, datetime) else None
 
 
+# Where botocore's chain looks after the profile: none of them belongs to a profile. An
+# explicit profile stops there (the README's contract: explicit values stop the search),
+# so a profile without keys is an error rather than the container's or instance's role.
+# A profile's ``credential_source`` still reaches them through assume role.
+_NOT_THE_PROFILE = ("ec2-credentials-file", "boto-config", "container-role", "iam-role")
+
+
 class _ChainFetch:
     """One fetch through botocore's chain for ``profile``; remembers how it succeeded."""
 
@@ -175,6 +182,10 @@ class _ChainFetch:
             # lives in us-east-1, which is what a bucket without one defaults to as well.
             session.set_config_variable("region", "us-east-1")
         try:
+            if self.profile is not None:
+                resolver = session.get_component("credential_provider")
+                for method in _NOT_THE_PROFILE:
+                    resolver.remove(method)
             creds = session.get_credentials()
             frozen = creds.get_frozen_credentials() if creds is not None else None
         except ConfigError:
