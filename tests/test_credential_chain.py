@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 
 import anyio
+import anyio.to_thread
 import pytest
 
 from cred_servers import FakeClock
@@ -123,6 +125,93 @@ def test_one_renewal_however_many_requests_wait_and_failures_keep_valid_keys() -
     clock.advance(timedelta(minutes=6))
     with pytest.raises(CredentialRefreshError):
         anyio.run(provider.ensure_fresh)
+
+
+def test_a_slow_renewal_holds_back_no_request_while_the_keys_are_still_good() -> None:
+    clock = FakeClock()
+    started, release = threading.Event(), threading.Event()
+    keys = iter(["AK1", "AK2"])
+
+    def fetch() -> TimedCredentials:
+        key = next(keys)
+        if key == "AK2":  # the renewal: STS or the metadata service is slow to answer
+            started.set()
+            release.wait(30)
+        return TimedCredentials(Credentials(key, "sk"), clock() + timedelta(hours=1))
+
+    provider = RefreshingCredentials(fetch, source="test", identity="test", clock=clock)
+    anyio.run(provider.ensure_fresh)
+    clock.advance(timedelta(minutes=51))  # 9 minutes left: due for renewal
+    signed: list[str] = []
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(provider.ensure_fresh)  # renews, and waits for the answer
+            await anyio.to_thread.run_sync(started.wait, 10)
+            try:
+                with anyio.fail_after(10):  # without the fix: waits for the renewal
+                    for _ in range(20):
+                        await provider.ensure_fresh()
+                        signed.append(provider.current().access_key)
+            finally:
+                release.set()
+
+    anyio.run(main)
+    assert signed == ["AK1"] * 20 and provider.current().access_key == "AK2"
+    assert provider.fetches == 2
+
+
+def test_keys_that_come_back_already_due_are_not_fetched_again_for_every_request() -> None:
+    clock = FakeClock()
+    fetched: list[int] = []
+
+    def fetch() -> TimedCredentials:  # a credential_process whose keys live 5 minutes
+        fetched.append(1)
+        return TimedCredentials(Credentials("AK", "sk"), clock() + timedelta(minutes=5))
+
+    provider = RefreshingCredentials(fetch, source="test", identity="test", clock=clock)
+
+    async def requests() -> None:
+        for _ in range(50):
+            await provider.ensure_fresh()
+
+    anyio.run(requests)
+    assert len(fetched) == 1  # not one process (or STS call) per request
+    clock.advance(timedelta(seconds=31))
+    anyio.run(requests)
+    assert len(fetched) == 2
+    clock.advance(timedelta(minutes=5))  # expired: every request waits for fresh ones
+    anyio.run(provider.ensure_fresh)
+    assert len(fetched) == 3
+
+
+def test_a_renewal_that_never_answers_has_a_deadline() -> None:
+    clock = FakeClock()
+    first, stuck = True, threading.Event()
+
+    def fetch() -> TimedCredentials:
+        nonlocal first
+        if not first:
+            stuck.wait(30)  # a credential_process or STS that never answers
+        first = False
+        return TimedCredentials(Credentials("AK1", "sk"), clock() + timedelta(hours=1))
+
+    provider = RefreshingCredentials(
+        fetch, source="credential_process", identity="t", clock=clock, renew_timeout=0.05
+    )
+    try:
+        anyio.run(provider.ensure_fresh)
+        clock.advance(timedelta(minutes=55))
+        anyio.run(provider.ensure_fresh)  # still valid: given up on, kept, tried again later
+        assert provider.current().access_key == "AK1"
+        clock.advance(timedelta(minutes=6))
+        with pytest.raises(CredentialRefreshError) as failed:
+            anyio.run(provider.ensure_fresh)
+    finally:
+        stuck.set()
+    assert str(failed.value) == (
+        "could not get credentials from credential_process: no answer within 0.05s"
+    )
 
 
 def test_first_fetch_failure_is_a_config_error() -> None:

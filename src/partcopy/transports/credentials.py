@@ -41,7 +41,14 @@ def utc_now() -> datetime:
 REFRESH_BEFORE = timedelta(minutes=10)
 """Renew temporary credentials this long before they expire (botocore's mandatory window)."""
 RETRY_AFTER = timedelta(seconds=30)
-"""After a failed renewal while the old credentials are still valid, wait this long."""
+"""After a failed renewal while the old credentials are still valid, wait this long (and
+as long after a renewal whose credentials are themselves due already)."""
+MUST_WAIT = timedelta(minutes=5)
+"""While one task renews, the others sign with the current credentials unless they expire
+within this long: a slow STS or metadata service holds back no request until then."""
+RENEW_TIMEOUT = 60.0
+"""Seconds a renewal may take before it is given up (a first fetch has no such limit: it
+may be waiting on a person, for an MFA code)."""
 
 
 class CredentialRefreshError(TransportError):
@@ -122,6 +129,7 @@ class RefreshingCredentials:
         clock: Clock = utc_now,
         refresh_before: timedelta = REFRESH_BEFORE,
         describe: Callable[[], str] | None = None,
+        renew_timeout: float = RENEW_TIMEOUT,
     ) -> None:
         self._fetch = fetch
         self._source = source
@@ -129,6 +137,7 @@ class RefreshingCredentials:
         self._clock = clock
         self._refresh_before = refresh_before
         self._describe = describe
+        self._renew_timeout = renew_timeout
         self._value: TimedCredentials | None = None
         self._not_before: datetime | None = None
         self._lock = anyio.Lock()
@@ -169,15 +178,24 @@ class RefreshingCredentials:
             return False
         return value.expires - now <= self._refresh_before
 
+    def _still_good(self, value: TimedCredentials | None) -> bool:
+        """Whether ``value`` may be signed with while another task renews it."""
+        if value is None or value.expires is None:
+            return False
+        return value.expires - self._clock() > MUST_WAIT
+
     async def ensure_fresh(self) -> None:
-        if not self._due(self._value):
+        old = self._value
+        if not self._due(old):
             return
+        if self._lock.locked() and self._still_good(old):
+            return  # another task is renewing them; these are still good to sign with
         async with self._lock:
             old = self._value
             if not self._due(old):
                 return  # another task renewed them while this one waited
             try:
-                fresh = await anyio.to_thread.run_sync(self._fetch)
+                fresh = await self._fetch_fresh(renewal=old is not None)
             except CredentialRefreshError as exc:
                 if old is None:  # nothing was sent yet: say so as bad configuration
                     raise ConfigError(str(exc)) from None
@@ -188,7 +206,24 @@ class RefreshingCredentials:
                 return
             self.fetches += 1
             self._value = fresh
+            # Keys that come back due already (a source that hands out short-lived ones,
+            # or the same ones until it rotates them) are asked for again a little later,
+            # not on every request.
             self._not_before = None
+            if self._due(fresh):
+                self._not_before = self._clock() + RETRY_AFTER
+
+    async def _fetch_fresh(self, *, renewal: bool) -> TimedCredentials:
+        """The fetch in a worker thread; a renewal gets ``renew_timeout`` seconds. The
+        thread is abandoned on cancellation (an interrupt) or timeout: it only reads."""
+        if not renewal:
+            return await anyio.to_thread.run_sync(self._fetch, abandon_on_cancel=True)
+        with anyio.move_on_after(self._renew_timeout):
+            return await anyio.to_thread.run_sync(self._fetch, abandon_on_cancel=True)
+        raise CredentialRefreshError(
+            f"could not get credentials from {self.source}: "
+            f"no answer within {self._renew_timeout:g}s"
+        )
 
 
 def as_provider(
