@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -339,3 +341,47 @@ def test_a_profile_may_still_name_the_container_as_its_credential_source(
     assert source == "AWS profile 'pod' (assume role)"
     assert len(server.issued) == 1  # the container's keys signed the AssumeRole call
     assert key not in server.issued and moto_keys(key) is not None and key in table.seen
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A loopback server that accepts connections and never answers."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    server.settimeout(0.05)
+    stop = False
+
+    def accept() -> None:
+        while not stop:
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop = True
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+def test_an_sts_that_never_answers_fails_within_the_copys_timeouts(
+    emu: EmulatorThread, silent_server: str, no_env_keys: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # botocore's own client waits 60 seconds for each of 3 attempts: 3 minutes of silence.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", silent_server)
+    write(
+        Path(os.environ["AWS_CONFIG_FILE"]),
+        f"[profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base\n"
+        f"[profile copier]\nrole_arn = {ROLE_ARN}\nsource_profile = base\n",
+    )
+    with pytest.raises(ConfigError) as failed:
+        copy_once(emu, profile="copier", connect_timeout=0.2, read_timeout=0.2)
+    assert str(failed.value).startswith(
+        "could not get credentials from AWS profile 'copier': ReadTimeoutError: "
+    )

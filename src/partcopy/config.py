@@ -193,8 +193,9 @@ def resolve_endpoint(
     """Resolve one endpoint's settings from arguments, then the environment (the variables
     the provider row names; default: the dialect's own row; with a profile or
     ``AWS_PROFILE``, its ``region`` and ``s3.addressing_style``), then the row's region."""
+    timeouts = (network.connect_timeout, network.read_timeout) if network else (None, None)
     credential_provider = resolve_credentials(
-        dialect, role, credentials=credentials, profile=profile, env=env
+        dialect, role, credentials=credentials, profile=profile, env=env, timeouts=timeouts
     )
     row = provider or default_provider(dialect)
     is_s3 = dialect == "s3"

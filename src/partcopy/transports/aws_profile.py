@@ -161,12 +161,33 @@ def _expiry(creds: Any) -> datetime | None:
 _NOT_THE_PROFILE = ("ec2-credentials-file", "boto-config", "container-role", "iam-role")
 
 
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 20.0
+"""Seconds botocore's STS and SSO clients wait, unless the copy sets its own (botocore's
+own 60-second reads, three attempts, left a silent STS three minutes of silence)."""
+
+
+def _bound_clients(session: Any, timeouts: tuple[float | None, float | None]) -> None:
+    from botocore.config import Config
+
+    connect, read = timeouts
+    session.set_default_client_config(
+        Config(
+            connect_timeout=CONNECT_TIMEOUT if connect is None else connect,
+            read_timeout=READ_TIMEOUT if read is None else read,
+        )
+    )
+
+
 class _ChainFetch:
     """One fetch through botocore's chain for ``profile``; remembers how it succeeded."""
 
-    def __init__(self, profile: str | None, missing: str) -> None:
+    def __init__(
+        self, profile: str | None, missing: str, timeouts: tuple[float | None, float | None]
+    ) -> None:
         self.profile = profile
         self.missing = missing
+        self.timeouts = timeouts
         self.method: str | None = None
 
     def describe(self) -> str:
@@ -177,6 +198,7 @@ class _ChainFetch:
 
     def __call__(self) -> TimedCredentials:
         session = _botocore_session(self.profile)
+        _bound_clients(session, self.timeouts)
         if session.get_config_variable("region") is None:
             # STS (assume role, web identity) needs a region to sign; its global endpoint
             # lives in us-east-1, which is what a bucket without one defaults to as well.
@@ -209,10 +231,12 @@ def aws_chain(
     *,
     missing: str,
     clock: Clock = utc_now,
+    timeouts: tuple[float | None, float | None] = (None, None),
 ) -> RefreshingCredentials:
     """Credentials from botocore's chain (``profile`` None: its default), fetched on first
-    use and renewed before they expire; ``missing`` is the error when it finds none."""
-    fetch = _ChainFetch(profile, missing)
+    use and renewed before they expire; ``missing`` is the error when it finds none;
+    ``timeouts`` (connect, read) bound the requests of botocore's STS and SSO clients."""
+    fetch = _ChainFetch(profile, missing, timeouts)
     identity = f"aws-profile:{profile}" if profile is not None else "aws-chain"
     return RefreshingCredentials(
         fetch,

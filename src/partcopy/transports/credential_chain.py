@@ -165,12 +165,14 @@ def resolve_credentials(
     profile: str | None = None,
     env: Mapping[str, str] | None = None,
     clock: Clock = utc_now,
+    timeouts: tuple[float | None, float | None] = (None, None),
 ) -> CredentialProvider:
     """The provider for one side, by the order in this module's docstring.
 
     Everything local (environment, files, the profile's existence) is checked here, so bad
     configuration is a ``ConfigError`` before any request; what needs the network (STS,
-    IMDS, a container endpoint) is fetched on first use.
+    IMDS, a container endpoint) is fetched on first use. ``timeouts`` (connect, read;
+    None: 10 and 20 seconds) bound each request botocore's STS and SSO clients send.
     """
     if credentials is not None:
         return as_provider(credentials)
@@ -178,7 +180,12 @@ def resolve_credentials(
     env = os.environ if env is None else env
     if profile is not None:
         load_profile(profile, env)
-        return aws_chain(profile, missing=f"profile {profile!r} has no credentials", clock=clock)
+        return aws_chain(
+            profile,
+            missing=f"profile {profile!r} has no credentials",
+            clock=clock,
+            timeouts=timeouts,
+        )
     side = _SIDE[role]
     for prefix in (f"PARTCOPY_{side}_", "PARTCOPY_"):
         found = _env_pair(
@@ -199,7 +206,7 @@ def resolve_credentials(
     elif dialect == "s3" and process_env:
         check_config_files(env)
         load_profile(None, env)  # an AWS_PROFILE that names no profile fails here
-        return aws_chain(None, missing=missing, clock=clock)
+        return aws_chain(None, missing=missing, clock=clock, timeouts=timeouts)
     if found is None:
         raise ConfigError(missing)
     return found
