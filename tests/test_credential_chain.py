@@ -90,6 +90,27 @@ def test_qingstor_yaml_coscmd_conf_and_obsutilconfig(tmp_path: Path) -> None:
         key("qingstor", **missing)
 
 
+@pytest.mark.parametrize(
+    ("dialect", "name", "text", "message"),
+    [
+        ("cos", ".cos.conf", "[common]\nsecret_id = AK\nsecret_key =\n", "secret_id is set but "
+         "secret_key is not"),
+        ("obs", ".obsutilconfig", "ak=\nsk=sk-obs\n", "sk is set but ak is not"),
+        ("qingstor", "config.yaml", "access_key_id: AK\nzone: pek3b\n", "access_key_id is set "
+         "but secret_access_key is not"),
+    ],
+)  # fmt: skip
+def test_half_a_pair_in_a_stores_config_file_names_the_file_and_the_missing_key(
+    tmp_path: Path, dialect: str, name: str, text: str, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    env = {"HOME": str(tmp_path), "QINGSTOR_CONFIG_PATH": str(path)}
+    with pytest.raises(ConfigError) as failed:
+        key(dialect, **env)
+    assert str(failed.value) == f"incomplete credentials in {path}: {message}"
+
+
 def test_one_renewal_however_many_requests_wait_and_failures_keep_valid_keys() -> None:
     clock = FakeClock()
     fetched: list[int] = []

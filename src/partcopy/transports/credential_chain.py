@@ -66,6 +66,19 @@ def _env_pair(
     return StaticCredentials(Credentials(ak, sk, token or None), f"environment {ak_name}")
 
 
+def _file_pair(
+    path: str, ak_name: str, ak: str | None, sk_name: str, sk: str | None
+) -> tuple[str, str] | None:
+    """The key pair a store's config file holds; None when it holds neither half, and a
+    ``ConfigError`` naming the file when it holds one (never what the half says)."""
+    if not ak and not sk:
+        return None
+    if not ak or not sk:
+        have, lack = (ak_name, sk_name) if ak else (sk_name, ak_name)
+        raise ConfigError(f"incomplete credentials in {path}: {have} is set but {lack} is not")
+    return ak, sk
+
+
 def _missing(dialect: Dialect, role: Role) -> str:
     ak, sk, _ = VENDOR_ENV[dialect]
     side = _SIDE[role]
@@ -114,10 +127,11 @@ def qingstor_credentials(env: Mapping[str, str]) -> StaticCredentials | None:
         if not colon:
             raise ConfigError(f"cannot parse QingStor config file {path!r}: line {number}")
         values[name.strip()] = value.strip().strip("'\"")
-    ak, sk = values.get("access_key_id"), values.get("secret_access_key")
-    if not ak or not sk:
+    ak_name, sk_name = "access_key_id", "secret_access_key"
+    pair = _file_pair(path, ak_name, values.get(ak_name), sk_name, values.get(sk_name))
+    if pair is None:
         return None
-    return StaticCredentials(Credentials(ak, sk), f"QingStor config file {path}")
+    return StaticCredentials(Credentials(*pair), f"QingStor config file {path}")
 
 
 def coscmd_credentials(env: Mapping[str, str]) -> StaticCredentials | None:
@@ -132,11 +146,13 @@ def coscmd_credentials(env: Mapping[str, str]) -> StaticCredentials | None:
     except configparser.Error:
         raise ConfigError(f"cannot parse COS config file {path!r}") from None
     common = parser["common"] if parser.has_section("common") else {}
-    ak = common.get("secret_id") or common.get("access_id")
-    sk = common.get("secret_key")
-    if not ak or not sk:
+    ak_name = (
+        "access_id" if common.get("access_id") and not common.get("secret_id") else "secret_id"
+    )
+    pair = _file_pair(path, ak_name, common.get(ak_name), "secret_key", common.get("secret_key"))
+    if pair is None:
         return None
-    return StaticCredentials(Credentials(ak, sk, common.get("token") or None), f"{path}")
+    return StaticCredentials(Credentials(*pair, common.get("token") or None), f"{path}")
 
 
 def obsutil_credentials(env: Mapping[str, str]) -> StaticCredentials | None:
@@ -151,10 +167,10 @@ def obsutil_credentials(env: Mapping[str, str]) -> StaticCredentials | None:
         name, sep, value = line.partition("=")
         if sep and not name.lstrip().startswith("#"):
             values[name.strip()] = value.strip()
-    ak, sk = values.get("ak"), values.get("sk")
-    if not ak or not sk:
+    pair = _file_pair(path, "ak", values.get("ak"), "sk", values.get("sk"))
+    if pair is None:
         return None
-    return StaticCredentials(Credentials(ak, sk, values.get("token") or None), path)
+    return StaticCredentials(Credentials(*pair, values.get("token") or None), path)
 
 
 def resolve_credentials(
