@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from cred_servers import FakeClock
 from partcopy.errors import ConfigError
+from partcopy.transports.aws_profile import load_profile
 from partcopy.transports.credential_chain import resolve_credentials
 from partcopy.transports.credentials import (
     CredentialRefreshError,
@@ -109,6 +111,23 @@ def test_half_a_pair_in_a_stores_config_file_names_the_file_and_the_missing_key(
     with pytest.raises(ConfigError) as failed:
         key(dialect, **env)
     assert str(failed.value) == f"incomplete credentials in {path}: {message}"
+
+
+def test_a_profile_is_read_from_the_files_the_callers_env_names(tmp_path: Path) -> None:
+    process_file = Path(os.environ["AWS_CONFIG_FILE"])  # the process's own, hermetic
+    process_file.write_text(
+        "[profile dev]\naws_access_key_id = AK-PROCESS\naws_secret_access_key = a\n"
+    )
+    mine = tmp_path / "config"
+    mine.write_text(
+        "[profile dev]\nregion = eu-west-3\n"
+        "aws_access_key_id = AK-CALLER\naws_secret_access_key = b\n"
+    )
+    env = {"AWS_CONFIG_FILE": str(mine), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
+    provider = resolve_credentials("s3", profile="dev", env=env)
+    anyio.run(provider.ensure_fresh)
+    assert provider.current().access_key == "AK-CALLER"
+    assert load_profile("dev", env).region == "eu-west-3"
 
 
 def test_one_renewal_however_many_requests_wait_and_failures_keep_valid_keys() -> None:

@@ -80,14 +80,20 @@ def check_config_files(env: Mapping[str, str]) -> None:
             ) from None
 
 
-def _botocore_session(profile: str | None) -> Any:
+def _botocore_session(profile: str | None, files: tuple[str, str] | None = None) -> Any:
+    """A botocore session for ``profile``; ``files`` (config, credentials) when the caller
+    named them in its own ``env`` mapping (botocore itself reads the process environment)."""
     try:
         import botocore.session
     except ImportError:  # pragma: no cover - botocore is a dependency
         raise ConfigError(
             "AWS profiles and the AWS credential chain need botocore: pip install botocore"
         ) from None
-    return botocore.session.Session(profile=profile)
+    session = botocore.session.Session(profile=profile)
+    if files is not None:
+        session.set_config_variable("config_file", files[0])
+        session.set_config_variable("credentials_file", files[1])
+    return session
 
 
 def _scoped_config(session: Any, profile: str | None, env: Mapping[str, str]) -> dict[str, Any]:
@@ -109,7 +115,7 @@ def load_profile(profile: str | None, env: Mapping[str, str] | None = None) -> A
     ``ConfigError`` for an unknown profile or an unreadable or malformed file."""
     env = os.environ if env is None else env
     check_config_files(env)
-    session = _botocore_session(profile)
+    session = _botocore_session(profile, None if env is os.environ else config_paths(env))
     scoped = _scoped_config(session, profile, env)
     s3 = scoped.get("s3")
     style = s3.get("addressing_style") if isinstance(s3, dict) else None
@@ -183,11 +189,16 @@ class _ChainFetch:
     """One fetch through botocore's chain for ``profile``; remembers how it succeeded."""
 
     def __init__(
-        self, profile: str | None, missing: str, timeouts: tuple[float | None, float | None]
+        self,
+        profile: str | None,
+        missing: str,
+        timeouts: tuple[float | None, float | None],
+        files: tuple[str, str] | None,
     ) -> None:
         self.profile = profile
         self.missing = missing
         self.timeouts = timeouts
+        self.files = files
         self.method: str | None = None
 
     def describe(self) -> str:
@@ -197,7 +208,7 @@ class _ChainFetch:
         return f"{where} ({_METHODS.get(self.method, self.method)})"
 
     def __call__(self) -> TimedCredentials:
-        session = _botocore_session(self.profile)
+        session = _botocore_session(self.profile, self.files)
         _bound_clients(session, self.timeouts)
         if session.get_config_variable("region") is None:
             # STS (assume role, web identity) needs a region to sign; its global endpoint
@@ -232,11 +243,13 @@ def aws_chain(
     missing: str,
     clock: Clock = utc_now,
     timeouts: tuple[float | None, float | None] = (None, None),
+    files: tuple[str, str] | None = None,
 ) -> RefreshingCredentials:
     """Credentials from botocore's chain (``profile`` None: its default), fetched on first
     use and renewed before they expire; ``missing`` is the error when it finds none;
-    ``timeouts`` (connect, read) bound the requests of botocore's STS and SSO clients."""
-    fetch = _ChainFetch(profile, missing, timeouts)
+    ``timeouts`` (connect, read) bound the requests of botocore's STS and SSO clients;
+    ``files`` (config, credentials) replace the ones the process environment names."""
+    fetch = _ChainFetch(profile, missing, timeouts, files)
     identity = f"aws-profile:{profile}" if profile is not None else "aws-chain"
     return RefreshingCredentials(
         fetch,

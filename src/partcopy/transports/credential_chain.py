@@ -24,7 +24,12 @@ from typing import Literal
 
 from partcopy.errors import ConfigError
 from partcopy.providers import DIALECT_ROWS
-from partcopy.transports.aws_profile import aws_chain, check_config_files, load_profile
+from partcopy.transports.aws_profile import (
+    aws_chain,
+    check_config_files,
+    config_paths,
+    load_profile,
+)
 from partcopy.transports.base import Dialect
 from partcopy.transports.credentials import (
     Clock,
@@ -201,6 +206,7 @@ def resolve_credentials(
             missing=f"profile {profile!r} has no credentials",
             clock=clock,
             timeouts=timeouts,
+            files=None if process_env else config_paths(env),
         )
     side = _SIDE[role]
     for prefix in (f"PARTCOPY_{side}_", "PARTCOPY_"):
