@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from partcopy.emulator.auth import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
+from partcopy.emulator.thread import EmulatorThread
 from partcopy.engine.journal import (
     APPLICATION_ID,
     SCHEMA_VERSION,
@@ -200,11 +206,35 @@ def test_garbage_file_is_a_usage_error(tmp_path: Path) -> None:
     assert path.read_bytes() == b"this is not a journal\n" * 50  # untouched
 
 
-def test_empty_file_is_not_silently_reused(tmp_path: Path) -> None:
+def test_an_empty_file_starts_a_new_journal(tmp_path: Path) -> None:
+    """A 0-byte file (``mktemp``'s) is a new SQLite database: a new journal starts in it."""
     path = tmp_path / "j.db"
     path.write_bytes(b"")
-    with pytest.raises(JournalError, match="empty"):
+    with Journal(path) as j:
+        job_id = new_job(j)
+    with Journal(path, create=False) as j:
+        assert [job.id for job in j.unfinished_jobs()] == [job_id]
+
+
+def test_an_empty_file_is_no_journal_to_resume(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    path.write_bytes(b"")
+    with pytest.raises(JournalError, match="is empty: it records no job") as info:
+        Journal(path, create=False)
+    assert str(path) in str(info.value)
+    assert path.read_bytes() == b""  # resume never makes a journal
+
+
+def test_an_empty_file_with_a_log_beside_it_is_refused(tmp_path: Path) -> None:
+    """SQLite deletes a write-ahead log whose database is empty: that is no new journal."""
+    path = tmp_path / "j.db"
+    path.write_bytes(b"")
+    wal = tmp_path / "j.db-wal"
+    wal.write_bytes(b"\x37\x7f\x06\x82" + bytes(60))
+    with pytest.raises(JournalError, match="empty but its log") as info:
         Journal(path)
+    assert "\n" not in str(info.value)
+    assert wal.stat().st_size == 64 and path.read_bytes() == b""
 
 
 def test_foreign_sqlite_file(tmp_path: Path) -> None:
@@ -250,3 +280,24 @@ def test_directory_and_missing_parent(tmp_path: Path) -> None:
         Journal(tmp_path)
     with pytest.raises(JournalError, match="cannot open"):
         Journal(tmp_path / "missing" / "j.db")
+
+
+def test_cp_journal_in_a_file_made_by_mktemp(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    emulator_thread: Callable[..., EmulatorThread],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from partcopy.cli import main
+
+    monkeypatch.setenv("PARTCOPY_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY)
+    monkeypatch.setenv("PARTCOPY_SECRET_ACCESS_KEY", DEFAULT_SECRET_KEY)
+    emu = emulator_thread(dialect="s3", objects=["src/k=12MiB", "dst/x=1"])
+    fd, name = tempfile.mkstemp(dir=tmp_path)  # what mktemp makes: an empty file
+    os.close(fd)
+    argv = ["cp", "s3://src/k", "s3://dst/k", "--endpoint-url", emu.url, "--journal", name]
+    assert main([*argv, "--part-size", "5MiB", "--json"]) == 0, capsys.readouterr().err
+    assert json.loads(capsys.readouterr().out)["status"] == "completed"
+    with Journal(name, create=False) as j:
+        (job,) = j.jobs()
+    assert (job.source, job.destination, job.state) == ("s3://src/k", "s3://dst/k", "completed")

@@ -9,7 +9,8 @@ crash is simply copied again. WAL mode keeps commits cheap and readers unblocked
 
 A file that is not a partcopy journal (foreign SQLite, garbage, truncated, a newer
 schema) raises ``JournalError`` (a ``UsageError``, exit 2) on open: never a crash, never
-a silent fresh start over somebody else's data.
+a silent fresh start over somebody else's data. An empty (0-byte) file is what SQLite
+takes it for, a new database: a new journal starts in it.
 """
 
 from __future__ import annotations
@@ -159,7 +160,8 @@ class JobRecord:
 def _check_header(path: Path) -> bool:
     """True when ``path`` exists and starts like an SQLite file; JournalError otherwise.
 
-    False means there is no file yet (a new journal will be created).
+    False means there is no journal yet: no file, or an empty one (a new journal will be
+    created in it).
     """
     try:
         mode = path.stat().st_mode
@@ -179,12 +181,31 @@ def _check_header(path: Path) -> bool:
     except OSError as exc:
         raise JournalError(f"cannot read journal {str(path)!r}: {exc.strerror}") from None
     if not head:
-        raise JournalError(f"journal {str(path)!r} is empty (truncated?): not a partcopy journal")
+        return _empty_is_new(path)
     if not head.startswith(_SQLITE_MAGIC):
         raise JournalError(f"journal {str(path)!r} is not a partcopy journal (not SQLite)")
     if len(head) < _HEADER_SIZE:
         raise JournalError(f"journal {str(path)!r} is truncated ({len(head)} bytes)")
     return True
+
+
+def _empty_is_new(path: Path) -> bool:
+    """False (a new journal) for a 0-byte file, as SQLite takes it (``mktemp`` makes
+    one); ``JournalError`` when a write-ahead log beside it still holds data: SQLite would
+    delete that log, and with it whatever the truncated journal had left in it."""
+    wal = path.with_name(path.name + "-wal")
+    try:
+        left = wal.stat().st_size
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise JournalError(f"cannot read {str(wal)!r}: {exc.strerror}") from None
+    if left:
+        raise JournalError(
+            f"journal {str(path)!r} is empty but its log {str(wal)!r} holds {left} bytes "
+            "(truncated?): not starting a new journal over it"
+        )
+    return False
 
 
 class Journal:
@@ -238,6 +259,8 @@ class Journal:
     def _open(self) -> sqlite3.Connection:
         exists = _check_header(self.path)
         if not exists and not self._may_create:
+            if self.path.exists():  # an empty file: a journal only once a copy writes it
+                raise JournalError(f"journal {str(self.path)!r} is empty: it records no job")
             raise JournalError(f"no journal at {str(self.path)!r}")
         try:
             conn = sqlite3.connect(
