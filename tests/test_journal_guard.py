@@ -3,10 +3,11 @@ after Complete (issue 15, items 5 and 6)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ import pytest
 
 from partcopy import Copier
 from partcopy.cli import main
+from partcopy.emulator.auth import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
+from partcopy.emulator.thread import EmulatorThread
 from partcopy.engine.journal import Journal, PlanRecord
 from partcopy.engine.retry import RetryPolicy
 from partcopy.engine.verify import Verification
@@ -28,6 +31,10 @@ from partcopy.units import MiB
 SRC = "s3://src-bkt/obj"
 DST = "s3://dst-bkt/obj"
 ENV = {"PARTCOPY_ACCESS_KEY_ID": "AKIDTEST", "PARTCOPY_SECRET_ACCESS_KEY": "not-a-secret"}
+EMULATOR_ENV = {
+    "PARTCOPY_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY,
+    "PARTCOPY_SECRET_ACCESS_KEY": DEFAULT_SECRET_KEY,
+}
 
 
 async def no_sleep(seconds: float) -> None:
@@ -111,8 +118,89 @@ def test_a_second_process_on_a_running_job_is_refused_with_exit_2(
     with Journal(path) as j:  # the other process's job is left exactly as it was
         (job,) = j.unfinished_jobs()
         assert (job.state, job.upload_id) == ("running", "UPLOAD-OF-THE-OTHER-PROCESS")
-    status = main(["resume", "--journal", str(path)])
-    assert status == 2 and "is running in process" in capsys.readouterr().err
+
+
+def test_resume_goes_on_past_a_job_another_process_runs_and_names_it(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    emulator_thread: Callable[..., EmulatorThread],
+) -> None:
+    """A journal of two jobs, the first held by a live process: the second is resumed, the
+    first is left as it was and reported with its holder, and the exit says not all were
+    resumed (1: requests went out, so no bad input)."""
+    for name, value in EMULATOR_ENV.items():
+        monkeypatch.setenv(name, value)
+    emu = emulator_thread(dialect="s3", objects=["src-bkt/obj=12MiB", "src-bkt/free=12MiB"])
+    emu.call(lambda: emu.emulator.store.create_bucket("dst-bkt"))
+    path = tmp_path / "state.db"
+    with Journal(path) as j:
+        held, free = (
+            j.create_job(
+                source=f"s3://src-bkt/{key}",
+                destination=f"s3://dst-bkt/{key}",
+                source_size=12 * MiB,
+                source_etag=None,
+                source_version=None,
+                plan=PlanRecord(5 * MiB, 3, 1, "copy"),
+                options={"endpoint_url": emu.url, "concurrency": 4},
+            )
+            for key in ("obj", "free")
+        )
+        j.set_upload(held.id, "UPLOAD-OF-THE-OTHER-PROCESS")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(path), str(held.id)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        status = main(["resume", "--journal", str(path), "--json"])
+        doc = json.loads(capsys.readouterr().out)
+        assert status == 1
+        busy = f"job {held.id} is running in process {holder.pid}"
+        first, second = doc["jobs"]
+        assert (first["job"], first["status"], first["error"]["type"]) == (
+            held.id,
+            "failed",
+            "JobBusy",
+        )
+        assert first["error"]["message"] == busy and first["source"] == "s3://src-bkt/obj"
+        assert (second["job"], second["status"]) == (free.id, "completed")
+        assert emu.call(lambda: emu.emulator.store.get("dst-bkt", "free").size) == 12 * MiB
+        with Journal(path) as j:  # the held job is left exactly as it was
+            (job,) = j.unfinished_jobs()
+            assert (job.id, job.state, job.upload_id) == (
+                held.id,
+                "running",
+                "UPLOAD-OF-THE-OTHER-PROCESS",
+            )
+        assert main(["resume", "--journal", str(path)]) == 1  # the text report names it too
+        err = capsys.readouterr().err
+        assert err == (
+            f"partcopy: job {held.id} s3://src-bkt/obj -> s3://dst-bkt/obj not resumed: "
+            f"{busy} (left to it)\n"
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+        assert holder.stdout is not None
+        holder.stdout.close()
+
+
+def test_copier_resume_reports_a_job_another_process_runs_instead_of_raising(
+    running_job: tuple[Path, int, subprocess.Popen[str]],
+) -> None:
+    path, job_id, holder = running_job
+    store = new_store()
+
+    async def run() -> Any:
+        async with Copier(transport=MemoryTransport(store), journal=path, sleep=no_sleep) as c:
+            return await c.resume()
+
+    (outcome,) = anyio.run(run)
+    assert outcome.job_id == job_id and outcome.result is None
+    assert isinstance(outcome.error, JobBusy)
+    assert str(outcome.error) == f"job {job_id} is running in process {holder.pid}"
+    assert store.open_uploads() == 0  # nothing was sent for it
 
 
 def test_the_lock_of_a_process_that_is_gone_is_free(

@@ -2,7 +2,9 @@
 
 ``resume`` rebuilds every unfinished job of a journal from what the journal holds
 (endpoints, mode, plan; credentials from the environment) and finishes it.
-Exit status: 0 done; 1 a job failed; 2 bad input, before any request.
+Exit status: 0 done; 1 a job failed, or was not resumed because another live process runs
+it (the others still are; it is reported, named, with that process); 2 bad input, before
+any request.
 """
 
 from __future__ import annotations
@@ -112,8 +114,10 @@ async def _resume(args: argparse.Namespace, journal: Journal) -> list[ResumeOutc
                 result = await run_journaled(
                     job, hooks, record=record, restart_on_change=args.restart_on_change
                 )
-            except JobBusy:
-                raise  # exit 2: another process runs it, nothing of this run is its outcome
+            except JobBusy as exc:  # another live process runs it: left to it, reported
+                outcomes.append(
+                    ResumeOutcome(record.id, record.source, record.destination, None, exc, record)
+                )
             except PartcopyError as exc:
                 left = journal.job(record.id)  # what the journal keeps now
                 outcomes.append(
@@ -130,7 +134,8 @@ async def _resume(args: argparse.Namespace, journal: Journal) -> list[ResumeOutc
 
 
 def run_resume(args: argparse.Namespace) -> int:
-    """The ``resume`` handler: 0 all done, 1 a job failed, 2 bad input or journal."""
+    """The ``resume`` handler: 0 all done, 1 a job failed or is held by another process,
+    2 bad input or journal."""
     try:
         configure_logging(args.log_level)
         check_identity_flags(args)
@@ -171,6 +176,11 @@ def run_resume(args: argparse.Namespace) -> int:
                     f"resumed {o.source} -> {o.destination}: {r.bytes} bytes, {r.parts} "
                     f"part(s), etag {r.etag}, {r.seconds:.2f}s\n"
                 )
+            elif isinstance(o.error, JobBusy):
+                sys.stderr.write(
+                    f"partcopy: job {o.job_id} {o.source} -> {o.destination} not resumed: "
+                    f"{o.error} (left to it)\n"
+                )
             else:
                 sys.stderr.write(
                     f"partcopy: resume of {o.source} -> {o.destination} failed: "
@@ -178,7 +188,15 @@ def run_resume(args: argparse.Namespace) -> int:
                 )
     if not failed:
         return 0
-    return max(e.exit_status if isinstance(e, PartcopyError) else 1 for e in _errors(failed))
+    return max(_exit_status(e) for e in _errors(failed))
+
+
+def _exit_status(error: BaseException) -> int:
+    """A job another process runs was not resumed: 1, as a failed one (not bad input: the
+    other jobs went ahead), whatever ``JobBusy`` is for a ``cp`` on that job alone."""
+    if isinstance(error, JobBusy):
+        return 1
+    return error.exit_status if isinstance(error, PartcopyError) else 1
 
 
 def _errors(outcomes: list[ResumeOutcome]) -> list[BaseException]:

@@ -317,7 +317,7 @@ async def run_journaled(
         finally:
             hooks.release()
             journal.flush()
-    journal.locks.acquire(record.id)  # JobBusy (exit 2) while another process runs it
+    journal.locks.acquire(record.id)  # JobBusy while another process runs it
     try:
         resume = await prepare_resume(job, journal, record, restart_on_change=restart_on_change)
         if isinstance(resume, CopyResult):
@@ -379,7 +379,8 @@ async def resume_all(
 ) -> list[ResumeOutcome]:
     """Resume every unfinished job of ``journal`` through ``copier``, one after another.
 
-    A failing job does not stop the others; each outcome carries its result or error.
+    A failing job does not stop the others; each outcome carries its result or error. A
+    job another live process runs is left to it: its outcome is that ``JobBusy``.
     """
     outcomes: list[ResumeOutcome] = []
     for record in journal.unfinished_jobs():
@@ -388,8 +389,10 @@ async def resume_all(
             result = await run_journaled(
                 job, hooks, record=record, restart_on_change=restart_on_change
             )
-        except JobBusy:
-            raise  # another live process runs this job: not an outcome of this run
+        except JobBusy as exc:  # nothing was sent for it: the journal has it as it was
+            outcomes.append(
+                ResumeOutcome(record.id, record.source, record.destination, None, exc, record)
+            )
         except Exception as exc:
             left = journal.job(record.id)
             outcomes.append(
