@@ -253,6 +253,85 @@ def test_the_bucket_list_is_asked_of_the_service_endpoint_never_a_bucket_host(
     assert requests == [("GET", f"http://{endpoint}/", host.format(endpoint=endpoint))]
 
 
+VIRTUAL_ON_IP = [("s3", "s3"), ("obs", "obs"), ("qingstor", "qs")]
+
+
+@pytest.mark.parametrize(("dialect", "scheme"), VIRTUAL_ON_IP, ids=[d for d, _ in VIRTUAL_ON_IP])
+def test_virtual_addressing_on_an_ip_endpoint_lists_buckets_and_refuses_a_bucket(
+    emulator_thread: Callable[..., EmulatorThread],
+    env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    dialect: str,
+    scheme: str,
+) -> None:
+    """The bucket list names no bucket, so no bucket host: virtual addressing on an IP
+    address does not stand in its way. A bucket's listing still is refused, exit 2 in one
+    line before any request."""
+    emu = emulator_thread(dialect=dialect, objects=["a-bkt/k=1"])
+    common = ["--endpoint-url", emu.url, "--region", "ap-test-1", "--addressing-style", "virtual"]
+    assert main(["ls", f"{scheme}://", *common]) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out.split()[-1:] == ["a-bkt"]
+    before = emu.call(emu.emulator.stats).requests
+    assert main(["ls", f"{scheme}://a-bkt/", *common]) == 2
+    out, err = capsys.readouterr()
+    address = emu.url.split("//")[1].rsplit(":", 1)[0]
+    refusal = f"virtual addressing needs a DNS name endpoint, not the address {address}"
+    assert (out, err) == ("", f"partcopy: error: {refusal}\n")
+    assert emu.call(emu.emulator.stats).requests == before
+
+
+def test_a_copier_that_listed_buckets_still_refuses_a_bucket_on_virtual_ip(
+    emulator_thread: Callable[..., EmulatorThread],
+) -> None:
+    """One ``Copier``: the endpoint its bucket list resolved is not a pass for buckets."""
+    from partcopy import Copier
+    from partcopy.errors import ConfigError
+
+    emu = emulator_thread(dialect="s3", objects=["a-bkt/k=1", "b-bkt/k=1"])
+    creds = {"PARTCOPY_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY}
+    creds["PARTCOPY_SECRET_ACCESS_KEY"] = DEFAULT_SECRET_KEY
+
+    async def main_() -> list[str]:
+        async with Copier(endpoint_url=emu.url, addressing_style="virtual", env=creds) as c:
+            names = [b.name async for b in c.list_buckets("s3")]
+            sent = emu.call(emu.emulator.stats).requests
+            with pytest.raises(ConfigError, match="DNS name endpoint"):
+                await c.copy("s3://a-bkt/k", "s3://b-bkt/k")
+            assert emu.call(emu.emulator.stats).requests == sent
+            return names
+
+    assert asyncio.run(main_()) == ["a-bkt", "b-bkt"]
+
+
+def test_a_destination_refused_virtual_on_ip_stops_the_copy_before_the_source_is_asked(
+    emulator_thread: Callable[..., EmulatorThread],
+    env: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> None:
+    """Path style for the source's profile, virtual for the destination's, one IP
+    endpoint: the copy is refused before its first request (the source's HEAD)."""
+    from partcopy import Copier
+    from partcopy.errors import ConfigError
+
+    emu = emulator_thread(dialect="s3", objects=["a-bkt/k=1", "b-bkt/x=1"])
+    config = tmp_path / "config"
+    keys = f"aws_access_key_id = {DEFAULT_ACCESS_KEY}\naws_secret_access_key = {DEFAULT_SECRET_KEY}"
+    config.write_text(
+        f"[profile src]\nregion = us-east-1\n{keys}\ns3 =\n    addressing_style = path\n"
+        f"[profile dst]\nregion = us-east-1\n{keys}\ns3 =\n    addressing_style = virtual\n"
+    )
+    env.setenv("AWS_CONFIG_FILE", str(config))
+
+    async def main_() -> None:
+        async with Copier(endpoint_url=emu.url, src_profile="src", dst_profile="dst") as c:
+            with pytest.raises(ConfigError, match="DNS name endpoint"):
+                await c.copy("s3://a-bkt/k", "s3://b-bkt/k")
+
+    before = emu.call(emu.emulator.stats).requests
+    asyncio.run(main_())
+    assert emu.call(emu.emulator.stats).requests == before
+
+
 # --- the CLI ------------------------------------------------------------------------
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from partcopy.errors import ConfigError
@@ -11,8 +13,10 @@ from partcopy.transports.address import (
     Endpoint,
     HostHeader,
     Located,
+    NoBucketHost,
     PathStyle,
     PerBucket,
+    bucket_host_refusal,
     quote_key,
     s3_addressing,
 )
@@ -64,12 +68,28 @@ def test_auto_addressing_is_virtual_only_on_the_providers_own_endpoints() -> Non
 def test_virtual_addressing_refuses_an_ip_address_endpoint(
     dialect: Dialect, url: str, address: str
 ) -> None:
+    """Every bucket's request is refused before it is sent (nothing listens on these
+    ports, nor is 10.0.0.7 reached: a request sent would fail otherwise); the bucket list,
+    which names no bucket, is not refused."""
     creds = Credentials("AK", "SK")
-    with pytest.raises(ConfigError) as caught:
-        make_transport(dialect, url, "r1", creds, addressing="virtual")
-    assert str(caught.value) == (
-        f"virtual addressing needs a DNS name endpoint, not the address {address}"
-    )
+    message = f"virtual addressing needs a DNS name endpoint, not the address {address}"
+    assert str(bucket_host_refusal(url, "virtual")) == message
+    assert bucket_host_refusal(url, "path") is None
+    assert bucket_host_refusal("http://minio.internal:9000", "virtual") is None
+
+    async def main() -> None:
+        transport = make_transport(dialect, url, "r1", creds, addressing="virtual")
+        try:
+            with pytest.raises(ConfigError) as caught:
+                await transport.head("a-bkt", "k")
+            assert str(caught.value) == message
+        finally:
+            await transport.aclose()
+
+    asyncio.run(main())
+    service = NoBucketHost(Endpoint.parse(url))
+    with pytest.raises(ConfigError, match="DNS name endpoint"):
+        service.locate("a-bkt", "")
     for style in ("auto", "path"):  # IP endpoints keep path style
         make_transport(dialect, url, "r1", creds, addressing=style)
     local = s3_addressing(Endpoint.parse("http://localhost:9000"), "virtual")

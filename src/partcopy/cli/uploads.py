@@ -35,6 +35,7 @@ from partcopy.engine.orphans import (
 from partcopy.engine.retry import Retrier, RetryPolicy
 from partcopy.errors import PartcopyError, UsageError
 from partcopy.transports import make_transport
+from partcopy.transports.address import bucket_host_refusal
 from partcopy.transports.base import UploadInfo
 from partcopy.transports.network import Network, resolve_network
 from partcopy.units import parse_duration
@@ -101,7 +102,7 @@ class _DryRun:
 def _config(
     args: argparse.Namespace, loc: PrefixLocation, network: Network | None
 ) -> EndpointConfig:
-    return resolve_endpoint(
+    config = resolve_endpoint(
         SCHEMES[loc.scheme],
         endpoint_url=args.endpoint_url,
         region=args.region,
@@ -109,6 +110,10 @@ def _config(
         addressing=args.addressing_style,
         network=network,
     )
+    refusal = bucket_host_refusal(config.endpoint_url, config.addressing)
+    if refusal is not None and config.dialect != "cos":  # every upload is in a bucket
+        raise refusal
+    return config
 
 
 async def _uploads(

@@ -45,9 +45,10 @@ from partcopy.engine.parts import Endpoint, PartOperation
 from partcopy.engine.relay import relay_operation
 from partcopy.engine.result import CopyResult
 from partcopy.engine.retry import Retrier, RetryHook, RetryPolicy, Sleep
-from partcopy.errors import CopyError, UsageError
+from partcopy.errors import ConfigError, CopyError, UsageError
 from partcopy.providers import SCHEMES, Provider, default_provider
 from partcopy.transports import make_transport
+from partcopy.transports.address import bucket_host_refusal
 from partcopy.transports.base import (
     BucketInfo,
     ListedObject,
@@ -181,6 +182,9 @@ class Copier:
         self._env = env
         self._endpoints: dict[_EndpointKey, Endpoint] = {}
         self._resolved: dict[tuple[Role, str, str], tuple[Endpoint, _EndpointKey]] = {}
+        self._no_buckets: dict[tuple[Role, str, str], ConfigError] = {}
+        """Endpoints that can address no bucket (virtual addressing on an IP address):
+        refused for every bucket's request before it is sent, not for ListBuckets."""
         self._owned: list[Transport] = []
         self._unresolved: list[CredentialProvider] = []
         self._session: aiohttp.ClientSession | None = None
@@ -296,11 +300,14 @@ class Copier:
         # Resolved once per role, dialect and row: a bulk run reads the environment and
         # checks the endpoint URL once, not once per object.
         row = provider or default_provider(location.dialect)
-        known = self._resolved.get((role, location.dialect, row.name))
-        if known is not None:
-            return known
-        resolved = self._resolve_endpoint(location, role, row)
-        self._resolved[(role, location.dialect, row.name)] = resolved
+        which = (role, location.dialect, row.name)
+        resolved = self._resolved.get(which)
+        if resolved is None:
+            resolved = self._resolve_endpoint(location, role, row)
+            self._resolved[which] = resolved
+        refusal = self._no_buckets.get(which)
+        if refusal is not None and location.bucket:  # bucket-less: the service endpoint
+            raise ConfigError(str(refusal))
         return resolved
 
     def _resolve_endpoint(
@@ -314,6 +321,10 @@ class Copier:
                 self._endpoints[key] = Endpoint(injected, self._limiters.get(name))
             return self._endpoints[key], key
         config = self._config(location, role, provider)
+        if self._factory is None and config.dialect != "cos":  # cos: the Host header only
+            refusal = bucket_host_refusal(config.endpoint_url, config.addressing)
+            if refusal is not None:
+                self._no_buckets[(role, location.dialect, provider.name)] = refusal
         key = config.key
         if key not in self._endpoints:
             factory = self._factory or default_transport

@@ -20,9 +20,11 @@ __all__ = [
     "Endpoint",
     "HostHeader",
     "Located",
+    "NoBucketHost",
     "PathStyle",
     "PerBucket",
     "VirtualHost",
+    "bucket_host_refusal",
     "quote_key",
     "s3_addressing",
     "service_root",
@@ -164,6 +166,19 @@ class HostHeader:
 
 
 @dataclass(frozen=True, slots=True)
+class NoBucketHost:
+    """Virtual-host addressing asked for on an IP-address endpoint: no bucket can be
+    addressed (``ConfigError`` from ``locate``, before the request is sent), while a
+    request that names no bucket (ListBuckets) still goes to the service endpoint."""
+
+    endpoint: Endpoint
+
+    def locate(self, bucket: str, key: str) -> Located:
+        self.endpoint.check_virtual()
+        raise AssertionError("check_virtual refuses every IP endpoint")  # pragma: no cover
+
+
+@dataclass(frozen=True, slots=True)
 class PerBucket:
     """Virtual-host addressing for DNS-safe buckets, path style for the rest."""
 
@@ -188,9 +203,25 @@ def s3_addressing(
     provider's own public endpoints (``own``) and path style on any custom endpoint (MinIO,
     Ceph, SeaweedFS behind internal DNS); ``virtual`` asks for it everywhere. Buckets that
     cannot be a host name go path style whatever the style. ``virtual`` on an IP address
-    is a ``ConfigError`` (before any request)."""
+    addresses no bucket (:class:`NoBucketHost`; :func:`bucket_host_refusal` says so before
+    any request)."""
     if style == "path" or (style == "auto" and (not own or endpoint.is_ip_or_local)):
         return PathStyle(endpoint, encode)
-    if style == "virtual":
-        endpoint.check_virtual()
+    if style == "virtual" and endpoint.is_ip:
+        return NoBucketHost(endpoint)
     return PerBucket(endpoint, encode)
+
+
+def bucket_host_refusal(endpoint_url: str | None, style: str | None) -> ConfigError | None:
+    """Why no bucket can be addressed on ``endpoint_url`` in ``style`` (virtual-host
+    addressing on an IP address: ``bucket.127.0.0.1`` is no name DNS could answer), or
+    None. Callers raise it before a bucket's first request; a request naming no bucket
+    (ListBuckets) goes to the service endpoint and is not refused. Not for ``cos://``,
+    whose custom endpoints carry the bucket in the Host header alone."""
+    if style != "virtual" or endpoint_url is None:
+        return None
+    try:
+        Endpoint.parse(endpoint_url).check_virtual()
+    except ConfigError as exc:
+        return exc
+    return None

@@ -14,8 +14,10 @@ from partcopy.errors import ConfigError, UsageError
 from partcopy.providers import Provider, default_provider
 from partcopy.transports._common import Clock, assemble, default_endpoint, utc_now
 from partcopy.transports.address import (
+    Addressing,
     AddressingStyle,
     Endpoint,
+    NoBucketHost,
     PathStyle,
     VirtualHost,
     quote_key,
@@ -97,6 +99,13 @@ class QingStorSigner:
         )
 
 
+def _virtual(endpoint: Endpoint) -> Addressing:
+    """Buckets in the host name; none at all on an IP address (``NoBucketHost``)."""
+    if endpoint.is_ip:
+        return NoBucketHost(endpoint)
+    return VirtualHost(endpoint, qingstor.encode_path)
+
+
 def make_qingstor_transport(
     endpoint_url: str | None,
     region: str,
@@ -118,7 +127,7 @@ def make_qingstor_transport(
     return assemble(
         QINGSTOR_SPEC,
         # QingStor's tools address path style unless virtual hosts are asked for.
-        VirtualHost(endpoint.check_virtual(), qingstor.encode_path)
+        _virtual(endpoint)
         if addressing == "virtual"
         else PathStyle(endpoint, qingstor.encode_path),
         QingStorSigner(signing, clock),
