@@ -388,3 +388,79 @@ def test_ctrl_c_says_at_once_that_it_aborts_the_upload_and_a_second_leaves_it_op
         f"partcopy: interrupted; the abort of the upload {upload.upload_id} of s3://dst/big "
         "was cut short: it may be left open (partcopy uploads list s3://dst/big shows it)"
     )
+
+
+RUNS = {
+    "bulk": ["bulk", "{manifest}", "--workers", "1"],
+    "cp-recursive": ["cp", "--recursive", "s3://src/d/", "s3://dst/d/", "--workers", "1"],
+    "sync": ["sync", "s3://src/d/", "s3://dst/d/", "--workers", "1"],
+}
+
+
+@pytest.mark.parametrize("command", list(RUNS))
+def test_ctrl_c_in_a_run_of_many_says_once_that_it_aborts_the_open_uploads(
+    command: str, tmp_path: Any
+) -> None:
+    """Three objects in flight, their parts stalled: the first Ctrl-C is answered at once,
+    in one line for the run (not one per object), while the three aborts are sent; the
+    last line says what they left."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from partcopy.emulator.auth import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
+    from partcopy.emulator.thread import EmulatorThread
+
+    env = {
+        **os.environ,
+        "PARTCOPY_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY,
+        "PARTCOPY_SECRET_ACCESS_KEY": DEFAULT_SECRET_KEY,
+    }
+    keys = ["d/a", "d/b", "d/c"]
+    objects = [f"src/{key}=24MiB" for key in keys]
+    with EmulatorThread(dialect="s3", objects=objects, faults=["delay:1.0:120s@copy_part"]) as emu:
+        emu.call(lambda: emu.emulator.store.create_bucket("dst"))
+
+        def ops(name: str) -> int:
+            return emu.call(lambda: emu.emulator.stats().ops.get(name, 0))
+
+        manifest = tmp_path / "m.jsonl"
+        manifest.write_text(
+            "".join(
+                json.dumps({"src": f"s3://src/{k}", "dst": f"s3://dst/{k}"}) + "\n" for k in keys
+            )
+        )
+        args = [a.format(manifest=manifest) for a in RUNS[command]]
+        args += ["--endpoint-url", emu.url, "--part-size", "8MiB", "--concurrency", "4"]
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CTRL_C_ENTRY, *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            assert proc.stderr is not None
+            while ops("create") < len(keys) or ops("copy_part") < len(keys):
+                assert proc.poll() is None, proc.communicate()
+                time.sleep(0.005)
+            proc.send_signal(signal.SIGINT)
+            said = _read_until(proc.stderr, b"leaves them open\n", deadline=30)
+            _, rest = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        left = emu.call(lambda: emu.emulator.store.open_uploads())
+        aborts = ops("abort")
+    assert said.decode().splitlines() == [
+        "partcopy: interrupted; aborting the open uploads of this run (each waits up to 60s "
+        "for the store); Ctrl-C again stops waiting and leaves them open"
+    ]
+    assert proc.returncode == 130, rest
+    assert (left, aborts) == (0, len(keys))
+    lines = rest.decode().splitlines()
+    assert "aborting" not in rest.decode()  # once per run
+    assert lines[-1] == f"partcopy: interrupted; {len(keys)} open upload(s) aborted"

@@ -29,7 +29,7 @@ from partcopy.cli.common import (
     report_summary,
     warn_insecure,
 )
-from partcopy.cli.interrupts import sigterm_as_sigint
+from partcopy.cli.interrupts import AbortNotice, sigterm_as_sigint
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.cli.prefixflags import add_workers_flags
 from partcopy.engine.bulk import BulkOptions, CopierSettings, bulk_copy, check_manifest
@@ -209,6 +209,7 @@ def run_bulk_command(args: argparse.Namespace) -> int:
     warn_insecure(args)
     bar = None if args.json or args.quiet or not sys.stderr.isatty() else _Progress()
     invalid = _InvalidLines(bar)
+    notice = AbortNotice()  # on Ctrl-C: once, that the open uploads are being aborted
     try:
         with sigterm_as_sigint():  # `kill PID` aborts (or, journaled, keeps) as Ctrl-C does
             if args.dask is not None:
@@ -217,9 +218,9 @@ def run_bulk_command(args: argparse.Namespace) -> int:
                     invalid.read_report(args.report)
             elif bar is not None:
                 with bar.progress:
-                    summary = anyio.run(_local, args, options, settings, invalid, workers)
+                    summary = anyio.run(_local, args, options, settings, invalid, workers, notice)
             else:
-                summary = anyio.run(_local, args, options, settings, invalid, workers)
+                summary = anyio.run(_local, args, options, settings, invalid, workers, notice)
     except UsageError as exc:
         return fail_usage(exc)
     except PartcopyError as exc:
@@ -228,7 +229,7 @@ def run_bulk_command(args: argparse.Namespace) -> int:
         sys.stderr.write(f"partcopy: bulk run failed: {type(exc).__name__}: {exc}\n")
         return 1
     except KeyboardInterrupt:
-        return interrupted(args)
+        return interrupted(args, notice)
     invalid.write(sys.stderr, summary.invalid)
     return report_summary(args, summary)
 
@@ -249,6 +250,7 @@ async def _local(
     settings: CopierSettings,
     on_outcome: Callable[[ObjectOutcome], None],
     workers: int,
+    notice: AbortNotice | None = None,
 ) -> BulkSummary:
     if workers > 1:
         from partcopy.scale.workers import run_bulk_workers
@@ -271,4 +273,5 @@ async def _local(
         journal=args.journal,
         report=args.report,
         on_outcome=on_outcome,
+        on_event=notice,
     )

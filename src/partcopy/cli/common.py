@@ -19,6 +19,7 @@ from partcopy.providers import PROVIDERS
 from partcopy.units import parse_size
 
 if TYPE_CHECKING:
+    from partcopy.cli.interrupts import AbortNotice
     from partcopy.engine.report import BulkSummary
     from partcopy.engine.settings import CopierSettings
 
@@ -143,12 +144,16 @@ def fail_usage(exc: PartcopyError) -> int:
     return exc.exit_status
 
 
-def interrupted(args: argparse.Namespace) -> int:
-    """Say a bulk or prefix run was interrupted (and how to resume it), as one JSON object
-    too with ``--json``; exit status 128 + the signal (130 Ctrl-C, 143 SIGTERM)."""
+def interrupted(args: argparse.Namespace, notice: AbortNotice | None = None) -> int:
+    """Say a bulk or prefix run was interrupted (and how to resume it, or what its aborts
+    left), as one JSON object too with ``--json``; exit status 128 + the signal (130
+    Ctrl-C, 143 SIGTERM)."""
     from partcopy.cli.interrupts import interrupt_exit_status
 
     hint = " (rerun with the same --journal to resume)" if args.journal else ""
+    left = notice.outcome() if notice is not None else None
+    if left is not None:
+        hint += f"; {left}"
     if args.json:
         failed_json("KeyboardInterrupt", f"interrupted{hint}")
     sys.stderr.write(f"partcopy: interrupted{hint}\n")

@@ -36,7 +36,7 @@ from partcopy.cli.common import (
     warn_insecure,
 )
 from partcopy.cli.fidelity import prefix_fidelity
-from partcopy.cli.interrupts import sigterm_as_sigint
+from partcopy.cli.interrupts import AbortNotice, sigterm_as_sigint
 from partcopy.cli.logs import LEVELS, configure_logging
 from partcopy.cli.prefixflags import FilterAction, add_filter_flags, add_prefix_flags
 from partcopy.engine.bulk import BulkOptions, CopierSettings
@@ -215,15 +215,16 @@ def run_prefix_command(args: argparse.Namespace) -> int:
         return fail_usage(exc)
     warn_insecure(args)
     bar = None if args.json or args.quiet or not sys.stderr.isatty() else _Progress()
+    notice = AbortNotice()  # on Ctrl-C: once, that the open uploads are being aborted
     try:
         with sigterm_as_sigint():  # `kill PID` aborts (or, journaled, keeps) as Ctrl-C does
             if args.dask is not None and not options.dry_run:
                 summary = _run_dask(args, source, destination, options)
             elif bar is not None:
                 with bar.progress:
-                    summary = anyio.run(_run, args, source, destination, options, bar)
+                    summary = anyio.run(_run, args, source, destination, options, bar, notice)
             else:
-                summary = anyio.run(_run, args, source, destination, options, None)
+                summary = anyio.run(_run, args, source, destination, options, None, notice)
     except UsageError as exc:
         return fail_usage(exc)
     except _Stopped as stopped:
@@ -231,7 +232,7 @@ def run_prefix_command(args: argparse.Namespace) -> int:
     except PartcopyError as exc:
         return _failed(args, exc, BulkSummary())
     except KeyboardInterrupt:
-        return interrupted(args)
+        return interrupted(args, notice)
     return report_summary(args, summary)
 
 
@@ -253,6 +254,7 @@ async def _run(
     destination: PrefixLocation,
     options: PrefixOptions,
     bar: _Progress | None,
+    notice: AbortNotice | None = None,
 ) -> BulkSummary:
     settings, bulk = _settings(args)
     printing = options.dry_run and not (args.json or args.quiet)
@@ -270,6 +272,7 @@ async def _run(
         report = ReportWriter(stream)
         async with settings.copier(
             ledger.journal if ledger is not None else None,
+            on_event=notice,
             restart_on_change=getattr(args, "restart_on_change", False),  # cp --recursive
         ) as copier:
             run = run_prefix(

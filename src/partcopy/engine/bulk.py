@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable
 
 from partcopy.engine.bulkrun import BulkOptions, BulkRun, ObjectCopier, check_manifest, run_bulk
+from partcopy.engine.events import EventCallback
 from partcopy.engine.ledger import BulkLedger
 from partcopy.engine.report import BulkSummary, ObjectOutcome, ReportWriter, open_report
 from partcopy.engine.settings import CopierSettings
@@ -34,10 +35,12 @@ async def bulk_copy(
     report: str | os.PathLike[str] | None = None,
     shard: tuple[int, int] = (0, 1),
     on_outcome: Callable[[ObjectOutcome], None] | None = None,
+    on_event: EventCallback | None = None,
 ) -> BulkSummary:
     """A whole bulk run from files: the manifest, a journal to resume with, a report.
 
-    Opens (and closes) the ledger, the report and a ``Copier`` built from ``settings``.
+    Opens (and closes) the ledger, the report and a ``Copier`` built from ``settings``
+    (``on_event`` hears every object's events).
     Unusable files are a ``UsageError`` before any request.
     """
     settings = settings or CopierSettings()
@@ -46,7 +49,8 @@ async def bulk_copy(
     stream = None
     try:
         stream = open_report(report) if report is not None else None
-        async with settings.copier(ledger.journal if ledger is not None else None) as copier:
+        kept_in = ledger.journal if ledger is not None else None
+        async with settings.copier(kept_in, on_event=on_event) as copier:
             return await run_bulk(
                 manifest,
                 copier,

@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
 import anyio
 import anyio.lowlevel
@@ -189,11 +189,15 @@ class BulkRun:
         """Copy one object; a failure is an outcome, never an exception."""
         retries = 0
         src, dst = entry.locations or (entry.src, entry.dst)
+        # A copy's own callback replaces the Copier's: hand it every event still.
+        forward = cast("EventCallback | None", getattr(self.copier, "on_event", None))
 
         def count(event: Event) -> None:
             nonlocal retries
             if isinstance(event, PartRetried):
                 retries += 1
+            if forward is not None:
+                forward(event)
 
         async def attempt(mode: Mode) -> CopyResult:
             return await self.copier.copy(
