@@ -354,6 +354,8 @@ def test_listed_keys_are_never_reparsed_from_url_text(
 def test_a_dask_run_refuses_what_a_manifest_url_cannot_carry(
     creds: None, emulator_thread: StartEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A tab cannot travel in a manifest URL; a key holding ``?versionId=`` can (its URL
+    ends with an empty mark)."""
     emu = emulator_thread(dialect="s3")
     put(emu, [("src", f"tree/{key}", 10) for key in (*ODD_KEYS, "plain")])
     emu.call(lambda: emu.emulator.store.create_bucket("dst"))
@@ -364,8 +366,26 @@ def test_a_dask_run_refuses_what_a_manifest_url_cannot_carry(
     with local_client(1, processes=False) as client:
         assert cli([*argv, "--dask", client.scheduler.address]) == 1
     summary = json.loads(capsys.readouterr().out)
-    assert (summary["ok"], summary["failed"]) == (1, 2)
-    assert emu.call(lambda: emu.emulator.store.keys("dst")) == ["copy/plain"]
+    assert (summary["ok"], summary["failed"]) == (2, 1)
+    stored = emu.call(lambda: emu.emulator.store.keys("dst"))
+    assert sorted(stored) == ["copy/plain", f"copy/{ODD_KEYS[0]}"]
+
+
+def test_cp_spells_a_key_that_holds_a_version_mark_with_an_empty_one_after_it(
+    creds: None, emulator_thread: StartEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``s3://src/v?versionId=abc?versionId=`` is the key ``v?versionId=abc`` itself, not
+    version ``abc`` of ``v``."""
+    emu = emulator_thread(dialect="s3")
+    put(emu, [("src", "v", 20), ("src", ODD_KEYS[0], 10), ("dst", "x", 1)])
+    common = ["--endpoint-url", emu.url, "--region", "ap-test-1", "--json"]
+    odd = f"{ODD_KEYS[0]}?versionId="
+    assert cli(["cp", f"s3://src/{odd}", f"s3://dst/{odd}", *common]) == 0
+    assert json.loads(capsys.readouterr().out)["bytes"] == 10
+    assert emu.call(lambda: emu.emulator.store.current("dst", ODD_KEYS[0]).size) == 10
+    # Without the empty mark it names a version of "v": one this store never had.
+    assert cli(["cp", f"s3://src/{ODD_KEYS[0]}", "s3://dst/y", *common]) == 1
+    assert json.loads(capsys.readouterr().out)["source"] == "s3://src/v?versionId=abc"
 
 
 def test_a_sync_settles_when_part_layouts_differ(

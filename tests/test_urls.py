@@ -22,6 +22,12 @@ from partcopy.urls import Location, parse_url
         ("s3://bkt/key?versionId=3HL4kqtJ", Location("s3", "bkt", "key", "3HL4kqtJ")),
         ("s3://bkt/dir/", Location("s3", "bkt", "dir/")),
         ("s3://bkt/what?is=this", Location("s3", "bkt", "what?is=this")),
+        ("s3://bkt/50%3F.txt", Location("s3", "bkt", "50%3F.txt")),  # no percent-decoding
+        # A key holding "?versionId=": an empty mark ends it, or a version follows it.
+        ("s3://bkt/a?versionId=x?versionId=", Location("s3", "bkt", "a?versionId=x")),
+        ("s3://bkt/a?versionId=x/y?versionId=", Location("s3", "bkt", "a?versionId=x/y")),
+        ("s3://bkt/a?versionId=?versionId=", Location("s3", "bkt", "a?versionId=")),
+        ("s3://bkt/a?versionId=x?versionId=V1", Location("s3", "bkt", "a?versionId=x", "V1")),
     ],
 )
 def test_valid_urls(url: str, expected: Location) -> None:
@@ -53,6 +59,7 @@ def test_dialect_of_each_scheme() -> None:
         ("s3://192.168.1.1/key", "'192.168.1.1'"),
         ("s3://" + "b" * 64 + "/key", "b" * 64),
         ("s3://bkt/key?versionId=", "version id"),
+        ("s3://bkt/a?versionId=x/y", "'s3://bkt/a?versionId=x/y?versionId='"),
         ("s3://bkt/line\nbreak", "control characters"),
         ("s3://bkt/" + "k" * 1025, "1025 bytes"),
         ("s3://bkt/" + "é" * 513, "1026 bytes"),
@@ -78,7 +85,8 @@ _key_chars = st.characters(min_codepoint=0x20, exclude_categories=("Cs",)).filte
 @given(
     scheme=st.sampled_from(["s3", "obs", "cos", "qs"]),
     bucket=st.from_regex(r"\A[a-z0-9][a-z0-9-]{1,20}[a-z0-9]\Z"),
-    key=st.text(_key_chars, min_size=1, max_size=60).filter(lambda k: "?versionId=" not in k),
+    key=st.text(_key_chars, min_size=1, max_size=60)
+    | st.lists(st.text(_key_chars, max_size=8), min_size=2, max_size=4).map("?versionId=".join),
     version=st.none() | st.from_regex(r"\A[A-Za-z0-9._-]{1,30}\Z"),
 )
 def test_round_trip(scheme: str, bucket: str, key: str, version: str | None) -> None:

@@ -2,7 +2,11 @@
 
 Parsing is strict and happens before any request: a malformed URL, an unknown scheme, an
 invalid bucket name or a key longer than 1024 bytes is a ``UsageError`` naming the value.
-Keys are taken literally (no percent-decoding), as the stores' own CLIs do.
+Keys are taken literally (no percent-decoding: ``%3F`` is those three characters), as
+``aws s3 cp`` takes them; a ``?`` is part of the key too, except in the last
+``?versionId=`` of the URL, which names the version. A key that itself holds
+``?versionId=`` is written with an empty one after it (``s3://b/a?versionId=x?versionId=``
+is the current version of key ``a?versionId=x``); ``Location.url`` writes it so.
 """
 
 from __future__ import annotations
@@ -42,8 +46,12 @@ class Location:
 
     @property
     def url(self) -> str:
+        """The URL that ``parse_url`` reads back as this location."""
         text = f"{self.scheme}://{self.bucket}/{self.key}"
-        return text + (f"{_VERSION_MARK}{self.version_id}" if self.version_id else "")
+        if self.version_id:
+            return f"{text}{_VERSION_MARK}{self.version_id}"
+        # A key holding the mark would read as a version of a shorter key: end it here.
+        return text + _VERSION_MARK if _VERSION_MARK in self.key else text
 
     def __str__(self) -> str:
         return self.url
@@ -86,8 +94,14 @@ def parse_url(text: str) -> Location:
     mark = key.rfind(_VERSION_MARK)
     if mark >= 0:
         key, version_id = key[:mark], key[mark + len(_VERSION_MARK) :]
-        if not version_id or any(c in version_id for c in "?&/ "):
-            raise UsageError(f"invalid location {text!r}: bad version id {version_id!r}")
+        if not version_id and _VERSION_MARK in key:
+            version_id = None  # the empty mark that ends a key holding one
+        elif not version_id or any(c in version_id for c in "?&/ "):
+            raise UsageError(
+                f"invalid location {text!r}: bad version id {version_id!r} (a key that "
+                f"holds {_VERSION_MARK!r} is written with an empty one after it: "
+                f"{text + _VERSION_MARK!r})"
+            )
     if not slash or not key:
         raise UsageError(f"invalid location {text!r}: no object key after the bucket")
     if _CONTROL_RE.search(key):

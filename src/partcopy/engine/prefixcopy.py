@@ -189,7 +189,7 @@ class _PrefixRun:
         self.line = 0
 
     # Listed keys are carried as Locations, never re-parsed from URL text: a key may hold
-    # "?versionId=" (which a URL would read as a version of another key) or a tab.
+    # a tab, which no URL carries.
     def src_loc(self, relative: str) -> Location:
         return Location(self.source.scheme, self.source.bucket, self.source.prefix + relative)
 
@@ -260,7 +260,7 @@ class _PrefixRun:
                 error = ErrorInfo(
                     "UsageError",
                     f"the key {loc.key!r} cannot travel in a manifest URL (it holds a control "
-                    "character or '?versionId='): copy it without --dask",
+                    "character): copy it without --dask",
                 )
                 self.run.finish(ObjectOutcome(self.line, src.url, dst.url, "failed", error=error))
                 return
