@@ -555,13 +555,14 @@ class CopyJob:
         )
 
     def copy_source(self, info: ObjectInfo) -> CopySource:
-        """The source pinned to what HEAD saw: its ETag (If-Match) and version."""
+        """The source pinned to what HEAD saw: its ETag (If-Match), version and size."""
         return CopySource(
             bucket=self.source.bucket,
             key=self.source.key,
             version_id=self.source.version_id or _version(info.version_id),
             if_match=info.etag,
             sse_c=self.options.source_sse_c,
+            size=info.size,
         )
 
     def attributes(self, info: ObjectInfo) -> ObjectAttributes:

@@ -129,6 +129,13 @@ class CopySource:
     sse_c: SSECustomerKey | None = None
     host: str | None = None
     """For COS: the source bucket's host (``<bucket-appid>.cos.<region>.myqcloud.com``)."""
+    size: int | None = None
+    """The source's size, when known: a part copy of all of it is sent without a range
+    (S3 copies a byte range only from a source over 5 MiB)."""
+
+    def is_whole(self, first: int, last: int) -> bool:
+        """Whether ``first..last`` is the whole source (known ``size`` only)."""
+        return self.size is not None and first == 0 and last == self.size - 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -528,7 +528,8 @@ class HttpTransport:
         """Copy source bytes ``first..last`` into a part; an unproven 2xx is returned."""
         headers: dict[str, str] = {}
         self._source_headers(source, headers)
-        headers[self._h_copy_range] = f"bytes={first}-{last}"
+        if not source.is_whole(first, last):
+            headers[self._h_copy_range] = f"bytes={first}-{last}"
         self._sse_c(sse_c, self.spec.sse_c, headers)
         reply = await self._send(
             "PUT",

@@ -200,6 +200,7 @@ class MemoryTransport:
         sse_c: SSECustomerKey | None = None,
     ) -> PartResult:
         self._check_source(source)
+        whole = source.is_whole(first, last)  # sent without a range, as the HTTP transport
 
         def run() -> PartResult:
             with self.store.copy_in_flight():
@@ -211,8 +212,8 @@ class MemoryTransport:
                     source.bucket,
                     source.key,
                     src_version_id=source.version_id,
-                    first=first,
-                    last=last,
+                    first=None if whole else first,
+                    last=None if whole else last,
                     if_match=source.if_match,
                     src_sse_c_md5=_md5(source.sse_c),
                     sse_c_md5=_md5(sse_c),
