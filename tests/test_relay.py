@@ -18,7 +18,7 @@ from partcopy.engine.job import Mode
 from partcopy.engine.parts import Endpoint
 from partcopy.engine.relay import RelayPart, copy_or_relay, etag_is_md5, is_copy_refused
 from partcopy.engine.result import CopyResult
-from partcopy.errors import ConnectError, PartFailed, ServiceError, SourceChanged
+from partcopy.errors import ConnectError, PartFailed, ServiceError, SourceChanged, UsageError
 from partcopy.planners import RangeTask
 from partcopy.store.memory import MemoryStore
 from partcopy.transports.base import (
@@ -257,6 +257,105 @@ async def test_buffered_relay_sends_content_md5_when_the_etag_is_not_an_md5() ->
     expected = [base64.b64encode(hashlib.md5(c).digest()).decode() for c in chunks]
     assert sorted(recording.md5s) == sorted(expected)  # type: ignore[type-var]
     assert dst_bytes(dst) == data
+
+
+class HeldBytes:
+    """Counts the bytes a relay holds: from the start of a part's GET to the end of its
+    UploadPart, as the buffered relay keeps them; each UploadPart lets every other task run
+    first, so every part that may start has started."""
+
+    def __init__(self, src: Transport, dst: Transport) -> None:
+        self.src, self.dst = src, dst
+        self.held = self.peak = 0
+
+    def source(self) -> Transport:
+        outer = self
+
+        class Source:
+            def __getattr__(self, name: str) -> object:
+                return getattr(outer.src, name)
+
+            @asynccontextmanager
+            async def get_range(
+                self, bucket: str, key: str, first: int, last: int, **kw: object
+            ) -> AsyncIterator[AsyncIterator[bytes]]:
+                outer.held += last - first + 1
+                outer.peak = max(outer.peak, outer.held)
+                async with outer.src.get_range(bucket, key, first, last, **kw) as chunks:  # type: ignore[arg-type]
+                    yield chunks
+
+        return Source()  # type: ignore[return-value]
+
+    def destination(self) -> Transport:
+        outer = self
+
+        class Destination:
+            def __getattr__(self, name: str) -> object:
+                return getattr(outer.dst, name)
+
+            async def upload_part(self, *args: object, **kw: object) -> PartResult:
+                size = args[5]
+                assert isinstance(size, int)
+                await anyio.wait_all_tasks_blocked()
+                try:
+                    return await outer.dst.upload_part(*args, **kw)  # type: ignore[arg-type]
+                finally:
+                    outer.held -= size
+
+        return Destination()  # type: ignore[return-value]
+
+
+async def test_a_buffered_relay_holds_at_most_its_relay_buffer() -> None:
+    # 8 parts of 5 MiB at concurrency 16 would all be read into memory at once (40 MiB);
+    # a 10 MiB relay buffer lets two be held at a time, and the copy is still whole.
+    data = os.urandom(40 * MiB)
+    _src, dst, src_t, dst_t = stores(data)
+    held = HeldBytes(src_t, dst_t)
+    async with Copier(
+        transport=held.source(),
+        dst_transport=held.destination(),
+        sleep=no_sleep,
+        concurrency=16,
+        relay_buffer="10MiB",
+    ) as copier:
+        result = await copier.copy(
+            "s3://src-bkt/big.bin",
+            "cos://dst-1250000000/big.bin",
+            part_size="5MiB",
+            attributes=ObjectAttributes(sse="aws:kms"),
+        )
+        budget = copier.relay_buffer.statistics()
+    assert (result.mode, result.parts) == ("relay", 8)
+    assert dst_bytes(dst) == data
+    assert held.peak == 10 * MiB and held.held == 0
+    assert (budget.peak, budget.held, budget.waiting) == (10 * MiB, 0, 0)
+
+
+async def test_a_part_larger_than_the_relay_buffer_is_held_alone() -> None:
+    data = os.urandom(12 * MiB)
+    _src, dst, src_t, dst_t = stores(data)
+    held = HeldBytes(src_t, dst_t)
+    async with Copier(
+        transport=held.source(),
+        dst_transport=held.destination(),
+        sleep=no_sleep,
+        concurrency=4,
+        relay_buffer="1MiB",
+    ) as copier:
+        result = await copier.copy(
+            "s3://src-bkt/big.bin",
+            "cos://dst-1250000000/big.bin",
+            part_size="5MiB",
+            attributes=ObjectAttributes(sse="aws:kms"),
+        )
+    assert (result.mode, result.parts) == ("relay", 3)
+    assert dst_bytes(dst) == data
+    assert held.peak == 5 * MiB  # one part at a time, never two
+
+
+async def test_a_relay_buffer_below_one_byte_is_refused() -> None:
+    with pytest.raises(UsageError, match="invalid relay buffer 0"):
+        Copier(relay_buffer=0)
 
 
 async def test_relay_part_buffered_rejects_a_short_source() -> None:

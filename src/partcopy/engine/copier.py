@@ -28,6 +28,7 @@ from partcopy.config import (
     resolve_endpoint,
 )
 from partcopy.engine.adaptive import AdaptiveLimiters, ConcurrencySummary, LimiterStatistics
+from partcopy.engine.budget import DEFAULT_RELAY_BUFFER, ByteBudget
 from partcopy.engine.events import EventCallback, guarded
 from partcopy.engine.fidelity import FidelityOptions, check_fidelity
 from partcopy.engine.hedge import DEFAULT_HEDGE, HedgePolicy
@@ -94,6 +95,8 @@ class Copier:
     from the environment. ``transport``/``dst_transport`` inject ready transports (the
     memory store in tests); ``sleep`` and ``seed`` make retry schedules reproducible.
     ``hedge`` re-issues straggling part copies (``engine.hedge``); None turns it off.
+    ``relay_buffer`` (bytes or a size such as ``"256MiB"``, default 1 GiB) bounds what
+    relays that cannot stream (SSE-KMS, SSE-C, GCS destinations) hold in memory at once.
     """
 
     def __init__(
@@ -129,10 +132,16 @@ class Copier:
         ca_bundle: str | None = None,
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
+        relay_buffer: int | str | None = None,
     ) -> None:
         if isinstance(concurrency, bool) or concurrency < 1:
             raise UsageError(f"invalid concurrency {concurrency!r}: must be at least 1")
         self.concurrency = concurrency
+        self.relay_buffer = ByteBudget(
+            DEFAULT_RELAY_BUFFER
+            if relay_buffer is None
+            else parse_size(relay_buffer, what="relay buffer")
+        )
         self.verify_tls = verify_tls
         # Proxy, CA bundle and User-Agent: checked here, so bad values fail before requests.
         self.network = resolve_network(
@@ -318,7 +327,9 @@ class Copier:
             key: _EndpointKey = ("injected", id(injected))
             if key not in self._endpoints:
                 name = f"{injected.dialect} injected#{len(self._endpoints)}"
-                self._endpoints[key] = Endpoint(injected, self._limiters.get(name))
+                self._endpoints[key] = Endpoint(
+                    injected, self._limiters.get(name), relay_buffer=self.relay_buffer
+                )
             return self._endpoints[key], key
         config = self._config(location, role, provider)
         if self._factory is None and config.dialect != "cos":  # cos: the Host header only
@@ -332,7 +343,9 @@ class Copier:
             self._owned.append(transport)
             self._unresolved.append(config.credentials)
             name = f"{config.dialect} {config.endpoint_url or 'default'} {config.region or ''}"
-            self._endpoints[key] = Endpoint(transport, self._limiters.get(name.strip()))
+            self._endpoints[key] = Endpoint(
+                transport, self._limiters.get(name.strip()), relay_buffer=self.relay_buffer
+            )
         return self._endpoints[key], key
 
     # --- concurrency -------------------------------------------------------------------

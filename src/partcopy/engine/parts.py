@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from partcopy.engine.adaptive import AdaptiveLimiter
+from partcopy.engine.budget import ByteBudget
 from partcopy.planners import RangeTask
 from partcopy.transports.base import (
     CompleteResult,
@@ -34,6 +35,8 @@ class Endpoint:
     encrypts_by_default: dict[str, bool] = field(default_factory=dict)
     """Per bucket, what this run learned: whether a CopyObject that asked for no encryption
     came back encrypted (the bucket's default encryption) or not."""
+    relay_buffer: ByteBudget = field(default_factory=ByteBudget)
+    """What buffered relays into it may hold in memory at once (the copier's, shared)."""
 
 
 class PartOperation(Protocol):

@@ -13,7 +13,9 @@ Two ways to carry a part, chosen per job:
   chunks while their MD5 is computed; the returned ETag must equal it, else the part is
   unproven and retried. Memory per part in flight: one chunk.
 * **buffered** (otherwise): the range is read into one part-sized buffer, its MD5 sent as
-  Content-MD5 so the store itself rejects damaged bytes. Memory: concurrency × part size.
+  Content-MD5 so the store itself rejects damaged bytes. Memory: the copier's relay buffer
+  (``Copier(relay_buffer=...)``, 1 GiB by default) bounds the bytes buffered at once, or one
+  part where a part is larger (:mod:`partcopy.engine.budget`).
 
 An object the plan copies in one request (``mode == "single"``) is relayed the same way
 by :meth:`RelayPart.put`: one GET streamed (or buffered) into one PutObject carrying the
@@ -206,6 +208,8 @@ class RelayPart:
         checksum) for the store to check; no MD5 is returned.
         """
         async with AsyncExitStack() as stack:
+            if not self.streamed:  # held before the slots: waiting for memory holds none
+                await stack.enter_async_context(self.destination.relay_buffer.hold(task.size))
             limiters = {id(e.limiter): e.limiter for e in (self.source, self.destination)}
             for key in sorted(limiters):
                 await stack.enter_async_context(limiters[key])
