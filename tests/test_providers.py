@@ -61,6 +61,7 @@ def test_every_row_is_consistent(row: Provider) -> None:
     assert lim.name == row.name and PROFILES[row.name] is lim
     assert 0 < lim.min_part <= lim.max_part and lim.max_parts >= 1
     assert lim.max_object <= lim.max_part * lim.max_parts  # the parts can build it
+    assert lim.single_max <= lim.max_part  # a relayed single copy is one part
     assert lim.first_part_number in (0, 1)
     assert DIALECT_ROWS[row.dialect].dialect == row.dialect
     assert all(SCHEMES[s] == row.dialect for s in row.schemes)
@@ -95,6 +96,17 @@ def test_plan_accepts_every_row(capsys: pytest.CaptureFixture[str], name: str) -
     limits = PROVIDERS[name].limits
     assert doc["profile"] == name and doc["part_count"] <= limits.max_parts
     assert doc["first_part_number"] == limits.first_part_number
+
+
+def test_a_single_copy_above_the_rows_largest_part_is_bad_input(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # B2 takes parts of at most 5 GB: a 5 GiB object is not one copy there (a relay of a
+    # single copy is one part), so a threshold of 5 GiB is refused before any request.
+    argv = ["plan", "--profile", "b2", "--size", "5GiB", "--single-threshold", "5GiB"]
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "") and err.count("\n") == 1
+    assert "invalid single-copy threshold 5368709120" in err and "5000000000" in err
 
 
 def test_providers_command_lists_every_row(capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,11 +17,14 @@ __all__ = ["BUILTIN_ROWS"]
 
 def _limits(name: str, **kw: int) -> PartLimits:
     """S3's limits with ``kw`` changed; the largest object never exceeds what the part
-    limits can build (``max_part * max_parts``)."""
+    limits can build (``max_part * max_parts``), and one copy never exceeds one part (a
+    relay carries an object planned as one copy as one part)."""
     limits = PartLimits(name, **({"min_part": 5 * MiB} | kw))
     largest = limits.max_part * limits.max_parts
-    return (
-        limits if limits.max_object <= largest else dataclasses.replace(limits, max_object=largest)
+    return dataclasses.replace(
+        limits,
+        max_object=min(limits.max_object, largest),
+        single_max=min(limits.single_max, limits.max_part),
     )
 
 
