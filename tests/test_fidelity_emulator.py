@@ -125,17 +125,19 @@ def test_preserve_layout_of_5_7_5_mib_and_1_byte_keeps_the_etag(
     assert relayed.mode == "relay" and relayed.etag == kept.etag
 
 
+@pytest.mark.parametrize("size", [3 * MiB, 1, 0])
 def test_preserve_layout_of_one_part_of_at_most_5_mib_copies_it_without_a_range(
-    two: tuple[EmulatorThread, EmulatorThread],
+    two: tuple[EmulatorThread, EmulatorThread], size: int
 ) -> None:
-    # S3 copies a byte range only from a source over 5 MiB: a one-part source of 3 MiB
-    # (ETag "...-1") is kept by one UploadPartCopy of the whole object, with no range.
+    # S3 copies a byte range only from a source over 5 MiB (and an empty one has no range
+    # at all): a one-part source (ETag "...-1") is kept by one UploadPartCopy of the whole
+    # object, with no range.
     src, _ = two
     store = src.emulator.store
-    etag = _irregular(store, [3 * MiB])
+    etag = _irregular(store, [size])
     kept = copy(src, None, fidelity=FidelityOptions(preserve_layout=True))
     assert kept.etag is not None and kept.etag.strip('"') == etag
-    assert (kept.mode, kept.parts, kept.bytes) == ("copy", 1, 3 * MiB)
+    assert (kept.mode, kept.parts, kept.bytes) == ("copy", 1, size)
     assert store.get("bkt", "dst").content.read() == store.get("bkt", "src").content.read()
     assert store.stats().open_uploads == 0
 

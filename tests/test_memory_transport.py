@@ -42,6 +42,25 @@ async def test_it_is_a_transport_and_maps_refusals_to_service_errors() -> None:
     assert err.value.code == "BadDigest"
 
 
+async def test_a_part_copy_of_a_whole_small_source_of_known_size_sends_no_range() -> None:
+    # As on S3, a range copy needs a source over 5 MiB; the whole object needs none.
+    t = _transport()
+    t.store.put_virtual("src-bkt", "k", 3 * MiB)
+    upload_id = await t.create_multipart("dst-bkt", "k", ObjectAttributes())
+    with pytest.raises(ServiceError, match="byte-range copy source"):
+        await t.upload_part_copy(
+            "dst-bkt", "k", upload_id, 1, CopySource("src-bkt", "k"), 0, 3 * MiB - 1
+        )
+    with pytest.raises(ServiceError, match="byte-range copy source"):  # a part of it: a range
+        await t.upload_part_copy(
+            "dst-bkt", "k", upload_id, 1, CopySource("src-bkt", "k", size=3 * MiB), 0, MiB - 1
+        )
+    whole = CopySource("src-bkt", "k", size=3 * MiB)
+    result = await t.upload_part_copy("dst-bkt", "k", upload_id, 1, whole, 0, 3 * MiB - 1)
+    assert result.etag is not None
+    assert t.store.upload("dst-bkt", "k", upload_id).parts[1].size == 3 * MiB
+
+
 async def test_get_range_clamps_the_end_and_refuses_a_start_past_it() -> None:
     t = _transport()
     version = t.store.put_object("src-bkt", "k", b"0123456789")
