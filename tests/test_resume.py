@@ -12,6 +12,7 @@ import pytest
 
 from partcopy import Copier
 from partcopy.engine.events import Event, PartCompleted
+from partcopy.engine.fidelity import FidelityOptions
 from partcopy.engine.journal import Journal
 from partcopy.engine.retry import RetryPolicy
 from partcopy.errors import PartFailed, SourceChanged, UsageError
@@ -138,6 +139,40 @@ def test_source_changed_between_runs_aborts_the_old_upload(tmp_path: Path) -> No
         assert job.state == "aborted" and job.error is not None
         assert job.error.startswith("SourceChanged")
         assert j.unfinished_jobs() == []
+
+
+def test_a_one_part_relay_of_an_object_under_the_minimum_part_resumes(tmp_path: Path) -> None:
+    # A small object relayed with a CRC is one multipart part of its own size (1 MiB,
+    # under S3's 5 MiB minimum, allowed for a last part); the rerun keeps that plan.
+    src, dst = new_store(MiB), MemoryStore(seed=2)
+    dst.create_bucket("dst-bkt")
+    journal = tmp_path / "j.db"
+    crc = FidelityOptions(checksum="crc32")
+    scopes: list[anyio.CancelScope] = []
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, PartCompleted):
+            scopes[0].cancel()
+
+    async def first() -> None:
+        with anyio.CancelScope() as scope:
+            scopes.append(scope)
+            async with copier(
+                MemoryTransport(src), journal, dst_transport=MemoryTransport(dst)
+            ) as c:
+                await c.copy(SRC, DST, mode="relay", fidelity=crc, on_event=on_event)
+
+    run(first)
+    assert scopes[0].cancelled_caught and dst.open_uploads() == 1
+
+    async def rerun() -> Any:
+        async with copier(MemoryTransport(src), journal, dst_transport=MemoryTransport(dst)) as c:
+            return await c.copy(SRC, DST, mode="relay", fidelity=crc)
+
+    result = run(rerun)
+    assert (result.mode, result.parts, result.part_size, result.bytes) == ("relay", 1, MiB, MiB)
+    assert dst.open_uploads() == 0
+    assert dst.get("dst-bkt", "obj").content.read() == src.get("src-bkt", "obj").content.read()  # type: ignore[union-attr]
 
 
 def test_restart_on_change_starts_over(tmp_path: Path) -> None:

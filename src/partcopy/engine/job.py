@@ -517,6 +517,10 @@ class CopyJob:
                 raise PlanError("cannot resume: the source's part layout changed")
             return chosen
         if resume is not None:
+            if resume.part_size >= max(info.size, 1):
+                # One part of the whole object (a relay of what fits one request): valid
+                # at any size, as a last part is, though under the minimum part.
+                return CopyPlan(info.size, limits, resume.part_size, "multipart")
             chosen = plan(info.size, limits, resume.part_size, single_threshold=0)
             if chosen.part_size != resume.part_size:
                 raise PlanError(
