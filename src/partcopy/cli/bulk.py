@@ -265,6 +265,7 @@ async def _local(
             on_outcome=on_outcome,
             log_level=args.log_level,
             log_setup=configure_logging,
+            on_event=notice,
         )
     return await bulk_copy(
         args.manifest,

@@ -175,7 +175,11 @@ def _workers(args: argparse.Namespace) -> int:
 
 
 def _pool(
-    args: argparse.Namespace, bulk: BulkOptions, settings: CopierSettings, options: PrefixOptions
+    args: argparse.Namespace,
+    bulk: BulkOptions,
+    settings: CopierSettings,
+    options: PrefixOptions,
+    notice: AbortNotice | None = None,
 ) -> CopyPool | None:
     """Worker processes for the copies, when asked for (never for a dry run)."""
     workers = _workers(args)
@@ -185,7 +189,13 @@ def _pool(
 
     def pool(finish: Callable[[ObjectOutcome], None]) -> ProcessPool:
         return ProcessPool(
-            workers, bulk, settings, finish, log_level=args.log_level, log_setup=configure_logging
+            workers,
+            bulk,
+            settings,
+            finish,
+            log_level=args.log_level,
+            log_setup=configure_logging,
+            on_event=notice,
         )
 
     return pool
@@ -286,7 +296,7 @@ async def _run(
                 ledger=ledger,
                 on_outcome=on_outcome,
                 on_listed=bar.listed_one if bar is not None else None,
-                copy_pool=_pool(args, bulk, settings, options),
+                copy_pool=_pool(args, bulk, settings, options, notice),
             )
             return await _summarised(run, report)
     finally:

@@ -13,6 +13,8 @@ starts clean and reads the environment, credentials included, as it is now).
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -30,6 +32,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 
 from partcopy import process
 from partcopy.engine.bulk import BulkOptions, BulkRun, CopierSettings, check_manifest
+from partcopy.engine.events import Aborting, Event, EventCallback, Failed
 from partcopy.engine.ledger import BulkLedger
 from partcopy.engine.manifest import ManifestEntry, ManifestItem, read_manifest
 from partcopy.engine.report import BulkSummary, ObjectOutcome, ReportWriter, open_report
@@ -113,6 +116,15 @@ class WorkerSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class _Said:
+    """An event of a worker's copier that the parent reports: an ``Aborting`` and the
+    ``Failed`` that says whether that abort happened."""
+
+    index: int
+    event: Event
+
+
+@dataclass(frozen=True, slots=True)
 class _Done:
     """A worker's last message: it ended, cleanly or with ``error``."""
 
@@ -188,8 +200,17 @@ async def _serve(spec: WorkerSpec, inbox: Any, outbox: Any, parent: int) -> None
                     for entry in batch:
                         await send.send(entry)
 
+    aborting: set[str] = set()
+
+    def forward(event: Event) -> None:
+        if isinstance(event, Aborting):
+            aborting.add(event.job_id)
+        elif not (isinstance(event, Failed) and event.job_id in aborting):
+            return
+        outbox.put(_Said(spec.index, event))
+
     try:
-        async with spec.settings.copier() as copier:
+        async with spec.settings.copier(on_event=forward) as copier:
             run = BulkRun(iter(()), copier, spec.options, ReportWriter(), None, None)
             async with anyio.create_task_group() as outer:
                 outer.start_soon(_watch_terminate, outer.cancel_scope)
@@ -243,7 +264,9 @@ class ProcessPool:
     Each outcome is handed to ``finish`` on the caller's event loop (so a ledger or report
     used there stays on one thread). Leaving the block waits for every outcome; a worker
     that dies fails the run with ``PartcopyError``; cancellation stops the workers (their
-    copies are aborted as a cancelled copy's are).
+    copies are aborted as a cancelled copy's are). ``on_event`` hears the workers'
+    ``Aborting`` events and the ``Failed`` events that say how each of those aborts ended
+    (one is made up here, upload left open, for an abort a stopped worker never finished).
     """
 
     def __init__(
@@ -255,10 +278,14 @@ class ProcessPool:
         *,
         log_level: str = "warning",
         log_setup: LogSetup | None = None,
+        on_event: EventCallback | None = None,
     ) -> None:
         share = _shares(count, options, settings)
         self.count = count
         self.finish = finish
+        self.on_event = on_event
+        self._aborting: dict[str, tuple[int, Aborting]] = {}
+        """The aborts a worker has begun and not yet said the end of, by job id."""
         self.batch_size = max(1, min(64, share.options.concurrency))
         context = multiprocessing.get_context("spawn")
         self._inbox: Any = context.Queue(maxsize=2 * count)
@@ -279,6 +306,7 @@ class ProcessPool:
         ]
         self._batch: list[ManifestEntry] = []
         self._done: dict[int, str | None] = {}
+        self._arrived: collections.deque[ObjectOutcome | _Said | _Done] = collections.deque()
 
     async def __aenter__(self) -> ProcessPool:
         for proc in self._procs:
@@ -314,23 +342,30 @@ class ProcessPool:
 
     async def _receive(self, *, wait: bool) -> None:
         """Hand the outcomes that came back to ``finish`` (waiting ``_POLL`` at most)."""
-        try:
-            message = (
-                await anyio.to_thread.run_sync(self._outbox.get, True, _POLL)
-                if wait
-                else self._outbox.get_nowait()
-            )
-        except queue.Empty:
-            return
-        while True:
-            if isinstance(message, _Done):
-                self._done[message.index] = message.error
-            else:
-                self.finish(message)
-            try:
-                message = self._outbox.get_nowait()
-            except queue.Empty:
-                return
+        if wait:
+            await anyio.to_thread.run_sync(self._get_one)
+        self._take_waiting()
+
+    def _get_one(self) -> None:
+        """Wait ``_POLL`` at most for one message, and keep it in ``_arrived``: a cancelled
+        wait drops what its thread returns, and an outcome or abort dropped there would
+        never be journaled or counted."""
+        with contextlib.suppress(queue.Empty):
+            self._arrived.append(self._outbox.get(True, _POLL))
+
+    def _take(self, message: ObjectOutcome | _Said | _Done) -> None:
+        if isinstance(message, _Done):
+            self._done[message.index] = message.error
+        elif isinstance(message, _Said):
+            event = message.event
+            if isinstance(event, Aborting):
+                self._aborting[event.job_id] = (message.index, event)
+            elif isinstance(event, Failed):
+                self._aborting.pop(event.job_id, None)
+            if self.on_event is not None:
+                self.on_event(event)
+        else:
+            self.finish(message)
 
     async def __aexit__(
         self,
@@ -364,17 +399,68 @@ class ProcessPool:
             raise PartcopyError(f"worker process {k} failed: {error}")
 
     def _stop(self) -> None:
-        """Stop every worker (each aborts its copies), then make sure all are gone."""
+        """Stop every worker (each aborts its copies), then make sure all are gone.
+
+        While they stop, what they send is taken as it comes (their outcomes journaled, their
+        aborts reported): a worker whose queue is not read cannot exit. A worker still
+        running at the deadline, or when this wait is itself interrupted (a second Ctrl-C),
+        is killed: none outlives the run."""
         for proc in self._procs:
             if proc.pid is not None and proc.exitcode is None:
                 proc.terminate()  # SIGTERM: the worker cancels its copies
         deadline = time.monotonic() + _STOP_GRACE
-        for proc in self._procs:
-            if proc.pid is not None:
-                proc.join(max(0.0, deadline - time.monotonic()))
-                if proc.exitcode is None:
-                    proc.kill()
-                    proc.join(5)
+        try:
+            self._take_waiting()
+            while self._running() and time.monotonic() < deadline:
+                try:
+                    message = self._outbox.get(True, min(_POLL, deadline - time.monotonic()))
+                except (queue.Empty, ValueError):  # ValueError: a negative wait at the deadline
+                    continue
+                self._take(message)
+            self._take_waiting()
+        finally:
+            self._kill_running()
+            self._take_waiting()  # what they said before they were killed (small, whole writes)
+            self._cut_short({k for k in range(self.count) if k not in self._done})
+
+    def _running(self) -> list[int]:
+        return [k for k, p in enumerate(self._procs) if p.pid is not None and p.exitcode is None]
+
+    def _take_waiting(self) -> None:
+        """Take every message that came back and nobody has taken yet, without waiting."""
+        while self._arrived:
+            self._take(self._arrived.popleft())
+        while True:
+            try:
+                message = self._outbox.get_nowait()
+            except queue.Empty:
+                return
+            self._take(message)
+
+    def _kill_running(self) -> None:
+        """SIGKILL the workers still running (and wait for each, 5 s at most)."""
+        running = self._running()
+        for k in running:
+            self._procs[k].kill()
+        for k in running:
+            self._procs[k].join(5)
+
+    def _cut_short(self, workers: set[int]) -> None:
+        """Say that the aborts ``workers`` (killed, or dead) had begun may be left open."""
+        for job_id, (k, begun) in list(self._aborting.items()):
+            if k not in workers:
+                continue
+            del self._aborting[job_id]
+            if self.on_event is not None:
+                self.on_event(
+                    Failed(
+                        job_id,
+                        "Cancelled",
+                        f"the abort of upload {begun.upload_id} of {begun.destination} was "
+                        f"cut short (worker process {k} stopped): it may be left open",
+                        begun.upload_id,
+                    )
+                )
 
 
 async def run_bulk_workers(
@@ -389,8 +475,10 @@ async def run_bulk_workers(
     log_level: str = "warning",
     log_setup: LogSetup | None = None,
     clock: Callable[[], float] = time.monotonic,
+    on_event: EventCallback | None = None,
 ) -> BulkSummary:
-    """``bulk_copy`` on ``workers`` processes: same ledger, report and summary."""
+    """``bulk_copy`` on ``workers`` processes: same ledger, report and summary
+    (``on_event`` hears the workers' aborts, as ``ProcessPool`` says)."""
     options = options or BulkOptions()
     settings = settings or CopierSettings()
     check_manifest(manifest)
@@ -404,7 +492,13 @@ async def run_bulk_workers(
             run = BulkRun(iter(()), unused, options, writer, ledger, on_outcome)
             started = clock()
             async with ProcessPool(
-                workers, options, settings, run.finish, log_level=log_level, log_setup=log_setup
+                workers,
+                options,
+                settings,
+                run.finish,
+                log_level=log_level,
+                log_setup=log_setup,
+                on_event=on_event,
             ) as pool:
                 await feed(pool, run, items)
         return writer.summary(clock() - started)
