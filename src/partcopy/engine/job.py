@@ -453,6 +453,7 @@ class CopyJob:
                 self._attributes_known = False
                 return info, chosen
         info = await self.head_source()
+        self._check_facts(info)
         if fidelity.preserve_layout:
             self.layout = await read_layout(
                 self.src,
@@ -727,15 +728,22 @@ class CopyJob:
         await self._prove_by_checksum(expected, head, proves=expected is not None)
         return etag, _version(head.version_id)
 
-    async def _head_listed(self, info: ObjectInfo) -> ObjectInfo:
-        """HEAD a source known from its listing; its attributes are then carried. A source
-        whose ETag is no longer the listed one changed since the listing."""
-        found = await self.head_source()
-        if info.etag and found.etag and normalize_etag(found.etag) != normalize_etag(info.etag):
+    def _check_facts(self, found: ObjectInfo) -> None:
+        """A source whose ETag is no longer the one its listing or manifest line gave
+        changed since: it fails, as a CopyObject pinned to that ETag fails its If-Match,
+        whatever path the copy takes."""
+        facts = self.source_facts
+        listed = facts.etag if facts is not None else None
+        if listed and found.etag and normalize_etag(found.etag) != normalize_etag(listed):
             raise SourceChanged(
                 f"source {self.source} changed since it was listed "
-                f"(ETag {info.etag} listed, {found.etag} now)"
+                f"(ETag {listed} listed, {found.etag} now)"
             )
+
+    async def _head_listed(self, info: ObjectInfo) -> ObjectInfo:
+        """HEAD a source known from its listing; its attributes are then carried."""
+        found = await self.head_source()
+        self._check_facts(found)
         self._attributes_known = True
         return found
 
