@@ -69,7 +69,7 @@ CP_CASES: list[tuple[str, list[str], str]] = [
     ("bucket-too-long", [f"s3://{'b' * 64}/big.bin", DST], "b" * 64),
     ("bucket-double-dot", ["s3://a..b/big.bin", DST], "a..b"),
     ("no-key", ["s3://src-bkt", DST], "s3://src-bkt"),
-    ("empty-key", [SRC, "s3://dst-bkt/"], "s3://dst-bkt/"),
+    ("empty-key", ["s3://src-bkt/", DST], "s3://src-bkt/"),  # a destination so ends is a folder
     ("key-1025-bytes", [SRC, f"s3://dst-bkt/{LONG_KEY}"], "1025"),
     ("key-multibyte-over-1024", [SRC, "s3://dst-bkt/" + "é" * 513], "1026"),
     ("key-control-char", [SRC, "s3://dst-bkt/a\x01b"], "dst-bkt"),

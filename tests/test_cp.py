@@ -255,3 +255,26 @@ def test_a_changed_part_size_is_said_on_stderr(
     assert notes == [
         "partcopy: note: part size 1 MiB -> 5 MiB: raised to the profile minimum of 5 MiB"
     ]
+
+
+@pytest.mark.parametrize(
+    ("destination", "key"),
+    [
+        ("s3://dst-bkt/fold/", "fold/photo.jpg"),
+        ("s3://dst-bkt/", "photo.jpg"),
+        ("s3://dst-bkt", "photo.jpg"),
+        ("s3://dst-bkt/renamed.jpg", "renamed.jpg"),
+    ],
+)
+def test_a_destination_ending_with_a_slash_is_a_folder(
+    creds: None, capsys: pytest.CaptureFixture[str], destination: str, key: str
+) -> None:
+    # as aws-cli: never an object named "fold/" holding the source's bytes
+    objects = ["src-bkt/a/photo.jpg=2KiB", "dst-bkt/.keep=1"]
+    with EmulatorThread(dialect="s3", objects=objects) as emu:
+        argv = ["cp", "s3://src-bkt/a/photo.jpg", destination, "--endpoint-url", emu.url]
+        status = main([*argv, "--json"])
+        keys = emu.call(lambda: emu.emulator.store.keys("dst-bkt"))
+    doc = json.loads(capsys.readouterr().out)
+    assert status == 0 and doc["destination"] == f"s3://dst-bkt/{key}"
+    assert sorted(keys) == sorted([".keep", key])

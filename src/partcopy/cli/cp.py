@@ -40,6 +40,7 @@ from partcopy.engine.job import Mode
 from partcopy.engine.relay import copy_or_relay
 from partcopy.engine.result import CopyResult, failure_dict
 from partcopy.errors import PartcopyError, PlanError, UsageError
+from partcopy.urls import Location, parse_url
 
 __all__ = ["add_cp"]
 
@@ -208,6 +209,22 @@ async def _copy(
         return await copy_or_relay(attempt, args.mode)
 
 
+def into_folder(source: str, destination: str) -> str:
+    """The destination of one object, as aws-cli reads it: one that ends with ``/``, or
+    names only a bucket, is a folder, and the source's name goes under it
+    (``s3://b/one`` into ``s3://b/fold/`` is ``s3://b/fold/one``). Anything else, or a
+    source whose URL is bad (its own error comes later), is the destination as given."""
+    scheme, sep, rest = destination.partition("://")
+    bucket, _, key = rest.partition("/")
+    if not sep or (key and not key.endswith("/")):
+        return destination
+    try:
+        name = parse_url(source).key.rsplit("/", 1)[-1]
+    except UsageError:
+        return destination
+    return Location(scheme, bucket, key + name).url if name else destination
+
+
 def run_cp(args: argparse.Namespace) -> int:
     """The ``cp`` handler: exit 0 done, 1 failed after retries, 2 bad input."""
     if args.restart_on_change and args.journal is None:  # it would be silently ignored
@@ -221,6 +238,7 @@ def run_cp(args: argparse.Namespace) -> int:
         from partcopy.cli.prefix import run_prefix_command  # the prefix machinery, only here
 
         return run_prefix_command(args)
+    args.destination = into_folder(args.source, args.destination)
     try:
         configure_logging(args.log_level)
         _refuse_prefix_flags(args)
