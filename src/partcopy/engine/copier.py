@@ -493,8 +493,10 @@ class Copier:
     ) -> CopyResult:
         """Copy ``source`` to ``destination`` and verify it; see ``CopyResult``.
 
-        Raises ``UsageError`` before any request for bad input, ``CopyError`` (exit 1)
-        when the copy fails after its retries, with the upload aborted or its id carried.
+        Raises ``UsageError`` before any request for bad input; the store's refusal as a
+        typed ``ServiceError`` (``ObjectNotFound`` for a missing source, ``AccessDenied``,
+        ...); ``CopyError`` (exit 1) when the copy fails after its retries, with the upload
+        aborted or its id carried. All are ``PartcopyError``s.
         """
         journaled = None
         if self.journal is not None and hooks is None and resume is None:
