@@ -254,6 +254,56 @@ def test_a_renewal_that_never_answers_has_a_deadline() -> None:
     )
 
 
+def test_a_first_fetch_that_never_answers_has_a_deadline_and_is_stopped() -> None:
+    stuck, stops = threading.Event(), []
+
+    def fetch() -> TimedCredentials:
+        stuck.wait(30)  # a credential_process that never exits
+        raise CredentialRefreshError("could not get credentials: the process was killed")
+
+    def stop() -> str:
+        stops.append(1)
+        stuck.set()
+        return "its credential_process was stopped"
+
+    provider = RefreshingCredentials(
+        fetch, source="AWS profile 'p'", identity="t", first_timeout=0.05, stop=stop
+    )
+    try:
+        with pytest.raises(ConfigError) as failed:
+            anyio.run(provider.ensure_fresh)
+    finally:
+        stuck.set()
+    assert str(failed.value) == (
+        "could not get credentials from AWS profile 'p': no answer within 0.05s "
+        "(its credential_process was stopped)"
+    )
+    assert stops == [1] and provider.fetches == 0
+
+
+def test_a_fetch_stuck_for_good_does_not_hold_the_process_at_exit() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import threading, anyio\n"
+        "from partcopy.errors import ConfigError\n"
+        "from partcopy.transports.credentials import RefreshingCredentials\n"
+        "def fetch():\n"
+        "    threading.Event().wait()  # a prompt nobody answers\n"
+        "p = RefreshingCredentials(fetch, source='AWS profile x', identity='x', "
+        "first_timeout=0.05)\n"
+        "try:\n"
+        "    anyio.run(p.ensure_fresh)\n"
+        "except ConfigError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout == "could not get credentials from AWS profile x: no answer within 0.05s\n"
+
+
 def test_first_fetch_failure_is_a_config_error() -> None:
     def fetch() -> TimedCredentials:
         raise CredentialRefreshError("could not get credentials from somewhere")

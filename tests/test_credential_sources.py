@@ -10,6 +10,7 @@ import os
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -385,3 +386,101 @@ def test_an_sts_that_never_answers_fails_within_the_copys_timeouts(
     assert str(failed.value).startswith(
         "could not get credentials from AWS profile 'copier': ReadTimeoutError: "
     )
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (not gone, not a zombie)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def _children_running(script: str) -> list[int]:
+    """This process's children that run ``script`` and still live."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == os.getpid() and script.encode() in cmdline and _running(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def _eventually(condition: Callable[[], bool]) -> bool:
+    """``condition`` holds within 20 seconds (a guard against hanging, not a timing)."""
+    deadline = time.monotonic() + 20
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+@pytest.fixture
+def stuck_process(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A profile ``stuck`` whose credential_process never exits (it writes its pid first);
+    whatever it left running is killed at teardown."""
+    pidfile = tmp_path / "pid"
+    script = write(
+        tmp_path / "stuck_creds.py",
+        f"import os, time\nopen({str(pidfile)!r}, 'w').write(str(os.getpid()))\n"
+        "while True:\n    time.sleep(60)\n",
+    )
+    write(
+        Path(os.environ["AWS_CONFIG_FILE"]),
+        f"[profile stuck]\ncredential_process = {sys.executable} {script}\n",
+    )
+    yield script, pidfile
+    for pid in _children_running(script):
+        os.kill(pid, 9)
+
+
+def test_a_credential_process_that_never_exits_fails_the_first_fetch_and_is_killed(
+    stuck_process: tuple[str, Path], no_env_keys: None
+) -> None:
+    script, _ = stuck_process
+    provider = aws_chain("stuck", missing="none", first_timeout=0.5)
+
+    async def fetch() -> None:
+        with anyio.fail_after(30):  # a guard: without a deadline of its own this hangs
+            await provider.ensure_fresh()
+
+    with pytest.raises(ConfigError) as failed:
+        anyio.run(fetch)
+    assert str(failed.value).startswith(
+        "could not get credentials from AWS profile 'stuck': no answer within 0.5s"
+    )
+    # Killed, so botocore's wait on it returns: nothing runs on, no thread stays stuck.
+    assert _eventually(lambda: not _children_running(script))
+    assert _eventually(
+        lambda: not any(t.name == "partcopy credentials" for t in threading.enumerate())
+    )
+
+
+def test_an_interrupted_first_fetch_kills_its_credential_process(
+    stuck_process: tuple[str, Path], no_env_keys: None
+) -> None:
+    script, pidfile = stuck_process
+    provider = aws_chain("stuck", missing="none", first_timeout=60)
+
+    async def interrupt_once_started() -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(provider.ensure_fresh)
+            for _ in range(1500):  # until the process runs (30 seconds at most)
+                if pidfile.exists() and pidfile.read_text():
+                    break
+                await anyio.sleep(0.02)
+            tg.cancel_scope.cancel()
+
+    anyio.run(interrupt_once_started)
+    pid = int(pidfile.read_text())
+    assert _eventually(lambda: not _running(pid))
+    assert not _children_running(script)

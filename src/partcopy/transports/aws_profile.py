@@ -11,6 +11,8 @@ so temporary credentials are fetched again rather than served from a cache.
 from __future__ import annotations
 
 import os
+import subprocess
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +20,8 @@ from typing import Any
 
 from partcopy.errors import ConfigError
 from partcopy.transports.credentials import (
+    FIRST_TIMEOUT,
+    RENEW_TIMEOUT,
     Clock,
     CredentialRefreshError,
     RefreshingCredentials,
@@ -185,6 +189,58 @@ def _bound_clients(session: Any, timeouts: tuple[float | None, float | None]) ->
     )
 
 
+class _Processes:
+    """The credential processes one fetch started (botocore's ``ProcessProvider`` waits on
+    them with no timeout): a fetch given up on kills them, so its thread ends too."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: list[subprocess.Popen[bytes]] = []
+        self._stopped = False
+
+    def popen(self, *args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        """``subprocess.Popen`` as botocore calls it, remembered (killed at once when the
+        fetch was given up on before the process started)."""
+        process: subprocess.Popen[bytes] = subprocess.Popen(*args, **kwargs)
+        with self._lock:
+            self._running = [p for p in self._running if p.poll() is None]
+            self._running.append(process)
+            stopped = self._stopped
+        if stopped:
+            process.kill()
+        return process
+
+    def stop(self) -> int:
+        """Kill the processes still running (and any started later); how many there were."""
+        with self._lock:
+            self._stopped = True
+            running = [p for p in self._running if p.poll() is None]
+        for process in running:
+            process.kill()  # its pipes close: botocore's communicate() returns, and raises
+        return len(running)
+
+
+def _track_processes(resolver: Any, processes: _Processes) -> None:
+    """Have every ``credential_process`` botocore's ``resolver`` runs (the profile's own,
+    or a ``source_profile``'s under assume role) started through ``processes``."""
+    from botocore.credentials import ProcessProvider
+
+    for provider in getattr(resolver, "providers", ()):
+        if isinstance(provider, ProcessProvider):
+            provider._popen = processes.popen
+        builder = getattr(provider, "_profile_provider_builder", None)
+        create = getattr(builder, "_create_process_provider", None)
+        if create is not None:
+
+            def tracked(profile_name: str, create: Any = create) -> Any:
+                made = create(profile_name)
+                if isinstance(made, ProcessProvider):
+                    made._popen = processes.popen
+                return made
+
+            builder._create_process_provider = tracked  # type: ignore[union-attr]
+
+
 class _ChainFetch:
     """One fetch through botocore's chain for ``profile``; remembers how it succeeded."""
 
@@ -200,6 +256,8 @@ class _ChainFetch:
         self.timeouts = timeouts
         self.files = files
         self.method: str | None = None
+        self._lock = threading.Lock()
+        self._fetching: list[_Processes] = []
 
     def describe(self) -> str:
         where = "AWS credential chain" if self.profile is None else f"AWS profile {self.profile!r}"
@@ -207,7 +265,26 @@ class _ChainFetch:
             return where
         return f"{where} ({_METHODS.get(self.method, self.method)})"
 
+    def stop(self) -> str | None:
+        """Kill the credential processes of the fetches under way (given up on)."""
+        with self._lock:
+            fetching = list(self._fetching)
+        killed = sum(processes.stop() for processes in fetching)
+        if not killed:
+            return None
+        return "its credential_process was stopped"
+
     def __call__(self) -> TimedCredentials:
+        processes = _Processes()
+        with self._lock:
+            self._fetching.append(processes)
+        try:
+            return self._fetch(processes)
+        finally:
+            with self._lock:
+                self._fetching.remove(processes)
+
+    def _fetch(self, processes: _Processes) -> TimedCredentials:
         session = _botocore_session(self.profile, self.files)
         _bound_clients(session, self.timeouts)
         if session.get_config_variable("region") is None:
@@ -215,10 +292,11 @@ class _ChainFetch:
             # lives in us-east-1, which is what a bucket without one defaults to as well.
             session.set_config_variable("region", "us-east-1")
         try:
+            resolver = session.get_component("credential_provider")
             if self.profile is not None:
-                resolver = session.get_component("credential_provider")
                 for method in _NOT_THE_PROFILE:
                     resolver.remove(method)
+            _track_processes(resolver, processes)
             creds = session.get_credentials()
             frozen = creds.get_frozen_credentials() if creds is not None else None
         except ConfigError:
@@ -244,11 +322,15 @@ def aws_chain(
     clock: Clock = utc_now,
     timeouts: tuple[float | None, float | None] = (None, None),
     files: tuple[str, str] | None = None,
+    first_timeout: float = FIRST_TIMEOUT,
+    renew_timeout: float = RENEW_TIMEOUT,
 ) -> RefreshingCredentials:
     """Credentials from botocore's chain (``profile`` None: its default), fetched on first
     use and renewed before they expire; ``missing`` is the error when it finds none;
     ``timeouts`` (connect, read) bound the requests of botocore's STS and SSO clients;
-    ``files`` (config, credentials) replace the ones the process environment names."""
+    ``files`` (config, credentials) replace the ones the process environment names. The
+    first fetch gets ``first_timeout`` seconds and a renewal ``renew_timeout``; a
+    ``credential_process`` still running then is killed."""
     fetch = _ChainFetch(profile, missing, timeouts, files)
     identity = f"aws-profile:{profile}" if profile is not None else "aws-chain"
     return RefreshingCredentials(
@@ -257,4 +339,7 @@ def aws_chain(
         identity=identity,
         clock=clock,
         describe=fetch.describe,
+        first_timeout=first_timeout,
+        renew_timeout=renew_timeout,
+        stop=fetch.stop,
     )

@@ -10,12 +10,14 @@ expiry, and requests signed with the old ones are still valid when they arrive.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import anyio
+import anyio.from_thread
 import anyio.to_thread
 
 from partcopy.errors import ConfigError, TransportError
@@ -47,8 +49,16 @@ MUST_WAIT = timedelta(minutes=5)
 """While one task renews, the others sign with the current credentials unless they expire
 within this long: a slow STS or metadata service holds back no request until then."""
 RENEW_TIMEOUT = 60.0
-"""Seconds a renewal may take before it is given up (a first fetch has no such limit: it
-may be waiting on a person, for an MFA code)."""
+"""Seconds a renewal may take before it is given up."""
+FIRST_TIMEOUT = 120.0
+"""Seconds the first fetch may take before it is given up: longer than a renewal, as it may
+be waiting on a person (an MFA code typed at botocore's prompt), yet never unbounded (a
+``credential_process`` that never exits)."""
+
+_POLL = 0.05
+"""Seconds between a waiting worker thread's looks for cancellation."""
+
+T = TypeVar("T")
 
 
 class CredentialRefreshError(TransportError):
@@ -111,6 +121,42 @@ Fetch = Callable[[], TimedCredentials]
 """A blocking fetch of fresh credentials (run in a worker thread); raises ``ConfigError``
 when there are none and ``CredentialRefreshError`` when the source failed."""
 
+Stop = Callable[[], str | None]
+"""Stops what a fetch that ran out of time waits on (a credential process: killed), so its
+thread ends; returns what it did, for the error message (None: nothing to stop)."""
+
+
+async def run_in_daemon_thread(fn: Callable[[], T], name: str) -> T:
+    """``fn()`` in a daemon thread of its own, awaited; cancelling the wait abandons it.
+
+    Not in a worker thread of anyio's: those are not daemon threads, and the interpreter
+    waits for them at exit, so a fetch stuck for good (a prompt nobody answers, a process
+    that never exits) would hold the process after the copy has failed and said so. The
+    wait is a worker thread's, which looks for cancellation every ``_POLL`` seconds: it
+    always ends, and the fetch's thread never waits on the event loop (gone, maybe).
+    """
+    finished = threading.Event()
+    outcome: list[tuple[T] | BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append((fn(),))
+        except BaseException as exc:  # handed to the waiting task
+            outcome.append(exc)
+        finally:
+            finished.set()
+
+    def wait() -> None:
+        while not finished.wait(_POLL):
+            anyio.from_thread.check_cancelled()
+
+    threading.Thread(target=target, name=name, daemon=True).start()
+    await anyio.to_thread.run_sync(wait)
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result[0]
+
 
 class RefreshingCredentials:
     """Credentials fetched on first use and renewed before they expire.
@@ -130,6 +176,8 @@ class RefreshingCredentials:
         refresh_before: timedelta = REFRESH_BEFORE,
         describe: Callable[[], str] | None = None,
         renew_timeout: float = RENEW_TIMEOUT,
+        first_timeout: float = FIRST_TIMEOUT,
+        stop: Stop | None = None,
     ) -> None:
         self._fetch = fetch
         self._source = source
@@ -138,6 +186,8 @@ class RefreshingCredentials:
         self._refresh_before = refresh_before
         self._describe = describe
         self._renew_timeout = renew_timeout
+        self._first_timeout = first_timeout
+        self._stop = stop
         self._value: TimedCredentials | None = None
         self._not_before: datetime | None = None
         self._lock = anyio.Lock()
@@ -214,16 +264,24 @@ class RefreshingCredentials:
                 self._not_before = self._clock() + RETRY_AFTER
 
     async def _fetch_fresh(self, *, renewal: bool) -> TimedCredentials:
-        """The fetch in a worker thread; a renewal gets ``renew_timeout`` seconds. The
-        thread is abandoned on cancellation (an interrupt) or timeout: it only reads."""
-        if not renewal:
-            return await anyio.to_thread.run_sync(self._fetch, abandon_on_cancel=True)
-        with anyio.move_on_after(self._renew_timeout):
-            return await anyio.to_thread.run_sync(self._fetch, abandon_on_cancel=True)
+        """The fetch in a daemon thread, within ``renew_timeout`` seconds (a renewal) or
+        ``first_timeout`` (the first). On cancellation (an interrupt) or timeout what it
+        waits on is stopped (``stop``) and the thread abandoned: it only reads."""
+        limit = self._renew_timeout if renewal else self._first_timeout
+        try:
+            with anyio.move_on_after(limit):
+                return await run_in_daemon_thread(self._fetch, "partcopy credentials")
+        except anyio.get_cancelled_exc_class():  # an interrupt: leave no process behind
+            self._stop_fetch()
+            raise
+        stopped = self._stop_fetch()
         raise CredentialRefreshError(
-            f"could not get credentials from {self.source}: "
-            f"no answer within {self._renew_timeout:g}s"
+            f"could not get credentials from {self.source}: no answer within {limit:g}s"
+            + (f" ({stopped})" if stopped else "")
         )
+
+    def _stop_fetch(self) -> str | None:
+        return self._stop() if self._stop is not None else None
 
 
 def as_provider(
