@@ -44,6 +44,23 @@ def test_per_side_variables_win_over_shared_ones_and_vendor_names() -> None:
     assert key("s3", **only_vendor)[0] == "AK-AWS"
 
 
+def test_aws_security_token_is_read_as_botocore_reads_it() -> None:
+    # botocore's EnvProvider reads AWS_SECURITY_TOKEN (the old name), then AWS_SESSION_TOKEN.
+    def token(**env: str) -> str | None:
+        keys = {"AWS_ACCESS_KEY_ID": "AK-AWS", "AWS_SECRET_ACCESS_KEY": "sk-aws", **env}
+        return resolve_credentials("s3", env=keys).current().session_token
+
+    assert token(AWS_SECURITY_TOKEN="old") == "old"
+    assert token(AWS_SECURITY_TOKEN="old", AWS_SESSION_TOKEN="new") == "old"
+    assert token(AWS_SECURITY_TOKEN="", AWS_SESSION_TOKEN="new") == "new"
+    assert token() is None
+    # partcopy's own variables have one name only; other stores' tools never read it.
+    pair = {**PAIR, "AWS_SECURITY_TOKEN": "old"}
+    assert resolve_credentials("s3", env=pair).current().session_token is None
+    obs = {"OBS_ACCESS_KEY_ID": "AK", "OBS_SECRET_ACCESS_KEY": "sk", "AWS_SECURITY_TOKEN": "t"}
+    assert resolve_credentials("obs", env=obs).current().session_token is None
+
+
 @pytest.mark.parametrize(
     ("dialect", "names"),
     [

@@ -56,6 +56,10 @@ class CredentialEnv:
     access_key: str
     secret_key: str
     session_token: str | None = None
+    old_session_tokens: tuple[str, ...] = ()
+    """Older names of the session-token variable, read before ``session_token`` in this
+    order, as the store's own SDK reads them (botocore's EnvProvider: AWS_SECURITY_TOKEN,
+    then AWS_SESSION_TOKEN; the first that is set and not empty wins)."""
     region: tuple[str, ...] = ()
     """Region variables read after ``PARTCOPY_REGION``."""
     endpoint: tuple[str, ...] = ()
@@ -66,6 +70,7 @@ AWS_ENV = CredentialEnv(
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
+    old_session_tokens=("AWS_SECURITY_TOKEN",),
     region=("AWS_REGION", "AWS_DEFAULT_REGION"),
     endpoint=("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
 )

@@ -51,15 +51,20 @@ __all__ = [
 Role = Literal["source", "destination"]
 _SIDE: dict[Role, str] = {"source": "SRC", "destination": "DST"}
 
-VENDOR_ENV: dict[Dialect, tuple[str, str, str | None]] = {
-    dialect: (row.env.access_key, row.env.secret_key, row.env.session_token)
+VENDOR_ENV: dict[Dialect, tuple[str, str, tuple[str, ...]]] = {
+    dialect: (
+        row.env.access_key,
+        row.env.secret_key,
+        (*row.env.old_session_tokens, *filter(None, [row.env.session_token])),
+    )
     for dialect, row in DIALECT_ROWS.items()
 }
-"""Access key, secret key and session-token variables each store's own tools read."""
+"""Access key, secret key and session-token variables each store's own tools read (the
+token's in the order they read them: the first set and not empty wins)."""
 
 
 def _env_pair(
-    env: Mapping[str, str], ak_name: str, sk_name: str, token_name: str | None
+    env: Mapping[str, str], ak_name: str, sk_name: str, token_names: tuple[str, ...]
 ) -> StaticCredentials | None:
     ak, sk = env.get(ak_name), env.get(sk_name)
     if not ak and not sk:
@@ -67,7 +72,7 @@ def _env_pair(
     if not ak or not sk:
         have, lack = (ak_name, sk_name) if ak else (sk_name, ak_name)
         raise ConfigError(f"incomplete credentials: {have} is set but {lack} is not")
-    token = env.get(token_name) if token_name else None
+    token = next((env[name] for name in token_names if env.get(name)), None)
     return StaticCredentials(Credentials(ak, sk, token or None), f"environment {ak_name}")
 
 
@@ -211,7 +216,7 @@ def resolve_credentials(
     side = _SIDE[role]
     for prefix in (f"PARTCOPY_{side}_", "PARTCOPY_"):
         found = _env_pair(
-            env, f"{prefix}ACCESS_KEY_ID", f"{prefix}SECRET_ACCESS_KEY", f"{prefix}SESSION_TOKEN"
+            env, f"{prefix}ACCESS_KEY_ID", f"{prefix}SECRET_ACCESS_KEY", (f"{prefix}SESSION_TOKEN",)
         )
         if found is not None:
             return found
