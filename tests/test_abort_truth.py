@@ -231,6 +231,27 @@ def test_a_complete_whose_answer_is_lost_is_proven_by_the_destination(attempts: 
     assert store.open_uploads() == 0
 
 
+def test_a_complete_that_keeps_failing_is_named_not_the_read_back_that_checked_it() -> None:
+    """Complete answers 500 every time and the destination was never written: the error is
+    the Complete's, not the 404 of the HEAD that looked for a lost Complete's object."""
+    store = new_store()
+    faults = [Fault("500", 1.0, ops=frozenset({"complete"}))]
+    transport = FaultyTransport(MemoryTransport(store), faults)
+
+    async def main() -> None:
+        retry = RetryPolicy(max_attempts=2)
+        async with Copier(transport=transport, sleep=no_sleep, retry=retry, seed=3) as c:
+            await c.copy(SRC, DST, part_size="5MiB")
+
+    with pytest.raises(CopyError) as failed:
+        anyio.run(main)
+    message = str(failed.value)
+    assert message.startswith("could not complete the upload: complete: HTTP 500 InternalError")
+    assert message.endswith("; the destination was checked: it does not exist")
+    assert "HEAD" not in message and type(failed.value) is CopyError
+    assert store.open_uploads() == 0  # aborted
+
+
 def test_a_lost_complete_over_another_object_is_still_a_failure() -> None:
     """The upload vanished without completing (here: aborted behind the copy's back), and
     the destination holds an older object of the same size: not this copy."""

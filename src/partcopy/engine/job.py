@@ -1171,9 +1171,9 @@ class CopyJob:
         try:
             etag = await self._call("complete", complete)
         except TransportError as exc:
-            found = await self._completed_anyway(*proof)
+            found, checked = await self._completed_anyway(*proof)
             if found is None:
-                raise CopyError(f"could not complete the upload: {exc}") from exc
+                raise CopyError(f"could not complete the upload: {exc}{checked}") from exc
             self._log.warning(
                 "Complete went unanswered, but the destination is this copy",
                 job_id=self.job_id,
@@ -1182,17 +1182,25 @@ class CopyJob:
             return found.etag or "", _version(found.version_id)
         return etag, version[0]
 
-    async def _completed_anyway(self, size: int, composite: str | None) -> ObjectInfo | None:
+    async def _completed_anyway(
+        self, size: int, composite: str | None
+    ) -> tuple[ObjectInfo | None, str]:
         """The destination, if it carries ``size`` and the ``composite`` ETag (None: no
-        composite to prove it by, or the destination is not this copy)."""
+        composite to prove it by, or the destination is not this copy); and what reading it
+        back found, for the message of a Complete that failed (never in place of it)."""
         if composite is None:
-            return None
+            return None, ""
         try:
             head = await self._head_destination(None)
-        except TransportError:
-            return None
+        except VerificationFailed as exc:
+            cause = exc.__cause__
+            if isinstance(cause, NotFound):
+                return None, "; the destination was checked: it does not exist"
+            return None, f"; the destination could not be checked: {cause or exc}"
         same = head.etag is not None and normalize_etag(head.etag) == normalize_etag(composite)
-        return head if same and head.size == size else None
+        if same and head.size == size:
+            return head, ""
+        return None, "; the destination was checked: it is another object, not this copy"
 
     async def _head_destination(
         self, version_id: str | None, *, checksum_mode: bool = False
