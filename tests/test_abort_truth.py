@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from typing import IO, Any
 
 import anyio
 import anyio.lowlevel
 import pytest
 
+from cred_servers import FakeClock
 from partcopy import Copier
+from partcopy.emulator import EmulatorThread
 from partcopy.engine.events import Aborting, Event, Failed, PartCompleted
 from partcopy.engine.retry import RetryPolicy
-from partcopy.errors import ConnectError, CopyError, PartFailed
+from partcopy.errors import AbortFailed, ConnectError, CopyError, PartFailed
 from partcopy.store.memory import MemoryStore
+from partcopy.transports.credentials import (
+    CredentialRefreshError,
+    RefreshingCredentials,
+    TimedCredentials,
+)
 from partcopy.transports.faults import Fault, FaultyTransport
 from partcopy.transports.memory import MemoryTransport
+from partcopy.transports.signing.common import Credentials
 from partcopy.units import MiB
 
 SRC = "s3://src-bkt/obj"
@@ -485,3 +495,42 @@ def test_ctrl_c_in_a_run_of_many_says_once_that_it_aborts_the_open_uploads(
     lines = rest.decode().splitlines()
     assert "aborting" not in rest.decode()  # once per run
     assert lines[-1] == f"partcopy: interrupted; {len(keys)} open upload(s) aborted"
+
+
+def test_credentials_lost_mid_copy_are_named_once_when_the_abort_fails_too(
+    emulator_thread: Callable[..., EmulatorThread],
+) -> None:
+    """The keys expire mid-copy and cannot be renewed: the part fails, and so does the
+    abort, for the same reason; the message says it once and names the upload left."""
+    emu = emulator_thread(dialect="s3", objects=["src/big.bin=20MiB", "dst/keep=0"])
+    clock = FakeClock()
+    fetched: list[int] = []
+
+    def fetch() -> TimedCredentials:
+        fetched.append(1)
+        if len(fetched) > 1:
+            raise CredentialRefreshError("could not get credentials from the vault: gone")
+        keys = Credentials("partcopy", "partcopy-secret")
+        return TimedCredentials(keys, clock() + timedelta(hours=1))
+
+    provider = RefreshingCredentials(fetch, source="the vault", identity="vault", clock=clock)
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, PartCompleted):
+            clock.advance(timedelta(hours=2))  # expired, and the vault is gone
+
+    async def main() -> None:
+        async with Copier(
+            endpoint_url=emu.url, credentials=provider, concurrency=1, on_event=on_event,
+            sleep=no_sleep, retry=RetryPolicy(max_attempts=2), hedge=None,
+        ) as c:  # fmt: skip
+            await c.copy("s3://src/big.bin", "s3://dst/big.bin", part_size="5MiB")
+
+    with pytest.raises(AbortFailed) as failed:
+        anyio.run(main)
+    message, upload_id = str(failed.value), failed.value.upload_id
+    assert upload_id is not None and message.count("could not get credentials") == 1
+    assert message == (
+        "part 2 failed after 2 attempt(s): could not get credentials from the vault: gone; "
+        f"the upload {upload_id} could not be aborted for the same reason"
+    )

@@ -1056,8 +1056,10 @@ class CopyJob:
                 raise
             error = self._as_copy_error(exc)
             if problem is not None:
+                # Keys that could not be had fail the abort as they failed the copy: once.
+                why = " for the same reason" if problem in str(error) else f": {problem}"
                 raise AbortFailed(
-                    f"{error}; the upload {upload_id} could not be aborted: {problem}",
+                    f"{error}; the upload {upload_id} could not be aborted{why}",
                     upload_id=upload_id,
                 ) from exc
             if error is exc:
