@@ -345,3 +345,54 @@ def test_a_rerun_aborts_the_upload_of_a_create_whose_answer_never_came(tmp_path:
 
     assert store.open_uploads() == 0
     assert store.get("dst-bkt", "obj").size == 40 * MiB
+
+
+def test_a_journaled_upload_the_rerun_cannot_plan_is_kept_and_named_in_the_json(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    emulator_thread: Callable[..., EmulatorThread],
+) -> None:
+    """A job journaled with 1 MiB parts (an OBS profile's), rerun and resumed under S3's
+    limits: its parts cannot be planned again. Both say which upload is kept, and keep it
+    open and journaled (exit 1: requests went out)."""
+    for name, value in EMULATOR_ENV.items():
+        monkeypatch.setenv(name, value)
+    emu = emulator_thread(dialect="s3", objects=["src-bkt/obj=12MiB"])
+    emu.call(lambda: emu.emulator.store.create_bucket("dst-bkt"))
+    upload_id = emu.call(lambda: emu.emulator.store.create_upload("dst-bkt", "obj").upload_id)
+    etag = emu.call(lambda: emu.emulator.store.get("src-bkt", "obj").etag)
+    source, destination = "s3://src-bkt/obj", "s3://dst-bkt/obj"
+    path = tmp_path / "state.db"
+    with Journal(path) as j:
+        job = j.create_job(
+            source=source,
+            destination=destination,
+            source_size=12 * MiB,
+            source_etag=etag,
+            source_version=None,
+            plan=PlanRecord(MiB, 12, 1, "copy"),
+            options={"endpoint_url": emu.url, "concurrency": 4},
+        )
+        j.set_upload(job.id, upload_id)
+    kept = (
+        f"the upload {upload_id} is kept: resume it with the settings it was started with "
+        f"(partcopy resume --journal {path}), or abort it (partcopy uploads abort "
+        f"{destination} --all)"
+    )
+
+    args = ["cp", source, destination, "--endpoint-url", emu.url, "--journal", str(path)]
+    assert main([*args, "--json"]) == 1
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error["upload_id"] == upload_id and error["message"].endswith(kept)
+    assert error["message"].startswith(f"cannot resume: part size {MiB} is not valid")
+
+    assert main(["resume", "--journal", str(path), "--json"]) == 1
+    (failed,) = json.loads(capsys.readouterr().out)["jobs"]
+    assert failed["error"]["upload_id"] == upload_id
+    assert failed["error"]["message"].endswith(kept)
+
+    assert emu.call(lambda: emu.emulator.store.open_uploads()) == 1
+    with Journal(path) as j:
+        (left,) = j.unfinished_jobs()
+        assert (left.id, left.state, left.upload_id) == (job.id, "failed", upload_id)

@@ -15,7 +15,7 @@ from partcopy.engine.events import Event, PartCompleted
 from partcopy.engine.fidelity import FidelityOptions
 from partcopy.engine.journal import Journal
 from partcopy.engine.retry import RetryPolicy
-from partcopy.errors import PartFailed, SourceChanged, UsageError
+from partcopy.errors import CopyError, PartFailed, SourceChanged, UsageError
 from partcopy.store.memory import MemoryStore
 from partcopy.transports.faults import Fault, FaultyTransport
 from partcopy.transports.memory import MemoryTransport
@@ -64,8 +64,10 @@ def interrupted_copy(store: MemoryStore, journal: Path, after: int, **kw: Any) -
     async def main() -> None:
         with anyio.CancelScope() as scope:
             scopes.append(scope)
-            async with copier(MemoryTransport(store), journal, concurrency=4, **kw) as c:
-                await c.copy(SRC, DST, part_size=PART, on_event=on_event)
+            size = kw.pop("part_size", PART)
+            transport = kw.pop("transport", None) or MemoryTransport(store)
+            async with copier(transport, journal, concurrency=4) as c:
+                await c.copy(SRC, DST, part_size=size, on_event=on_event, **kw)
 
     run(main)
     assert scopes[0].cancelled_caught
@@ -220,6 +222,47 @@ def test_a_failed_journaled_copy_aborts_and_is_not_resumed(tmp_path: Path) -> No
         (job,) = j.jobs()
         assert job.state == "aborted" and "PartFailed" in (job.error or "")
     finish(store, journal)
+    assert store.open_uploads() == 0
+
+
+def test_a_rerun_whose_plan_cannot_take_the_upload_keeps_it_and_names_it(
+    tmp_path: Path,
+) -> None:
+    """Started with 1 MiB parts under OBS's limits, rerun under S3's (5 MiB at least): the
+    journaled parts cannot be planned again. The upload is kept for a resume with the
+    job's own settings, and the error names it and how to resume or abort it."""
+    store = new_store(20 * MiB)
+    obs = MemoryTransport(store, profile="obs")  # a store that takes OBS's 100 KiB parts
+    journal = tmp_path / "j.db"
+    interrupted_copy(store, journal, after=3, provider="obs", part_size=MiB, transport=obs)
+    with Journal(journal) as j:
+        (job,) = j.unfinished_jobs()
+    assert job.upload_id is not None and store.open_uploads() == 1
+
+    async def rerun() -> Any:
+        async with copier(obs, journal) as c:
+            return await c.copy(SRC, DST, part_size=PART, provider="s3")
+
+    with pytest.raises(CopyError) as failed:
+        run(rerun)
+    assert failed.value.upload_id == job.upload_id
+    assert str(failed.value) == (
+        f"cannot resume: part size {MiB} is not valid for {20 * MiB} bytes under profile "
+        f"'s3'; the upload {job.upload_id} is kept: resume it with the settings it was "
+        f"started with (partcopy resume --journal {journal}), or abort it (partcopy "
+        f"uploads abort {DST} --all)"
+    )
+    assert store.open_uploads() == 1
+    with Journal(journal) as j:
+        (kept,) = j.unfinished_jobs()
+        assert kept.id == job.id and kept.upload_id == job.upload_id
+
+    async def resume() -> Any:  # with its own settings (OBS's limits) it finishes
+        async with copier(obs, journal) as c:
+            return await c.resume()
+
+    (outcome,) = run(resume)
+    assert outcome.error is None and outcome.result.parts == 20
     assert store.open_uploads() == 0
 
 

@@ -47,6 +47,8 @@ class ResumePoint:
     """part number -> verified ETag."""
     checksums: Mapping[int, str] = field(default_factory=dict)
     """part number -> the flexible checksum the store lists for a done part (if any)."""
+    journal: str | None = None
+    """The journal that keeps the upload (for messages: how to resume it)."""
 
 
 class JobHooks(Protocol):

@@ -595,7 +595,16 @@ class CopyJob:
     async def _run(
         self, resume: ResumePoint | None, started: float, upload: list[str]
     ) -> CopyResult:
-        info, chosen = await self._source_info(resume)
+        try:
+            info, chosen = await self._source_info(resume)
+        except PlanError as exc:
+            if resume is None:
+                raise
+            # The journaled parts cannot be planned again under this run's choices (another
+            # provider or part size): the upload stays for a resume with the job's own.
+            raise CopyError(
+                f"{exc}; {self._kept_message(resume)}", upload_id=resume.upload_id
+            ) from exc
         if resume is not None and (
             (resume.source_etag and info.etag != resume.source_etag)
             or (resume.source_version_id and info.version_id != resume.source_version_id)
@@ -664,6 +673,14 @@ class CopyJob:
             checksum=self.checksum,
             content_check=self.content_check,
             source_etag=info.etag,
+        )
+
+    def _kept_message(self, resume: ResumePoint) -> str:
+        """Says that ``resume``'s upload is kept, and how to resume or abort it."""
+        how = f" (partcopy resume --journal {resume.journal})" if resume.journal is not None else ""
+        return (
+            f"the upload {resume.upload_id} is kept: resume it with the settings it was "
+            f"started with{how}, or abort it (partcopy uploads abort {self.destination} --all)"
         )
 
     # --- single ------------------------------------------------------------------------

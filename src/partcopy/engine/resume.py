@@ -293,6 +293,7 @@ async def prepare_resume(
             for n, part in listed.items()
             if n in outcome.kept and part.checksum is not None
         },
+        journal=str(journal.path),
     )
 
 
