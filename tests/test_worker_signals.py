@@ -4,6 +4,7 @@ truthfully, nothing left open that it did not name, and no worker left running."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -24,8 +25,8 @@ ENTRY = (
     "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
     "sys.argv[0] = 'partcopy'; from partcopy.cli import main; sys.exit(main())"
 )
-OBJECTS = 4
-"""One batch: every object goes to one worker, 4 objects in flight there (--concurrency 8)."""
+OBJECTS = 8
+"""Two batches of 4 (--concurrency 8): one to each worker, 4 objects in flight in each."""
 DEADLINE = 30.0
 """A guard for each wait below, never reached when the run behaves."""
 
@@ -68,7 +69,7 @@ def _start(emu: EmulatorThread, tmp_path: Path) -> subprocess.Popen[bytes]:
     """``bulk --workers 2 --json`` of OBJECTS 256 MiB objects, once each has an open
     upload with a part copied (so every worker knows its upload's id), and both workers up."""
     manifest = tmp_path / "m.jsonl"
-    lines = [json.dumps({"src": f"s3://src/o{i}", "dst": f"s3://dst/o{i}"}) for i in range(4)]
+    lines = [json.dumps({"src": f"s3://src/o{i}", "dst": f"s3://dst/o{i}"}) for i in range(OBJECTS)]
     manifest.write_text("\n".join(lines) + "\n")
     args = ["bulk", str(manifest), "--endpoint-url", emu.url, "--workers", "2"]
     args += ["--concurrency", "8", "--part-size", "8MiB", "--json"]
@@ -151,3 +152,42 @@ def test_a_second_interrupt_while_workers_abort_leaves_no_worker_and_says_what_m
     said = f"{OBJECTS} may be left open"
     error = doc["error"]
     assert isinstance(error, dict) and said in error["message"] and said in err
+
+
+def _talking_to(pid: int, port: int) -> bool:
+    """Whether process ``pid`` has a TCP connection to ``port`` on the loopback."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as fh:
+            for row in fh.read().splitlines()[1:]:
+                fields = row.split()
+                if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[9] in inodes:
+                    return True
+    return False
+
+
+def test_a_worker_killed_while_it_holds_uploads_aborts_them_and_fails_its_objects_by_name(
+    emulator: EmulatorThread, tmp_path: Path
+) -> None:
+    proc = _start(emulator, tmp_path)
+    workers = _workers(proc.pid)
+    port = int(emulator.url.rsplit(":", 1)[1].split("/")[0])
+    victim = next(p for p in workers if _talking_to(p, port))
+    os.kill(victim, signal.SIGKILL)
+    started = time.monotonic()
+    doc, err = _end(proc, workers)
+    assert time.monotonic() - started < DEADLINE
+    assert proc.returncode == 1, err
+    # The survivor finished its half; the victim's half failed, each line naming why.
+    half = OBJECTS // 2
+    assert (doc["ok"], doc["failed"], doc["objects"]) == (half, half, OBJECTS), doc
+    assert emulator.call(emulator.emulator.store.open_uploads) == 0
+    said = f"died (killed by SIGKILL) holding {half} unfinished object(s): {half} open upload(s)"
+    assert said in err
+    kept = emulator.call(lambda: emulator.emulator.store.keys("dst"))
+    assert len(kept) == half

@@ -9,11 +9,13 @@ once, and throttling answers lower the bound (``adaptive=False`` keeps it fixed)
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 import time
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Literal, TypeVar
 
@@ -33,7 +35,14 @@ from partcopy.engine.events import EventCallback, guarded
 from partcopy.engine.fidelity import FidelityOptions, check_fidelity
 from partcopy.engine.hedge import DEFAULT_HEDGE, HedgePolicy
 from partcopy.engine.hooks import JobHooks, ResumePoint
-from partcopy.engine.job import CopyJob, CopyOptions, Mode, destination_provider, new_job_id
+from partcopy.engine.job import (
+    CREATE_SKEW,
+    CopyJob,
+    CopyOptions,
+    Mode,
+    destination_provider,
+    new_job_id,
+)
 from partcopy.engine.listing import (
     BUCKET_PAGE_SIZE,
     PAGE_SIZE,
@@ -41,12 +50,12 @@ from partcopy.engine.listing import (
     iter_buckets,
     iter_listing,
 )
-from partcopy.engine.orphans import PrefixLocation, parse_prefix_url
+from partcopy.engine.orphans import PrefixLocation, list_uploads, parse_prefix_url
 from partcopy.engine.parts import Endpoint, PartOperation
 from partcopy.engine.relay import relay_operation
 from partcopy.engine.result import CopyResult
 from partcopy.engine.retry import Retrier, RetryHook, RetryPolicy, Sleep
-from partcopy.errors import ConfigError, CopyError, UsageError
+from partcopy.errors import ConfigError, CopyError, PartcopyError, UploadNotFound, UsageError
 from partcopy.providers import SCHEMES, Provider, default_provider
 from partcopy.transports import make_transport
 from partcopy.transports.address import bucket_host_refusal
@@ -708,6 +717,44 @@ class Copier:
             await transport.delete_object(loc.bucket, loc.key)
 
         await self._limited_call(endpoint)("delete_object", delete)
+
+    async def abort_uploads_since(
+        self, destination: str | Location, since: datetime, *, provider: str | None = None
+    ) -> tuple[int, int]:
+        """Abort the uploads of ``destination``'s key initiated since ``since`` (less
+        ``CREATE_SKEW`` for clocks): the uploads a copy that died with its process may have
+        left, whose ids nobody knows. Returns (aborted, not aborted); an upload of unknown
+        age is left alone (and not counted). A failed listing raises ``PartcopyError``."""
+        self._check_usable()
+        dst = destination if isinstance(destination, Location) else parse_url(destination)
+        endpoint, _ = self._endpoint(
+            dst, "destination", destination_provider(dst.dialect, provider)
+        )
+        transport = endpoint.transport
+        call = self._limited_call(endpoint)
+        uploads = await call("list_uploads", lambda: list_uploads(transport, dst.bucket, dst.key))
+        cutoff = since - timedelta(seconds=CREATE_SKEW)
+        aborted = failed = 0
+        for upload in uploads:
+            initiated = upload.initiated
+            if upload.key != dst.key or initiated is None:
+                continue
+            if initiated.tzinfo is None:
+                initiated = initiated.replace(tzinfo=UTC)
+            if initiated < cutoff:
+                continue
+            try:
+                await call(
+                    "abort",
+                    functools.partial(transport.abort, dst.bucket, dst.key, upload.upload_id),
+                )
+            except UploadNotFound:  # gone already (completed or aborted meanwhile)
+                continue
+            except PartcopyError:
+                failed += 1
+                continue
+            aborted += 1
+        return aborted, failed
 
     def endpoint_settings(self) -> dict[str, str | None]:
         """Endpoint URLs and regions given to this copier (never credentials)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import itertools
 import multiprocessing
 import os
 import queue
@@ -23,6 +24,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from multiprocessing import connection
+from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
 
@@ -35,8 +39,9 @@ from partcopy.engine.bulk import BulkOptions, BulkRun, CopierSettings, check_man
 from partcopy.engine.events import Aborting, Event, EventCallback, Failed
 from partcopy.engine.ledger import BulkLedger
 from partcopy.engine.manifest import ManifestEntry, ManifestItem, read_manifest
-from partcopy.engine.report import BulkSummary, ObjectOutcome, ReportWriter, open_report
+from partcopy.engine.report import BulkSummary, ErrorInfo, ObjectOutcome, ReportWriter, open_report
 from partcopy.errors import PartcopyError, UsageError
+from partcopy.logs import get_logger
 from partcopy.scale.shard import LogSetup
 
 __all__ = [
@@ -57,8 +62,11 @@ MIN_LINES_FOR_WORKERS = 2_000
 _POLL = 0.2
 """How often a blocked queue wait looks up from it (parent alive? worker dead?)."""
 _STOP_GRACE = 60.0
-_PR_SET_PDEATHSIG = 1
 """How long stopped workers get to abort their uploads before they are terminated."""
+_CLEANUP = 60.0
+"""How long the uploads of one object a dead worker held may take to be found and aborted."""
+_PR_SET_PDEATHSIG = 1
+_log = get_logger("partcopy.workers")
 
 
 def cores() -> int:
@@ -125,6 +133,18 @@ class _Said:
 
 
 @dataclass(frozen=True, slots=True)
+class _Result:
+    """The outcome of the object the parent numbered ``number``."""
+
+    number: int
+    outcome: ObjectOutcome
+
+
+_Batch = list[tuple[int, ManifestEntry]]
+"""Objects for one worker, each with the number the parent gave it."""
+
+
+@dataclass(frozen=True, slots=True)
 class _Done:
     """A worker's last message: it ended, cleanly or with ``error``."""
 
@@ -148,16 +168,52 @@ def _shares(count: int, options: BulkOptions, settings: CopierSettings) -> Worke
 # --- the worker process -----------------------------------------------------------------
 
 
-def _next_batch(inbox: Any, parent: int, stopped: threading.Event) -> list[ManifestEntry] | None:
+def _next_batch(inbox: Connection, parent: int, stopped: threading.Event) -> _Batch | None:
     """The next batch, or None at the end, once stopped, or once the parent is gone."""
     while not stopped.is_set():
         try:
-            batch: list[ManifestEntry] | None = inbox.get(timeout=_POLL)
-            return batch
-        except queue.Empty:
-            if os.getppid() != parent:
-                return None
+            if inbox.poll(_POLL):
+                batch: _Batch | None = inbox.recv()
+                return batch
+        except (EOFError, OSError):  # the parent closed its end, or died
+            return None
+        if os.getppid() != parent:
+            return None
     return None
+
+
+class _Outbox:
+    """A worker's messages to the parent, sent by a thread of their own over the worker's
+    own pipe: a copy never waits for the parent, and no lock is shared with another worker
+    (a worker killed mid-message leaves a torn message on its own pipe, nowhere else)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._send_all, name="partcopy-outbox", daemon=True)
+        self._thread.start()
+
+    def put(self, message: object) -> None:
+        self._queue.put(message)
+
+    def _send_all(self) -> None:
+        while True:
+            message = self._queue.get()
+            if message is _CLOSE:
+                return
+            try:
+                self._conn.send(message)
+            except OSError:  # the parent is gone: nobody reads
+                return
+
+    def close(self) -> None:
+        """Send what is queued, then close (the parent reads until the end)."""
+        self._queue.put(_CLOSE)
+        self._thread.join()
+        self._conn.close()
+
+
+_CLOSE = object()
 
 
 class _Orphaned(Exception):
@@ -172,20 +228,24 @@ async def _watch_terminate(scope: anyio.CancelScope) -> None:
             return
 
 
-async def _serve(spec: WorkerSpec, inbox: Any, outbox: Any, parent: int) -> None:
+async def _serve(spec: WorkerSpec, inbox: Connection, outbox: _Outbox, parent: int) -> None:
     stopped = threading.Event()
 
-    async def copy_all(run: BulkRun, entries: MemoryObjectReceiveStream[ManifestEntry]) -> None:
+    async def copy_all(
+        run: BulkRun, entries: MemoryObjectReceiveStream[tuple[int, ManifestEntry]]
+    ) -> None:
         async with entries:
-            async for entry in entries:
+            async for number, entry in entries:
                 if os.getppid() != parent:
                     raise _Orphaned
                 # Each outcome goes back at once: the parent journals it, and an object
                 # finished here but not yet journaled there would be copied again on a rerun.
-                outbox.put(await run.copy(entry))
+                outbox.put(_Result(number, await run.copy(entry)))
 
     async def work(run: BulkRun) -> None:
-        send, receive = anyio.create_memory_object_stream[ManifestEntry](spec.options.concurrency)
+        send, receive = anyio.create_memory_object_stream[tuple[int, ManifestEntry]](
+            spec.options.concurrency
+        )
         async with anyio.create_task_group() as tg:
             for _ in range(spec.options.concurrency):
                 tg.start_soon(copy_all, run, receive.clone())
@@ -234,7 +294,7 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _worker_main(spec: WorkerSpec, inbox: Any, outbox: Any, parent: int) -> None:
+def _worker_main(spec: WorkerSpec, inbox: Connection, sent: Connection, parent: int) -> None:
     """A worker process: copy batches until the end marker, then say it is done.
 
     Ctrl-C reaches the parent alone (a terminal signals the whole process group); the
@@ -246,13 +306,13 @@ def _worker_main(spec: WorkerSpec, inbox: Any, outbox: Any, parent: int) -> None
     if spec.log_setup is not None:
         spec.log_setup(spec.log_level)
     error: str | None = None
+    outbox = _Outbox(sent)
     try:
         anyio.run(_serve, spec, inbox, outbox, parent)
     except BaseException as exc:  # reported to the parent, which fails the run
         error = f"{type(exc).__name__}: {exc}"
     outbox.put(_Done(spec.index, error))
     outbox.close()
-    outbox.join_thread()
 
 
 # --- the parent ---------------------------------------------------------------------------
@@ -262,11 +322,18 @@ class ProcessPool:
     """``count`` worker processes copying ``ManifestEntry`` items sent with ``send``.
 
     Each outcome is handed to ``finish`` on the caller's event loop (so a ledger or report
-    used there stays on one thread). Leaving the block waits for every outcome; a worker
-    that dies fails the run with ``PartcopyError``; cancellation stops the workers (their
-    copies are aborted as a cancelled copy's are). ``on_event`` hears the workers'
-    ``Aborting`` events and the ``Failed`` events that say how each of those aborts ended
-    (one is made up here, upload left open, for an abort a stopped worker never finished).
+    used there stays on one thread). Leaving the block waits for every outcome;
+    cancellation stops the workers (their copies are aborted as a cancelled copy's are).
+    ``on_event`` hears the workers' ``Aborting`` events and the ``Failed`` events that say
+    how each of those aborts ended (one is made up here, upload left open, for an abort a
+    stopped worker never finished).
+
+    Each worker has a pipe of its own each way, fed and read by the parent alone, so a
+    worker that dies (SIGKILL, out of memory) holds no lock another needs. The parent
+    knows which objects each worker holds: when one dies, the objects it had not finished
+    fail, named, after the uploads of their keys begun since they were sent are aborted
+    (their ids died with it; the bulk ledger never resumes an upload, so none is kept), and
+    the other workers copy the rest.
     """
 
     def __init__(
@@ -284,56 +351,86 @@ class ProcessPool:
         self.count = count
         self.finish = finish
         self.on_event = on_event
+        self._settings = settings
+        self._provider = options.provider
         self._aborting: dict[str, tuple[int, Aborting]] = {}
         """The aborts a worker has begun and not yet said the end of, by job id."""
         self.batch_size = max(1, min(64, share.options.concurrency))
         context = multiprocessing.get_context("spawn")
-        self._inbox: Any = context.Queue(maxsize=2 * count)
-        self._outbox: Any = context.Queue()
-        self._procs = [
-            context.Process(
-                target=_worker_main,
-                args=(
-                    replace(share, index=k, log_level=log_level, log_setup=log_setup),
-                    self._inbox,
-                    self._outbox,
-                    os.getpid(),
-                ),
-                name=f"partcopy-worker-{k}",
-                daemon=True,
+        self._inboxes: list[Connection] = []
+        self._outboxes: list[Connection] = []
+        self._ends: list[tuple[Connection, Connection]] = []
+        """The worker's ends of its pipes, closed here once it has started."""
+        self._procs = []
+        for k in range(count):
+            inbox_r, inbox_w = context.Pipe(duplex=False)
+            outbox_r, outbox_w = context.Pipe(duplex=False)
+            self._inboxes.append(inbox_w)
+            self._outboxes.append(outbox_r)
+            self._ends.append((inbox_r, outbox_w))
+            self._procs.append(
+                context.Process(
+                    target=_worker_main,
+                    args=(
+                        replace(share, index=k, log_level=log_level, log_setup=log_setup),
+                        inbox_r,
+                        outbox_w,
+                        os.getpid(),
+                    ),
+                    name=f"partcopy-worker-{k}",
+                    daemon=True,
+                )
             )
-            for k in range(count)
-        ]
-        self._batch: list[ManifestEntry] = []
+        self._batch: _Batch = []
+        self._numbers = itertools.count()
+        self._held: list[dict[int, tuple[ManifestEntry, datetime]]] = [{} for _ in range(count)]
+        """What each worker was sent and has not said the outcome of, by number."""
+        self._open: set[int] = set(range(count))
+        """Workers whose pipe to here is still open."""
+        self._gone: set[int] = set()
+        """Workers that ended and whose end was handled."""
         self._done: dict[int, str | None] = {}
-        self._arrived: collections.deque[ObjectOutcome | _Said | _Done] = collections.deque()
+        self._arrived: collections.deque[tuple[int, _Result | _Said | _Done]] = collections.deque()
+        self.deaths: list[str] = []
+        """What each worker that died left, in words."""
 
     async def __aenter__(self) -> ProcessPool:
-        for proc in self._procs:
+        for proc, ends in zip(self._procs, self._ends, strict=True):
             proc.start()
+            for end in ends:
+                end.close()
         return self
 
     async def send(self, entry: ManifestEntry) -> None:
-        """Queue one object for a worker (waits while the queue is full)."""
-        self._batch.append(entry)
+        """Queue one object for a worker (waits while every worker has enough)."""
+        self._batch.append((next(self._numbers), entry))
         if len(self._batch) >= self.batch_size:
             batch, self._batch = self._batch, []
             await self._put(batch)
             await self._receive(wait=False)  # outcomes flow back while the reader reads
 
-    async def _put(self, batch: list[ManifestEntry] | None) -> None:
+    async def _put(self, batch: _Batch) -> None:
+        """Send ``batch`` to the least busy live worker holding at most two batches."""
         while True:
-            try:
-                self._inbox.put_nowait(batch)
-                return
-            except queue.Full:
-                self._check_alive()
-                await self._receive(wait=True)
-
-    def _check_alive(self) -> None:
-        for k, proc in enumerate(self._procs):
-            if k not in self._done and proc.exitcode is not None:
-                raise PartcopyError(f"worker process {k} died (exit status {proc.exitcode})")
+            await self._receive(wait=False)
+            live = [k for k in range(self.count) if k not in self._gone]
+            if not live:
+                raise PartcopyError(
+                    "every worker process died: " + "; ".join(self.deaths)
+                    if self.deaths
+                    else "every worker process ended"
+                )
+            k = min(live, key=lambda k: len(self._held[k]))
+            if len(self._held[k]) <= 2 * self.batch_size:
+                break
+            await self._receive(wait=True)
+        now = datetime.now(UTC)
+        for number, entry in batch:
+            self._held[k][number] = (entry, now)
+        try:
+            await anyio.to_thread.run_sync(self._inboxes[k].send, batch)
+        except OSError:  # it died: what it holds fails when its end is handled
+            await self._receive(wait=False)
 
     async def receive(self) -> None:
         """Hand outcomes that came back to ``finish`` now, without waiting."""
@@ -341,19 +438,51 @@ class ProcessPool:
         await anyio.lowlevel.checkpoint()
 
     async def _receive(self, *, wait: bool) -> None:
-        """Hand the outcomes that came back to ``finish`` (waiting ``_POLL`` at most)."""
+        """Hand the outcomes that came back to ``finish`` (waiting ``_POLL`` at most), and
+        handle the end of every worker that ended."""
         if wait:
-            await anyio.to_thread.run_sync(self._get_one)
+            await anyio.to_thread.run_sync(self._collect, _POLL)
         self._take_waiting()
+        for k in range(self.count):
+            if k not in self._gone and self._procs[k].exitcode is not None:
+                self._drain(k)
+                self._gone.add(k)
+                await self._bury(k)
 
-    def _get_one(self) -> None:
-        """Wait ``_POLL`` at most for one message, and keep it in ``_arrived``: a cancelled
-        wait drops what its thread returns, and an outcome or abort dropped there would
-        never be journaled or counted."""
-        with contextlib.suppress(queue.Empty):
-            self._arrived.append(self._outbox.get(True, _POLL))
+    def _collect(self, timeout: float) -> None:
+        """Wait ``timeout`` at most for messages or a worker's end, and keep what came in
+        ``_arrived``: a cancelled wait drops what its thread returns, and an outcome or
+        abort dropped there would never be journaled or counted."""
+        readers: list[Any] = [self._outboxes[k] for k in self._open]
+        readers += [p.sentinel for k, p in enumerate(self._procs) if k not in self._gone]
+        if not readers:
+            return
+        for ready in connection.wait(readers, timeout):
+            if not isinstance(ready, Connection):
+                continue
+            k = self._outboxes.index(ready)
+            while k in self._open:
+                try:
+                    if not ready.poll():
+                        break
+                    self._arrived.append((k, ready.recv()))
+                except (EOFError, OSError):  # it ended (a torn last message is dropped)
+                    self._open.discard(k)
+                    ready.close()
 
-    def _take(self, message: ObjectOutcome | _Said | _Done) -> None:
+    def _drain(self, k: int) -> None:
+        """Everything worker ``k`` sent, now that it has ended (to the end of its pipe)."""
+        conn = self._outboxes[k]
+        while k in self._open:
+            try:
+                if not conn.poll(_POLL) and self._procs[k].exitcode is None:
+                    return
+                self._arrived.append((k, conn.recv()))
+            except (EOFError, OSError):
+                self._open.discard(k)
+                conn.close()
+
+    def _take(self, k: int, message: _Result | _Said | _Done) -> None:
         if isinstance(message, _Done):
             self._done[message.index] = message.error
         elif isinstance(message, _Said):
@@ -364,8 +493,63 @@ class ProcessPool:
                 self._aborting.pop(event.job_id, None)
             if self.on_event is not None:
                 self.on_event(event)
-        else:
-            self.finish(message)
+        elif self._held[k].pop(message.number, None) is not None:
+            self.finish(message.outcome)
+
+    async def _bury(self, k: int) -> None:
+        """Worker ``k`` ended: fail what it held, after aborting the uploads it may have left."""
+        self._take_waiting()
+        held = self._held[k]
+        if k in self._done and not held:
+            return  # a clean end, or an error said in its _Done (raised at the end)
+        status = self._procs[k].exitcode
+        how = (
+            f"killed by {signal.Signals(-status).name}"
+            if status is not None and status < 0 and -status in signal.valid_signals()
+            else f"exit status {status}"
+        )
+        aborted = left = 0
+        unsure: list[str] = []
+        if held:
+            async with self._settings.copier() as copier:
+                for entry, sent in held.values():
+                    with anyio.move_on_after(_CLEANUP) as scope:
+                        try:
+                            done, failed = await copier.abort_uploads_since(
+                                entry.locations[1] if entry.locations else entry.dst,
+                                sent,
+                                provider=self._provider,
+                            )
+                        except PartcopyError:
+                            unsure.append(entry.dst)
+                            continue
+                        aborted += done
+                        left += failed
+                    if scope.cancelled_caught:
+                        unsure.append(entry.dst)
+        said = f"worker process {k} died ({how})"
+        if held:
+            said += (
+                f" holding {len(held)} unfinished object(s): {aborted} open upload(s) of "
+                f"theirs aborted"
+            )
+            if left or unsure:
+                said += (
+                    f", {left + len(unsure)} may be left open ('partcopy uploads list' shows them)"
+                )
+        self.deaths.append(said)
+        _log.warning(said)
+        for number in sorted(held):
+            entry, _ = held.pop(number)
+            self.finish(
+                ObjectOutcome(
+                    entry.line,
+                    entry.src,
+                    entry.dst,
+                    "failed",
+                    error=ErrorInfo("WorkerDied", f"not copied: {said}"),
+                )
+            )
 
     async def __aexit__(
         self,
@@ -373,23 +557,28 @@ class ProcessPool:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc is None:
-            try:
-                await self._finish_all()
-            except BaseException:
+        try:
+            if exc is None:
+                try:
+                    await self._finish_all()
+                except BaseException:
+                    self._stop()
+                    raise
+            else:
                 self._stop()
-                raise
-        else:
-            self._stop()
+        finally:
+            for conn in self._inboxes:
+                conn.close()
 
     async def _finish_all(self) -> None:
         if self._batch:
             batch, self._batch = self._batch, []
             await self._put(batch)
-        for _ in self._procs:
-            await self._put(None)
-        while len(self._done) < self.count:
-            self._check_alive()
+        for k in range(self.count):
+            if k not in self._gone:
+                with contextlib.suppress(OSError):  # it died: handled below
+                    await anyio.to_thread.run_sync(self._inboxes[k].send, None)
+        while len(self._gone) < self.count:
             await self._receive(wait=True)
         for proc in self._procs:
             proc.join(_STOP_GRACE)
@@ -402,7 +591,7 @@ class ProcessPool:
         """Stop every worker (each aborts its copies), then make sure all are gone.
 
         While they stop, what they send is taken as it comes (their outcomes journaled, their
-        aborts reported): a worker whose queue is not read cannot exit. A worker still
+        aborts reported): a worker whose pipe is not read cannot exit. A worker still
         running at the deadline, or when this wait is itself interrupted (a second Ctrl-C),
         is killed: none outlives the run."""
         for proc in self._procs:
@@ -412,14 +601,13 @@ class ProcessPool:
         try:
             self._take_waiting()
             while self._running() and time.monotonic() < deadline:
-                try:
-                    message = self._outbox.get(True, min(_POLL, deadline - time.monotonic()))
-                except (queue.Empty, ValueError):  # ValueError: a negative wait at the deadline
-                    continue
-                self._take(message)
+                self._collect(max(0.0, min(_POLL, deadline - time.monotonic())))
+                self._take_waiting()
             self._take_waiting()
         finally:
             self._kill_running()
+            for k in list(self._open):
+                self._drain(k)
             self._take_waiting()  # what they said before they were killed (small, whole writes)
             self._cut_short({k for k in range(self.count) if k not in self._done})
 
@@ -428,14 +616,9 @@ class ProcessPool:
 
     def _take_waiting(self) -> None:
         """Take every message that came back and nobody has taken yet, without waiting."""
+        self._collect(0)
         while self._arrived:
-            self._take(self._arrived.popleft())
-        while True:
-            try:
-                message = self._outbox.get_nowait()
-            except queue.Empty:
-                return
-            self._take(message)
+            self._take(*self._arrived.popleft())
 
     def _kill_running(self) -> None:
         """SIGKILL the workers still running (and wait for each, 5 s at most)."""
