@@ -104,8 +104,9 @@ def _end(proc: subprocess.Popen[bytes], workers: list[int]) -> tuple[dict[str, o
         for pid in left:
             os.kill(pid, signal.SIGKILL)
     assert not left, "worker processes outlived the run"
-    (line,) = out.decode().splitlines()  # exactly one JSON object
-    return json.loads(line), err.decode()
+    lines = out.decode().splitlines()
+    assert len(lines) == 1, (proc.returncode, err.decode())  # exactly one JSON object
+    return json.loads(lines[0]), err.decode()
 
 
 @pytest.mark.parametrize(

@@ -63,6 +63,8 @@ _POLL = 0.2
 """How often a blocked queue wait looks up from it (parent alive? worker dead?)."""
 _STOP_GRACE = 60.0
 """How long stopped workers get to abort their uploads before they are terminated."""
+_FLUSH_GRACE = 0.5
+"""Seconds a stopped run still reads its workers before it kills them (a second Ctrl-C)."""
 _CLEANUP = 60.0
 """How long the uploads of one object a dead worker held may take to be found and aborted."""
 _PR_SET_PDEATHSIG = 1
@@ -605,11 +607,22 @@ class ProcessPool:
                 self._take_waiting()
             self._take_waiting()
         finally:
+            with contextlib.suppress(KeyboardInterrupt):  # a third Ctrl-C: kill them now
+                self._flush(_FLUSH_GRACE)
             self._kill_running()
             for k in list(self._open):
                 self._drain(k)
             self._take_waiting()  # what they said before they were killed (small, whole writes)
             self._cut_short({k for k in range(self.count) if k not in self._done})
+
+    def _flush(self, seconds: float) -> None:
+        """Take what the running workers send for ``seconds`` before they are killed: each
+        says which abort it begins just before the request, from a sender thread that may
+        not have written it yet."""
+        deadline = time.monotonic() + seconds
+        while self._running() and time.monotonic() < deadline:
+            self._collect(max(0.0, min(_POLL, deadline - time.monotonic())))
+            self._take_waiting()
 
     def _running(self) -> list[int]:
         return [k for k, p in enumerate(self._procs) if p.pid is not None and p.exitcode is None]
