@@ -98,6 +98,20 @@ def _outcome(error: BaseException | None) -> tuple[str, dict[str, str] | None]:
     return "failed", {"type": type(error).__name__, "message": message}
 
 
+def _end_output(
+    out: TextIO, as_json: bool, closed: bool, counts: str, error: BaseException | None
+) -> bool:
+    """End a listing's output unless ``closed``: the JSON object's tail (its ``counts``,
+    ``status`` and ``error``) or nothing; True, the output being closed."""
+    if closed:
+        return True
+    if as_json:
+        status, failure = _outcome(error)
+        out.write(f'], {counts}, "status": "{status}", "error": {json.dumps(failure)}}}\n')
+    out.flush()
+    return True
+
+
 class _Printer:
     """Writes entries as they come: text lines, or the pieces of one JSON object."""
 
@@ -131,16 +145,8 @@ class _Printer:
 
     def close(self, error: BaseException | None = None) -> None:
         """End the output (once: an interrupt after a failure adds nothing)."""
-        if self.closed:
-            return
-        self.closed = True
-        if self.as_json:
-            status, failure = _outcome(error)
-            self.out.write(
-                f'], "objects": {self.objects}, "prefixes": {self.prefixes}, '
-                f'"bytes": {self.bytes}, "status": "{status}", "error": {json.dumps(failure)}}}\n'
-            )
-        self.out.flush()
+        counts = f'"objects": {self.objects}, "prefixes": {self.prefixes}, "bytes": {self.bytes}'
+        self.closed = _end_output(self.out, self.as_json, self.closed, counts, error)
 
 
 class _BucketPrinter:
@@ -169,16 +175,9 @@ class _BucketPrinter:
 
     def close(self, error: BaseException | None = None) -> None:
         """End the output (once: an interrupt after a failure adds nothing)."""
-        if self.closed:
-            return
-        self.closed = True
-        if self.as_json:
-            status, failure = _outcome(error)
-            self.out.write(
-                f'], "buckets": {self.count}, "status": "{status}", '
-                f'"error": {json.dumps(failure)}}}\n'
-            )
-        self.out.flush()
+        self.closed = _end_output(
+            self.out, self.as_json, self.closed, f'"buckets": {self.count}', error
+        )
 
 
 def _bucket_scheme(url: str) -> str | None:
