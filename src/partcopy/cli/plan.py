@@ -14,7 +14,7 @@ from partcopy.cli.common import (
 )
 from partcopy.errors import PartcopyError, UsageError
 from partcopy.planners import CopyPlan, get_profile, plan
-from partcopy.providers import PROVIDERS
+from partcopy.providers import PROVIDERS, get_provider
 from partcopy.units import format_size
 
 __all__ = ["add_plan", "print_plan_table", "run_plan"]
@@ -57,6 +57,7 @@ def run_plan(args: argparse.Namespace) -> int:
             args.part_size,
             args.concurrency,
             single_threshold=args.single_threshold,
+            range_floor=get_provider(args.profile).range_copy_floor,  # a server-side copy
         )
     except PartcopyError as exc:
         return fail_usage(exc)

@@ -535,6 +535,7 @@ class CopyJob:
             self.options.part_size,
             self.options.concurrency,
             single_threshold=self.options.single_threshold,
+            range_floor=self.provider.range_copy_floor if self.part_mode == "copy" else 0,
         )
         if chosen.mode == "single" and self.part_mode == "relay" and not self._relay_puts():
             # No server-side single copy between endpoints: one part covering everything.

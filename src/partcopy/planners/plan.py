@@ -155,6 +155,7 @@ def plan(
     concurrency: int | None = None,
     *,
     single_threshold: int | None = None,
+    range_floor: int = 0,
 ) -> CopyPlan:
     """Plan the copy of an object of ``size`` bytes under ``limits``.
 
@@ -164,7 +165,9 @@ def plan(
     ``concurrency`` is known, tuned so the part count fills the last wave of workers.
     Objects of 0 bytes, and objects no larger than ``single_threshold`` (default: one
     part's worth, before the parts are shrunk to fill waves of workers), are copied by one
-    CopyObject (``mode="single"``).
+    CopyObject (``mode="single"``). A store whose ranged UploadPartCopy needs a source
+    larger than ``range_floor`` (a provider row's ``range_copy_floor``; 0 for a relay,
+    whose parts are UploadParts) copies an object no larger in one request too.
     """
     if isinstance(size, bool) or size < 0:
         raise UsageError(f"invalid size {size!r}: must not be negative")
@@ -246,6 +249,8 @@ def plan(
     threshold = chosen if single_threshold is None else single_threshold
     if part_size is None and single_threshold is None:
         threshold = one_part  # not the wave-filled size: 16 MiB on OBS is not 64 parts
+    if size <= range_floor:  # its ranged part copies would be refused
+        threshold = max(threshold, size)
     threshold = min(threshold, limits.single_max)
     if size == 0 or size <= threshold:
         return CopyPlan(size, limits, max(size, 0), "single", tuple(adjustments))
