@@ -378,7 +378,7 @@ def test_a_journaled_upload_the_rerun_cannot_plan_is_kept_and_named_in_the_json(
     kept = (
         f"the upload {upload_id} is kept: resume it with the settings it was started with "
         f"(partcopy resume --journal {path}), or abort it (partcopy uploads abort "
-        f"{destination} --all)"
+        f"{destination} --upload-id {upload_id})"
     )
 
     args = ["cp", source, destination, "--endpoint-url", emu.url, "--journal", str(path)]

@@ -250,7 +250,7 @@ def test_a_rerun_whose_plan_cannot_take_the_upload_keeps_it_and_names_it(
         f"cannot resume: part size {MiB} is not valid for {20 * MiB} bytes under profile "
         f"'s3'; the upload {job.upload_id} is kept: resume it with the settings it was "
         f"started with (partcopy resume --journal {journal}), or abort it (partcopy "
-        f"uploads abort {DST} --all)"
+        f"uploads abort {DST} --upload-id {job.upload_id})"
     )
     assert store.open_uploads() == 1
     with Journal(journal) as j:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -193,3 +194,44 @@ def test_abort_retries_a_transient_failure(capsys: pytest.CaptureFixture[str]) -
             doc = json.loads(capsys.readouterr().out)
             assert len(doc["failed"]) == left and len(doc["aborted"]) == 1 - left
             emu.call(lambda: emu.emulator.store.reset())
+
+
+def test_abort_by_upload_id_aborts_that_one_and_refuses_an_unknown_id(
+    setup: tuple[Case, EmulatorThread, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    case, emu, (old, young, other) = setup
+    url = f"{case.scheme}://{case.bucket}/dir/young.bin"
+    base = ["uploads", "abort", url, "--endpoint-url", emu.url, "--json"]
+
+    assert main([*base, "--upload-id", young, "--dry-run"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [u["upload_id"] for u in doc["would_abort"]] == [young]
+    assert open_ids(emu, case.bucket) == {old, young, other}
+
+    assert main([*base, "--upload-id", young]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [u["upload_id"] for u in doc["aborted"]] == [young]
+    assert open_ids(emu, case.bucket) == {old, other}  # only that one
+
+    # gone now (or a typo): said, never reported as aborted
+    assert main([*base, "--upload-id", young]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["status"] == "failed" and young in doc["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("url", "extra", "named"),
+    [
+        ("s3://bkt/dir/", ["--upload-id", "abc"], "s3://bkt/dir/"),  # no key
+        ("s3://bkt/k", ["--upload-id", " "], "' '"),
+        ("s3://bkt/k", ["--upload-id", "abc", "--all"], "--all"),
+    ],
+)
+def test_a_bad_upload_id_request_is_exit_2_before_any_request(
+    url: str, extra: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) if "--all" in extra else contextlib.nullcontext():
+        status = main(["uploads", "abort", url, "--endpoint-url", "http://127.0.0.1:9", *extra])
+        assert status == 2
+    err = capsys.readouterr().err
+    assert named in err and err.count("\n") >= 1

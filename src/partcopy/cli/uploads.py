@@ -27,6 +27,7 @@ from partcopy.config import EndpointConfig, resolve_endpoint
 from partcopy.engine.orphans import (
     AbortOutcome,
     PrefixLocation,
+    abort_upload,
     abort_uploads,
     list_uploads,
     parse_prefix_url,
@@ -70,6 +71,12 @@ def add_uploads(sub: Any) -> None:
         "--all",
         action="store_true",
         help="abort: every upload under the prefix, however young (a running copy's too)",
+    )
+    age.add_argument(
+        "--upload-id",
+        metavar="ID",
+        help="abort: only this upload, of the key URL names (s3://bkt/key), as a failed "
+        "copy's message names it",
     )
     p.add_argument(
         "--dry-run", action="store_true", help="abort: say what would be aborted, abort nothing"
@@ -116,6 +123,16 @@ def _config(
     return config
 
 
+def _check_upload_id(args: argparse.Namespace, loc: PrefixLocation) -> None:
+    """``--upload-id`` names one upload of one key: the URL must name that key."""
+    if not args.upload_id.strip() or any(c.isspace() for c in args.upload_id):
+        raise UsageError(f"invalid upload id {args.upload_id!r}: empty or holding a space")
+    if not loc.prefix or loc.prefix.endswith("/"):
+        raise UsageError(
+            f"--upload-id needs the upload's key in the URL (s3://bucket/key), not {args.url!r}"
+        )
+
+
 async def _uploads(
     args: argparse.Namespace, loc: PrefixLocation
 ) -> list[UploadInfo] | AbortOutcome | _DryRun:
@@ -140,6 +157,16 @@ async def _uploads(
         # Retried as a copy's requests are: one 500 must not fail a cleanup.
         retrier = Retrier(RetryPolicy(max_attempts=args.max_attempts))
         try:
+            if args.action == "abort" and args.upload_id is not None:
+                if args.dry_run:
+                    found = await list_uploads(transport, loc.bucket, loc.prefix, retrier=retrier)
+                    mine = (
+                        u for u in found if (u.key, u.upload_id) == (loc.prefix, args.upload_id)
+                    )
+                    return _DryRun(tuple(mine), ())
+                return await abort_upload(
+                    transport, loc.bucket, loc.prefix, args.upload_id, retrier=retrier
+                )
             if args.action == "abort" and args.dry_run:
                 found = await list_uploads(transport, loc.bucket, loc.prefix, retrier=retrier)
                 would, young = split_by_age(found, args.older_than)
@@ -159,19 +186,26 @@ def run_uploads(args: argparse.Namespace) -> int:
     the signal when interrupted."""
     try:
         configure_logging(args.log_level)
-        for flag in ("all", "dry_run"):  # abort's flags: on list they would be ignored
+        for flag in ("all", "dry_run", "upload_id"):  # abort's: on list they'd be ignored
             if args.action == "list" and getattr(args, flag):
                 raise UsageError(
                     f"--{flag.replace('_', '-')} needs 'uploads abort': list aborts nothing "
                     "(--older-than filters what it lists)"
                 )
-        if args.action == "abort" and args.older_than is None and not args.all:
+        if (
+            args.action == "abort"
+            and args.older_than is None
+            and not args.all
+            and args.upload_id is None
+        ):
             raise UsageError(
-                "uploads abort needs --older-than DURATION or --all: without either it would "
-                "abort every upload under the prefix, a running copy's too"
+                "uploads abort needs --older-than DURATION or --all (or --upload-id ID): "
+                "without one it would abort every upload under the prefix, a running copy's too"
             )
         check_identity_flags(args)
         loc = parse_prefix_url(args.url)
+        if args.upload_id is not None:
+            _check_upload_id(args, loc)
         _config(args, loc, None)
     except UsageError as exc:
         return fail_usage(exc)

@@ -681,7 +681,8 @@ class CopyJob:
         how = f" (partcopy resume --journal {resume.journal})" if resume.journal is not None else ""
         return (
             f"the upload {resume.upload_id} is kept: resume it with the settings it was "
-            f"started with{how}, or abort it (partcopy uploads abort {self.destination} --all)"
+            f"started with{how}, or abort it (partcopy uploads abort {self.destination} "
+            f"--upload-id {resume.upload_id})"
         )
 
     # --- single ------------------------------------------------------------------------

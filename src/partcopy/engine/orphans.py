@@ -35,6 +35,7 @@ async def _once(retrier: Retrier | None, operation: str, fn: Callable[[], Awaita
 __all__ = [
     "AbortOutcome",
     "PrefixLocation",
+    "abort_upload",
     "abort_uploads",
     "iter_uploads",
     "list_uploads",
@@ -221,6 +222,34 @@ async def abort_uploads(
     aborted = tuple(u for u, e in zip(old, errors, strict=True) if e is None)
     failed = tuple((u, e) for u, e in zip(old, errors, strict=True) if e is not None)
     return AbortOutcome(aborted, tuple(kept), failed)
+
+
+async def abort_upload(
+    transport: Transport,
+    bucket: str,
+    key: str,
+    upload_id: str,
+    *,
+    retrier: Retrier | None = None,
+) -> AbortOutcome:
+    """Abort the one upload ``upload_id`` of ``key`` (as ``aws s3api
+    abort-multipart-upload`` does). An id the store does not know (a typo, or an upload
+    already completed or aborted) is ``UploadNotFound``, never reported as aborted."""
+    upload = UploadInfo(bucket, key, upload_id)
+    try:
+        await _once(retrier, "abort", lambda: transport.abort(bucket, key, upload_id))
+    except UploadNotFound as exc:
+        raise UploadNotFound(
+            exc.status,
+            exc.code,
+            f"no upload {upload_id!r} of {key!r} in bucket {bucket!r}: already completed or "
+            "aborted, or not this key's ('partcopy uploads list' shows them)",
+            request_id=exc.request_id,
+            operation="abort",
+        ) from exc
+    except PartcopyError as exc:
+        return AbortOutcome((), (), ((upload, f"{exc.kind}: {exc}"),))
+    return AbortOutcome((upload,), (), ())
 
 
 async def _abort_one(
