@@ -118,6 +118,34 @@ def test_prefix_sweep_counts_objects_per_second_and_throttles(
     assert scratch_keys(emulator) == ["mine/keep"]
 
 
+def test_latency_percentiles_are_of_answered_copies_not_of_refusals(
+    emulator: EmulatorThread, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The store takes 40 ms for every copy but refuses six at once (503 SlowDown): more
+    than half the requests, yet no copy took under 40 ms, so neither can p50; the
+    refusals still count in ``requests`` and the throttle rate."""
+
+    def slow_and_throttling(latency_ms: float, faults: list[str]) -> None:
+        emulator.emulator.latency_ms = latency_ms
+        emulator.emulator.set_faults(faults, seed=3)
+
+    emulator.call(lambda: slow_and_throttling(40.0, ["slowdown:1@copy_object#6"]))
+    try:
+        code = main(
+            [
+                *("bench", "--endpoint-url", emulator.url, "s3://src/many/", "s3://scratch/t/"),
+                *("--concurrency", "2", "--max-objects", "4", "--json"),
+            ]
+        )
+    finally:
+        emulator.call(lambda: slow_and_throttling(0.0, []))
+    (point,) = json.loads(capsys.readouterr().out)["points"]
+    assert code == 0 and point["objects"] == 4
+    assert (point["requests"], point["throttled"]) == (10, 6)
+    assert point["throttle_rate"] == pytest.approx(0.6)
+    assert 40.0 <= point["p50_ms"] <= point["p99_ms"]
+
+
 @pytest.mark.parametrize(
     ("argv", "named"),
     [

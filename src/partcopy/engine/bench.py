@@ -91,8 +91,10 @@ class BenchPoint:
     bytes: int
     seconds: float
     requests: int
+    """Every copy request sent, retries and throttled ones included."""
     p50_ms: float
     p99_ms: float
+    """The latency percentiles of the copy requests the store answered with success."""
     throttled: int
     error: str | None = None
     left_behind: tuple[str, ...] = ()
@@ -125,10 +127,15 @@ class BenchPoint:
 
 @dataclass(slots=True)
 class RequestTimes:
-    """Latencies (seconds) and throttled answers of the timed requests, and the objects a
-    request was sent to create, since ``reset``."""
+    """The timed requests since ``reset``: how many were sent, how many the store throttled,
+    the latencies (seconds) of those it answered with success, and the objects a request
+    was sent to create."""
 
     latencies: list[float] = field(default_factory=list)
+    """Successful answers only: a refusal (a 503 SlowDown comes back at once) is no measure
+    of how long the store takes to copy, and would pull the percentiles under it."""
+    requests: int = 0
+    """Every attempt, answered or not: the throttle rate's denominator."""
     throttled: int = 0
     written: set[tuple[str, str]] = field(default_factory=set)
     """``(bucket, key)`` of every Complete or CopyObject sent, whatever its answer."""
@@ -138,6 +145,7 @@ class RequestTimes:
 
     def reset(self) -> None:
         self.latencies.clear()
+        self.requests = 0
         self.throttled = 0
         self.written.clear()
         self.part_size = None
@@ -182,15 +190,16 @@ class _TimedTransport:
                 times.written.add((args[bucket_at], args[bucket_at + 1]))
             if not timed_call:
                 return await call(*args, **kwargs)
+            times.requests += 1
             started = time.perf_counter()
             try:
-                return await call(*args, **kwargs)
+                answer = await call(*args, **kwargs)
             except Exception as exc:
                 if is_throttle(exc):
                     times.throttled += 1
                 raise
-            finally:
-                times.latencies.append(time.perf_counter() - started)
+            times.latencies.append(time.perf_counter() - started)
+            return answer
 
         return timed
 
@@ -369,7 +378,7 @@ def _point(
         objects=objects if error is None else 0,
         bytes=size,
         seconds=seconds,
-        requests=len(times.latencies),
+        requests=times.requests,
         p50_ms=times.percentile(0.50),
         p99_ms=times.percentile(0.99),
         throttled=times.throttled,
