@@ -12,6 +12,7 @@ import pytest
 
 from partcopy.cli import main
 from partcopy.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorThread
+from partcopy.engine.bench import RequestTimes
 from partcopy.store.memory import MemoryStore
 from partcopy.units import MiB
 
@@ -144,6 +145,17 @@ def test_latency_percentiles_are_of_answered_copies_not_of_refusals(
     assert (point["requests"], point["throttled"]) == (10, 6)
     assert point["throttle_rate"] == pytest.approx(0.6)
     assert 40.0 <= point["p50_ms"] <= point["p99_ms"]
+
+
+@pytest.mark.parametrize(
+    ("n", "q", "rank"),
+    [(10, 0.5, 5), (100, 0.99, 99), (100, 0.5, 50), (2, 0.5, 1), (1, 0.99, 1), (200, 0.99, 198)],
+)
+def test_percentiles_are_the_nearest_rank(n: int, q: float, rank: int) -> None:
+    """Latencies of 1..n ms: the q quantile is the ceil(q * n)-th smallest, whatever the
+    parity of q * n (p50 of ten is the fifth, p99 of a hundred is not the maximum)."""
+    times = RequestTimes(latencies=[i / 1000 for i in range(n, 0, -1)])
+    assert times.percentile(q) == pytest.approx(float(rank))
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ the caller passes), never passed over in silence.
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -160,7 +161,11 @@ class RequestTimes:
         if not self.latencies:
             return 0.0
         ranked = sorted(self.latencies)
-        index = min(len(ranked) - 1, max(0, round(q * len(ranked) + 0.5) - 1))
+        # The ceil(q * n)-th smallest; round() to even moved it one up when q * n was whole
+        # and odd (p50 of 10 was the 6th, p99 of 100 the maximum). The epsilon keeps a
+        # product such as 0.07 * 100 = 7.000000000000001 on its whole number.
+        rank = math.ceil(q * len(ranked) - 1e-9)
+        index = min(len(ranked) - 1, max(0, rank - 1))
         return ranked[index] * 1000.0
 
 
