@@ -169,6 +169,8 @@ def test_percentiles_are_the_nearest_rank(n: int, q: float, rank: int) -> None:
         (["s3://src/big", "s3://scratch/t/", "--concurrency", "4,"], "'4,'"),
         (["s3://src/big", "s3://scratch/t/", "--part-sizes", "5MiB,,8MiB"], "'5MiB,,8MiB'"),
         (["nope://x/y", "s3://scratch/t/"], "nope://x/y"),
+        (["s3://src/many/", "s3://src/many/tmp/"], "s3://src/many/tmp/"),
+        (["s3://src/many/", "s3://src/"], "s3://src/"),
         (["s3://src/big", "s3://scratch/t/", "--provider", "nope"], "nope"),
         (["s3://src/big", "s3://scratch/t/", "--ca-bundle", "/no/such/ca.pem"], "ca.pem"),
         (["s3://src/big", "s3://scratch/t/", "--proxy", "ftp://127.0.0.1:1"], "ftp://"),

@@ -233,15 +233,23 @@ def _copier(settings: BenchSettings, concurrency: int, times: RequestTimes) -> C
 
 def check_bench(settings: BenchSettings) -> PrefixLocation:
     """``UsageError`` for bad locations (before any request); the scratch prefix."""
-    if settings.prefix_mode:
-        parse_prefix_url(settings.source)
-    else:
+    source = parse_prefix_url(settings.source) if settings.prefix_mode else None
+    if source is None:
         parse_url(settings.source)
     scratch = parse_prefix_url(settings.destination)
     if not settings.destination.endswith("/"):
         raise UsageError(
             f"invalid destination prefix {settings.destination!r}: end it with '/' "
             "(the bench writes under it)"
+        )
+    if (
+        source is not None
+        and source.bucket == scratch.bucket
+        and (scratch.prefix.startswith(source.prefix) or source.prefix.startswith(scratch.prefix))
+    ):  # the copies would land among the objects measured (or the source in the scratch)
+        raise UsageError(
+            f"invalid destination prefix {settings.destination!r}: it overlaps the source "
+            f"prefix {settings.source!r} (name a scratch prefix outside it)"
         )
     return scratch
 
