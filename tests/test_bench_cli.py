@@ -260,3 +260,30 @@ def test_a_prefix_sweep_copies_and_deletes_keys_no_url_can_carry(
     assert code == 0 and doc["points"][0]["objects"] == 3 and doc["points"][0]["error"] is None
     assert doc["points"][0]["requests"] == 3  # one CopyObject each, none refused
     assert scratch_keys(emulator) == ["mine/keep"]
+
+
+def test_a_prefix_point_whose_copies_failed_counts_only_what_was_copied(
+    emulator: EmulatorThread, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = src_keys(emulator)
+    sizes = emulator.call(lambda: {k: emulator.emulator.store.get("src", k).size for k in keys})
+    emulator.call(lambda: emulator.emulator.set_faults(["500:1@copy_object#2"], seed=3))
+    try:
+        code = main(
+            [
+                *("bench", "--endpoint-url", emulator.url, "s3://src/many/", "s3://scratch/f/"),
+                *("--concurrency", "1", "--max-objects", "10", "--max-attempts", "1", "--json"),
+            ]
+        )
+    finally:
+        emulator.call(lambda: emulator.emulator.set_faults([]))
+    doc = json.loads(capsys.readouterr().out)
+    (point,) = doc["points"]
+    assert code == 1 and point["error"]
+    listed = sorted(k for k in sizes if k.startswith("many/"))[:10]
+    copied = listed[2:]  # one at a time: the first two CopyObjects failed
+    assert (point["objects"], point["bytes"]) == (8, sum(sizes[k] for k in copied))
+    assert point["mib_per_s"] == pytest.approx(
+        point["bytes"] / 1024**2 / point["seconds"], rel=0.05
+    )
+    assert scratch_keys(emulator) == ["mine/keep"]

@@ -308,7 +308,8 @@ async def _object_sweep(
                     # Always: a copy that failed after Complete (or was interrupted) may exist.
                     kept = await _delete(copier, [parse_url(dst)], left, times)
                 used = times.part_size  # from the plan: a copy that failed has no result
-                point = _point(times, "object", concurrency, used, 1, size, seconds, error)
+                done = 1 if error is None else 0
+                point = _point(times, "object", concurrency, used, done, size, seconds, error)
             yield replace(point, left_behind=kept, asked_part_size=part_size)
 
 
@@ -332,14 +333,14 @@ async def _prefix_sweep(
             started = time.perf_counter()
             try:
                 dst_base = parse_prefix_url(f"{base}prefix-{n}/")
-                error = await _copy_all(
+                error, copied, moved = await _copy_all(
                     copier, src, listed, dst_base, written, concurrency, settings.provider
                 )
                 seconds = time.perf_counter() - started
             finally:
                 kept = await _delete(copier, written, left, times)
-        total = sum(o.size for o in listed)
-        point = _point(times, "prefix", concurrency, None, len(listed), total, seconds, error)
+        # what was copied, not what was listed: a point whose copies failed moved less
+        point = _point(times, "prefix", concurrency, None, copied, moved, seconds, error)
         yield replace(point, left_behind=kept)
 
 
@@ -351,9 +352,11 @@ async def _copy_all(
     written: list[Location],
     concurrency: int,
     provider: str | None,
-) -> str | None:
-    """Copy every listed object (pinned to its listed ETag); the first error, if any."""
+) -> tuple[str | None, int, int]:
+    """Copy every listed object (pinned to its listed ETag): the first error, if any, and
+    how many objects and bytes were copied."""
     errors: list[str] = []
+    copied = [0, 0]
     queue = iter(listed)
     cut = len(src.prefix)
 
@@ -364,14 +367,17 @@ async def _copy_all(
             source = Location(src.scheme, src.bucket, item.key)
             written.append(dst)  # before the copy: an interrupted one is deleted too
             try:
-                await copier.copy(source, dst, provider=provider, source_facts=item)
+                result = await copier.copy(source, dst, provider=provider, source_facts=item)
             except PartcopyError as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
+            else:
+                copied[0] += 1
+                copied[1] += result.bytes
 
     async with anyio.create_task_group() as tg:
         for _ in range(min(concurrency, len(listed))):
             tg.start_soon(worker)
-    return errors[0] if errors else None
+    return (errors[0] if errors else None), copied[0], copied[1]
 
 
 def _point(
@@ -388,7 +394,7 @@ def _point(
         kind=kind,
         concurrency=concurrency,
         part_size=part_size,
-        objects=objects if error is None else 0,
+        objects=objects,
         bytes=size,
         seconds=seconds,
         requests=times.requests,
