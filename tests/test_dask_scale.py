@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -152,3 +156,48 @@ def test_cli_joins_a_running_scheduler(
     code = main(["bulk", str(path), "--dask", "no-port-here", "--json"])
     err = capsys.readouterr().err
     assert code == 2 and "no-port-here" in err and err.count("\n") == 1
+
+
+def test_a_stopped_client_leaves_no_shard_copying_and_no_upload_open(
+    tmp_path: Path, credentials: None, emulator_thread: Any
+) -> None:
+    # Each part copy waits 300 ms in the emulator: 20 objects of 8 parts take many seconds.
+    emu: EmulatorThread = emulator_thread(
+        dialect="s3",
+        objects=[*(f"src-bkt/o{i}=40MiB" for i in range(20)), "dst-bkt/x=1"],
+        latency_ms=300,
+    )
+    path = manifest(tmp_path, [f"o{i}" for i in range(20)])
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+    )
+    try:
+        argv = ["bulk", str(path), "--endpoint-url", emu.url, "--dask", cluster.scheduler_address]
+        argv += ["--json", "--part-size", "5MiB", "--concurrency", "4"]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "partcopy", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while emu.emulator.stats().parts_copied < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 143, err
+        assert json.loads(out)["status"] == "failed"
+        with distributed.Client(cluster) as watcher:  # the cluster goes idle: nothing left
+            while any(watcher.processing().values()) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not any(watcher.processing().values())
+    finally:
+        cluster.close()
+    stats = emu.emulator.stats()
+    assert stats.open_uploads == 0  # aborted by the stopped shards
+    assert len(stats.completes) < 20  # the shards stopped instead of copying on

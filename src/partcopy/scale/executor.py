@@ -10,6 +10,7 @@ file system); credentials come from each worker's environment.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -26,6 +27,8 @@ from partcopy.errors import ConfigError, UsageError
 from partcopy.scale.shard import LogSetup, ShardSpec, run_shard, shard_path
 
 __all__ = ["local_client", "require_distributed", "run_bulk", "shard_specs"]
+
+log = logging.getLogger(__name__)
 
 
 def require_distributed() -> Any:
@@ -72,6 +75,7 @@ def shard_specs(
     report: str | None,
     log_level: str = "warning",
     log_setup: LogSetup | None = None,
+    stop: str | None = None,
 ) -> list[ShardSpec]:
     """The ``count`` shard specs of a run, each with its share of the budgets."""
     shard_options = replace(
@@ -91,6 +95,7 @@ def shard_specs(
             report=None if report is None else shard_path(report, k),
             log_level=log_level,
             log_setup=log_setup,
+            stop=stop,
         )
         for k in range(count)
     ]
@@ -106,6 +111,25 @@ def _merge_reports(report: str, shards: list[ShardSpec]) -> None:
     for spec in shards:
         assert spec.report is not None
         os.unlink(spec.report)
+
+
+STOP_WAIT_S = 60.0
+"""How long a stopped run waits for its shards to abort their uploads and return."""
+
+
+def _stop_shards(client: Any, name: str, futures: list[Any]) -> None:
+    """Tell the running shards to stop (their copies abort their open uploads) and wait,
+    at most ``STOP_WAIT_S``, for them to return; a shard still running then is named."""
+    distributed = require_distributed()
+    event = distributed.Event(name, client=client)
+    event.set()
+    try:
+        distributed.wait(futures, timeout=STOP_WAIT_S)
+    except TimeoutError:
+        running = [f.key for f in futures if not f.done()]
+        log.warning("Dask shards still running after %gs: %s", STOP_WAIT_S, ", ".join(running))
+    finally:
+        event.clear()
 
 
 def run_bulk(
@@ -136,6 +160,8 @@ def run_bulk(
         raise UsageError(f"invalid number of shards {count!r}: must be at least 1")
     journal_path = None if journal is None else os.path.abspath(os.fspath(journal))
     report_path = None if report is None else os.path.abspath(os.fspath(report))
+    token = uuid.uuid4().hex[:8]
+    stop_name = f"partcopy-bulk-{token}-stop"
     specs = shard_specs(
         manifest,
         count,
@@ -145,6 +171,7 @@ def run_bulk(
         report=report_path,
         log_level=log_level,
         log_setup=log_setup,
+        stop=stop_name,
     )
     for spec in specs:  # every journal shard must open before any request is sent
         if spec.journal is not None:
@@ -152,7 +179,6 @@ def run_bulk(
     if report_path is not None:
         open_report(report_path).close()
     started = time.monotonic()
-    token = uuid.uuid4().hex[:8]
     futures = [
         client.submit(
             run_shard,
@@ -165,7 +191,11 @@ def run_bulk(
         )
         for spec in specs
     ]
-    summaries: list[BulkSummary] = client.gather(futures)
+    try:
+        summaries: list[BulkSummary] = client.gather(futures)
+    except BaseException:  # Ctrl-C, SIGTERM, a failed shard: no shard keeps copying
+        _stop_shards(client, stop_name, futures)
+        raise
     if report_path is not None:
         _merge_reports(report_path, specs)
     total = BulkSummary()

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 
 from partcopy.engine.bulk import BulkOptions, CopierSettings, bulk_copy
 from partcopy.engine.report import BulkSummary
 
-__all__ = ["LogSetup", "ShardSpec", "run_shard", "shard_path"]
+__all__ = ["STOP_POLL_S", "LogSetup", "ShardSpec", "run_shard", "shard_path"]
+
+STOP_POLL_S = 0.25
+"""How long one wait of a running shard on its stop event lasts (its client stopping the run)."""
 
 LogSetup = Callable[[str], None]
 """Configures logging in a worker at a level name; a module-level function, so it pickles."""
@@ -45,6 +49,10 @@ class ShardSpec:
     log_setup: LogSetup | None = None
     """Called with ``log_level`` in the worker before the shard runs (the CLI passes its own
     setup); None leaves the worker's logging as it is."""
+    stop: str | None = None
+    """The name of the Dask ``Event`` the client sets to stop the run (Ctrl-C, SIGTERM, a
+    failed shard): the shard cancels its copies, which abort their open uploads (or keep
+    them for the journal), and returns. None: the shard runs to the end."""
 
 
 def run_shard(spec: ShardSpec) -> BulkSummary:
@@ -52,14 +60,41 @@ def run_shard(spec: ShardSpec) -> BulkSummary:
     if spec.log_setup is not None:
         spec.log_setup(spec.log_level)
 
+    stop = _stop_event(spec.stop)
+
     async def main() -> BulkSummary:
-        return await bulk_copy(
-            spec.manifest,
-            options=spec.options,
-            settings=spec.settings,
-            journal=spec.journal,
-            report=spec.report,
-            shard=(spec.index, spec.count),
-        )
+        summary = BulkSummary()
+
+        async def copy() -> None:
+            nonlocal summary
+            summary = await bulk_copy(
+                spec.manifest,
+                options=spec.options,
+                settings=spec.settings,
+                journal=spec.journal,
+                report=spec.report,
+                shard=(spec.index, spec.count),
+            )
+            tg.cancel_scope.cancel()  # done: stop watching
+
+        async def watch() -> None:
+            while not await anyio.to_thread.run_sync(stop.wait, STOP_POLL_S):
+                pass  # each wait returns within STOP_POLL_S, so a finished shard ends soon
+            tg.cancel_scope.cancel()  # the copies abort (or keep) their uploads, shielded
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(copy)
+            if stop is not None:
+                tg.start_soon(watch)
+        return summary
 
     return anyio.run(main)
+
+
+def _stop_event(name: str | None) -> Any:
+    """The run's stop ``Event`` on the scheduler of the worker running this shard."""
+    if name is None:
+        return None
+    from partcopy.scale.executor import require_distributed
+
+    return require_distributed().Event(name)
