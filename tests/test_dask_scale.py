@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +24,7 @@ from partcopy.engine.bulk import BulkOptions, CopierSettings
 from partcopy.engine.report import read_report
 from partcopy.errors import ConfigError, UsageError
 from partcopy.scale import local_client, run_bulk, shard_path, shard_specs
+from partcopy.scale.executor import connect_scheduler
 from partcopy.units import MiB
 
 
@@ -201,3 +204,30 @@ def test_a_stopped_client_leaves_no_shard_copying_and_no_upload_open(
     stats = emu.emulator.stats()
     assert stats.open_uploads == 0  # aborted by the stopped shards
     assert len(stats.completes) < 20  # the shards stopped instead of copying on
+
+
+def test_a_service_that_is_no_scheduler_is_a_usage_error_within_the_deadline() -> None:
+    # distributed waits for a scheduler's handshake without a deadline: a loopback service
+    # that accepts and says nothing (or says something else) must not hang the client.
+    with socket.socket() as silent, socket.socket() as garbage:
+        for server in (silent, garbage):
+            server.bind(("127.0.0.1", 0))
+            server.listen(4)
+        answered = threading.Event()
+
+        def answer() -> None:
+            conn, _ = garbage.accept()
+            with conn:
+                conn.sendall(b"\xff" * 64)
+                answered.wait(10)
+
+        thread = threading.Thread(target=answer, daemon=True)
+        thread.start()
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        with pytest.raises(UsageError, match=r"127\.0\.0\.1.*no Dask handshake within 0\.5 s"):
+            connect_scheduler(address, timeout=0.5)
+        address = f"tcp://127.0.0.1:{garbage.getsockname()[1]}"
+        with pytest.raises(UsageError, match=r"did not answer as Dask"):
+            connect_scheduler(address, timeout=5)
+        answered.set()
+        thread.join(10)

@@ -172,7 +172,7 @@ def run_dask(
     """Run ``manifest`` on the Dask cluster the arguments name (``--dask-local N`` or
     ``--dask ADDRESS``), with ``--journal`` and ``--report`` (also used by prefix copies)."""
     from partcopy.scale import local_client, run_bulk
-    from partcopy.scale.executor import require_distributed
+    from partcopy.scale.executor import connect_scheduler
 
     common: dict[str, Any] = {
         "options": options,
@@ -188,12 +188,7 @@ def run_dask(
         # and CPU (measured: ~330 vs ~240 objects/s). Use --dask for process workers.
         with local_client(args.dask_local, processes=False) as client:
             return run_bulk(client, manifest, **common)
-    distributed = require_distributed()
-    try:
-        client = distributed.Client(args.dask, timeout="10s")
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise UsageError(f"cannot reach the Dask scheduler {args.dask!r}: {exc}") from None
-    with client:
+    with connect_scheduler(args.dask) as client:
         return run_bulk(client, manifest, **common)
 
 

@@ -10,6 +10,7 @@ file system); credentials come from each worker's environment.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
@@ -26,7 +27,14 @@ from partcopy.engine.report import BulkSummary, open_report
 from partcopy.errors import ConfigError, UsageError
 from partcopy.scale.shard import LogSetup, ShardSpec, run_shard, shard_path
 
-__all__ = ["local_client", "require_distributed", "run_bulk", "shard_specs"]
+__all__ = [
+    "SCHEDULER_TIMEOUT_S",
+    "connect_scheduler",
+    "local_client",
+    "require_distributed",
+    "run_bulk",
+    "shard_specs",
+]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +47,43 @@ def require_distributed() -> Any:
             "Dask is not installed: pip install 'partcopy[dask]' to use --dask/--dask-local"
         ) from None
     return distributed
+
+
+SCHEDULER_TIMEOUT_S = 10.0
+"""How long joining a Dask scheduler may take, its handshake included."""
+
+
+def connect_scheduler(address: str, *, timeout: float = SCHEDULER_TIMEOUT_S) -> Any:
+    """A ``distributed.Client`` of the scheduler at ``address``, or a ``UsageError`` naming
+    it within about ``timeout`` seconds. ``distributed`` waits for the handshake without a
+    deadline, so a service there that accepts the connection and never answers (or answers
+    something else) is probed first, under the deadline."""
+    distributed = require_distributed()
+    why = f"cannot reach the Dask scheduler {address!r}"
+    local = address.startswith("inproc://")  # this process's own scheduler: no probe
+    try:
+        if not local:
+            distributed.comm.get_address_host_port(address)  # parsed, not resolved
+    except ValueError as exc:
+        raise UsageError(f"{why}: {exc}") from None
+
+    async def probe() -> None:
+        comm = await distributed.comm.connect(address, timeout=timeout)
+        comm.abort()
+
+    try:
+        if not local:
+            asyncio.run(asyncio.wait_for(probe(), timeout))
+    except TimeoutError:
+        raise UsageError(f"{why}: no Dask handshake within {timeout:g} s") from None
+    except OSError as exc:
+        raise UsageError(f"{why}: {exc}") from None
+    except Exception as exc:  # a service that is not Dask: its bytes fail to decode
+        raise UsageError(f"{why}: it did not answer as Dask ({type(exc).__name__})") from None
+    try:
+        return distributed.Client(address, timeout=f"{timeout}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"{why}: {exc}") from None
 
 
 @contextmanager
