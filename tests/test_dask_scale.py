@@ -224,10 +224,30 @@ def test_a_service_that_is_no_scheduler_is_a_usage_error_within_the_deadline() -
         thread = threading.Thread(target=answer, daemon=True)
         thread.start()
         address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
-        with pytest.raises(UsageError, match=r"127\.0\.0\.1.*no Dask handshake within 0\.5 s"):
+        with pytest.raises(UsageError, match=r"127\.0\.0\.1.*answered within 0\.5 s"):
             connect_scheduler(address, timeout=0.5)
         address = f"tcp://127.0.0.1:{garbage.getsockname()[1]}"
         with pytest.raises(UsageError, match=r"did not answer as Dask"):
             connect_scheduler(address, timeout=5)
         answered.set()
         thread.join(10)
+
+
+def test_a_proxy_password_is_never_put_in_the_task_graph(
+    client: Any,
+    tmp_path: Path,
+    credentials: None,
+    emulator_thread: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emu: EmulatorThread = emulator_thread(dialect="s3", objects=["src-bkt/a=10", "dst-bkt/x=1"])
+    path = manifest(tmp_path, ["a"])
+    proxy = "http://user:hunter2@127.0.0.1:9"
+    with pytest.raises(UsageError, match="HTTPS_PROXY") as caught:
+        run_bulk(client, path, settings=CopierSettings(endpoint_url=emu.url, proxy=proxy))
+    assert "hunter2" not in str(caught.value)
+    argv = ["bulk", str(path), "--endpoint-url", emu.url, "--proxy", proxy]
+    code = main([*argv, "--dask", client.scheduler.address, "--json"])
+    err = capsys.readouterr().err
+    assert code == 2 and "HTTPS_PROXY" in err and "hunter2" not in err
+    assert emu.emulator.stats().requests == 0  # refused before any request

@@ -20,7 +20,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
+from partcopy.config import shown_url
 from partcopy.engine.bulk import BulkOptions, CopierSettings, check_manifest
 from partcopy.engine.ledger import BulkLedger
 from partcopy.engine.report import BulkSummary, open_report
@@ -75,7 +77,7 @@ def connect_scheduler(address: str, *, timeout: float = SCHEDULER_TIMEOUT_S) -> 
         if not local:
             asyncio.run(asyncio.wait_for(probe(), timeout))
     except TimeoutError:
-        raise UsageError(f"{why}: no Dask handshake within {timeout:g} s") from None
+        raise UsageError(f"{why}: no Dask scheduler answered within {timeout:g} s") from None
     except OSError as exc:
         raise UsageError(f"{why}: {exc}") from None
     except Exception as exc:  # a service that is not Dask: its bytes fail to decode
@@ -193,10 +195,17 @@ def run_bulk(
 
     ``shards`` defaults to the number of workers; shard ``k`` keeps its journal in
     ``JOURNAL.shardK``, so rerun with the same number of shards to resume. Bad files are a
-    ``UsageError`` before any task is sent.
+    ``UsageError`` before any task is sent, and so is a ``settings.proxy`` with a password
+    (the settings travel in the task graph; the workers' ``HTTPS_PROXY`` keeps it out).
     """
     options = options or BulkOptions()
     settings = settings or CopierSettings()
+    if settings.proxy is not None and urlsplit(settings.proxy).password:
+        # The settings travel in the task graph: a password would be in it as plain text.
+        raise UsageError(
+            f"a proxy URL with a password ({shown_url(settings.proxy)}) is not sent to Dask "
+            "workers: set HTTPS_PROXY in the workers' environment instead"
+        )
     manifest = os.path.abspath(os.fspath(manifest))
     check_manifest(manifest)
     workers = sorted(client.scheduler_info()["workers"])
