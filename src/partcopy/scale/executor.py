@@ -26,8 +26,8 @@ from partcopy.config import shown_url
 from partcopy.engine.bulk import BulkOptions, CopierSettings, check_manifest
 from partcopy.engine.ledger import BulkLedger
 from partcopy.engine.report import BulkSummary, open_report
-from partcopy.errors import ConfigError, UsageError
-from partcopy.scale.shard import LogSetup, ShardSpec, run_shard, shard_path
+from partcopy.errors import UsageError
+from partcopy.scale.shard import LogSetup, ShardSpec, require_distributed, run_shard, shard_path
 
 __all__ = [
     "SCHEDULER_TIMEOUT_S",
@@ -39,16 +39,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-def require_distributed() -> Any:
-    try:
-        import distributed
-    except ImportError:  # pragma: no cover - the extra is installed in development
-        raise ConfigError(
-            "Dask is not installed: pip install 'partcopy[dask]' to use --dask/--dask-local"
-        ) from None
-    return distributed
 
 
 SCHEDULER_TIMEOUT_S = 10.0

@@ -16,6 +16,7 @@ import anyio
 
 from partcopy.engine.bulk import BulkOptions, CopierSettings, bulk_copy
 from partcopy.engine.report import BulkSummary
+from partcopy.errors import ConfigError
 
 __all__ = ["STOP_POLL_S", "LogSetup", "ShardSpec", "run_shard", "shard_path"]
 
@@ -24,6 +25,17 @@ STOP_POLL_S = 0.25
 
 LogSetup = Callable[[str], None]
 """Configures logging in a worker at a level name; a module-level function, so it pickles."""
+
+
+def require_distributed() -> Any:
+    """The ``distributed`` module, or ``ConfigError`` saying how to install it."""
+    try:
+        import distributed
+    except ImportError:  # pragma: no cover - the extra is installed in development
+        raise ConfigError(
+            "Dask is not installed: pip install 'partcopy[dask]' to use --dask/--dask-local"
+        ) from None
+    return distributed
 
 
 def shard_path(path: str, index: int) -> str:
@@ -95,6 +107,4 @@ def _stop_event(name: str | None) -> Any:
     """The run's stop ``Event`` on the scheduler of the worker running this shard."""
     if name is None:
         return None
-    from partcopy.scale.executor import require_distributed
-
     return require_distributed().Event(name)
