@@ -393,6 +393,9 @@ class ProcessPool:
         """Workers that ended and whose end was handled."""
         self._done: dict[int, str | None] = {}
         self._arrived: collections.deque[tuple[int, _Result | _Said | _Done]] = collections.deque()
+        # One reader of the workers' pipes at a time: a Ctrl-C leaves the loop's waiting
+        # thread in _collect while the stop reads (and closes) the same pipes.
+        self._reading = threading.Lock()
         self.deaths: list[str] = []
         """What each worker that died left, in words."""
 
@@ -455,6 +458,10 @@ class ProcessPool:
         """Wait ``timeout`` at most for messages or a worker's end, and keep what came in
         ``_arrived``: a cancelled wait drops what its thread returns, and an outcome or
         abort dropped there would never be journaled or counted."""
+        with self._reading:
+            self._collect_once(timeout)
+
+    def _collect_once(self, timeout: float) -> None:
         readers: list[Any] = [self._outboxes[k] for k in self._open]
         readers += [p.sentinel for k, p in enumerate(self._procs) if k not in self._gone]
         if not readers:
@@ -474,6 +481,10 @@ class ProcessPool:
 
     def _drain(self, k: int) -> None:
         """Everything worker ``k`` sent, now that it has ended (to the end of its pipe)."""
+        with self._reading:
+            self._drain_once(k)
+
+    def _drain_once(self, k: int) -> None:
         conn = self._outboxes[k]
         while k in self._open:
             try:
