@@ -90,8 +90,10 @@ def run_shard(spec: ShardSpec) -> BulkSummary:
             tg.cancel_scope.cancel()  # done: stop watching
 
         async def watch() -> None:
-            while not await anyio.to_thread.run_sync(stop.wait, STOP_POLL_S):
-                pass  # each wait returns within STOP_POLL_S, so a finished shard ends soon
+            # each wait returns within STOP_POLL_S, so a finished shard ends soon
+            stopped = False
+            while not stopped:
+                stopped = await anyio.to_thread.run_sync(stop.wait, STOP_POLL_S)
             tg.cancel_scope.cancel()  # the copies abort (or keep) their uploads, shielded
 
         async with anyio.create_task_group() as tg:
