@@ -12,6 +12,7 @@ from dataclasses import replace
 import anyio
 import pytest
 
+from partcopy.engine.budget import BudgetStatistics
 from partcopy.engine.copier import Copier
 from partcopy.engine.events import Event, PartCompleted
 from partcopy.engine.job import Mode
@@ -305,18 +306,19 @@ class HeldBytes:
         return Destination()  # type: ignore[return-value]
 
 
-async def test_a_buffered_relay_holds_at_most_its_relay_buffer() -> None:
-    # 8 parts of 5 MiB at concurrency 16 would all be read into memory at once (40 MiB);
-    # a 10 MiB relay buffer lets two be held at a time, and the copy is still whole.
-    data = os.urandom(40 * MiB)
+async def _buffered_relay(
+    data: bytes, concurrency: int, relay_buffer: str
+) -> tuple[CopyResult, BudgetStatistics, HeldBytes, MemoryStore]:
+    """Relay ``data`` in 5 MiB parts to an SSE-KMS destination (parts are buffered): the
+    result, the relay buffer's statistics, the bytes held, and the destination store."""
     _src, dst, src_t, dst_t = stores(data)
     held = HeldBytes(src_t, dst_t)
     async with Copier(
         transport=held.source(),
         dst_transport=held.destination(),
         sleep=no_sleep,
-        concurrency=16,
-        relay_buffer="10MiB",
+        concurrency=concurrency,
+        relay_buffer=relay_buffer,
     ) as copier:
         result = await copier.copy(
             "s3://src-bkt/big.bin",
@@ -324,7 +326,14 @@ async def test_a_buffered_relay_holds_at_most_its_relay_buffer() -> None:
             part_size="5MiB",
             attributes=ObjectAttributes(sse="aws:kms"),
         )
-        budget = copier.relay_buffer.statistics()
+        return result, copier.relay_buffer.statistics(), held, dst
+
+
+async def test_a_buffered_relay_holds_at_most_its_relay_buffer() -> None:
+    # 8 parts of 5 MiB at concurrency 16 would all be read into memory at once (40 MiB);
+    # a 10 MiB relay buffer lets two be held at a time, and the copy is still whole.
+    data = os.urandom(40 * MiB)
+    result, budget, held, dst = await _buffered_relay(data, 16, "10MiB")
     assert (result.mode, result.parts) == ("relay", 8)
     assert dst_bytes(dst) == data
     assert held.peak == 10 * MiB and held.held == 0
@@ -333,21 +342,7 @@ async def test_a_buffered_relay_holds_at_most_its_relay_buffer() -> None:
 
 async def test_a_part_larger_than_the_relay_buffer_is_held_alone() -> None:
     data = os.urandom(12 * MiB)
-    _src, dst, src_t, dst_t = stores(data)
-    held = HeldBytes(src_t, dst_t)
-    async with Copier(
-        transport=held.source(),
-        dst_transport=held.destination(),
-        sleep=no_sleep,
-        concurrency=4,
-        relay_buffer="1MiB",
-    ) as copier:
-        result = await copier.copy(
-            "s3://src-bkt/big.bin",
-            "cos://dst-1250000000/big.bin",
-            part_size="5MiB",
-            attributes=ObjectAttributes(sse="aws:kms"),
-        )
+    result, _budget, held, dst = await _buffered_relay(data, 4, "1MiB")
     assert (result.mode, result.parts) == ("relay", 3)
     assert dst_bytes(dst) == data
     assert held.peak == 5 * MiB  # one part at a time, never two
